@@ -1,0 +1,143 @@
+//! The control API under `/__emu/`: health, reset, routes, request journal, state, clock, namespaces.
+//! Admin calls are not journaled. `x-emu-namespace` scopes reset, state and clock to one namespace.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::http::request::Parts;
+use hyper::Method;
+use serde_json::{json, Value};
+
+use crate::core::clock::{iso_utc_ms, parse_duration_ms, parse_rfc3339_ms};
+use crate::core::journal::JournalFilter;
+use crate::http::Response;
+use crate::server::{Shared, NAMESPACE_HEADER};
+
+fn ok(v: Value) -> Response {
+    Response::json(200, &v)
+}
+
+fn bad(status: u16, msg: impl Into<String>) -> Response {
+    Response::json(status, &json!({ "error": msg.into() }))
+}
+
+pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
+    let body = match Limited::new(body, shared.config.max_body_bytes).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(_) => return bad(413, "admin request body too large"),
+    };
+    let ns = parts.headers.get(NAMESPACE_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let query = parts.uri.query().unwrap_or("");
+    let path = parts.uri.path().trim_end_matches('/');
+    match (&parts.method, path) {
+        (&Method::GET, "/__emu/health") => health(shared),
+        (&Method::POST, "/__emu/reset") => {
+            match ns.as_deref() {
+                Some(ns) => {
+                    shared.reset(Some(ns));
+                    shared.journal.clear(&JournalFilter { namespace: Some(ns.to_owned()), ..Default::default() });
+                }
+                None => {
+                    shared.reset(None);
+                    shared.journal.clear(&JournalFilter::default());
+                }
+            }
+            ok(json!({ "status": "ok" }))
+        }
+        (&Method::GET, "/__emu/routes") => routes(shared),
+        (&Method::GET, "/__emu/requests") => match filter(query) {
+            Ok(f) => ok(Value::Array(shared.journal.list(&f).iter().map(|e| e.to_json()).collect())),
+            Err(e) => bad(400, e),
+        },
+        (&Method::GET, "/__emu/requests/count") => match filter(query) {
+            Ok(f) => ok(json!({ "count": shared.journal.count(&f) })),
+            Err(e) => bad(400, e),
+        },
+        (&Method::DELETE, "/__emu/requests") => match filter(query) {
+            Ok(f) => ok(json!({ "deleted": shared.journal.clear(&f) })),
+            Err(e) => bad(400, e),
+        },
+        (&Method::GET, "/__emu/state") => ok(shared.world(ns.as_deref().unwrap_or("")).export()),
+        (&Method::GET, "/__emu/namespaces") => {
+            let mut names: Vec<String> = shared.worlds.iter().map(|w| w.key().clone()).collect();
+            names.sort();
+            ok(json!({ "namespaces": names }))
+        }
+        (&Method::GET, "/__emu/clock") => clock_view(shared, ns.as_deref()),
+        (&Method::POST, "/__emu/clock") => clock_set(shared, ns.as_deref(), &body),
+        (m, p) => bad(404, format!("no admin endpoint {m} {p} (see docs/admin-api.md)")),
+    }
+}
+
+fn health(shared: &Shared) -> Response {
+    let s = shared.scenario.read().clone();
+    ok(json!({ "status": "ok", "platforms": s.platforms(), "scenario": s.name }))
+}
+
+fn routes(shared: &Shared) -> Response {
+    let list: Vec<Value> = shared
+        .router
+        .routes()
+        .iter()
+        .map(|r| json!({ "platform": r.platform, "method": r.method.as_str(), "path": r.pattern, "route": r.id }))
+        .collect();
+    ok(Value::Array(list))
+}
+
+fn filter(query: &str) -> Result<JournalFilter, String> {
+    let mut f = JournalFilter::default();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "platform" => f.platform = Some(v.into_owned()),
+            "route" => f.route = Some(v.into_owned()),
+            "namespace" => f.namespace = Some(v.into_owned()),
+            "status" => f.status = Some(v.parse().map_err(|_| format!("status must be a number, got {v:?}"))?),
+            "since" => {
+                if let Ok(id) = v.parse::<u64>() {
+                    f.since_id = Some(id);
+                } else {
+                    f.since_ms =
+                        Some(parse_rfc3339_ms(&v).ok_or_else(|| format!("since must be an entry id or an RFC 3339 time, got {v:?}"))?);
+                }
+            }
+            other => return Err(format!("unknown filter {other:?}; use platform, route, namespace, status, since")),
+        }
+    }
+    Ok(f)
+}
+
+fn clock_view(shared: &Shared, ns: Option<&str>) -> Response {
+    let w = shared.world(ns.unwrap_or(""));
+    ok(json!({ "now": iso_utc_ms(w.clock.now_ms()), "frozen": w.clock.is_frozen() }))
+}
+
+/// `{"freeze": "<RFC 3339>" | true}`, `{"advance": "90s"}`, `{"real": true}`.
+fn clock_set(shared: &Shared, ns: Option<&str>, body: &Bytes) -> Response {
+    let Ok(Value::Object(req)) = serde_json::from_slice::<Value>(body) else {
+        return bad(
+            400,
+            "expected a JSON object such as {\"freeze\": \"2026-01-05T09:00:00+08:00\"}, {\"advance\": \"90s\"} or {\"real\": true}",
+        );
+    };
+    let w = shared.world(ns.unwrap_or(""));
+    if let Some(f) = req.get("freeze") {
+        match f {
+            Value::Bool(true) => w.clock.freeze(w.clock.now_ms()),
+            Value::String(s) => match parse_rfc3339_ms(s) {
+                Some(at) => w.clock.freeze(at),
+                None => return bad(400, format!("freeze: expected an RFC 3339 time, got {s:?}")),
+            },
+            _ => return bad(400, "freeze: expected an RFC 3339 time or true"),
+        }
+    }
+    if let Some(a) = req.get("advance") {
+        match a.as_str().and_then(parse_duration_ms) {
+            Some(d) => w.clock.advance(d),
+            None => return bad(400, format!("advance: expected a duration such as \"90s\", \"15m\", \"2h\", got {a}")),
+        }
+    }
+    if req.get("real") == Some(&Value::Bool(true)) {
+        w.clock.set_real();
+    }
+    clock_view(shared, ns)
+}

@@ -1,0 +1,161 @@
+//! Bounded request journal: a ring of the last N requests with their responses.
+//!
+//! Bodies are kept as `Bytes` (a refcount bump, no copy) and only turned into JSON when someone reads
+//! the journal, so recording costs little on the hot path.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+
+use super::clock::{iso_utc_ms, Millis};
+
+#[derive(Debug, Clone)]
+pub struct JournalEntry {
+    pub id: u64,
+    pub time_ms: Millis,
+    pub namespace: String,
+    pub platform: &'static str,
+    pub route: &'static str,
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub status: u16,
+    pub duration_us: u64,
+    pub request_body: Bytes,
+    pub response_body: Bytes,
+    pub fault: Option<String>,
+}
+
+impl JournalEntry {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "time": iso_utc_ms(self.time_ms),
+            "namespace": self.namespace,
+            "platform": self.platform,
+            "route": self.route,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "duration_ms": self.duration_us as f64 / 1000.0,
+            "request_body": body_json(&self.request_body),
+            "response_body": body_json(&self.response_body),
+            "fault": self.fault,
+        })
+    }
+}
+
+/// JSON bodies are shown as JSON, anything else as (lossy) text, empty as null.
+fn body_json(b: &Bytes) -> Value {
+    if b.is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_slice(b).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(b).into_owned()))
+}
+
+/// Which entries a reader wants.
+#[derive(Debug, Default, Clone)]
+pub struct JournalFilter {
+    pub platform: Option<String>,
+    pub route: Option<String>,
+    pub namespace: Option<String>,
+    pub status: Option<u16>,
+    pub since_id: Option<u64>,
+    pub since_ms: Option<Millis>,
+}
+
+impl JournalFilter {
+    fn accepts(&self, e: &JournalEntry) -> bool {
+        self.platform.as_deref().is_none_or(|p| p == e.platform)
+            && self.route.as_deref().is_none_or(|r| r == e.route)
+            && self.namespace.as_deref().is_none_or(|n| n == e.namespace)
+            && self.status.is_none_or(|s| s == e.status)
+            && self.since_id.is_none_or(|id| e.id > id)
+            && self.since_ms.is_none_or(|t| e.time_ms >= t)
+    }
+}
+
+#[derive(Debug)]
+pub struct Journal {
+    entries: Mutex<VecDeque<JournalEntry>>,
+    capacity: usize,
+    next_id: AtomicU64,
+}
+
+impl Journal {
+    pub fn new(capacity: usize) -> Self {
+        Self { entries: Mutex::new(VecDeque::with_capacity(capacity.min(4096))), capacity, next_id: AtomicU64::new(1) }
+    }
+
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn record(&self, entry: JournalEntry) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut q = self.entries.lock();
+        if q.len() >= self.capacity {
+            q.pop_front();
+        }
+        q.push_back(entry);
+    }
+
+    /// Matching entries, oldest first.
+    pub fn list(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
+        self.entries.lock().iter().filter(|e| filter.accepts(e)).cloned().collect()
+    }
+
+    pub fn count(&self, filter: &JournalFilter) -> usize {
+        self.entries.lock().iter().filter(|e| filter.accepts(e)).count()
+    }
+
+    /// Drops matching entries (all when the filter is empty); returns how many.
+    pub fn clear(&self, filter: &JournalFilter) -> usize {
+        let mut q = self.entries.lock();
+        let before = q.len();
+        q.retain(|e| !filter.accepts(e));
+        before - q.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(j: &Journal, route: &'static str) -> JournalEntry {
+        JournalEntry {
+            id: j.next_id(),
+            time_ms: 0,
+            namespace: String::new(),
+            platform: "jiandaoyun",
+            route,
+            method: "POST".into(),
+            path: "/x".into(),
+            query: String::new(),
+            status: 200,
+            duration_us: 10,
+            request_body: Bytes::from_static(b"{\"a\":1}"),
+            response_body: Bytes::new(),
+            fault: None,
+        }
+    }
+
+    #[test]
+    fn ring_is_bounded_and_filters() {
+        let j = Journal::new(3);
+        for r in ["a", "b", "a", "b"] {
+            j.record(entry(&j, r));
+        }
+        let all = j.list(&JournalFilter::default());
+        assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), vec![2, 3, 4]);
+        let f = JournalFilter { route: Some("a".into()), ..Default::default() };
+        assert_eq!(j.count(&f), 1);
+        assert_eq!(all[0].to_json()["request_body"]["a"], 1);
+    }
+}

@@ -1,0 +1,9 @@
+//! Platform-neutral mechanics: clock, ids, ordered collections, directory, journal, rate windows.
+//! Nothing here knows about any platform's wire format.
+
+pub mod clock;
+pub mod directory;
+pub mod ids;
+pub mod journal;
+pub mod ratelimit;
+pub mod store;

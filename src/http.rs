@@ -1,0 +1,102 @@
+//! Request/response values that handlers see, independent of hyper, plus decoding helpers.
+
+use bytes::Bytes;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::HeaderMap;
+use serde_json::Value;
+
+/// A fully read request. Handlers are synchronous functions of this (all state is in memory), which
+/// keeps them trivial to test and lets the server own every await (body reads, delays).
+#[derive(Debug)]
+pub struct Request {
+    pub method: hyper::Method,
+    pub path: String,
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// Values captured by `{name}` segments of the route pattern.
+    pub params: Vec<(&'static str, String)>,
+}
+
+impl Request {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Decoded query-string pairs.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(self.query.as_bytes()).into_owned().collect()
+    }
+
+    pub fn query_value(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Bytes,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+pub const JSON: &str = "application/json; charset=utf-8";
+
+impl Response {
+    pub fn json(status: u16, v: &Value) -> Self {
+        let body = serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec());
+        Self::json_bytes(status, body)
+    }
+
+    pub fn json_bytes(status: u16, body: impl Into<Bytes>) -> Self {
+        Self { status, content_type: JSON, body: body.into(), headers: Vec::new() }
+    }
+
+    pub fn empty(status: u16) -> Self {
+        Self { status, content_type: "", body: Bytes::new(), headers: Vec::new() }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((HeaderName::from_static(name), v));
+        }
+        self
+    }
+}
+
+/// Why a body could not be read as a JSON object.
+#[derive(Debug, PartialEq, Eq)]
+pub enum JsonBodyError {
+    Malformed,
+    NotAnObject,
+}
+
+/// Parses a JSON object body. An empty body counts as `{}`, as lenient HTTP APIs treat it.
+pub fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, JsonBodyError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(JsonBodyError::NotAnObject),
+        Err(_) => Err(JsonBodyError::Malformed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_object_decoding() {
+        assert!(json_object(b"").is_ok());
+        assert!(json_object(b" {\"a\":1} ").is_ok());
+        assert_eq!(json_object(b"[1]"), Err(JsonBodyError::NotAnObject));
+        assert_eq!(json_object(b"{\"a\""), Err(JsonBodyError::Malformed));
+    }
+}

@@ -1,0 +1,188 @@
+//! The `lowcode-emu` command line: serve, check, routes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use lowcode_emu::{platforms, Emulator, Scenario};
+
+/// An in-memory, API-compatible emulator of low-code platform REST APIs
+/// (Jiandaoyun 简道云 today; Yida, Astro Zero and OMFlow on the roadmap).
+///
+/// Point your client's base URL at the emulator instead of the platform: same paths, envelopes,
+/// error codes and paging. Seed it from a TOML scenario, inspect every request under /__emu/.
+#[derive(Parser)]
+#[command(name = "lowcode-emu", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve a scenario (the embedded demo when --scenario is absent).
+    ///
+    /// Example: lowcode-emu serve --scenario scenarios/jiandaoyun-orders.toml --port 9000
+    Serve {
+        /// Scenario TOML file.
+        #[arg(long, env = "LOWCODE_EMU_SCENARIO")]
+        scenario: Option<PathBuf>,
+        /// Address to bind; keep loopback unless inside a container.
+        #[arg(long, env = "LOWCODE_EMU_HOST", default_value = "127.0.0.1")]
+        host: String,
+        /// Port to bind (0 = any free port).
+        #[arg(long, env = "LOWCODE_EMU_PORT", default_value_t = 8080)]
+        port: u16,
+        /// Log format.
+        #[arg(long, env = "LOWCODE_EMU_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
+    /// Validate a scenario file without serving; errors name file, line, key and what was expected.
+    Check {
+        /// Scenario TOML file.
+        file: PathBuf,
+    },
+    /// List every emulated route (platform, method, path, route id).
+    Routes {
+        /// Also list each platform's named errors usable in fault rules.
+        #[arg(long)]
+        errors: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn init_logs(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("LOWCODE_EMU_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { file } => match Scenario::from_file(&file) {
+            Ok(s) => {
+                println!("ok: {}", summary(&s));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Routes { errors } => {
+            for r in platforms::all_routes() {
+                println!("{:<12} {:<6} {:<58} {}", r.platform, r.method.as_str(), r.pattern, r.id);
+            }
+            if errors {
+                for p in platforms::PLATFORMS {
+                    println!("\n{} errors (fault rules: error = \"<name>\"):", p.name);
+                    for e in (p.error_names)() {
+                        println!("  {e}");
+                    }
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Serve { scenario, host, port, log_format } => {
+            init_logs(log_format);
+            let scenario = match scenario {
+                Some(path) => match Scenario::from_file(&path) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+                None => Scenario::demo(),
+            };
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            runtime.block_on(serve(scenario, &host, port))
+        }
+    }
+}
+
+fn summary(s: &Scenario) -> String {
+    let mut parts = vec![format!("scenario {:?}", s.name), format!("{} users", s.doc.users.len())];
+    if let Some(j) = &s.doc.jiandaoyun {
+        let forms: usize = j.apps.iter().map(|a| a.entries.len()).sum();
+        let records: usize = s.jdy_records.values().map(Vec::len).sum::<usize>()
+            + j.apps.iter().flat_map(|a| &a.entries).filter_map(|e| e.generate.as_ref()).map(|g| g.count).sum::<usize>();
+        parts.push(format!("jiandaoyun: {} apps, {forms} forms, {records} records", j.apps.len()));
+    }
+    parts.join(", ")
+}
+
+async fn serve(scenario: Scenario, host: &str, port: u16) -> ExitCode {
+    let banner_info = banner(&scenario);
+    let name = scenario.name.clone();
+    let emu = match Emulator::start_on(scenario, &format!("{host}:{port}")).await {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot listen on {host}:{port}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let base = emu.base_url();
+    println!("lowcode-emu {} serving scenario {name:?} at {base}", env!("CARGO_PKG_VERSION"));
+    println!("{}", banner_info.replace("{BASE}", &base));
+    println!("admin: {base}/__emu/health · {base}/__emu/requests · {base}/__emu/routes   (Ctrl-C to stop)");
+    tracing::info!(base = %base, scenario = %name, "ready");
+    shutdown_signal().await;
+    tracing::info!("shutting down: draining in-flight requests");
+    emu.stop().await;
+    ExitCode::SUCCESS
+}
+
+fn banner(s: &Scenario) -> String {
+    let mut out = String::new();
+    if let Some(j) = &s.doc.jiandaoyun {
+        let key = j.api_keys.first().map(|k| match k {
+            lowcode_emu::scenario::ApiKeyDef::Plain(k) => k.clone(),
+            lowcode_emu::scenario::ApiKeyDef::Scoped(k) => k.key.clone(),
+        });
+        if let Some(key) = key {
+            out.push_str(&format!("jiandaoyun: base {{BASE}}/api  API key: {key}\n"));
+            if let Some((app, entry)) = j.apps.iter().find_map(|a| a.entries.first().map(|e| (a, e))) {
+                out.push_str(&format!(
+                    "  try: curl -s {{BASE}}/api/v5/app/entry/data/list -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"app_id\":\"{}\",\"entry_id\":\"{}\",\"limit\":2}}'\n",
+                    app.app_id, entry.entry_id
+                ));
+            }
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,372 @@
+//! Record routes: data/get, list, create, batch_create, update, batch_update, delete, batch_delete.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::call::{ok_json, Call, Status};
+use super::errors::JdyError;
+use super::filter::Filter;
+use super::model::{BatchTxn, Entry, Record, WidgetType};
+use super::values::{empty_value, member_json, Converter, Shape};
+use crate::core::clock::iso_utc_ms;
+use crate::core::directory::Directory;
+use crate::core::ids::IdGen;
+use crate::http::Response;
+
+/// Batch operations take at most this many records or ids.
+pub const BATCH_MAX: usize = 100;
+/// A `transaction_id` binds a batch (and uploaded files) for one hour.
+const TXN_TTL_MS: i64 = 3_600_000;
+
+#[derive(Serialize)]
+struct One<'a> {
+    data: &'a Record,
+}
+
+#[derive(Serialize)]
+struct Many<'a> {
+    data: &'a [Arc<Record>],
+}
+
+#[derive(Serialize)]
+struct ManyOwned {
+    data: Vec<Record>,
+}
+
+/// Assembles a record in canonical order: system fields, then every widget in form order.
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    entry: &Entry,
+    id: &str,
+    creator: &Value,
+    updater: &Value,
+    created: &str,
+    updated: &str,
+    flow_state: Option<&Value>,
+    mut field: impl FnMut(&str) -> Option<Value>,
+) -> Record {
+    let mut r = Map::with_capacity(entry.schema.widgets.len() + 8);
+    r.insert("_id".into(), Value::String(id.to_owned()));
+    r.insert("appId".into(), Value::String(entry.app_id.clone()));
+    r.insert("entryId".into(), Value::String(entry.entry_id.clone()));
+    r.insert("creator".into(), creator.clone());
+    r.insert("updater".into(), updater.clone());
+    r.insert("createTime".into(), Value::String(created.to_owned()));
+    r.insert("updateTime".into(), Value::String(updated.to_owned()));
+    if entry.is_workflow() {
+        r.insert("flowState".into(), flow_state.cloned().unwrap_or(Value::from(1)));
+    }
+    for w in &entry.schema.widgets {
+        let v = field(w.key()).unwrap_or_else(|| empty_value(w.kind));
+        r.insert(w.key().to_owned(), v);
+    }
+    r
+}
+
+/// Serial numbers are generated on submit for `sn` widgets left empty.
+fn fill_serials(entry: &Entry, fields: &mut Vec<(String, Value)>) {
+    for w in entry.schema.widgets.iter().filter(|w| w.kind == WidgetType::Sn) {
+        if !fields.iter().any(|(k, v)| k == w.key() && v.as_str().is_some_and(|s| !s.is_empty())) {
+            fields.retain(|(k, _)| k != w.key());
+            fields.push((w.key().to_owned(), Value::String(entry.next_serial(w))));
+        }
+    }
+}
+
+fn lookup(fields: &[(String, Value)]) -> impl FnMut(&str) -> Option<Value> + '_ {
+    move |k| fields.iter().rev().find(|(f, _)| f == k).map(|(_, v)| v.clone())
+}
+
+/// A scenario record (converted fields plus optional system fields) → a stored record.
+pub fn seed_into_record(
+    entry: &Entry,
+    ids: &IdGen,
+    fields: &Map<String, Value>,
+    default_creator: &Value,
+    dir: &Directory,
+    now: i64,
+) -> Record {
+    let created_ms = fields.get("createTime").and_then(Value::as_str).and_then(crate::core::clock::parse_rfc3339_ms).unwrap_or(now);
+    let updated_ms = fields.get("updateTime").and_then(Value::as_str).and_then(crate::core::clock::parse_rfc3339_ms).unwrap_or(created_ms);
+    let id = fields.get("_id").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| ids.object_id(created_ms));
+    let creator = fields
+        .get("creator")
+        .and_then(Value::as_str)
+        .and_then(|u| dir.user(u))
+        .map(|u| member_json(&u))
+        .unwrap_or_else(|| default_creator.clone());
+    let mut pairs: Vec<(String, Value)> =
+        fields.iter().filter(|(k, _)| entry.schema.get(k).is_some()).map(|(k, v)| (k.clone(), v.clone())).collect();
+    for (k, v) in pairs.iter_mut() {
+        if entry.subforms.contains_key(k) {
+            if let Value::Array(rows) = v {
+                for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+                    if !row.contains_key("_id") {
+                        let mut with_id = Map::with_capacity(row.len() + 1);
+                        with_id.insert("_id".into(), Value::String(ids.object_id(created_ms)));
+                        with_id.extend(std::mem::take(row));
+                        *row = with_id;
+                    }
+                }
+            }
+        }
+    }
+    fill_serials(entry, &mut pairs);
+    assemble(entry, &id, &creator, &creator, &iso_utc_ms(created_ms), &iso_utc_ms(updated_ms), fields.get("flowState"), lookup(&pairs))
+}
+
+/// Legacy v1 reads and v1/v2 writes predate subform row ids (2021-03-31): strip them.
+fn without_row_ids(entry: &Entry, rec: &Record) -> Record {
+    let mut r = rec.clone();
+    for key in entry.subforms.keys() {
+        if let Some(Value::Array(rows)) = r.get_mut(key) {
+            for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+                row.remove("_id");
+            }
+        }
+    }
+    r
+}
+
+fn strips_row_ids(call: &Call, write: bool) -> bool {
+    if write {
+        call.version <= 2
+    } else {
+        call.version == 1
+    }
+}
+
+fn one_record(call: &Call, entry: &Entry, rec: &Record, write: bool) -> Result<Response, JdyError> {
+    if strips_row_ids(call, write) {
+        ok_json(&One { data: &without_row_ids(entry, rec) })
+    } else {
+        ok_json(&One { data: rec })
+    }
+}
+
+fn converter<'a>(call: &'a Call, new_id: &'a dyn Fn() -> String) -> Converter<'a> {
+    Converter { dir: &call.world.directory, strict: call.st.strict_values, shape: Shape::Write, new_id: Some(new_id) }
+}
+
+fn member_of(call: &Call, username: Option<&str>) -> Result<Value, JdyError> {
+    let name = match username {
+        Some(u) => u,
+        None => match &call.st.default_user {
+            Some(u) => u.as_str(),
+            None => return Ok(Value::Null),
+        },
+    };
+    call.world.directory.user(name).map(|u| member_json(&u)).ok_or_else(|| JdyError::with_detail(1010, format!("unknown member {name}")))
+}
+
+/// `transaction_id` must not carry template placeholders such as `${x}` or `$(x)` (17025).
+fn check_transaction_id<'a>(call: &'a Call<'a>) -> Result<Option<&'a str>, JdyError> {
+    let Some(t) = call.opt_str("transaction_id")? else { return Ok(None) };
+    let bytes = t.as_bytes();
+    let templated = bytes.windows(2).any(|w| w[0] == b'$' && (w[1] == b'{' || w[1] == b'('));
+    if templated || t.len() > 256 || t.chars().any(char::is_control) {
+        return Err(JdyError::new(17025));
+    }
+    Ok(Some(t))
+}
+
+pub fn get(call: &Call) -> Result<Response, JdyError> {
+    let entry = call.entry()?;
+    let id = call.req_str("data_id")?;
+    let rec = entry.records.get(id).ok_or(JdyError::new(4001))?;
+    one_record(call, &entry, &rec, false)
+}
+
+pub fn list(call: &Call) -> Result<Response, JdyError> {
+    let entry = call.entry()?;
+    let limit = call.opt_int("limit", 10, 1, 100)? as usize;
+    let cursor = call.opt_str("data_id")?;
+    let fields: Option<Vec<&str>> = match call.body.get("fields") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(a)) => Some(
+            a.iter().map(|f| f.as_str().ok_or_else(|| JdyError::with_detail(3005, "fields must be strings"))).collect::<Result<_, _>>()?,
+        ),
+        Some(_) => return Err(JdyError::with_detail(3005, "fields must be an array")),
+    };
+    let filter = Filter::parse(call.body.get("filter"), &entry, &call.world.directory, call.st.filter_in_max)?;
+    let page = entry.records.page_after(cursor, limit, |r| filter.as_ref().is_none_or(|f| f.matches(r)));
+    let strip = strips_row_ids(call, false);
+    match fields {
+        None if !strip => ok_json(&Many { data: &page }),
+        _ => {
+            let data = page
+                .iter()
+                .map(|rec| {
+                    let rec = if strip { without_row_ids(&entry, rec) } else { Record::clone(rec) };
+                    match &fields {
+                        None => rec,
+                        Some(fs) => rec
+                            .into_iter()
+                            .filter(|(k, _)| matches!(k.as_str(), "_id" | "appId" | "entryId") || fs.contains(&k.as_str()))
+                            .collect(),
+                    }
+                })
+                .collect();
+            ok_json(&ManyOwned { data })
+        }
+    }
+}
+
+pub fn create(call: &Call) -> Result<Response, JdyError> {
+    let entry = call.entry()?;
+    let data = call.req_object("data")?;
+    let creator = member_of(call, call.opt_str("data_creator")?)?;
+    let start_workflow = call.opt_bool("is_start_workflow")?;
+    call.opt_bool("is_start_trigger")?;
+    check_transaction_id(call)?;
+    let now = call.now();
+    let ids = &call.st.ids;
+    let new_id = || ids.object_id(now);
+    let mut fields = converter(call, &new_id).convert_data(&entry.schema, data, None)?;
+    fill_serials(&entry, &mut fields);
+    let id = ids.object_id(now);
+    let ts = iso_utc_ms(now);
+    let flow_state = Value::from(if start_workflow { 0 } else { 1 });
+    let rec = assemble(&entry, &id, &creator, &creator, &ts, &ts, Some(&flow_state), lookup(&fields));
+    let stored = entry.records.insert(&id, rec);
+    entry.touch(now);
+    one_record(call, &entry, &stored, true)
+}
+
+pub fn batch_create(call: &Call) -> Result<Response, JdyError> {
+    let entry = call.entry()?;
+    let list = call.req_array("data_list")?;
+    if list.len() > BATCH_MAX {
+        return Err(JdyError::new(17024));
+    }
+    let creator = member_of(call, call.opt_str("data_creator")?)?;
+    let start_workflow = call.opt_bool("is_start_workflow")?;
+    let txn = check_transaction_id(call)?;
+    let now = call.now();
+    // A retry of the same transaction within the hour is the same batch: nothing is created twice.
+    let mut batches = call.st.batches.lock();
+    if let Some(t) = txn {
+        if let Some(prev) = batches.get(t).filter(|b| now - b.started_ms < TXN_TTL_MS) {
+            if prev.entry_id != entry.entry_id {
+                return Err(JdyError::new(17026));
+            }
+            let count = prev.created.len();
+            return ok_json(&Status { status: "success", success_count: Some(count), success_ids: Some(Vec::new()) });
+        }
+    }
+    let ids = &call.st.ids;
+    let new_id = || ids.object_id(now);
+    let conv = converter(call, &new_id);
+    let ts = iso_utc_ms(now);
+    let flow_state = Value::from(if start_workflow { 0 } else { 1 });
+    let mut records = Vec::with_capacity(list.len());
+    for item in list {
+        let Value::Object(data) = item else { return Err(JdyError::with_detail(3005, "data_list items must be objects")) };
+        let mut fields = conv.convert_data(&entry.schema, data, None)?;
+        fill_serials(&entry, &mut fields);
+        let id = ids.object_id(now);
+        records.push((id.clone(), assemble(&entry, &id, &creator, &creator, &ts, &ts, Some(&flow_state), lookup(&fields))));
+    }
+    let created: Vec<String> = records.iter().map(|(id, _)| id.clone()).collect();
+    entry.records.insert_many(records);
+    entry.touch(now);
+    if let Some(t) = txn {
+        batches.insert(t.to_owned(), BatchTxn { entry_id: entry.entry_id.clone(), started_ms: now, created: created.clone() });
+    }
+    ok_json(&Status { status: "success", success_count: Some(created.len()), success_ids: Some(created) })
+}
+
+pub fn update(call: &Call) -> Result<Response, JdyError> {
+    let entry = call.entry()?;
+    let id = call.req_str("data_id")?;
+    let data = call.req_object("data")?;
+    call.opt_bool("is_start_trigger")?;
+    check_transaction_id(call)?;
+    let updater = member_of(call, None)?;
+    let now = call.now();
+    let ids = &call.st.ids;
+    let new_id = || ids.object_id(now);
+    let conv = converter(call, &new_id);
+    let result = entry.records.update(id, |old| {
+        let fields = conv.convert_data(&entry.schema, data, Some(old))?;
+        Ok(merge_into(&entry, old, &fields, &updater, now))
+    });
+    match result {
+        None => Err(JdyError::new(4001)),
+        Some(Err(e)) => Err(e),
+        Some(Ok(rec)) => {
+            entry.touch(now);
+            one_record(call, &entry, &rec, true)
+        }
+    }
+}
+
+/// The old record with `fields` replaced, `updater` and `updateTime` set; order stays canonical.
+fn merge_into(entry: &Entry, old: &Record, fields: &[(String, Value)], updater: &Value, now: i64) -> Record {
+    let mut r = old.clone();
+    for (k, v) in fields {
+        if let Some(slot) = r.get_mut(k) {
+            *slot = v.clone();
+        } else {
+            r.insert(k.clone(), v.clone());
+        }
+    }
+    if !updater.is_null() {
+        r.insert("updater".into(), updater.clone());
+    }
+    r.insert("updateTime".into(), Value::String(iso_utc_ms(now)));
+    let _ = entry;
+    r
+}
+
+pub fn batch_update(call: &Call) -> Result<Response, JdyError> {
+    let entry = call.entry()?;
+    let ids = string_ids(call)?;
+    if ids.len() > BATCH_MAX {
+        return Err(JdyError::new(17023));
+    }
+    let data = call.req_object("data")?;
+    if data.keys().any(|k| entry.subforms.contains_key(k)) {
+        return Err(JdyError::with_detail(17032, "batch_update cannot change subform fields"));
+    }
+    check_transaction_id(call)?;
+    let updater = member_of(call, None)?;
+    let now = call.now();
+    let gen = &call.st.ids;
+    let new_id = || gen.object_id(now);
+    let fields = converter(call, &new_id).convert_data(&entry.schema, data, None)?;
+    let mut count = 0;
+    for id in ids {
+        if let Some(Ok(_)) = entry.records.update::<JdyError>(id, |old| Ok(merge_into(&entry, old, &fields, &updater, now))) {
+            count += 1;
+        }
+    }
+    entry.touch(now);
+    ok_json(&Status { status: "success", success_count: Some(count), success_ids: None })
+}
+
+fn string_ids<'a>(call: &'a Call) -> Result<Vec<&'a str>, JdyError> {
+    call.req_array("data_ids")?.iter().map(|v| v.as_str().ok_or_else(|| JdyError::with_detail(3005, "data_ids must be strings"))).collect()
+}
+
+pub fn delete(call: &Call) -> Result<Response, JdyError> {
+    let entry = call.entry()?;
+    let id = call.req_str("data_id")?;
+    call.opt_bool("is_start_trigger")?;
+    entry.records.remove(id).ok_or(JdyError::new(4001))?;
+    entry.touch(call.now());
+    ok_json(&Status::success())
+}
+
+pub fn batch_delete(call: &Call) -> Result<Response, JdyError> {
+    let entry = call.entry()?;
+    let ids = string_ids(call)?;
+    if ids.len() > BATCH_MAX {
+        return Err(JdyError::new(17033));
+    }
+    let count = entry.records.remove_many(ids);
+    entry.touch(call.now());
+    ok_json(&Status { status: "success", success_count: Some(count), success_ids: None })
+}

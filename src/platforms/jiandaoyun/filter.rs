@@ -1,0 +1,325 @@
+//! The `filter` of `data/list`: `{"rel": "and"|"or", "cond": [{field, type?, method, value?}]}`.
+//!
+//! Decoding checks each condition against the field's type and the documented support matrix; any
+//! problem is error 4815. Evaluation runs against stored (read-shape) records.
+
+use serde_json::{Map, Value};
+
+use super::errors::JdyError;
+use super::model::{Entry, WidgetType};
+use super::values::{is_empty, parse_datetime_str};
+use crate::core::directory::Directory;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Number,
+    Datetime,
+    Multi,
+    Phone,
+    Serial,
+    User,
+    UserGroup,
+    Dept,
+    DeptGroup,
+    Lookup,
+    FlowState,
+    DataId,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Eq,
+    Ne,
+    In,
+    Nin,
+    Range,
+    Gt,
+    Lt,
+    Empty,
+    NotEmpty,
+    Like,
+    All,
+    Verified,
+    Unverified,
+}
+
+fn method(s: &str) -> Option<Method> {
+    Some(match s {
+        "eq" => Method::Eq,
+        "ne" => Method::Ne,
+        "in" => Method::In,
+        "nin" => Method::Nin,
+        "range" => Method::Range,
+        "gt" => Method::Gt,
+        "lt" => Method::Lt,
+        "empty" => Method::Empty,
+        "not_empty" => Method::NotEmpty,
+        "like" => Method::Like,
+        "all" => Method::All,
+        "verified" => Method::Verified,
+        "unverified" => Method::Unverified,
+        _ => return None,
+    })
+}
+
+/// The documented support matrix (filter section of 查询多条数据接口 and the 2026 reference).
+fn allowed(kind: Kind, m: Method) -> bool {
+    use Method::*;
+    if matches!(m, Empty | NotEmpty) {
+        return true;
+    }
+    match kind {
+        Kind::Text | Kind::User | Kind::Dept | Kind::Lookup => matches!(m, Eq | Ne | In | Nin | Like),
+        Kind::FlowState => matches!(m, Eq | Ne | In | Nin),
+        Kind::DataId => matches!(m, Eq | Ne | In | Nin),
+        Kind::Number => matches!(m, Eq | Ne | Range | Gt | Lt),
+        Kind::Datetime => matches!(m, Eq | Ne | Range | Gt | Lt),
+        Kind::Multi | Kind::UserGroup | Kind::DeptGroup => matches!(m, In | All),
+        Kind::Phone => matches!(m, Like | Verified | Unverified),
+        Kind::Serial => matches!(m, Eq | Ne | In | Nin | Like),
+        Kind::Other => false,
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Cond {
+    field: String,
+    kind: Kind,
+    method: Method,
+    values: Vec<Value>,
+    /// Per the reference: a `nin` on a member field naming an unknown username is ignored.
+    ignored: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Filter {
+    any: bool,
+    conds: Vec<Cond>,
+}
+
+fn bad(why: impl Into<String>) -> JdyError {
+    JdyError::with_detail(4815, why)
+}
+
+impl Filter {
+    /// Decodes a filter; `None`/`null` means no filter.
+    pub fn parse(v: Option<&Value>, entry: &Entry, dir: &Directory, in_max: usize) -> Result<Option<Filter>, JdyError> {
+        let obj = match v {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Object(o)) => o,
+            Some(_) => return Err(bad("filter must be an object")),
+        };
+        let any = match obj.get("rel") {
+            None | Some(Value::Null) => false,
+            Some(Value::String(s)) if s == "and" => false,
+            Some(Value::String(s)) if s == "or" => true,
+            Some(_) => return Err(bad("rel must be \"and\" or \"or\"")),
+        };
+        let conds = match obj.get("cond") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(a)) => a.iter().map(|c| parse_cond(c, entry, dir, in_max)).collect::<Result<_, _>>()?,
+            Some(_) => return Err(bad("cond must be an array")),
+        };
+        Ok(Some(Filter { any, conds }))
+    }
+
+    pub fn matches(&self, rec: &Map<String, Value>) -> bool {
+        let mut live = self.conds.iter().filter(|c| !c.ignored).peekable();
+        if live.peek().is_none() {
+            return true;
+        }
+        if self.any {
+            live.any(|c| c.matches(rec))
+        } else {
+            live.all(|c| c.matches(rec))
+        }
+    }
+}
+
+fn field_kind(field: &str, entry: &Entry) -> Option<Kind> {
+    Some(match field {
+        "_id" | "data_id" => Kind::DataId,
+        "flowState" if entry.is_workflow() => Kind::FlowState,
+        "creator" | "updater" => Kind::User,
+        "createTime" | "updateTime" => Kind::Datetime,
+        _ => {
+            let w = entry.schema.get(field)?;
+            use WidgetType::*;
+            match w.kind {
+                Text | Textarea | Radiogroup | Combo => Kind::Text,
+                Number | Aggregation => Kind::Number,
+                Datetime => Kind::Datetime,
+                Checkboxgroup | Combocheck => Kind::Multi,
+                Phone => Kind::Phone,
+                Sn => Kind::Serial,
+                User => Kind::User,
+                Usergroup => Kind::UserGroup,
+                Dept => Kind::Dept,
+                Deptgroup => Kind::DeptGroup,
+                Lookup => Kind::Lookup,
+                Subform => return None,
+                _ => Kind::Other,
+            }
+        }
+    })
+}
+
+fn parse_cond(c: &Value, entry: &Entry, dir: &Directory, in_max: usize) -> Result<Cond, JdyError> {
+    let Value::Object(c) = c else { return Err(bad("each cond must be an object")) };
+    let field = c.get("field").and_then(Value::as_str).ok_or_else(|| bad("cond.field is required"))?;
+    let method_name = c.get("method").and_then(Value::as_str).ok_or_else(|| bad("cond.method is required"))?;
+    let m = method(method_name).ok_or_else(|| bad(format!("unknown method {method_name}")))?;
+    if let Some(t) = c.get("type") {
+        if !t.is_string() && !t.is_null() {
+            return Err(bad("cond.type must be a string"));
+        }
+    }
+    let kind = field_kind(field, entry).ok_or_else(|| bad(format!("field {field} cannot be filtered")))?;
+    if !allowed(kind, m) {
+        return Err(bad(format!("method {method_name} is not supported on field {field}")));
+    }
+    let values = match c.get("value") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.clone(),
+        // A scalar is accepted as a one-element array; clients commonly send it so.
+        Some(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => vec![v.clone()],
+        Some(_) => return Err(bad("cond.value must be an array")),
+    };
+    let needs_values = !matches!(m, Method::Empty | Method::NotEmpty | Method::Verified | Method::Unverified);
+    if needs_values && values.is_empty() {
+        return Err(bad(format!("method {method_name} needs a value")));
+    }
+    if matches!(m, Method::In | Method::Nin | Method::All) && values.len() > in_max {
+        return Err(bad(format!("at most {in_max} values for {method_name}")));
+    }
+    if m == Method::Range && values.len() != 2 {
+        return Err(bad("range takes [from, to]"));
+    }
+    if matches!(kind, Kind::Number) && needs_values && !values.iter().all(|v| v.is_null() || as_f64(v).is_some()) {
+        return Err(bad(format!("field {field} takes numbers")));
+    }
+    if matches!(kind, Kind::Datetime) && needs_values && !values.iter().all(|v| v.is_null() || datetime_span(v).is_some()) {
+        return Err(bad(format!("field {field} takes dates")));
+    }
+    let ignored = m == Method::Nin && kind == Kind::User && values.iter().any(|v| v.as_str().is_none_or(|u| dir.user(u).is_none()));
+    Ok(Cond { field: field.to_owned(), kind, method: m, values, ignored })
+}
+
+fn as_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn datetime_span(v: &Value) -> Option<(i64, i64)> {
+    match v {
+        Value::String(s) => parse_datetime_str(s),
+        Value::Number(n) => n.as_i64().map(|ms| (ms, ms + 1)),
+        _ => None,
+    }
+}
+
+/// The comparable scalar of a stored value for eq/in: usernames for members, dept_no for departments.
+fn scalar(kind: Kind, v: &Value) -> Option<String> {
+    match (kind, v) {
+        (Kind::User | Kind::UserGroup, Value::Object(o)) => o.get("username").and_then(Value::as_str).map(str::to_owned),
+        (Kind::Dept | Kind::DeptGroup, Value::Object(o)) => o.get("dept_no").map(Value::to_string),
+        (_, Value::String(s)) => Some(s.clone()),
+        (_, Value::Number(n)) => Some(n.to_string()),
+        (_, Value::Bool(b)) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn wanted(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+impl Cond {
+    fn matches(&self, rec: &Map<String, Value>) -> bool {
+        let stored = rec.get(&self.field);
+        match self.method {
+            Method::Empty => is_empty(stored),
+            Method::NotEmpty => !is_empty(stored),
+            Method::Eq | Method::In => self.equals_any(stored),
+            Method::Ne | Method::Nin => !self.equals_any(stored),
+            Method::Range => self.in_range(stored),
+            Method::Gt => self.compare(stored, |a, b| a > b),
+            Method::Lt => self.compare(stored, |a, b| a < b),
+            Method::Like => {
+                let hay = match stored {
+                    Some(Value::Object(o)) => o.get("phone").and_then(Value::as_str).unwrap_or(""),
+                    Some(Value::String(s)) => s,
+                    _ => "",
+                };
+                self.values.iter().filter_map(wanted).any(|w| hay.contains(&w))
+            }
+            Method::All => {
+                let have: Vec<String> =
+                    stored.and_then(Value::as_array).map(|a| a.iter().filter_map(|v| scalar(self.kind, v)).collect()).unwrap_or_default();
+                self.values.iter().filter_map(wanted).all(|w| have.contains(&w))
+            }
+            Method::Verified | Method::Unverified => {
+                let phone = stored.and_then(Value::as_object);
+                let filled = phone.and_then(|p| p.get("phone")).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+                let verified = phone.and_then(|p| p.get("verified")).and_then(Value::as_bool).unwrap_or(false);
+                filled && (verified == (self.method == Method::Verified))
+            }
+        }
+    }
+
+    fn equals_any(&self, stored: Option<&Value>) -> bool {
+        let Some(stored) = stored else { return false };
+        match self.kind {
+            Kind::Number => as_f64(stored).is_some_and(|x| self.values.iter().filter_map(as_f64).any(|w| w == x)),
+            Kind::Datetime => stored_ms(stored).is_some_and(|t| self.values.iter().filter_map(datetime_span).any(|(a, b)| a <= t && t < b)),
+            Kind::Multi | Kind::UserGroup | Kind::DeptGroup => {
+                let have: Vec<String> =
+                    stored.as_array().map(|a| a.iter().filter_map(|v| scalar(self.kind, v)).collect()).unwrap_or_default();
+                self.values.iter().filter_map(wanted).any(|w| have.contains(&w))
+            }
+            _ => scalar(self.kind, stored).is_some_and(|s| self.values.iter().filter_map(wanted).any(|w| w == s)),
+        }
+    }
+
+    fn in_range(&self, stored: Option<&Value>) -> bool {
+        let Some(stored) = stored else { return false };
+        let (lo, hi) = (&self.values[0], &self.values[1]);
+        match self.kind {
+            Kind::Datetime => {
+                let Some(t) = stored_ms(stored) else { return false };
+                datetime_span(lo).is_none_or(|(a, _)| t >= a) && datetime_span(hi).is_none_or(|(_, b)| t < b)
+            }
+            _ => {
+                let Some(x) = as_f64(stored) else { return false };
+                as_f64(lo).is_none_or(|a| x >= a) && as_f64(hi).is_none_or(|b| x <= b)
+            }
+        }
+    }
+
+    fn compare(&self, stored: Option<&Value>, op: fn(f64, f64) -> bool) -> bool {
+        let Some(stored) = stored else { return false };
+        let x = match self.kind {
+            Kind::Datetime => stored_ms(stored).map(|t| t as f64),
+            _ => as_f64(stored),
+        };
+        let w = match self.kind {
+            Kind::Datetime => datetime_span(&self.values[0]).map(|(a, _)| a as f64),
+            _ => as_f64(&self.values[0]),
+        };
+        matches!((x, w), (Some(x), Some(w)) if op(x, w))
+    }
+}
+
+fn stored_ms(v: &Value) -> Option<i64> {
+    v.as_str().and_then(crate::core::clock::parse_rfc3339_ms)
+}

@@ -1,0 +1,163 @@
+//! Jiandaoyun (简道云) Open API: apps, forms, widgets and form data, v5 routes plus the legacy v1–v4
+//! data routes that clients still call.
+//!
+//! Conventions (official developer guide): every route is `POST` with a JSON body; auth is
+//! `Authorization: Bearer <API key>`; every error is HTTP 400 with `{"code", "msg"}`; ids are 24-hex
+//! ObjectIds. Where the docs are silent the choice is written in `docs/fidelity.md`.
+
+mod apps;
+mod auth;
+mod call;
+mod data;
+pub mod errors;
+mod filter;
+mod generate;
+pub mod model;
+pub mod scenario;
+pub mod values;
+
+use hyper::Method;
+
+use self::call::Call;
+use self::errors::JdyError;
+use crate::http::{json_object, Response};
+use crate::router::{Ctx, Route};
+
+pub const PLATFORM: &str = "jiandaoyun";
+
+type Op = fn(&Call) -> Result<Response, JdyError>;
+
+/// Per-route limits in requests per second (official pages); legacy routes share 5/s.
+fn rate_limit(op: &str, version: u8) -> u32 {
+    if version < 5 {
+        return 5;
+    }
+    match op {
+        "data.create" | "data.update" | "data.delete" => 20,
+        "data.batch_create" | "data.batch_update" | "data.batch_delete" => 10,
+        _ => 30,
+    }
+}
+
+/// Enterprise-wide cap shared by every route (8303).
+const ENTERPRISE_PER_SECOND: u32 = 50;
+
+fn route(id: &'static str, op_name: &'static str, version: u8, pattern: &'static str, op: Op) -> Route {
+    Route::new(id, PLATFORM, Method::POST, pattern, move |ctx: &Ctx| dispatch(ctx, op_name, version, op))
+}
+
+fn dispatch(ctx: &Ctx, op_name: &str, version: u8, op: Op) -> Response {
+    let world = ctx.world;
+    let locale = world.locale;
+    let Some(st) = world.jiandaoyun.as_ref() else {
+        return JdyError::new(8017).render(locale);
+    };
+    let result = (|| {
+        let key = auth::authenticate(st, ctx.req)?;
+        if st.rate_limits {
+            let now = world.clock.now_ms();
+            if !st.rate.allow(ctx.route.id, rate_limit(op_name, version), now) {
+                return Err(JdyError::new(8304));
+            }
+            if !st.rate.allow("enterprise", ENTERPRISE_PER_SECOND, now) {
+                return Err(JdyError::new(8303));
+            }
+        }
+        let mut body = json_object(&ctx.req.body).map_err(|_| JdyError::with_detail(1, "the body is not a JSON object"))?;
+        // Legacy routes carry the ids in the path; the path wins over the body.
+        for (name, value) in &ctx.req.params {
+            body.insert((*name).to_owned(), serde_json::Value::String(value.clone()));
+        }
+        op(&Call { world, st, key, body, version })
+    })();
+    match result {
+        Ok(r) => r,
+        Err(e) => render_error(&e, st.strict_values, locale),
+    }
+}
+
+/// The exact documented body; the emulator's detail goes into `x-emu-error-detail` (and into the message
+/// only in strict mode, where naming the offending field is the point).
+fn render_error(e: &JdyError, strict: bool, locale: crate::Locale) -> Response {
+    let shown = if strict { e.clone() } else { JdyError::new(e.code) };
+    let mut r = shown.render(locale);
+    if let Some(d) = &e.detail {
+        r = r.with_header("x-emu-error-detail", &d.escape_default().to_string());
+    }
+    r
+}
+
+pub fn routes() -> Vec<Route> {
+    let mut v = vec![
+        route("jiandaoyun.app.list", "app.list", 5, "/api/v5/app/list", apps::app_list),
+        route("jiandaoyun.entry.list", "entry.list", 5, "/api/v5/app/entry/list", apps::entry_list),
+        route("jiandaoyun.widget.list", "widget.list", 5, "/api/v5/app/entry/widget/list", apps::widget_list),
+        route("jiandaoyun.data.get", "data.get", 5, "/api/v5/app/entry/data/get", data::get),
+        route("jiandaoyun.data.list", "data.list", 5, "/api/v5/app/entry/data/list", data::list),
+        route("jiandaoyun.data.create", "data.create", 5, "/api/v5/app/entry/data/create", data::create),
+        route("jiandaoyun.data.batch_create", "data.batch_create", 5, "/api/v5/app/entry/data/batch_create", data::batch_create),
+        route("jiandaoyun.data.update", "data.update", 5, "/api/v5/app/entry/data/update", data::update),
+        route("jiandaoyun.data.batch_update", "data.batch_update", 5, "/api/v5/app/entry/data/batch_update", data::batch_update),
+        route("jiandaoyun.data.delete", "data.delete", 5, "/api/v5/app/entry/data/delete", data::delete),
+        route("jiandaoyun.data.batch_delete", "data.batch_delete", 5, "/api/v5/app/entry/data/batch_delete", data::batch_delete),
+        route("jiandaoyun.v1.app.list", "app.list", 1, "/api/v1/app/retrieve_all", apps::app_list),
+        route("jiandaoyun.v1.entry.list", "entry.list", 1, "/api/v1/app/{app_id}/entry_retrieve", apps::entry_list),
+        route("jiandaoyun.v1.widget.list", "widget.list", 1, "/api/v1/app/{app_id}/entry/{entry_id}/widgets", apps::widget_list),
+        route("jiandaoyun.v2.widget.list", "widget.list", 2, "/api/v2/app/{app_id}/entry/{entry_id}/widgets", apps::widget_list),
+        route("jiandaoyun.v1.data.delete", "data.delete", 1, "/api/v1/app/{app_id}/entry/{entry_id}/data_delete", data::delete),
+        route(
+            "jiandaoyun.v1.data.batch_create",
+            "data.batch_create",
+            1,
+            "/api/v1/app/{app_id}/entry/{entry_id}/data_batch_create",
+            data::batch_create,
+        ),
+        route(
+            "jiandaoyun.v1.data.batch_update",
+            "data.batch_update",
+            1,
+            "/api/v1/app/{app_id}/entry/{entry_id}/data_batch_update",
+            data::batch_update,
+        ),
+        route(
+            "jiandaoyun.v1.data.batch_delete",
+            "data.batch_delete",
+            1,
+            "/api/v1/app/{app_id}/entry/{entry_id}/data_batch_delete",
+            data::batch_delete,
+        ),
+    ];
+    // Versioned legacy data routes: reads exist in v1/v2/v4, writes in v1–v4.
+    const GET: [(&str, &str, u8); 3] = [
+        ("jiandaoyun.v1.data.get", "/api/v1/app/{app_id}/entry/{entry_id}/data_retrieve", 1),
+        ("jiandaoyun.v2.data.get", "/api/v2/app/{app_id}/entry/{entry_id}/data_retrieve", 2),
+        ("jiandaoyun.v4.data.get", "/api/v4/app/{app_id}/entry/{entry_id}/data_retrieve", 4),
+    ];
+    const LIST: [(&str, &str, u8); 3] = [
+        ("jiandaoyun.v1.data.list", "/api/v1/app/{app_id}/entry/{entry_id}/data", 1),
+        ("jiandaoyun.v2.data.list", "/api/v2/app/{app_id}/entry/{entry_id}/data", 2),
+        ("jiandaoyun.v4.data.list", "/api/v4/app/{app_id}/entry/{entry_id}/data", 4),
+    ];
+    const CREATE: [(&str, &str, u8); 4] = [
+        ("jiandaoyun.v1.data.create", "/api/v1/app/{app_id}/entry/{entry_id}/data_create", 1),
+        ("jiandaoyun.v2.data.create", "/api/v2/app/{app_id}/entry/{entry_id}/data_create", 2),
+        ("jiandaoyun.v3.data.create", "/api/v3/app/{app_id}/entry/{entry_id}/data_create", 3),
+        ("jiandaoyun.v4.data.create", "/api/v4/app/{app_id}/entry/{entry_id}/data_create", 4),
+    ];
+    const UPDATE: [(&str, &str, u8); 4] = [
+        ("jiandaoyun.v1.data.update", "/api/v1/app/{app_id}/entry/{entry_id}/data_update", 1),
+        ("jiandaoyun.v2.data.update", "/api/v2/app/{app_id}/entry/{entry_id}/data_update", 2),
+        ("jiandaoyun.v3.data.update", "/api/v3/app/{app_id}/entry/{entry_id}/data_update", 3),
+        ("jiandaoyun.v4.data.update", "/api/v4/app/{app_id}/entry/{entry_id}/data_update", 4),
+    ];
+    v.extend(GET.iter().map(|(id, p, ver)| route(id, "data.get", *ver, p, data::get)));
+    v.extend(LIST.iter().map(|(id, p, ver)| route(id, "data.list", *ver, p, data::list)));
+    v.extend(CREATE.iter().map(|(id, p, ver)| route(id, "data.create", *ver, p, data::create)));
+    v.extend(UPDATE.iter().map(|(id, p, ver)| route(id, "data.update", *ver, p, data::update)));
+    v
+}
+
+/// Renders a named error (fault injection, server-level failures) in Jiandaoyun's dialect.
+pub fn render_named_error(name: &str, locale: crate::Locale) -> Option<Response> {
+    errors::render_named(name, locale)
+}

@@ -1,0 +1,434 @@
+//! The `[jiandaoyun]` scenario section: its schema, validation, and building the live state from it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::model::{ApiKey, App, Entry, Schema, State, Widget, WidgetType};
+use super::values::{Converter, Shape};
+use crate::core::directory::Directory;
+use crate::core::ids::IdGen;
+use crate::path;
+use crate::scenario::{Diag, GenerateDef, Origin, Scenario, Seg, Source};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JdySection {
+    #[serde(default)]
+    pub api_keys: Vec<ApiKeyDef>,
+    /// Member recorded as creator/updater of seeded and API-written records (default: first user).
+    pub default_user: Option<String>,
+    /// Enforce the documented per-route and enterprise rate limits (off by default).
+    #[serde(default)]
+    pub rate_limits: bool,
+    /// Reject values that do not fit their widget with 4000 instead of storing them empty.
+    #[serde(default)]
+    pub strict_values: bool,
+    /// Most values an `in`/`nin`/`all` filter may carry (documented 200).
+    pub filter_in_max: Option<usize>,
+    #[serde(default)]
+    pub apps: Vec<JdyAppDef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ApiKeyDef {
+    Plain(String),
+    Scoped(ScopedKeyDef),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopedKeyDef {
+    pub key: String,
+    pub apps: Option<Vec<String>>,
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JdyAppDef {
+    pub app_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub entries: Vec<JdyEntryDef>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JdyEntryDef {
+    pub entry_id: String,
+    pub name: String,
+    pub flow: Option<String>,
+    #[serde(default)]
+    pub widgets: Vec<WidgetDef>,
+    #[serde(default)]
+    pub records: Vec<Map<String, Value>>,
+    pub records_file: Option<String>,
+    pub generate: Option<GenerateDef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetDef {
+    pub name: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub required: bool,
+    pub alias: Option<String>,
+    #[serde(default)]
+    pub options: Vec<String>,
+    #[serde(default)]
+    pub items: Vec<WidgetDef>,
+    /// Serial number (`sn`) prefix and counter width.
+    pub prefix: Option<String>,
+    pub digits: Option<u32>,
+}
+
+impl JdySection {
+    pub fn tag_origins(&mut self, file: usize) {
+        for (index, a) in self.apps.iter_mut().enumerate() {
+            a.origin = Origin { file, index };
+        }
+    }
+
+    pub fn merge(&mut self, top: JdySection) {
+        self.api_keys.extend(top.api_keys);
+        self.default_user = top.default_user.or(self.default_user.take());
+        self.rate_limits |= top.rate_limits;
+        self.strict_values |= top.strict_values;
+        self.filter_in_max = top.filter_in_max.or(self.filter_in_max);
+        self.apps.extend(top.apps);
+    }
+}
+
+pub fn is_object_id(s: &str) -> bool {
+    s.len() == 24 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn widget_from_def(d: &WidgetDef) -> Widget {
+    Widget {
+        id: d.name.clone(),
+        alias: d.alias.clone(),
+        label: d.label.clone(),
+        kind: WidgetType::parse(&d.kind).unwrap_or(WidgetType::Text),
+        required: d.required,
+        options: d.options.clone(),
+        items: d.items.iter().map(widget_from_def).collect(),
+        sn_prefix: d.prefix.clone().unwrap_or_default(),
+        sn_digits: d.digits.unwrap_or(4),
+    }
+}
+
+pub fn schema_of(def: &JdyEntryDef) -> Schema {
+    Schema::new(def.widgets.iter().map(widget_from_def).collect())
+}
+
+/// System fields a seeded record may set itself.
+const SEED_SYSTEM_FIELDS: &[&str] = &["_id", "creator", "createTime", "updateTime", "flowState"];
+
+fn check_widgets(ws: &[WidgetDef], origin: Origin, base: &[Seg], in_subform: bool, diags: &mut Vec<Diag>) {
+    let mut keys = HashSet::new();
+    for (i, w) in ws.iter().enumerate() {
+        let at = |k: &str| {
+            let mut p = base.to_vec();
+            p.extend([Seg::Index(i), Seg::Key(k.into())]);
+            p
+        };
+        match WidgetType::parse(&w.kind) {
+            None => diags.push(Diag::at(
+                origin,
+                &["jiandaoyun", "apps"],
+                at("type"),
+                format!("expected a Jiandaoyun widget type ({}), got {:?}", WidgetType::names().collect::<Vec<_>>().join(", "), w.kind),
+            )),
+            Some(WidgetType::Subform) if in_subform => {
+                diags.push(Diag::at(origin, &["jiandaoyun", "apps"], at("type"), "a subform cannot contain a subform"))
+            }
+            Some(WidgetType::Subform) => {
+                let mut p = base.to_vec();
+                p.extend([Seg::Index(i), Seg::Key("items".into())]);
+                check_widgets(&w.items, origin, &p, true, diags);
+            }
+            Some(_) if !w.items.is_empty() => {
+                diags.push(Diag::at(origin, &["jiandaoyun", "apps"], at("items"), "only subform widgets take items"))
+            }
+            Some(_) => {}
+        }
+        if w.name.trim().is_empty() {
+            diags.push(Diag::at(origin, &["jiandaoyun", "apps"], at("name"), "expected a widget id such as \"_widget_1600000000001\""));
+        }
+        let key = w.alias.as_deref().unwrap_or(&w.name);
+        if !keys.insert(key.to_owned()) || (w.alias.is_some() && !keys.insert(w.name.clone())) {
+            diags.push(Diag::at(origin, &["jiandaoyun", "apps"], at("name"), format!("duplicate widget name {key:?}")));
+        }
+    }
+}
+
+pub fn validate(scenario: &mut Scenario, sources: &[Source], dir: &Directory, flows: &HashSet<String>, diags: &mut Vec<Diag>) {
+    let Some(jdy) = &scenario.doc.jiandaoyun else { return };
+    let section = &["jiandaoyun"];
+    let root_file = jdy.apps.first().map(|a| a.origin.file).unwrap_or(0);
+    if jdy.api_keys.is_empty() {
+        diags.push(Diag::in_file(
+            root_file,
+            path!["jiandaoyun"],
+            "expected at least one entry in api_keys (e.g. api_keys = [\"jdy-test-key\"])",
+        ));
+    }
+    let app_ids: HashSet<&str> = jdy.apps.iter().map(|a| a.app_id.as_str()).collect();
+    for (i, k) in jdy.api_keys.iter().enumerate() {
+        let (key, apps) = match k {
+            ApiKeyDef::Plain(s) => (s, None),
+            ApiKeyDef::Scoped(s) => (&s.key, s.apps.as_ref()),
+        };
+        if key.trim().is_empty() {
+            diags.push(Diag::in_file(root_file, path!["jiandaoyun", "api_keys", i], "expected a non-empty key"));
+        }
+        for (j, a) in apps.into_iter().flatten().enumerate() {
+            if !app_ids.contains(a.as_str()) {
+                diags.push(Diag::in_file(
+                    root_file,
+                    path!["jiandaoyun", "api_keys", i, "apps", j],
+                    format!("expected an app_id of [[jiandaoyun.apps]], got {a:?}"),
+                ));
+            }
+        }
+    }
+    let _ = section;
+    if let Some(u) = &jdy.default_user {
+        if dir.user(u).is_none() {
+            diags.push(Diag::in_file(
+                root_file,
+                path!["jiandaoyun", "default_user"],
+                format!("expected a user id from [[users]], got {u:?}"),
+            ));
+        }
+    }
+    let mut seen_apps = HashSet::new();
+    let mut seen_entries = HashSet::new();
+    let mut records_out = HashMap::new();
+    for app in &jdy.apps {
+        let o = app.origin;
+        if !is_object_id(&app.app_id) {
+            diags.push(Diag::at(
+                o,
+                &["jiandaoyun", "apps"],
+                path!["app_id"],
+                format!("expected 24 lowercase hex characters (a Jiandaoyun id), got {:?}", app.app_id),
+            ));
+        }
+        if !seen_apps.insert(app.app_id.as_str()) {
+            diags.push(Diag::at(o, &["jiandaoyun", "apps"], path!["app_id"], format!("duplicate app_id {:?}", app.app_id)));
+        }
+        for (ei, e) in app.entries.iter().enumerate() {
+            let ep = |rest: Vec<Seg>| {
+                let mut p = path!["entries", ei];
+                p.extend(rest);
+                p
+            };
+            if !is_object_id(&e.entry_id) {
+                diags.push(Diag::at(
+                    o,
+                    &["jiandaoyun", "apps"],
+                    ep(path!["entry_id"]),
+                    format!("expected 24 lowercase hex characters, got {:?}", e.entry_id),
+                ));
+            }
+            if !seen_entries.insert(e.entry_id.as_str()) || seen_apps.contains(e.entry_id.as_str()) {
+                diags.push(Diag::at(o, &["jiandaoyun", "apps"], ep(path!["entry_id"]), format!("duplicate id {:?}", e.entry_id)));
+            }
+            if let Some(f) = &e.flow {
+                if !flows.contains(f) {
+                    diags.push(Diag::at(
+                        o,
+                        &["jiandaoyun", "apps"],
+                        ep(path!["flow"]),
+                        format!("expected a flow id from [[flows]], got {f:?}"),
+                    ));
+                }
+            }
+            check_widgets(&e.widgets, o, &ep(path!["widgets"]), false, diags);
+            if let Some(g) = &e.generate {
+                if g.count > 10_000_000 {
+                    diags.push(Diag::at(o, &["jiandaoyun", "apps"], ep(path!["generate", "count"]), "expected at most 10000000 records"));
+                }
+            }
+            if !diags.is_empty() {
+                continue;
+            }
+            let schema = schema_of(e);
+            let conv = Converter { dir, strict: true, shape: Shape::Seed, new_id: None };
+            let mut converted = Vec::new();
+            for (ri, r) in e.records.iter().enumerate() {
+                match seed_record(&conv, &schema, r) {
+                    Ok(m) => converted.push(m),
+                    Err((field, msg)) => diags.push(Diag::at(o, &["jiandaoyun", "apps"], ep(path!["records", ri, field.as_str()]), msg)),
+                }
+            }
+            if let Some(file) = &e.records_file {
+                let full = sources.get(o.file).map(|s| s.dir.join(file)).unwrap_or_else(|| file.into());
+                match std::fs::read_to_string(&full) {
+                    Err(err) => diags.push(Diag::at(
+                        o,
+                        &["jiandaoyun", "apps"],
+                        ep(path!["records_file"]),
+                        format!("cannot read {}: {err}", full.display()),
+                    )),
+                    Ok(text) => {
+                        for (li, line) in text.lines().enumerate() {
+                            if line.trim().is_empty() {
+                                continue;
+                            }
+                            let at = format!("{}:{}", full.display(), li + 1);
+                            match serde_json::from_str::<Value>(line) {
+                                Ok(Value::Object(r)) => match seed_record(&conv, &schema, &r) {
+                                    Ok(m) => converted.push(m),
+                                    Err((field, msg)) => diags.push(Diag::at(
+                                        o,
+                                        &["jiandaoyun", "apps"],
+                                        ep(path!["records_file"]),
+                                        format!("{at}: field {field}: {msg}"),
+                                    )),
+                                },
+                                Ok(_) => diags.push(Diag::at(
+                                    o,
+                                    &["jiandaoyun", "apps"],
+                                    ep(path!["records_file"]),
+                                    format!("{at}: expected one JSON object per line"),
+                                )),
+                                Err(err) => diags.push(Diag::at(
+                                    o,
+                                    &["jiandaoyun", "apps"],
+                                    ep(path!["records_file"]),
+                                    format!("{at}: invalid JSON: {err}"),
+                                )),
+                            }
+                        }
+                    }
+                }
+            }
+            records_out.insert(e.entry_id.clone(), converted);
+        }
+    }
+    scenario.jdy_records = records_out;
+}
+
+/// Converts one scenario record (read shape) field by field, so an error names its field.
+fn seed_record(conv: &Converter, schema: &Schema, r: &Map<String, Value>) -> Result<Map<String, Value>, (String, String)> {
+    let mut out = Map::new();
+    for (k, v) in r {
+        let v = untoml(v);
+        if SEED_SYSTEM_FIELDS.contains(&k.as_str()) {
+            out.insert(k.clone(), v);
+            continue;
+        }
+        if schema.get(k).is_none() {
+            return Err((k.clone(), format!("unknown widget {k:?}: records use widget names (or aliases) of this form")));
+        }
+        let one: Map<String, Value> = [(k.clone(), v)].into_iter().collect();
+        match conv.convert_data(schema, &one, None) {
+            Ok(pairs) => out.extend(pairs),
+            Err(e) => return Err((k.clone(), e.detail.unwrap_or_else(|| format!("error {}", e.code)))),
+        }
+    }
+    if let Some(t) = out.get("createTime") {
+        if t.as_str().and_then(crate::core::clock::parse_rfc3339_ms).is_none() {
+            return Err(("createTime".into(), "expected an RFC 3339 time".into()));
+        }
+    }
+    if let Some(c) = out.get("creator") {
+        if c.as_str().and_then(|u| conv.dir.user(u)).is_none() {
+            return Err(("creator".into(), "expected a user id from [[users]]".into()));
+        }
+    }
+    Ok(out)
+}
+
+/// TOML datetimes reach serde_json as `{"$__toml_private_datetime": "…"}`; make them strings.
+fn untoml(v: &Value) -> Value {
+    match v {
+        Value::Object(o) if o.len() == 1 && o.contains_key("$__toml_private_datetime") => o["$__toml_private_datetime"].clone(),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), untoml(v))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(untoml).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Builds the live Jiandaoyun state of a fresh world.
+pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<State> {
+    let jdy = scenario.doc.jiandaoyun.as_ref()?;
+    let ids = IdGen::new(scenario.seed(), "jiandaoyun");
+    let creator = jdy.default_user.as_deref().and_then(|u| dir.user(u)).or_else(|| dir.first_user());
+    let creator_json = creator.as_ref().map(super::values::member_json).unwrap_or(Value::Null);
+    let keys = jdy
+        .api_keys
+        .iter()
+        .map(|k| match k {
+            ApiKeyDef::Plain(s) => ApiKey { key: s.clone(), apps: None, disabled: false },
+            ApiKeyDef::Scoped(s) => ApiKey { key: s.key.clone(), apps: s.apps.clone(), disabled: s.disabled },
+        })
+        .collect();
+    let mut apps = Vec::new();
+    let mut entries = HashMap::new();
+    for a in &jdy.apps {
+        apps.push(App {
+            app_id: a.app_id.clone(),
+            name: a.name.clone(),
+            entry_ids: a.entries.iter().map(|e| e.entry_id.clone()).collect(),
+        });
+        for e in &a.entries {
+            let schema = schema_of(e);
+            let subforms = schema
+                .widgets
+                .iter()
+                .filter(|w| w.kind == WidgetType::Subform)
+                .map(|w| (w.key().to_owned(), Schema::new(w.items.clone())))
+                .collect();
+            let entry = Entry {
+                app_id: a.app_id.clone(),
+                entry_id: e.entry_id.clone(),
+                name: e.name.clone(),
+                flow: e.flow.clone(),
+                schema,
+                subforms,
+                records: Default::default(),
+                modified_ms: AtomicI64::new(now),
+                serials: Default::default(),
+            };
+            let seeded = scenario.jdy_records.get(&e.entry_id).map(Vec::as_slice).unwrap_or(&[]);
+            let mut batch = Vec::with_capacity(seeded.len() + e.generate.as_ref().map_or(0, |g| g.count));
+            for fields in seeded {
+                let rec = super::data::seed_into_record(&entry, &ids, fields, &creator_json, dir, now);
+                batch.push((rec["_id"].as_str().unwrap_or_default().to_owned(), rec));
+            }
+            if let Some(g) = &e.generate {
+                super::generate::generate(&entry, &ids, g.count, &creator_json, dir, now, scenario.seed(), &mut batch);
+            }
+            entry.records.insert_many(batch);
+            entries.insert(e.entry_id.clone(), Arc::new(entry));
+        }
+    }
+    let app_index = apps.iter().enumerate().map(|(i, a)| (a.app_id.clone(), i)).collect();
+    Some(State {
+        keys,
+        apps,
+        app_index,
+        entries,
+        default_user: creator.map(|u| u.id),
+        rate_limits: jdy.rate_limits,
+        strict_values: jdy.strict_values,
+        filter_in_max: jdy.filter_in_max.unwrap_or(200),
+        ids,
+        batches: Default::default(),
+        rate: Default::default(),
+    })
+}

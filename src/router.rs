@@ -1,0 +1,184 @@
+//! Maps (method, path) to a route: an id such as `jiandaoyun.data.list`, its platform and its handler.
+//!
+//! Static paths are found with one hash lookup; patterns with `{param}` segments are tried in order
+//! after that. A trailing slash is ignored on both sides so `…/get/x/` and `…/get/x` are the same route.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use hyper::Method;
+
+use crate::http::{Request, Response};
+use crate::world::World;
+
+/// What a handler gets: the world of the caller's namespace and the read request.
+pub struct Ctx<'a> {
+    pub world: &'a Arc<World>,
+    pub req: &'a Request,
+    pub route: &'a Route,
+}
+
+pub type Handler = Arc<dyn Fn(&Ctx) -> Response + Send + Sync>;
+
+pub struct Route {
+    pub id: &'static str,
+    pub platform: &'static str,
+    pub method: Method,
+    pub pattern: &'static str,
+    segments: Vec<Segment>,
+    pub handler: Handler,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} {}", self.id, self.method, self.pattern)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Segment {
+    Literal(&'static str),
+    Param(&'static str),
+}
+
+impl Route {
+    pub fn new(
+        id: &'static str,
+        platform: &'static str,
+        method: Method,
+        pattern: &'static str,
+        handler: impl Fn(&Ctx) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        let segments = split(pattern)
+            .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => Segment::Param(name),
+                None => Segment::Literal(s),
+            })
+            .collect();
+        Self { id, platform, method, pattern, segments, handler: Arc::new(handler) }
+    }
+
+    fn is_static(&self) -> bool {
+        self.segments.iter().all(|s| matches!(s, Segment::Literal(_)))
+    }
+
+    fn capture(&self, path: &str) -> Option<Vec<(&'static str, String)>> {
+        let mut params = Vec::new();
+        let mut parts = split(path);
+        for seg in &self.segments {
+            let part = parts.next()?;
+            match seg {
+                Segment::Literal(l) if *l == part => {}
+                Segment::Literal(_) => return None,
+                Segment::Param(name) => params.push((*name, percent_decode(part))),
+            }
+        }
+        parts.next().is_none().then_some(params)
+    }
+}
+
+fn split(path: &str) -> impl Iterator<Item = &str> {
+    path.trim_matches('/').split('/').filter(|s| !s.is_empty())
+}
+
+fn normalize(path: &str) -> &str {
+    let t = path.trim_end_matches('/');
+    if t.is_empty() {
+        "/"
+    } else {
+        t
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| s.to_owned())
+}
+
+pub enum Match<'a> {
+    Found(&'a Route, Vec<(&'static str, String)>),
+    /// The path exists with other methods.
+    MethodNotAllowed(&'a Route),
+    NotFound,
+}
+
+#[derive(Default)]
+pub struct Router {
+    routes: Vec<Route>,
+    exact: HashMap<(Method, String), usize>,
+    /// Static paths by path alone, to tell 405 from 404.
+    exact_any: HashMap<String, usize>,
+    dynamic: Vec<usize>,
+}
+
+impl Router {
+    pub fn new(routes: Vec<Route>) -> Self {
+        let mut r = Router::default();
+        for route in routes {
+            let i = r.routes.len();
+            if route.is_static() {
+                let path = normalize(route.pattern).to_owned();
+                r.exact.insert((route.method.clone(), path.clone()), i);
+                r.exact_any.entry(path).or_insert(i);
+            } else {
+                r.dynamic.push(i);
+            }
+            r.routes.push(route);
+        }
+        r
+    }
+
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    pub fn find(&self, method: &Method, path: &str) -> Match<'_> {
+        let path = normalize(path);
+        if let Some(&i) = self.exact.get(&(method.clone(), path.to_owned())) {
+            return Match::Found(&self.routes[i], Vec::new());
+        }
+        let mut other_method = self.exact_any.get(path).map(|&i| &self.routes[i]);
+        for &i in &self.dynamic {
+            let route = &self.routes[i];
+            if let Some(params) = route.capture(path) {
+                if route.method == *method {
+                    return Match::Found(route, params);
+                }
+                other_method.get_or_insert(route);
+            }
+        }
+        match other_method {
+            Some(r) => Match::MethodNotAllowed(r),
+            None => Match::NotFound,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(_: &Ctx) -> Response {
+        Response::empty(200)
+    }
+
+    #[test]
+    fn static_dynamic_and_method_matching() {
+        let r = Router::new(vec![
+            Route::new("a", "p", Method::POST, "/api/v5/app/list", ok),
+            Route::new("b", "p", Method::POST, "/api/v1/app/{app_id}/entry/{entry_id}/data", ok),
+        ]);
+        assert!(matches!(r.find(&Method::POST, "/api/v5/app/list/"), Match::Found(rt, _) if rt.id == "a"));
+        match r.find(&Method::POST, "/api/v1/app/x%20y/entry/e/data") {
+            Match::Found(rt, p) => {
+                assert_eq!(rt.id, "b");
+                assert_eq!(p, vec![("app_id", "x y".to_string()), ("entry_id", "e".to_string())]);
+            }
+            _ => panic!("no match"),
+        }
+        assert!(matches!(r.find(&Method::GET, "/api/v5/app/list"), Match::MethodNotAllowed(_)));
+        assert!(matches!(r.find(&Method::POST, "/api/v1/app/x/entry/e/data/more"), Match::NotFound));
+    }
+}

@@ -1,0 +1,156 @@
+//! Reading scenario files: parse, merge includes, load JSONL records, validate.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::spans::{line_col, locate};
+use super::{render_path, Diag, Origin, Scenario, ScenarioDoc, ScenarioError, Seg};
+
+/// One scenario source file, kept for error locations.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+    pub dir: PathBuf,
+}
+
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: path.display().to_string(),
+        line: None,
+        column: None,
+        key: String::new(),
+        message: format!("cannot read the file: {e}"),
+    })?;
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into());
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    load_source(Source { name: path.display().to_string(), text, dir }, &stem)
+}
+
+pub fn load_str(text: &str, name: &str) -> Result<Scenario, ScenarioError> {
+    let dir = std::env::current_dir().unwrap_or_default();
+    load_source(Source { name: format!("<{name}>"), text: text.to_owned(), dir }, name)
+}
+
+fn load_source(root: Source, default_name: &str) -> Result<Scenario, ScenarioError> {
+    let mut sources = Vec::new();
+    let doc = parse_with_includes(root, &mut sources, 0)?;
+    let name = doc.name.clone().unwrap_or_else(|| default_name.to_owned());
+    let mut scenario = Scenario { name, doc, jdy_records: HashMap::new() };
+    let mut diags = Vec::new();
+    super::validate::validate(&mut scenario, &sources, &mut diags);
+    match diags.into_iter().next() {
+        Some(d) => Err(diag_error(&sources, d)),
+        None => Ok(scenario),
+    }
+}
+
+/// Turns a semantic diagnostic into a located error.
+pub fn diag_error(sources: &[Source], d: Diag) -> ScenarioError {
+    let src = sources.get(d.file);
+    let pos = src.and_then(|s| locate(&s.text, &d.path));
+    ScenarioError {
+        file: src.map(|s| s.name.clone()).unwrap_or_default(),
+        line: pos.map(|p| p.0),
+        column: pos.map(|p| p.1),
+        key: render_path(&d.path),
+        message: d.message,
+    }
+}
+
+fn parse_with_includes(src: Source, sources: &mut Vec<Source>, depth: usize) -> Result<ScenarioDoc, ScenarioError> {
+    let file = sources.len();
+    let mut doc = parse_one(&src, file)?;
+    sources.push(src);
+    if depth > MAX_INCLUDE_DEPTH {
+        return Err(diag_error(
+            sources,
+            Diag::in_file(file, vec![Seg::Key("include".into())], "includes nest deeper than 16 files (is there a cycle?)"),
+        ));
+    }
+    let includes = std::mem::take(&mut doc.include);
+    let mut merged = ScenarioDoc::default();
+    for (i, inc) in includes.iter().enumerate() {
+        let path = sources[file].dir.join(inc);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            diag_error(
+                sources,
+                Diag::in_file(
+                    file,
+                    vec![Seg::Key("include".into()), Seg::Index(i)],
+                    format!("cannot read included file {}: {e}", path.display()),
+                ),
+            )
+        })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let child = parse_with_includes(Source { name: path.display().to_string(), text, dir }, sources, depth + 1)?;
+        merge(&mut merged, child);
+    }
+    merge(&mut merged, doc);
+    Ok(merged)
+}
+
+fn parse_one(src: &Source, file: usize) -> Result<ScenarioDoc, ScenarioError> {
+    let de = toml::Deserializer::parse(&src.text).map_err(|e| toml_error(src, &e, String::new()))?;
+    let mut doc: ScenarioDoc = serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        let key = if key == "." { String::new() } else { key };
+        toml_error(src, e.inner(), key)
+    })?;
+    tag_origins(&mut doc, file);
+    Ok(doc)
+}
+
+fn toml_error(src: &Source, e: &toml::de::Error, key: String) -> ScenarioError {
+    let pos = e.span().map(|s| line_col(&src.text, s.start));
+    let message = e.message().trim().to_owned();
+    let message = if message.contains("did not match any variant") {
+        format!("{message}; see docs/scenarios.md for the accepted shapes")
+    } else {
+        message
+    };
+    ScenarioError { file: src.name.clone(), line: pos.map(|p| p.0), column: pos.map(|p| p.1), key, message }
+}
+
+fn tag_origins(doc: &mut ScenarioDoc, file: usize) {
+    for (index, u) in doc.users.iter_mut().enumerate() {
+        u.origin = Origin { file, index };
+    }
+    for (index, d) in doc.departments.iter_mut().enumerate() {
+        d.origin = Origin { file, index };
+    }
+    for (index, f) in doc.flows.iter_mut().enumerate() {
+        f.origin = Origin { file, index };
+    }
+    if let Some(j) = &mut doc.jiandaoyun {
+        j.tag_origins(file);
+    }
+}
+
+/// Folds `top` over `base`: arrays are appended (base first), settings in `top` win.
+fn merge(base: &mut ScenarioDoc, top: ScenarioDoc) {
+    if top.name.is_some() {
+        base.name = top.name;
+    }
+    let e = top.emulator;
+    base.emulator.seed = e.seed.or(base.emulator.seed);
+    base.emulator.clock = e.clock.or(base.emulator.clock.take());
+    base.emulator.clock_running |= e.clock_running;
+    base.emulator.locale = e.locale.or(base.emulator.locale.take());
+    if let Some(s) = top.server {
+        let b = base.server.get_or_insert_with(Default::default);
+        b.max_body_bytes = s.max_body_bytes.or(b.max_body_bytes);
+        b.max_upload_bytes = s.max_upload_bytes.or(b.max_upload_bytes);
+        b.journal_size = s.journal_size.or(b.journal_size);
+    }
+    base.users.extend(top.users);
+    base.departments.extend(top.departments);
+    base.flows.extend(top.flows);
+    match (&mut base.jiandaoyun, top.jiandaoyun) {
+        (Some(b), Some(t)) => b.merge(t),
+        (b @ None, t) => *b = t,
+        (Some(_), None) => {}
+    }
+}

@@ -1,0 +1,224 @@
+//! Scenario files: the TOML contract users write to seed the emulator.
+//!
+//! Loading has three steps: typed deserialisation (unknown keys and wrong types are errors that carry
+//! the TOML span), merging of `include`d files, and semantic validation (references, id formats,
+//! record values). Every error names file, line, column, key path and what was expected.
+
+mod load;
+mod schema;
+mod spans;
+mod validate;
+
+use std::fmt;
+use std::path::Path;
+
+pub use load::Source;
+pub use schema::*;
+
+/// A loaded and validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub doc: ScenarioDoc,
+    /// Seeded Jiandaoyun records per entry id, already converted to read shape (without system fields).
+    pub jdy_records: std::collections::HashMap<String, Vec<serde_json::Map<String, serde_json::Value>>>,
+}
+
+/// The embedded demo scenario served when `serve` gets no `--scenario`.
+pub const DEMO_TOML: &str = include_str!("../../scenarios/demo.toml");
+
+impl Scenario {
+    /// Loads a scenario file; `include` and `records_file` paths are relative to the file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ScenarioError> {
+        load::load_file(path.as_ref())
+    }
+
+    /// Loads a scenario from TOML text; relative paths resolve against the current directory.
+    pub fn from_toml_str(text: &str, name: &str) -> Result<Self, ScenarioError> {
+        load::load_str(text, name)
+    }
+
+    /// The compiled-in demo tenant.
+    pub fn demo() -> Self {
+        match load::load_str(DEMO_TOML, "demo") {
+            Ok(s) => s,
+            Err(e) => panic!("the embedded demo scenario is invalid: {e}"),
+        }
+    }
+
+    /// Start a scenario in code: `Scenario::builder().seed(7).toml(r#"…"#).build()`.
+    pub fn builder() -> ScenarioBuilder {
+        ScenarioBuilder::default()
+    }
+
+    /// Platforms this scenario configures, in a stable order.
+    pub fn platforms(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.doc.jiandaoyun.is_some() {
+            v.push("jiandaoyun");
+        }
+        v
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.doc.emulator.seed.unwrap_or(42)
+    }
+
+    pub fn locale(&self) -> crate::Locale {
+        self.doc.emulator.locale.as_deref().and_then(crate::Locale::parse).unwrap_or_default()
+    }
+}
+
+/// Assembles a scenario from TOML fragments and a few common settings, for Rust tests.
+#[derive(Debug, Default, Clone)]
+pub struct ScenarioBuilder {
+    name: Option<String>,
+    seed: Option<u64>,
+    clock: Option<String>,
+    locale: Option<String>,
+    fragments: Vec<String>,
+}
+
+impl ScenarioBuilder {
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Some(name.to_owned());
+        self
+    }
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+    /// Freezes the clock at an RFC 3339 instant.
+    pub fn frozen_clock(mut self, at: &str) -> Self {
+        self.clock = Some(at.to_owned());
+        self
+    }
+    pub fn locale(mut self, locale: &str) -> Self {
+        self.locale = Some(locale.to_owned());
+        self
+    }
+    /// Appends TOML (users, platform sections …) without an `[emulator]` table.
+    pub fn toml(mut self, fragment: &str) -> Self {
+        self.fragments.push(fragment.to_owned());
+        self
+    }
+    pub fn build(self) -> Result<Scenario, ScenarioError> {
+        let mut text = String::new();
+        if let Some(n) = &self.name {
+            text.push_str(&format!("name = {}\n", toml_str(n)));
+        }
+        text.push_str("[emulator]\n");
+        if let Some(s) = self.seed {
+            text.push_str(&format!("seed = {s}\n"));
+        }
+        if let Some(c) = &self.clock {
+            text.push_str(&format!("clock = {}\n", toml_str(c)));
+        }
+        if let Some(l) = &self.locale {
+            text.push_str(&format!("locale = {}\n", toml_str(l)));
+        }
+        for f in &self.fragments {
+            text.push('\n');
+            text.push_str(f);
+            text.push('\n');
+        }
+        load::load_str(&text, self.name.as_deref().unwrap_or("builder"))
+    }
+}
+
+fn toml_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// A scenario problem, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// Dotted key path such as `jiandaoyun.apps[0].entries[1].widgets[2].type`.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        if !self.key.is_empty() {
+            write!(f, ": key `{}`", self.key)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// One step of a key path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+impl From<&str> for Seg {
+    fn from(s: &str) -> Self {
+        Seg::Key(s.to_owned())
+    }
+}
+impl From<usize> for Seg {
+    fn from(i: usize) -> Self {
+        Seg::Index(i)
+    }
+}
+
+/// Builds a path: `path!["jiandaoyun", "apps", 0usize]`.
+#[macro_export]
+macro_rules! path {
+    ($($s:expr),* $(,)?) => { vec![$($crate::scenario::Seg::from($s)),*] };
+}
+
+pub fn render_path(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// A semantic problem found after parsing: which source file, where in it, and what is wrong.
+#[derive(Debug, Clone)]
+pub struct Diag {
+    pub file: usize,
+    pub path: Vec<Seg>,
+    pub message: String,
+}
+
+impl Diag {
+    /// A problem inside the item at `origin` of the array at `array` (e.g. `["jiandaoyun", "apps"]`),
+    /// at `rel` below that item.
+    pub fn at(origin: Origin, array: &[&str], rel: Vec<Seg>, message: impl Into<String>) -> Self {
+        let mut path: Vec<Seg> = array.iter().map(|k| Seg::Key((*k).to_owned())).collect();
+        path.push(Seg::Index(origin.index));
+        path.extend(rel);
+        Diag { file: origin.file, path, message: message.into() }
+    }
+
+    /// A problem at an absolute path of one file.
+    pub fn in_file(file: usize, path: Vec<Seg>, message: impl Into<String>) -> Self {
+        Diag { file, path, message: message.into() }
+    }
+}

@@ -1,0 +1,159 @@
+//! Semantic checks that typed parsing cannot express: references, uniqueness, formats.
+
+use std::collections::{HashMap, HashSet};
+
+use super::load::Source;
+use super::{Diag, Scenario, Seg, EDGE_OPS, NODE_TYPES};
+use crate::path;
+
+pub fn validate(scenario: &mut Scenario, sources: &[Source], diags: &mut Vec<Diag>) {
+    let doc = &scenario.doc;
+    // The emulator section lives in the root file (index 0) unless an include set it; 0 is the best guess.
+    if let Some(c) = &doc.emulator.clock {
+        if crate::core::clock::parse_rfc3339_ms(c).is_none() {
+            diags.push(Diag::in_file(
+                0,
+                path!["emulator", "clock"],
+                format!("expected an RFC 3339 instant such as \"2026-01-05T09:00:00+08:00\", got {c:?}"),
+            ));
+        }
+    }
+    if let Some(l) = &doc.emulator.locale {
+        if crate::Locale::parse(l).is_none() {
+            diags.push(Diag::in_file(0, path!["emulator", "locale"], format!("expected one of \"zh\", \"en\", \"zh-TW\", got {l:?}")));
+        }
+    }
+    if let Some(server) = &doc.server {
+        if server.journal_size == Some(0) {
+            // allowed: disables the journal
+        }
+        if server.max_body_bytes == Some(0) {
+            diags.push(Diag::in_file(0, path!["server", "max_body_bytes"], "expected a positive number of bytes"));
+        }
+    }
+
+    let mut dept_ids = HashSet::from([1i64]);
+    for d in &doc.departments {
+        if !dept_ids.insert(d.id) && d.id != 1 {
+            diags.push(Diag::at(d.origin, &["departments"], path!["id"], format!("duplicate department id {}", d.id)));
+        }
+        if d.id <= 0 {
+            diags.push(Diag::at(d.origin, &["departments"], path!["id"], "expected a positive department number (the root is 1)"));
+        }
+    }
+    let parents: HashMap<i64, i64> = doc.departments.iter().filter(|d| d.id != 1).map(|d| (d.id, d.parent.unwrap_or(1))).collect();
+    for d in &doc.departments {
+        if d.id == 1 && d.parent.is_some() {
+            diags.push(Diag::at(d.origin, &["departments"], path!["parent"], "department 1 is the root and cannot have a parent"));
+        }
+        if let Some(p) = d.parent {
+            if !dept_ids.contains(&p) {
+                diags.push(Diag::at(d.origin, &["departments"], path!["parent"], format!("expected an existing department id, got {p}")));
+                continue;
+            }
+        }
+        // Walk up; a cycle never reaches the root.
+        let mut cur = d.id;
+        let mut steps = 0;
+        while cur != 1 && steps <= parents.len() {
+            cur = parents.get(&cur).copied().unwrap_or(1);
+            steps += 1;
+        }
+        if cur != 1 {
+            diags.push(Diag::at(d.origin, &["departments"], path!["parent"], "department parents form a cycle"));
+        }
+    }
+
+    let mut user_ids = HashSet::new();
+    for u in &doc.users {
+        if u.id.trim().is_empty() {
+            diags.push(Diag::at(u.origin, &["users"], path!["id"], "expected a non-empty user id"));
+        }
+        if !user_ids.insert(u.id.as_str()) {
+            diags.push(Diag::at(u.origin, &["users"], path!["id"], format!("duplicate user id {:?}", u.id)));
+        }
+        for (i, dep) in u.departments.iter().enumerate() {
+            if !dept_ids.contains(dep) {
+                diags.push(Diag::at(
+                    u.origin,
+                    &["users"],
+                    vec![Seg::Key("departments".into()), Seg::Index(i)],
+                    format!("expected an existing department id, got {dep}"),
+                ));
+            }
+        }
+        if let Some(s) = u.status {
+            if ![-1, 0, 1].contains(&s) {
+                diags.push(Diag::at(u.origin, &["users"], path!["status"], "expected 1 (active), 0 (invited) or -1 (left)"));
+            }
+        }
+    }
+
+    let mut flow_ids = HashSet::new();
+    for f in &doc.flows {
+        if !flow_ids.insert(f.id.as_str()) {
+            diags.push(Diag::at(f.origin, &["flows"], path!["id"], format!("duplicate flow id {:?}", f.id)));
+        }
+        let mut node_ids = HashSet::new();
+        for (i, n) in f.nodes.iter().enumerate() {
+            if !node_ids.insert(n.id.as_str()) {
+                diags.push(Diag::at(f.origin, &["flows"], path!["nodes", i, "id"], format!("duplicate node id {:?}", n.id)));
+            }
+            if !NODE_TYPES.contains(&n.kind.to_ascii_lowercase().as_str()) {
+                diags.push(Diag::at(
+                    f.origin,
+                    &["flows"],
+                    path!["nodes", i, "type"],
+                    format!("expected one of {}, got {:?}", NODE_TYPES.join(", "), n.kind),
+                ));
+            }
+            for (j, a) in n.assignees.iter().enumerate() {
+                if !user_ids.contains(a.as_str()) {
+                    diags.push(Diag::at(
+                        f.origin,
+                        &["flows"],
+                        path!["nodes", i, "assignees", j],
+                        format!("expected a user id from [[users]], got {a:?}"),
+                    ));
+                }
+            }
+            if let Some(m) = &n.mode {
+                if m != "any" && m != "all" {
+                    diags.push(Diag::at(
+                        f.origin,
+                        &["flows"],
+                        path!["nodes", i, "mode"],
+                        format!("expected \"any\" or \"all\", got {m:?}"),
+                    ));
+                }
+            }
+        }
+        for (i, e) in f.edges.iter().enumerate() {
+            let (a, b) = e.ends();
+            for end in [a, b] {
+                if !node_ids.contains(end) {
+                    diags.push(Diag::at(f.origin, &["flows"], path!["edges", i], format!("edge names unknown node {end:?}")));
+                }
+            }
+            if let super::EdgeDef::Table(t) = e {
+                if let Some(w) = &t.when {
+                    if !EDGE_OPS.contains(&w.op.as_str()) {
+                        diags.push(Diag::at(
+                            f.origin,
+                            &["flows"],
+                            path!["edges", i, "when", "op"],
+                            format!("expected one of {}, got {:?}", EDGE_OPS.join(", "), w.op),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    let directory = crate::world::build_directory(doc);
+    crate::platforms::jiandaoyun::scenario::validate(scenario, sources, &directory, &flow_ids_owned(&flow_ids), diags);
+}
+
+fn flow_ids_owned(ids: &HashSet<&str>) -> HashSet<String> {
+    ids.iter().map(|s| (*s).to_owned()).collect()
+}

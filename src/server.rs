@@ -1,0 +1,263 @@
+//! The HTTP server: hyper 1 on tokio, body caps, per-request journal entry, graceful shutdown.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use dashmap::DashMap;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use parking_lot::RwLock;
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use crate::core::journal::{Journal, JournalEntry};
+use crate::http::{Request, Response};
+use crate::platforms;
+use crate::router::{Ctx, Match, Router};
+use crate::scenario::Scenario;
+use crate::world::World;
+
+pub const NAMESPACE_HEADER: &str = "x-emu-namespace";
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub max_body_bytes: usize,
+    pub journal_size: usize,
+}
+
+impl ServerConfig {
+    pub fn from_scenario(s: &Scenario) -> Self {
+        let server = s.doc.server.clone().unwrap_or_default();
+        Self { max_body_bytes: server.max_body_bytes.unwrap_or(16 * 1024 * 1024), journal_size: server.journal_size.unwrap_or(10_000) }
+    }
+}
+
+/// Everything the connection tasks share.
+pub struct Shared {
+    pub router: Router,
+    pub scenario: RwLock<Arc<Scenario>>,
+    pub worlds: DashMap<String, Arc<World>>,
+    pub journal: Journal,
+    pub config: ServerConfig,
+}
+
+impl Shared {
+    pub fn new(scenario: Scenario) -> Self {
+        let config = ServerConfig::from_scenario(&scenario);
+        let worlds = DashMap::new();
+        worlds.insert(String::new(), Arc::new(World::build(&scenario, "")));
+        Self {
+            router: Router::new(platforms::all_routes()),
+            scenario: RwLock::new(Arc::new(scenario)),
+            worlds,
+            journal: Journal::new(config.journal_size),
+            config,
+        }
+    }
+
+    /// The world of a namespace, built from the scenario on first use.
+    pub fn world(&self, ns: &str) -> Arc<World> {
+        if let Some(w) = self.worlds.get(ns) {
+            return w.clone();
+        }
+        let scenario = self.scenario.read().clone();
+        self.worlds.entry(ns.to_owned()).or_insert_with(|| Arc::new(World::build(&scenario, ns))).clone()
+    }
+
+    /// Rebuilds one namespace (or, with `None`, drops every namespace and rebuilds the default one).
+    pub fn reset(&self, ns: Option<&str>) {
+        let scenario = self.scenario.read().clone();
+        match ns {
+            Some(ns) => {
+                self.worlds.insert(ns.to_owned(), Arc::new(World::build(&scenario, ns)));
+            }
+            None => {
+                self.worlds.retain(|k, _| k.is_empty());
+                self.worlds.insert(String::new(), Arc::new(World::build(&scenario, "")));
+            }
+        }
+    }
+}
+
+/// Accepts connections until `shutdown` resolves, then drains in-flight requests (up to 10 s).
+pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl std::future::Future<Output = ()>) {
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30)).max_buf_size(256 * 1024).keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                let svc = service_fn(move |req| handle(shared.clone(), req, peer));
+                let conn = builder.serve_connection(TokioIo::new(stream), svc);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+}
+
+enum BodyError {
+    TooLarge,
+    Broken,
+}
+
+async fn read_body(body: Incoming, cap: usize, declared: Option<u64>) -> Result<Bytes, BodyError> {
+    if declared.is_some_and(|n| n > cap as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    match Limited::new(body, cap).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Broken),
+    }
+}
+
+fn to_hyper(r: Response) -> hyper::Response<Full<Bytes>> {
+    let mut b = hyper::Response::builder().status(r.status);
+    if !r.content_type.is_empty() {
+        b = b.header(CONTENT_TYPE, r.content_type);
+    }
+    for (k, v) in r.headers {
+        b = b.header(k, v);
+    }
+    b.body(Full::new(r.body)).unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
+}
+
+fn plain_error(status: u16, message: String) -> Response {
+    Response::json(status, &json!({ "error": message }))
+}
+
+async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: SocketAddr) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    if path == "/__emu" || path.starts_with("/__emu/") {
+        return Ok(to_hyper(crate::admin::handle(&shared, parts, body).await));
+    }
+    let query = parts.uri.query().unwrap_or("").to_owned();
+    let ns = parts.headers.get(NAMESPACE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    let found = shared.router.find(&parts.method, &path);
+    let platform_of_path = platforms::for_path(&path);
+    let (route, params) = match found {
+        Match::Found(route, params) => (route, params),
+        other => {
+            let (status, msg) = match other {
+                Match::MethodNotAllowed(r) => (405, format!("{} {} is not a route; {} takes {}", parts.method, path, r.pattern, r.method)),
+                _ => (404, format!("no emulated route for {} {} (see GET /__emu/routes)", parts.method, path)),
+            };
+            let body = read_body(body, shared.config.max_body_bytes, declared).await.unwrap_or_default();
+            let resp = plain_error(status, msg);
+            record(
+                &shared,
+                &ns,
+                platform_of_path.map_or("unknown", |p| p.name),
+                "unmatched",
+                &parts.method,
+                &path,
+                &query,
+                &body,
+                &resp,
+                started,
+                shared.world(&ns).clock.now_ms(),
+            );
+            return Ok(to_hyper(resp));
+        }
+    };
+    let world = shared.world(&ns);
+    let platform = platforms::by_name(route.platform);
+    let render = |name: &str| platform.and_then(|p| (p.error)(name, world.locale)).unwrap_or_else(|| plain_error(500, name.to_owned()));
+    let body = match read_body(body, shared.config.max_body_bytes, declared).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => {
+            let resp = render("payload_too_large");
+            record(
+                &shared,
+                &ns,
+                route.platform,
+                route.id,
+                &parts.method,
+                &path,
+                &query,
+                &Bytes::new(),
+                &resp,
+                started,
+                world.clock.now_ms(),
+            );
+            return Ok(to_hyper(resp));
+        }
+        Err(BodyError::Broken) => return Ok(to_hyper(plain_error(400, "the request body could not be read".into()))),
+    };
+    let request = Request { method: parts.method, path, query, headers: parts.headers, body, params };
+    let resp = match std::panic::catch_unwind(AssertUnwindSafe(|| (route.handler)(&Ctx { world: &world, req: &request, route }))) {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::error!(route = route.id, path = %request.path, "handler panicked; answering internal_error");
+            render("internal_error")
+        }
+    };
+    record(
+        &shared,
+        &ns,
+        route.platform,
+        route.id,
+        &request.method,
+        &request.path,
+        &request.query,
+        &request.body,
+        &resp,
+        started,
+        world.clock.now_ms(),
+    );
+    tracing::debug!(route = route.id, status = resp.status, "request");
+    Ok(to_hyper(resp))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    shared: &Shared,
+    ns: &str,
+    platform: &'static str,
+    route: &'static str,
+    method: &hyper::Method,
+    path: &str,
+    query: &str,
+    body: &Bytes,
+    resp: &Response,
+    started: Instant,
+    now: i64,
+) {
+    shared.journal.record(JournalEntry {
+        id: shared.journal.next_id(),
+        time_ms: now,
+        namespace: ns.to_owned(),
+        platform,
+        route,
+        method: method.to_string(),
+        path: path.to_owned(),
+        query: query.to_owned(),
+        status: resp.status,
+        duration_us: started.elapsed().as_micros() as u64,
+        request_body: body.clone(),
+        response_body: resp.body.clone(),
+        fault: None,
+    });
+}

@@ -1,0 +1,89 @@
+//! A `World` holds all mutable state of one namespace: clock, directory and every platform's data.
+//! Reset, export and namespace isolation are all "build a new World from the scenario" or "read one".
+
+use serde_json::{json, Value};
+
+use crate::core::clock::{iso_utc_ms, parse_rfc3339_ms, Clock};
+use crate::core::directory::{Department, Directory, User};
+use crate::platforms::jiandaoyun;
+use crate::scenario::{Scenario, ScenarioDoc};
+use crate::Locale;
+
+#[derive(Debug)]
+pub struct World {
+    pub namespace: String,
+    pub clock: Clock,
+    pub locale: Locale,
+    pub directory: Directory,
+    pub jiandaoyun: Option<jiandaoyun::model::State>,
+}
+
+/// The directory a scenario describes; department 1 (the root) always exists.
+pub fn build_directory(doc: &ScenarioDoc) -> Directory {
+    let mut depts: Vec<Department> = Vec::new();
+    if !doc.departments.iter().any(|d| d.id == 1) {
+        depts.push(Department { id: 1, name: doc.name.clone().unwrap_or_else(|| "总部".into()), parent: None, integrate_id: None });
+    }
+    depts.extend(doc.departments.iter().map(|d| Department {
+        id: d.id,
+        name: d.name.clone(),
+        parent: if d.id == 1 { None } else { Some(d.parent.unwrap_or(1)) },
+        integrate_id: d.integrate_id.clone(),
+    }));
+    let users = doc
+        .users
+        .iter()
+        .map(|u| User {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            departments: if u.departments.is_empty() { vec![1] } else { u.departments.clone() },
+            password: u.password.clone(),
+            email: u.email.clone(),
+            mobile: u.mobile.clone(),
+            integrate_id: u.integrate_id.clone(),
+            status: u.status.unwrap_or(1),
+        })
+        .collect();
+    Directory::new(users, depts)
+}
+
+impl World {
+    pub fn build(scenario: &Scenario, namespace: &str) -> World {
+        let e = &scenario.doc.emulator;
+        let clock = match e.clock.as_deref().and_then(parse_rfc3339_ms) {
+            Some(at) if e.clock_running => Clock::running_from(at),
+            Some(at) => Clock::frozen_at(at),
+            None => Clock::real(),
+        };
+        let now = clock.now_ms();
+        let directory = build_directory(&scenario.doc);
+        let jiandaoyun = jiandaoyun::scenario::build_state(scenario, &directory, now);
+        World { namespace: namespace.to_owned(), clock, locale: scenario.locale(), directory, jiandaoyun }
+    }
+
+    /// The whole state as JSON, for `GET /__emu/state` and inspection in tests.
+    pub fn export(&self) -> Value {
+        let mut out = json!({
+            "namespace": self.namespace,
+            "clock": { "now": iso_utc_ms(self.clock.now_ms()), "frozen": self.clock.is_frozen() },
+            "directory": { "users": self.directory.users(), "departments": self.directory.departments() },
+        });
+        if let Some(st) = &self.jiandaoyun {
+            let apps: Vec<Value> = st
+                .apps
+                .iter()
+                .map(|a| {
+                    let entries: Vec<Value> = a
+                        .entry_ids
+                        .iter()
+                        .filter_map(|id| st.entries.get(id))
+                        .map(|e| json!({ "entry_id": e.entry_id, "name": e.name, "records": e.records.snapshot() }))
+                        .collect();
+                    json!({ "app_id": a.app_id, "name": a.name, "entries": entries })
+                })
+                .collect();
+            out["jiandaoyun"] = json!({ "apps": apps });
+        }
+        out
+    }
+}
