@@ -167,7 +167,7 @@ fn check_widgets(ws: &[WidgetDef], origin: Origin, base: &[Seg], in_subform: boo
             diags.push(Diag::at(origin, &["jiandaoyun", "apps"], at("name"), "expected a widget id such as \"_widget_1600000000001\""));
         }
         let key = w.alias.as_deref().unwrap_or(&w.name);
-        if !keys.insert(key.to_owned()) || (w.alias.is_some() && !keys.insert(w.name.clone())) {
+        if !keys.insert(key.to_owned()) || (w.alias.as_deref().is_some_and(|a| a != w.name) && !keys.insert(w.name.clone())) {
             diags.push(Diag::at(origin, &["jiandaoyun", "apps"], at("name"), format!("duplicate widget name {key:?}")));
         }
     }
