@@ -222,3 +222,34 @@ impl Diag {
         Diag { file, path, message: message.into() }
     }
 }
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::Scenario;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+        /// Arbitrary text never panics the loader; errors always say where.
+        #[test]
+        fn loader_never_panics(text in "(\\[\\[?[a-z.]{0,20}\\]\\]?\n|[a-z_]{1,10} = (\"[^\"\n]{0,10}\"|[0-9]{1,4}|true|\\[\\]|\\{\\})\n|.{0,20}\n){0,12}") {
+            if let Err(e) = Scenario::from_toml_str(&text, "prop") {
+                prop_assert!(!e.message.is_empty());
+                prop_assert_eq!(e.file, "<prop>");
+            }
+        }
+
+        /// Mutations of the demo scenario are either valid or located errors, never a panic.
+        #[test]
+        fn demo_mutations_never_panic(at in 0usize..super::DEMO_TOML.len(), cut in 0usize..40, insert in ".{0,6}") {
+            let mut text = super::DEMO_TOML.to_owned();
+            let start = (0..=at.min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            let end = (start + cut).min(text.len());
+            let end = (end..=text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+            text.replace_range(start..end, &insert);
+            let _ = Scenario::from_toml_str(&text, "mut");
+        }
+    }
+}

@@ -323,3 +323,130 @@ impl Cond {
 fn stored_ms(v: &Value) -> Option<i64> {
     v.as_str().and_then(crate::core::clock::parse_rfc3339_ms)
 }
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    use super::Filter;
+    use crate::core::directory::Directory;
+    use crate::platforms::jiandaoyun::model::Entry;
+    use crate::platforms::jiandaoyun::scenario::{schema_of, JdyEntryDef, WidgetDef};
+
+    fn entry() -> Entry {
+        let kinds =
+            ["text", "number", "datetime", "checkboxgroup", "phone", "user", "usergroup", "dept", "subform", "address", "sn", "lookup"];
+        let widgets = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| WidgetDef {
+                name: format!("w{i}"),
+                label: (*k).into(),
+                kind: (*k).into(),
+                required: false,
+                alias: None,
+                options: vec![],
+                items: vec![],
+                prefix: None,
+                digits: None,
+            })
+            .collect();
+        let def = JdyEntryDef {
+            entry_id: "e".into(),
+            name: "e".into(),
+            flow: Some("f".into()),
+            widgets,
+            records: vec![],
+            records_file: None,
+            generate: None,
+        };
+        Entry {
+            app_id: "a".into(),
+            entry_id: "e".into(),
+            name: "e".into(),
+            flow: def.flow.clone(),
+            schema: schema_of(&def),
+            subforms: Default::default(),
+            records: Default::default(),
+            modified_ms: Default::default(),
+            serials: Default::default(),
+        }
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|f| json!(f)),
+            "[a-z0-9_\\-: ]{0,12}".prop_map(Value::String),
+            prop_oneof![
+                Just("w0"),
+                Just("w1"),
+                Just("w2"),
+                Just("w3"),
+                Just("w4"),
+                Just("w5"),
+                Just("w8"),
+                Just("flowState"),
+                Just("_id"),
+                Just("createTime")
+            ]
+            .prop_map(|s| json!(s)),
+            prop_oneof![
+                Just("eq"),
+                Just("ne"),
+                Just("in"),
+                Just("nin"),
+                Just("range"),
+                Just("gt"),
+                Just("lt"),
+                Just("like"),
+                Just("all"),
+                Just("empty"),
+                Just("verified")
+            ]
+            .prop_map(|s| json!(s)),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("rel".to_string()),
+                        Just("cond".to_string()),
+                        Just("field".to_string()),
+                        Just("method".to_string()),
+                        Just("value".to_string()),
+                        Just("type".to_string()),
+                        "[a-z]{1,4}".prop_map(String::from)
+                    ],
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Any JSON either decodes or is refused with 4815; evaluation never panics.
+        #[test]
+        fn filter_decoding_never_panics(filter in arb_json(), record in arb_json()) {
+            let e = entry();
+            let dir = Directory::default();
+            match Filter::parse(Some(&filter), &e, &dir, 200) {
+                Ok(Some(f)) => {
+                    if let Value::Object(r) = record {
+                        let _ = f.matches(&r);
+                    }
+                }
+                Ok(None) => {}
+                Err(err) => prop_assert_eq!(err.code, 4815),
+            }
+        }
+    }
+}

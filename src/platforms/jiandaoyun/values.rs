@@ -399,3 +399,103 @@ mod tests {
         assert_eq!(iso_utc_ms(a), "2018-01-01T16:00:00.000Z");
     }
 }
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+    use serde_json::{json, Map, Value};
+
+    use super::{Converter, Shape};
+    use crate::core::directory::{Department, Directory, User};
+    use crate::platforms::jiandaoyun::model::{Schema, Widget, WidgetType};
+
+    fn schema() -> Schema {
+        let sub = vec![widget("s0", WidgetType::Text, vec![]), widget("s1", WidgetType::Number, vec![])];
+        let kinds = [
+            WidgetType::Text,
+            WidgetType::Number,
+            WidgetType::Datetime,
+            WidgetType::Checkboxgroup,
+            WidgetType::Address,
+            WidgetType::Location,
+            WidgetType::Image,
+            WidgetType::Phone,
+            WidgetType::User,
+            WidgetType::Usergroup,
+            WidgetType::Dept,
+            WidgetType::Deptgroup,
+            WidgetType::Richtext,
+            WidgetType::Signature,
+            WidgetType::Linkdata,
+            WidgetType::Lookup,
+        ];
+        let mut ws: Vec<Widget> = kinds.iter().enumerate().map(|(i, k)| widget(&format!("w{i}"), *k, vec![])).collect();
+        ws.push(widget("sub", WidgetType::Subform, sub));
+        Schema::new(ws)
+    }
+
+    fn widget(id: &str, kind: WidgetType, items: Vec<Widget>) -> Widget {
+        Widget {
+            id: id.into(),
+            alias: None,
+            label: id.into(),
+            kind,
+            required: false,
+            options: vec![],
+            items,
+            sn_prefix: String::new(),
+            sn_digits: 4,
+        }
+    }
+
+    fn arb_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|f| json!(f)),
+            ".{0,16}".prop_map(Value::String),
+            Just(json!("u1")),
+            Just(json!(1)),
+            Just(json!("2024-01-01")),
+        ];
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("value".to_string()),
+                        Just("_id".to_string()),
+                        Just("phone".to_string()),
+                        Just("s0".to_string()),
+                        Just("province".to_string()),
+                        Just("lnglatXY".to_string())
+                    ],
+                    inner,
+                    0..4
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Arbitrary data in either shape and either mode converts or yields a documented code.
+        #[test]
+        fn value_conversion_never_panics(fields in prop::collection::btree_map("w[0-9]{1,2}|sub|x", arb_value(), 0..6), strict in any::<bool>(), seed in any::<bool>()) {
+            let dir = Directory::new(
+                vec![User { id: "u1".into(), name: "U".into(), departments: vec![1], password: None, email: None, mobile: None, integrate_id: None, status: 1 }],
+                vec![Department { id: 1, name: "root".into(), parent: None, integrate_id: None }],
+            );
+            let mint = || "row".to_string();
+            let conv = Converter { dir: &dir, strict, shape: if seed { Shape::Seed } else { Shape::Write }, new_id: Some(&mint) };
+            let data: Map<String, Value> = fields.into_iter().collect();
+            match conv.convert_data(&schema(), &data, None) {
+                Ok(pairs) => prop_assert!(pairs.len() <= data.len()),
+                Err(e) => prop_assert!([4000, 1010, 6002, 17027].contains(&e.code), "code {}", e.code),
+            }
+        }
+    }
+}
