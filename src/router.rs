@@ -107,9 +107,8 @@ pub enum Match<'a> {
 #[derive(Default)]
 pub struct Router {
     routes: Vec<Route>,
-    exact: HashMap<(Method, String), usize>,
-    /// Static paths by path alone, to tell 405 from 404.
-    exact_any: HashMap<String, usize>,
+    /// Static routes by normalised path; a path may have several methods.
+    exact: HashMap<String, Vec<usize>>,
     dynamic: Vec<usize>,
 }
 
@@ -119,9 +118,7 @@ impl Router {
         for route in routes {
             let i = r.routes.len();
             if route.is_static() {
-                let path = normalize(route.pattern).to_owned();
-                r.exact.insert((route.method.clone(), path.clone()), i);
-                r.exact_any.entry(path).or_insert(i);
+                r.exact.entry(normalize(route.pattern).to_owned()).or_default().push(i);
             } else {
                 r.dynamic.push(i);
             }
@@ -136,10 +133,15 @@ impl Router {
 
     pub fn find(&self, method: &Method, path: &str) -> Match<'_> {
         let path = normalize(path);
-        if let Some(&i) = self.exact.get(&(method.clone(), path.to_owned())) {
-            return Match::Found(&self.routes[i], Vec::new());
+        let mut other_method = None;
+        if let Some(candidates) = self.exact.get(path) {
+            for &i in candidates {
+                if self.routes[i].method == *method {
+                    return Match::Found(&self.routes[i], Vec::new());
+                }
+                other_method.get_or_insert(&self.routes[i]);
+            }
         }
-        let mut other_method = self.exact_any.get(path).map(|&i| &self.routes[i]);
         for &i in &self.dynamic {
             let route = &self.routes[i];
             if let Some(params) = route.capture(path) {

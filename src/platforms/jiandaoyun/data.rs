@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::call::{ok_json, Call, Status};
 use super::errors::JdyError;
 use super::filter::Filter;
-use super::model::{BatchTxn, Entry, Record, WidgetType};
+use super::model::{BatchTxn, Entry, Record, Stored, WidgetType};
 use super::values::{empty_value, member_json, Converter, Shape};
 use crate::core::clock::iso_utc_ms;
 use crate::core::directory::Directory;
@@ -25,9 +25,29 @@ struct One<'a> {
     data: &'a Record,
 }
 
-#[derive(Serialize)]
-struct Many<'a> {
-    data: &'a [Arc<Record>],
+/// `{"data":<record>}` from the record's cached JSON.
+fn one_raw(s: &Stored) -> Response {
+    let json = s.json();
+    let mut out = Vec::with_capacity(json.len() + 9);
+    out.extend_from_slice(b"{\"data\":");
+    out.extend_from_slice(json);
+    out.push(b'}');
+    Response::json_bytes(200, out)
+}
+
+/// `{"data":[…]}` from cached JSON: a list page is a concatenation, not a serialisation.
+fn many_raw(page: &[Arc<Stored>]) -> Response {
+    let len: usize = page.iter().map(|s| s.json().len() + 1).sum();
+    let mut out = Vec::with_capacity(len + 11);
+    out.extend_from_slice(b"{\"data\":[");
+    for (i, s) in page.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(s.json());
+    }
+    out.extend_from_slice(b"]}");
+    Response::json_bytes(200, out)
 }
 
 #[derive(Serialize)]
@@ -138,11 +158,11 @@ fn strips_row_ids(call: &Call, write: bool) -> bool {
     }
 }
 
-fn one_record(call: &Call, entry: &Entry, rec: &Record, write: bool) -> Result<Response, JdyError> {
+fn one_record(call: &Call, entry: &Entry, stored: &Stored, write: bool) -> Result<Response, JdyError> {
     if strips_row_ids(call, write) {
-        ok_json(&One { data: &without_row_ids(entry, rec) })
+        ok_json(&One { data: &without_row_ids(entry, &stored.rec) })
     } else {
-        ok_json(&One { data: rec })
+        Ok(one_raw(stored))
     }
 }
 
@@ -194,12 +214,12 @@ pub fn list(call: &Call) -> Result<Response, JdyError> {
     let page = entry.records.page_after(cursor, limit, |r| filter.as_ref().is_none_or(|f| f.matches(r)));
     let strip = strips_row_ids(call, false);
     match fields {
-        None if !strip => ok_json(&Many { data: &page }),
+        None if !strip => Ok(many_raw(&page)),
         _ => {
             let data = page
                 .iter()
                 .map(|rec| {
-                    let rec = if strip { without_row_ids(&entry, rec) } else { Record::clone(rec) };
+                    let rec = if strip { without_row_ids(&entry, rec) } else { rec.rec.clone() };
                     match &fields {
                         None => rec,
                         Some(fs) => rec
@@ -230,7 +250,7 @@ pub fn create(call: &Call) -> Result<Response, JdyError> {
     let ts = iso_utc_ms(now);
     let flow_state = Value::from(if start_workflow { 0 } else { 1 });
     let rec = assemble(&entry, &id, &creator, &creator, &ts, &ts, Some(&flow_state), lookup(&fields));
-    let stored = entry.records.insert(&id, rec);
+    let stored = entry.records.insert(&id, Stored::new(rec));
     entry.touch(now);
     one_record(call, &entry, &stored, true)
 }
@@ -267,7 +287,7 @@ pub fn batch_create(call: &Call) -> Result<Response, JdyError> {
         let mut fields = conv.convert_data(&entry.schema, data, None)?;
         fill_serials(&entry, &mut fields);
         let id = ids.object_id(now);
-        records.push((id.clone(), assemble(&entry, &id, &creator, &creator, &ts, &ts, Some(&flow_state), lookup(&fields))));
+        records.push((id.clone(), Stored::new(assemble(&entry, &id, &creator, &creator, &ts, &ts, Some(&flow_state), lookup(&fields)))));
     }
     let created: Vec<String> = records.iter().map(|(id, _)| id.clone()).collect();
     entry.records.insert_many(records);
@@ -291,7 +311,7 @@ pub fn update(call: &Call) -> Result<Response, JdyError> {
     let conv = converter(call, &new_id);
     let result = entry.records.update(id, |old| {
         let fields = conv.convert_data(&entry.schema, data, Some(old))?;
-        Ok(merge_into(&entry, old, &fields, &updater, now))
+        Ok(Stored::new(merge_into(&entry, old, &fields, &updater, now)))
     });
     match result {
         None => Err(JdyError::new(4001)),
@@ -339,7 +359,7 @@ pub fn batch_update(call: &Call) -> Result<Response, JdyError> {
     let fields = converter(call, &new_id).convert_data(&entry.schema, data, None)?;
     let mut count = 0;
     for id in ids {
-        if let Some(Ok(_)) = entry.records.update::<JdyError>(id, |old| Ok(merge_into(&entry, old, &fields, &updater, now))) {
+        if let Some(Ok(_)) = entry.records.update::<JdyError>(id, |old| Ok(Stored::new(merge_into(&entry, old, &fields, &updater, now)))) {
             count += 1;
         }
     }

@@ -413,7 +413,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
             if let Some(g) = &e.generate {
                 super::generate::generate(&entry, &ids, g.count, &creator_json, dir, now, scenario.seed(), &mut batch);
             }
-            entry.records.insert_many(batch);
+            entry.records.insert_many(batch.into_iter().map(|(id, r)| (id, super::model::Stored::new(r))));
             entries.insert(e.entry_id.clone(), Arc::new(entry));
         }
     }
