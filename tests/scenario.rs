@@ -173,3 +173,15 @@ fn check_command_reports_ok_and_errors() {
     let out = String::from_utf8_lossy(&routes.stdout);
     assert!(out.contains("jiandaoyun.data.list") && out.contains("rate_limited (8304)"), "{out}");
 }
+
+#[test]
+fn flow_graph_errors_are_located() {
+    let e = err("[[flows]]\nid = \"f\"\nnodes = [\n  { id = \"s\", type = \"start\" },\n  { id = \"lost\", type = \"handle\" },\n  { id = \"e\", type = \"end\" },\n]\nedges = [[\"s\", \"e\"], [\"lost\", \"e\"]]\n");
+    assert_eq!((e.line, e.key.as_str()), (Some(5), "flows[0].nodes[1]"));
+    assert!(e.message.contains("cannot be reached"), "{}", e.message);
+    let e = err(
+        "[[flows]]\nid = \"f\"\nnodes = [{ id = \"s\", type = \"start\" }, { id = \"e\", type = \"end\" }]\nedges = [[\"s\", \"x\"]]\n",
+    );
+    assert_eq!(e.key, "flows[0].edges[0]");
+    assert!(e.message.contains("unknown node"), "{}", e.message);
+}

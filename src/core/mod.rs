@@ -7,3 +7,4 @@ pub mod ids;
 pub mod journal;
 pub mod ratelimit;
 pub mod store;
+pub mod workflow;

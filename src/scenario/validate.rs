@@ -129,12 +129,6 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], diags: &mut Vec<Dia
             }
         }
         for (i, e) in f.edges.iter().enumerate() {
-            let (a, b) = e.ends();
-            for end in [a, b] {
-                if !node_ids.contains(end) {
-                    diags.push(Diag::at(f.origin, &["flows"], path!["edges", i], format!("edge names unknown node {end:?}")));
-                }
-            }
             if let super::EdgeDef::Table(t) = e {
                 if let Some(w) = &t.when {
                     if !EDGE_OPS.contains(&w.op.as_str()) {
@@ -146,6 +140,14 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], diags: &mut Vec<Dia
                         ));
                     }
                 }
+            }
+        }
+    }
+
+    if diags.is_empty() {
+        for f in &doc.flows {
+            if let Err(errors) = crate::core::workflow::Flow::build(f) {
+                diags.extend(errors.into_iter().map(|(path, msg)| Diag::at(f.origin, &["flows"], path, msg)));
             }
         }
     }
