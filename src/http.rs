@@ -16,6 +16,33 @@ pub struct Request {
     pub body: Bytes,
     /// Values captured by `{name}` segments of the route pattern.
     pub params: Vec<(&'static str, String)>,
+    /// Parts of a `multipart/form-data` body, decoded by the server before the handler runs.
+    pub multipart: Option<Vec<Part>>,
+}
+
+/// One part of a multipart body.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub name: String,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub data: Bytes,
+}
+
+/// Decodes a multipart body; `None` when the content type is not multipart or the body is malformed.
+pub async fn decode_multipart(content_type: Option<&str>, body: Bytes) -> Option<Vec<Part>> {
+    let boundary = multer::parse_boundary(content_type?).ok()?;
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
+    let mut mp = multer::Multipart::new(stream, boundary);
+    let mut parts = Vec::new();
+    while let Ok(Some(field)) = mp.next_field().await {
+        let name = field.name().unwrap_or_default().to_owned();
+        let filename = field.file_name().map(str::to_owned);
+        let content_type = field.content_type().map(|m| m.to_string());
+        let data = field.bytes().await.ok()?;
+        parts.push(Part { name, filename, content_type, data });
+    }
+    Some(parts)
 }
 
 impl Request {

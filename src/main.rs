@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use lowcode_emu::{platforms, Emulator, Scenario};
 
 /// An in-memory, API-compatible emulator of low-code platform REST APIs
-/// (Jiandaoyun 简道云 today; Yida, Astro Zero and OMFlow on the roadmap).
+/// (Jiandaoyun 简道云 and OMFlow today; Yida and Astro Zero on the roadmap).
 ///
 /// Point your client's base URL at the emulator instead of the platform: same paths, envelopes,
 /// error codes and paging. Seed it from a TOML scenario, inspect every request under /__emu/.
@@ -119,6 +119,9 @@ fn main() -> ExitCode {
 
 fn summary(s: &Scenario) -> String {
     let mut parts = vec![format!("scenario {:?}", s.name), format!("{} users", s.doc.users.len())];
+    if let Some(o) = &s.doc.omflow {
+        parts.push(format!("omflow: {} flows", o.flows.len()));
+    }
     if let Some(j) = &s.doc.jiandaoyun {
         let forms: usize = j.apps.iter().map(|a| a.entries.len()).sum();
         let records: usize = s.jdy_records.values().map(Vec::len).sum::<usize>()
@@ -164,6 +167,19 @@ fn banner(s: &Scenario) -> String {
                     app.app_id, entry.entry_id
                 ));
             }
+        }
+    }
+    if let Some(o) = &s.doc.omflow {
+        let code = o.security.first().map(|c| match c {
+            lowcode_emu::scenario::SecurityDef::Plain(c) => c.clone(),
+            lowcode_emu::scenario::SecurityDef::Owned { code, .. } => code.clone(),
+        });
+        if let (Some(code), Some(flow)) = (code, o.flows.first()) {
+            out.push_str(&format!("omflow: security code: {code}\n"));
+            out.push_str(&format!(
+                "  try: curl -s {{BASE}}/rest/flowmanage/api/omdata/edit/{}/ -d '{{\"security\":\"{code}\",\"omflow_restapi\":1,\"action\":\"create\",\"formdata\":[{{\"id\":\"FORMITM_1\",\"value\":\"test\"}}]}}'\n",
+                flow.api_path
+            ));
         }
     }
     out.trim_end().to_owned()

@@ -165,7 +165,9 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: Socke
                 _ => (404, format!("no emulated route for {} {} (see GET /__emu/routes)", parts.method, path)),
             };
             let body = read_body(body, shared.config.max_body_bytes, declared).await.unwrap_or_default();
-            let resp = plain_error(status, msg);
+            let locale = shared.world(&ns).locale;
+            // A platform may answer unknown paths under its prefix in its own envelope.
+            let resp = platform_of_path.and_then(|p| (p.error)("route_not_found", locale)).unwrap_or_else(|| plain_error(status, msg));
             record(
                 &shared,
                 &ns,
@@ -206,7 +208,13 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: Socke
         }
         Err(BodyError::Broken) => return Ok(to_hyper(plain_error(400, "the request body could not be read".into()))),
     };
-    let request = Request { method: parts.method, path, query, headers: parts.headers, body, params };
+    let multipart = match parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        Some(ct) if ct.to_ascii_lowercase().starts_with("multipart/form-data") => {
+            crate::http::decode_multipart(Some(ct), body.clone()).await
+        }
+        _ => None,
+    };
+    let request = Request { method: parts.method, path, query, headers: parts.headers, body, params, multipart };
     let resp = match std::panic::catch_unwind(AssertUnwindSafe(|| (route.handler)(&Ctx { world: &world, req: &request, route }))) {
         Ok(r) => r,
         Err(_) => {

@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 
 use crate::core::clock::{iso_utc_ms, parse_rfc3339_ms, Clock};
 use crate::core::directory::{Department, Directory, User};
-use crate::platforms::jiandaoyun;
+use crate::core::files::FileStore;
+use crate::platforms::{jiandaoyun, omflow};
 use crate::scenario::{Scenario, ScenarioDoc};
 use crate::Locale;
 
@@ -15,7 +16,9 @@ pub struct World {
     pub clock: Clock,
     pub locale: Locale,
     pub directory: Directory,
+    pub files: FileStore,
     pub jiandaoyun: Option<jiandaoyun::model::State>,
+    pub omflow: Option<omflow::model::State>,
 }
 
 /// The directory a scenario describes; department 1 (the root) always exists.
@@ -58,7 +61,16 @@ impl World {
         let now = clock.now_ms();
         let directory = build_directory(&scenario.doc);
         let jiandaoyun = jiandaoyun::scenario::build_state(scenario, &directory, now);
-        World { namespace: namespace.to_owned(), clock, locale: scenario.locale(), directory, jiandaoyun }
+        let omflow = omflow::scenario::build_state(scenario, &directory);
+        World {
+            namespace: namespace.to_owned(),
+            clock,
+            locale: scenario.locale(),
+            directory,
+            files: FileStore::default(),
+            jiandaoyun,
+            omflow,
+        }
     }
 
     /// The whole state as JSON, for `GET /__emu/state` and inspection in tests.
@@ -83,6 +95,20 @@ impl World {
                 })
                 .collect();
             out["jiandaoyun"] = json!({ "apps": apps });
+        }
+        if let Some(st) = &self.omflow {
+            let flows: Vec<Value> = st
+                .flows
+                .iter()
+                .map(|f| {
+                    let tickets = f.tickets.lock();
+                    json!({ "api_path": f.api_path, "app": f.app, "name": f.name, "flow_uuid": f.uuid, "tickets": tickets.list })
+                })
+                .collect();
+            out["omflow"] = json!({ "flows": flows });
+        }
+        if !self.files.is_empty() {
+            out["files"] = json!(self.files.list());
         }
         out
     }

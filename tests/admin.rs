@@ -34,7 +34,7 @@ async fn create_in(emu: &lowcode_emu::Emulator, ns: Option<&str>, text: &str) ->
 async fn health_and_routes() {
     let emu = start().await;
     let h = get(&emu, "/__emu/health").await;
-    assert_eq!(h.body, json!({ "status": "ok", "platforms": ["jiandaoyun"], "scenario": "jdy-tests" }));
+    assert_eq!(h.body, json!({ "status": "ok", "platforms": ["jiandaoyun"], "scenario": "jdy-tests" }), "only configured platforms");
     let routes = get(&emu, "/__emu/routes").await;
     let list = routes.body.as_array().cloned().unwrap_or_default();
     assert!(list.contains(

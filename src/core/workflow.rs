@@ -493,7 +493,9 @@ impl Instance {
 
     /// Moves on from `node` (whose token, if any, was already removed) until every new path waits.
     fn leave(&mut self, flow: &Flow, node: usize, now: Millis, ids: &mut dyn IdSource) {
+        // A stack, filled in reverse so branches are entered in edge order.
         let mut work: Vec<usize> = flow.next(node, &self.data);
+        work.reverse();
         if work.is_empty() && flow.nodes[node].kind != NodeKind::End {
             return self.fail(format!("no branch of {:?} matches the data", flow.nodes[node].id), now);
         }
@@ -513,10 +515,10 @@ impl Instance {
                         *arrived += 1;
                         if *arrived >= flow.incoming[n] {
                             self.joins.remove(&n);
-                            work.extend(self.route(flow, n, now));
+                            work.extend(self.route(flow, n, now).into_iter().rev());
                         }
                     }
-                    NodeKind::Start | NodeKind::Parallel | NodeKind::Condition => work.extend(self.route(flow, n, now)),
+                    NodeKind::Start | NodeKind::Parallel | NodeKind::Condition => work.extend(self.route(flow, n, now).into_iter().rev()),
                 }
                 if self.status == Status::Error {
                     return;
@@ -526,7 +528,7 @@ impl Instance {
             match self.joins.keys().next().copied() {
                 Some(j) if self.tokens.is_empty() => {
                     self.joins.remove(&j);
-                    work.extend(self.route(flow, j, now));
+                    work.extend(self.route(flow, j, now).into_iter().rev());
                     if self.status == Status::Error {
                         return;
                     }

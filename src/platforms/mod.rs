@@ -2,6 +2,7 @@
 //! adding a platform means adding its folder and one line in [`PLATFORMS`].
 
 pub mod jiandaoyun;
+pub mod omflow;
 
 use crate::http::Response;
 use crate::router::Route;
@@ -17,13 +18,22 @@ pub struct PlatformDef {
     pub error_names: fn() -> Vec<String>,
 }
 
-pub const PLATFORMS: &[PlatformDef] = &[PlatformDef {
-    name: jiandaoyun::PLATFORM,
-    routes: jiandaoyun::routes,
-    error: jiandaoyun::render_named_error,
-    prefixes: &["/api/"],
-    error_names: jiandaoyun::errors::error_names,
-}];
+pub const PLATFORMS: &[PlatformDef] = &[
+    PlatformDef {
+        name: jiandaoyun::PLATFORM,
+        routes: jiandaoyun::routes,
+        error: jiandaoyun::render_named_error,
+        prefixes: &["/api/"],
+        error_names: jiandaoyun::errors::error_names,
+    },
+    PlatformDef {
+        name: omflow::PLATFORM,
+        routes: omflow::routes,
+        error: omflow::render_named_error,
+        prefixes: &["/rest/", "/accounts/api/"],
+        error_names: omflow::error_names,
+    },
+];
 
 pub fn all_routes() -> Vec<Route> {
     PLATFORMS.iter().flat_map(|p| (p.routes)()).collect()

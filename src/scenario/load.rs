@@ -127,6 +127,9 @@ fn tag_origins(doc: &mut ScenarioDoc, file: usize) {
     if let Some(j) = &mut doc.jiandaoyun {
         j.tag_origins(file);
     }
+    if let Some(o) = &mut doc.omflow {
+        o.tag_origins(file);
+    }
 }
 
 /// Folds `top` over `base`: arrays are appended (base first), settings in `top` win.
@@ -149,6 +152,11 @@ fn merge(base: &mut ScenarioDoc, top: ScenarioDoc) {
     base.departments.extend(top.departments);
     base.flows.extend(top.flows);
     match (&mut base.jiandaoyun, top.jiandaoyun) {
+        (Some(b), Some(t)) => b.merge(t),
+        (b @ None, t) => *b = t,
+        (Some(_), None) => {}
+    }
+    match (&mut base.omflow, top.omflow) {
         (Some(b), Some(t)) => b.merge(t),
         (b @ None, t) => *b = t,
         (Some(_), None) => {}

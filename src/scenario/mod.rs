@@ -57,6 +57,9 @@ impl Scenario {
         if self.doc.jiandaoyun.is_some() {
             v.push("jiandaoyun");
         }
+        if self.doc.omflow.is_some() {
+            v.push("omflow");
+        }
         v
     }
 

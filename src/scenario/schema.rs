@@ -4,6 +4,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 pub use crate::platforms::jiandaoyun::scenario::*;
+pub use crate::platforms::omflow::scenario::{OmFieldDef, OmFlowDef, OmSection, SecurityDef};
 
 /// Where an array item came from: source file index and its index in that file's array, so semantic
 /// errors found after `include` merging still point at the right line.
@@ -31,6 +32,8 @@ pub struct ScenarioDoc {
     pub flows: Vec<FlowDef>,
     #[serde(default)]
     pub jiandaoyun: Option<JdySection>,
+    #[serde(default)]
+    pub omflow: Option<OmSection>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -1,0 +1,329 @@
+//! The form-data list (`omdata/list/<api_path>`) and my missions (`my-mission/list/`).
+//!
+//! Both take `search_columns`, `search_conditions` and `exclude_conditions` (lists of
+//! `{column, condition, value}` with `=`, `>`, `<`, `in`, `contains`; each list AND-ed),
+//! `order_columns` (`"-id"` descending; default `["id"]`), `start` (default 0) and `limit`, which is an
+//! end index (`start=1, limit=100` gives 99 rows; `0` = everything). Answers use integer `status`.
+
+use std::cmp::Ordering;
+
+use serde_json::{json, Map, Value};
+
+use super::messages::{text, Msg};
+use super::model::{FlowRt, Row, State, Ticket};
+use super::Reply;
+use crate::core::clock::iso_utc_ms;
+use crate::core::workflow::{Status, TaskStatus};
+use crate::http::Response;
+use crate::router::Ctx;
+
+fn ok(reply: &Reply, rows: Vec<Value>) -> Response {
+    Response::json(200, &json!({ "status": 200, "message": text(Msg::ListOk, reply.locale), "result": rows }))
+}
+
+fn fail(reply: &Reply, why: &str) -> Response {
+    Response::json(200, &json!({ "status": 404, "message": format!("{}{why}", text(Msg::ListFailed, reply.locale)), "result": [] }))
+}
+
+/// A list parameter that may arrive as JSON or as a JSON string (form bodies).
+fn list_param(p: &Map<String, Value>, name: &str) -> Result<Vec<Value>, String> {
+    match p.get(name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(a)) => Ok(a.clone()),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(Vec::new()),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Array(a)) => Ok(a),
+            _ => Err(format!("{name} must be a list")),
+        },
+        Some(_) => Err(format!("{name} must be a list")),
+    }
+}
+
+fn int_param(p: &Map<String, Value>, name: &str, default: usize) -> Result<usize, String> {
+    match p.get(name) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Number(n)) => n.as_u64().map(|v| v as usize).ok_or_else(|| format!("{name} must be a non-negative integer")),
+        Some(Value::String(s)) => s.trim().parse().map_err(|_| format!("{name} must be a non-negative integer")),
+        Some(_) => Err(format!("{name} must be a non-negative integer")),
+    }
+}
+
+struct Cond {
+    column: String,
+    op: String,
+    value: Value,
+}
+
+fn conditions(p: &Map<String, Value>, name: &str) -> Result<Vec<Cond>, String> {
+    list_param(p, name)?
+        .into_iter()
+        .map(|c| {
+            let column =
+                c.get("column").and_then(Value::as_str).ok_or_else(|| format!("{name}: each condition needs a column"))?.to_owned();
+            let op = c.get("condition").and_then(Value::as_str).unwrap_or("=").to_owned();
+            if !["=", ">", "<", "in", "contains"].contains(&op.as_str()) {
+                return Err(format!("unsupported condition {op:?}"));
+            }
+            Ok(Cond { column, op, value: c.get("value").cloned().unwrap_or(Value::Null) })
+        })
+        .collect()
+}
+
+fn loose_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Bool(x), Value::String(s)) | (Value::String(s), Value::Bool(x)) => s.eq_ignore_ascii_case(&x.to_string()),
+        (Value::Number(x), Value::String(s)) | (Value::String(s), Value::Number(x)) => s.trim().parse::<f64>().ok() == x.as_f64(),
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+fn compare(a: &Value, b: &Value) -> Ordering {
+    let num = |v: &Value| match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Bool(b) => Some(f64::from(u8::from(*b))),
+        _ => None,
+    };
+    match (num(a), num(b)) {
+        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        _ => value_text(a).cmp(&value_text(b)),
+    }
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+impl Cond {
+    fn matches(&self, row: &Map<String, Value>) -> bool {
+        let v = row.get(&self.column).unwrap_or(&Value::Null);
+        match self.op.as_str() {
+            "=" => loose_eq(v, &self.value),
+            ">" => compare(v, &self.value) == Ordering::Greater,
+            "<" => compare(v, &self.value) == Ordering::Less,
+            "in" => self.value.as_array().is_some_and(|a| a.iter().any(|x| loose_eq(v, x))),
+            _ => value_text(v).contains(&value_text(&self.value)),
+        }
+    }
+}
+
+/// Filters, orders, slices and projects rows; an unknown column is an error, as the database says.
+fn run_query(rows: Vec<Map<String, Value>>, columns: &[&str], p: &Map<String, Value>) -> Result<Vec<Value>, String> {
+    let known = |c: &str| columns.contains(&c) || c.starts_with("formitm_");
+    let unknown = |c: &str| format!("Cannot resolve keyword '{c}' into field.");
+    let search = conditions(p, "search_conditions")?;
+    let exclude = conditions(p, "exclude_conditions")?;
+    for c in search.iter().chain(&exclude) {
+        if !known(&c.column) {
+            return Err(unknown(&c.column));
+        }
+    }
+    let order: Vec<String> = list_param(p, "order_columns")?.iter().map(value_text).collect();
+    let order = if order.is_empty() { vec!["id".to_owned()] } else { order };
+    for o in &order {
+        if !known(o.trim_start_matches('-')) {
+            return Err(unknown(o.trim_start_matches('-')));
+        }
+    }
+    let pick: Vec<String> = list_param(p, "search_columns")?.iter().map(value_text).collect();
+    for c in &pick {
+        if !known(c) {
+            return Err(unknown(c));
+        }
+    }
+    let start = int_param(p, "start", 0)?;
+    let limit = int_param(p, "limit", 100)?;
+    let mut rows: Vec<Map<String, Value>> = rows
+        .into_iter()
+        .filter(|r| search.iter().all(|c| c.matches(r)))
+        .filter(|r| exclude.is_empty() || !exclude.iter().all(|c| c.matches(r)))
+        .collect();
+    rows.sort_by(|a, b| {
+        for o in &order {
+            let (col, desc) = match o.strip_prefix('-') {
+                Some(c) => (c, true),
+                None => (o.as_str(), false),
+            };
+            let ord = compare(a.get(col).unwrap_or(&Value::Null), b.get(col).unwrap_or(&Value::Null));
+            let ord = if desc { ord.reverse() } else { ord };
+            if ord != Ordering::Equal {
+                return ord;
+            }
+        }
+        Ordering::Equal
+    });
+    let end = if limit == 0 { rows.len() } else { limit.min(rows.len()) };
+    let rows = if start >= end { Vec::new() } else { rows[start..end].to_vec() };
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            if pick.is_empty() {
+                Value::Object(r)
+            } else {
+                Value::Object(pick.iter().map(|c| (c.clone(), r.get(c).cloned().unwrap_or(Value::Null))).collect())
+            }
+        })
+        .collect())
+}
+
+/// Users are numbered in directory order, as the product's integer user ids.
+fn user_number(ctx: &Ctx, id: &str) -> Value {
+    ctx.world.directory.users().iter().position(|u| u.id == id).map(|i| json!(i + 1)).unwrap_or(Value::Null)
+}
+
+fn header(flow: &FlowRt, data: &Map<String, Value>, kind: &str) -> Value {
+    flow.fields
+        .iter()
+        .find(|f| f.kind.as_deref() == Some(kind))
+        .and_then(|f| data.get(&f.id))
+        .map(|v| json!(value_text(v)))
+        .unwrap_or(json!(""))
+}
+
+const ROW_COLUMNS: &[&str] = &[
+    "id",
+    "flow_uuid",
+    "data_no",
+    "history",
+    "status",
+    "title",
+    "level",
+    "group",
+    "closed",
+    "stop_uuid",
+    "stop_chart_type",
+    "stop_chart_text",
+    "running",
+    "error",
+    "createtime",
+    "updatetime",
+    "stoptime",
+    "create_user_id",
+    "update_user_id",
+    "data_param",
+    "error_message",
+    "init_data_id",
+    "is_child",
+];
+
+fn row_json(ctx: &Ctx, flow: &FlowRt, t: &Ticket, r: &Row) -> Map<String, Value> {
+    let error = t.instance.status == Status::Error && !r.history;
+    let mut m = Map::new();
+    m.insert("id".into(), json!(r.id));
+    m.insert("flow_uuid".into(), json!(flow.uuid));
+    m.insert("data_no".into(), t.data_no.map(|n| json!(n)).unwrap_or(Value::Null));
+    m.insert("history".into(), json!(r.history));
+    m.insert("status".into(), header(flow, &r.data, "h_status"));
+    m.insert("title".into(), header(flow, &r.data, "h_title"));
+    m.insert("level".into(), header(flow, &r.data, "h_level"));
+    m.insert("group".into(), header(flow, &r.data, "h_group"));
+    m.insert("closed".into(), json!(r.closed));
+    m.insert("stop_uuid".into(), json!(r.stop_uuid));
+    m.insert("stop_chart_type".into(), json!(r.stop_chart_type));
+    m.insert("stop_chart_text".into(), json!(r.stop_chart_text));
+    m.insert("running".into(), json!(false));
+    m.insert("error".into(), json!(error));
+    m.insert("createtime".into(), json!(iso_utc_ms(r.createtime)));
+    m.insert("updatetime".into(), json!(iso_utc_ms(r.updatetime)));
+    m.insert("stoptime".into(), r.stoptime.map(|s| json!(iso_utc_ms(s))).unwrap_or(Value::Null));
+    m.insert("create_user_id".into(), user_number(ctx, &r.create_user));
+    m.insert("update_user_id".into(), user_number(ctx, &r.update_user));
+    m.insert("data_param".into(), json!("{}"));
+    m.insert("error_message".into(), json!(if error { t.instance.error.clone().unwrap_or_default() } else { String::new() }));
+    m.insert("init_data_id".into(), json!(t.rows.first().map(|r| r.id)));
+    m.insert("is_child".into(), json!(false));
+    for f in &flow.fields {
+        m.insert(f.id.to_ascii_lowercase(), json!(value_text(r.data.get(&f.id).unwrap_or(&Value::Null))));
+    }
+    m
+}
+
+pub fn form_data(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, _user: &str) -> Response {
+    let Some(flow) = ctx.req.param("api_path").and_then(|a| st.by_path.get(a)).map(|&i| &st.flows[i]) else {
+        return fail(reply, text(Msg::FlowNotFound, reply.locale));
+    };
+    let rows: Vec<Map<String, Value>> = {
+        let tickets = flow.tickets.lock();
+        tickets
+            .list
+            .iter()
+            .filter(|t| t.data_no.is_some())
+            .flat_map(|t| t.rows.iter().map(move |r| (t, r)))
+            .map(|(t, r)| row_json(ctx, flow, t, r))
+            .collect()
+    };
+    match run_query(rows, ROW_COLUMNS, p) {
+        Ok(rows) => ok(reply, rows),
+        Err(why) => fail(reply, &why),
+    }
+}
+
+const MISSION_COLUMNS: &[&str] = &[
+    "id",
+    "flow_uuid",
+    "flow_name",
+    "status",
+    "level",
+    "title",
+    "data_no",
+    "data_id",
+    "history",
+    "stop_uuid",
+    "stop_chart_text",
+    "create_user_id",
+    "update_user_id",
+    "ticket_createtime",
+    "createtime",
+    "updatetime",
+    "assignee_id",
+    "assign_group_id",
+    "action",
+    "attachment",
+    "closed",
+];
+
+/// Open tasks assigned to the caller (or to anyone) across every flow.
+pub fn my_missions(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, user: &str) -> Response {
+    let mut rows = Vec::new();
+    for flow in &st.flows {
+        let tickets = flow.tickets.lock();
+        for t in &tickets.list {
+            for task in t.instance.tasks.iter().filter(|k| k.status == TaskStatus::Open && (k.assignee == user || k.assignee.is_empty())) {
+                let node = &flow.flow.nodes[task.node];
+                let data = &t.instance.data;
+                let mut m = Map::new();
+                m.insert("id".into(), json!(task.id.parse::<u64>().unwrap_or(0)));
+                m.insert("flow_uuid".into(), json!(flow.uuid));
+                m.insert("flow_name".into(), json!(flow.name));
+                m.insert("status".into(), header(flow, data, "h_status"));
+                m.insert("level".into(), header(flow, data, "h_level"));
+                m.insert("title".into(), header(flow, data, "h_title"));
+                m.insert("data_no".into(), t.data_no.map(|n| json!(n)).unwrap_or(Value::Null));
+                m.insert("data_id".into(), json!(task.token));
+                m.insert("history".into(), json!(false));
+                m.insert("stop_uuid".into(), json!(node.id));
+                m.insert("stop_chart_text".into(), json!(node.name));
+                m.insert("create_user_id".into(), user_number(ctx, &t.create_user));
+                m.insert("update_user_id".into(), user_number(ctx, &t.rows.last().map(|r| r.update_user.clone()).unwrap_or_default()));
+                m.insert("ticket_createtime".into(), json!(iso_utc_ms(t.instance.created_ms)));
+                m.insert("createtime".into(), json!(iso_utc_ms(task.created_ms)));
+                m.insert("updatetime".into(), json!(iso_utc_ms(t.instance.updated_ms)));
+                m.insert("assignee_id".into(), if task.assignee.is_empty() { Value::Null } else { user_number(ctx, &task.assignee) });
+                m.insert("assign_group_id".into(), Value::Null);
+                m.insert("action".into(), json!(""));
+                m.insert("attachment".into(), json!(!t.files.is_empty()));
+                m.insert("closed".into(), json!(false));
+                rows.push(m);
+            }
+        }
+    }
+    match run_query(rows, MISSION_COLUMNS, p) {
+        Ok(rows) => ok(reply, rows),
+        Err(why) => fail(reply, &why),
+    }
+}
