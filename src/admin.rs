@@ -63,6 +63,17 @@ pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
             names.sort();
             ok(json!({ "namespaces": names }))
         }
+        (&Method::GET, "/__emu/faults") => ok(json!(shared.world(ns.as_deref().unwrap_or("")).faults.list())),
+        (&Method::POST, "/__emu/faults") => add_fault(shared, ns.as_deref(), &body),
+        (&Method::DELETE, "/__emu/faults") => ok(json!({ "deleted": shared.world(ns.as_deref().unwrap_or("")).faults.clear() })),
+        (&Method::DELETE, p) if p.starts_with("/__emu/faults/") => {
+            let id = p.trim_start_matches("/__emu/faults/");
+            if shared.world(ns.as_deref().unwrap_or("")).faults.remove(id) {
+                ok(json!({ "deleted": 1 }))
+            } else {
+                bad(404, format!("no fault rule {id:?}"))
+            }
+        }
         (&Method::GET, "/__emu/clock") => clock_view(shared, ns.as_deref()),
         (&Method::POST, "/__emu/clock") => clock_set(shared, ns.as_deref(), &body),
         (m, p) => bad(404, format!("no admin endpoint {m} {p} (see docs/admin-api.md)")),
@@ -140,4 +151,17 @@ fn clock_set(shared: &Shared, ns: Option<&str>, body: &Bytes) -> Response {
         w.clock.set_real();
     }
     clock_view(shared, ns)
+}
+
+/// `POST /__emu/faults` takes the keys of a `[[faults]]` table as JSON.
+fn add_fault(shared: &Shared, ns: Option<&str>, body: &Bytes) -> Response {
+    let def: crate::core::faults::FaultDef = match serde_json::from_slice(body) {
+        Ok(d) => d,
+        Err(e) => return bad(400, format!("invalid fault rule: {e}")),
+    };
+    if let Err(why) = crate::scenario::validate::check_fault(&def) {
+        return bad(400, why);
+    }
+    let id = shared.world(ns.unwrap_or("")).faults.add(def);
+    Response::json(201, &json!({ "id": id }))
 }

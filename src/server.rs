@@ -1,6 +1,5 @@
 //! The HTTP server: hyper 1 on tokio, body caps, per-request journal entry, graceful shutdown.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -8,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use dashmap::DashMap;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use hyper::body::Frame;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::server::conn::http1;
@@ -19,6 +20,7 @@ use parking_lot::RwLock;
 use serde_json::json;
 use tokio::net::TcpListener;
 
+use crate::core::faults::Action;
 use crate::core::journal::{Journal, JournalEntry};
 use crate::http::{Request, Response};
 use crate::platforms;
@@ -27,6 +29,10 @@ use crate::scenario::Scenario;
 use crate::world::World;
 
 pub const NAMESPACE_HEADER: &str = "x-emu-namespace";
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// Response bodies: whole buffers, or a stream that breaks off (the `truncate` fault).
+pub type Body = BoxBody<Bytes, BoxError>;
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -130,7 +136,7 @@ async fn read_body(body: Incoming, cap: usize, declared: Option<u64>) -> Result<
     }
 }
 
-fn to_hyper(r: Response) -> hyper::Response<Full<Bytes>> {
+fn to_hyper(r: Response) -> hyper::Response<Body> {
     let mut b = hyper::Response::builder().status(r.status);
     if !r.content_type.is_empty() {
         b = b.header(CONTENT_TYPE, r.content_type);
@@ -138,14 +144,72 @@ fn to_hyper(r: Response) -> hyper::Response<Full<Bytes>> {
     for (k, v) in r.headers {
         b = b.header(k, v);
     }
-    b.body(Full::new(r.body)).unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
+    let full = |b: Bytes| Full::new(b).map_err(|never| match never {}).boxed();
+    b.body(full(r.body)).unwrap_or_else(|_| hyper::Response::new(full(Bytes::new())))
 }
 
 fn plain_error(status: u16, message: String) -> Response {
     Response::json(status, &json!({ "error": message }))
 }
 
-async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: SocketAddr) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+/// What the journal needs to know about one platform request.
+struct Trace {
+    started: Instant,
+    ns: String,
+    platform: &'static str,
+    route: &'static str,
+    method: hyper::Method,
+    path: String,
+    query: String,
+}
+
+impl Trace {
+    fn record(&self, shared: &Shared, body: &Bytes, status: u16, response: &Bytes, fault: Option<String>, now: i64) {
+        shared.journal.record(JournalEntry {
+            id: shared.journal.next_id(),
+            time_ms: now,
+            namespace: self.ns.clone(),
+            platform: self.platform,
+            route: self.route,
+            method: self.method.to_string(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            status,
+            duration_us: self.started.elapsed().as_micros() as u64,
+            request_body: body.clone(),
+            response_body: response.clone(),
+            fault,
+        });
+    }
+}
+
+/// Why the server answered nothing: a `disconnect` fault. hyper closes the connection.
+#[derive(Debug)]
+pub struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by a fault rule")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// A request field for fault matching: path parameter, query parameter, then JSON or form body field.
+fn request_field(req: &Request, name: &str) -> Option<serde_json::Value> {
+    if let Some(v) = req.param(name) {
+        return Some(serde_json::Value::String(v.to_owned()));
+    }
+    if let Some(v) = req.query_value(name) {
+        return Some(serde_json::Value::String(v));
+    }
+    if let Ok(obj) = crate::http::json_object(&req.body) {
+        return obj.get(name).cloned();
+    }
+    form_urlencoded::parse(&req.body).find(|(k, _)| k == name).map(|(_, v)| serde_json::Value::String(v.into_owned()))
+}
+
+async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: SocketAddr) -> Result<hyper::Response<Body>, Dropped> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
@@ -155,55 +219,49 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: Socke
     let query = parts.uri.query().unwrap_or("").to_owned();
     let ns = parts.headers.get(NAMESPACE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    let world = shared.world(&ns);
     let found = shared.router.find(&parts.method, &path);
-    let platform_of_path = platforms::for_path(&path);
     let (route, params) = match found {
         Match::Found(route, params) => (route, params),
         other => {
+            let platform_of_path = platforms::for_path(&path);
             let (status, msg) = match other {
                 Match::MethodNotAllowed(r) => (405, format!("{} {} is not a route; {} takes {}", parts.method, path, r.pattern, r.method)),
                 _ => (404, format!("no emulated route for {} {} (see GET /__emu/routes)", parts.method, path)),
             };
             let body = read_body(body, shared.config.max_body_bytes, declared).await.unwrap_or_default();
-            let locale = shared.world(&ns).locale;
             // A platform may answer unknown paths under its prefix in its own envelope.
-            let resp = platform_of_path.and_then(|p| (p.error)("route_not_found", locale)).unwrap_or_else(|| plain_error(status, msg));
-            record(
-                &shared,
-                &ns,
-                platform_of_path.map_or("unknown", |p| p.name),
-                "unmatched",
-                &parts.method,
-                &path,
-                &query,
-                &body,
-                &resp,
+            let resp =
+                platform_of_path.and_then(|p| (p.error)("route_not_found", world.locale)).unwrap_or_else(|| plain_error(status, msg));
+            let trace = Trace {
                 started,
-                shared.world(&ns).clock.now_ms(),
-            );
+                ns,
+                platform: platform_of_path.map_or("unknown", |p| p.name),
+                route: "unmatched",
+                method: parts.method,
+                path,
+                query,
+            };
+            trace.record(&shared, &body, resp.status, &resp.body, None, world.clock.now_ms());
             return Ok(to_hyper(resp));
         }
     };
-    let world = shared.world(&ns);
+    let trace = Trace {
+        started,
+        ns,
+        platform: route.platform,
+        route: route.id,
+        method: parts.method.clone(),
+        path: path.clone(),
+        query: query.clone(),
+    };
     let platform = platforms::by_name(route.platform);
     let render = |name: &str| platform.and_then(|p| (p.error)(name, world.locale)).unwrap_or_else(|| plain_error(500, name.to_owned()));
     let body = match read_body(body, shared.config.max_body_bytes, declared).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
             let resp = render("payload_too_large");
-            record(
-                &shared,
-                &ns,
-                route.platform,
-                route.id,
-                &parts.method,
-                &path,
-                &query,
-                &Bytes::new(),
-                &resp,
-                started,
-                world.clock.now_ms(),
-            );
+            trace.record(&shared, &Bytes::new(), resp.status, &resp.body, None, world.clock.now_ms());
             return Ok(to_hyper(resp));
         }
         Err(BodyError::Broken) => return Ok(to_hyper(plain_error(400, "the request body could not be read".into()))),
@@ -215,6 +273,37 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: Socke
         _ => None,
     };
     let request = Request { method: parts.method, path, query, headers: parts.headers, body, params, multipart };
+
+    let firing = if world.faults.is_empty() {
+        None
+    } else {
+        world.faults.evaluate(route.platform, route.id, &|k| request_field(&request, k), world.clock.now_ms())
+    };
+    if let Some(f) = &firing {
+        if f.delay_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(f.delay_ms)).await;
+        }
+        let now = world.clock.now_ms();
+        let fault = Some(f.rule.clone());
+        match &f.action {
+            Action::Disconnect => {
+                trace.record(&shared, &request.body, 0, &Bytes::new(), fault, now);
+                return Err(Dropped);
+            }
+            Action::Error(name) => {
+                let resp = render(name);
+                trace.record(&shared, &request.body, resp.status, &resp.body, fault, now);
+                return Ok(to_hyper(resp));
+            }
+            Action::Raw { status, body, headers } => {
+                let resp = raw_response(*status, body.as_ref(), headers);
+                trace.record(&shared, &request.body, resp.status, &resp.body, fault, now);
+                return Ok(to_hyper(resp));
+            }
+            Action::Pass | Action::Truncate => {}
+        }
+    }
+
     let resp = match std::panic::catch_unwind(AssertUnwindSafe(|| (route.handler)(&Ctx { world: &world, req: &request, route }))) {
         Ok(r) => r,
         Err(_) => {
@@ -222,50 +311,55 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: Socke
             render("internal_error")
         }
     };
-    record(
-        &shared,
-        &ns,
-        route.platform,
-        route.id,
-        &request.method,
-        &request.path,
-        &request.query,
-        &request.body,
-        &resp,
-        started,
-        world.clock.now_ms(),
-    );
+    let fault = firing.as_ref().map(|f| f.rule.clone());
+    trace.record(&shared, &request.body, resp.status, &resp.body, fault, world.clock.now_ms());
     tracing::debug!(route = route.id, status = resp.status, "request");
+    if firing.is_some_and(|f| f.action == Action::Truncate) {
+        return Ok(truncated(resp));
+    }
     Ok(to_hyper(resp))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn record(
-    shared: &Shared,
-    ns: &str,
-    platform: &'static str,
-    route: &'static str,
-    method: &hyper::Method,
-    path: &str,
-    query: &str,
-    body: &Bytes,
-    resp: &Response,
-    started: Instant,
-    now: i64,
-) {
-    shared.journal.record(JournalEntry {
-        id: shared.journal.next_id(),
-        time_ms: now,
-        namespace: ns.to_owned(),
-        platform,
-        route,
-        method: method.to_string(),
-        path: path.to_owned(),
-        query: query.to_owned(),
-        status: resp.status,
-        duration_us: started.elapsed().as_micros() as u64,
-        request_body: body.clone(),
-        response_body: resp.body.clone(),
-        fault: None,
+/// A fault's raw answer: JSON bodies are sent as JSON, strings as they are.
+fn raw_response(status: u16, body: Option<&serde_json::Value>, headers: &serde_json::Map<String, serde_json::Value>) -> Response {
+    let mut r = match body {
+        Some(serde_json::Value::String(s)) => {
+            Response { status, content_type: "text/plain; charset=utf-8", body: Bytes::from(s.clone()), headers: Vec::new() }
+        }
+        Some(v) => Response::json(status, v),
+        None => Response::empty(status),
+    };
+    for (k, v) in headers {
+        let value = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if let (Ok(name), Ok(value)) = (hyper::header::HeaderName::from_bytes(k.as_bytes()), hyper::header::HeaderValue::from_str(&value)) {
+            r.headers.push((name, value));
+        }
+    }
+    r
+}
+
+/// Headers announcing the full length, half the body, then a broken stream: hyper aborts the
+/// connection and the client sees the body end early.
+fn truncated(resp: Response) -> hyper::Response<Body> {
+    let full = resp.body.len();
+    let half = resp.body.slice(..full / 2);
+    // Half the body now; the break only after it has been flushed, so the client really receives it.
+    let frames = futures_util::stream::unfold(Some(half), |state| async move {
+        match state {
+            Some(half) => Some((Ok::<_, BoxError>(Frame::data(half)), None)),
+            None => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Some((Err("truncated by a fault rule".into()), None))
+            }
+        }
     });
+    let mut r = to_hyper(Response { body: Bytes::new(), ..resp });
+    *r.body_mut() = StreamBody::new(frames).boxed();
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&full.to_string()) {
+        r.headers_mut().insert(CONTENT_LENGTH, v);
+    }
+    r
 }

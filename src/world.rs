@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::core::clock::{iso_utc_ms, parse_rfc3339_ms, Clock};
 use crate::core::directory::{Department, Directory, User};
+use crate::core::faults::Faults;
 use crate::core::files::FileStore;
 use crate::platforms::{jiandaoyun, omflow};
 use crate::scenario::{Scenario, ScenarioDoc};
@@ -17,6 +18,7 @@ pub struct World {
     pub locale: Locale,
     pub directory: Directory,
     pub files: FileStore,
+    pub faults: Faults,
     pub jiandaoyun: Option<jiandaoyun::model::State>,
     pub omflow: Option<omflow::model::State>,
 }
@@ -68,6 +70,7 @@ impl World {
             locale: scenario.locale(),
             directory,
             files: FileStore::default(),
+            faults: Faults::new(scenario.seed(), &scenario.doc.faults),
             jiandaoyun,
             omflow,
         }

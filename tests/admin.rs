@@ -41,7 +41,8 @@ async fn health_and_routes() {
         &json!({ "platform": "jiandaoyun", "method": "POST", "path": "/api/v5/app/entry/data/list", "route": "jiandaoyun.data.list" })
     ));
     assert!(list.iter().any(|r| r["route"] == "jiandaoyun.v1.data.get"));
-    let ids: std::collections::HashSet<(&str, &str)> = list.iter().filter_map(|r| Some((r["route"].as_str()?, r["method"].as_str()?))).collect();
+    let ids: std::collections::HashSet<(&str, &str)> =
+        list.iter().filter_map(|r| Some((r["route"].as_str()?, r["method"].as_str()?))).collect();
     assert_eq!(ids.len(), list.len(), "a route id names one operation per method");
     assert_eq!(get(&emu, "/__emu/nope").await.status, 404);
 }

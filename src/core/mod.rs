@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod directory;
+pub mod faults;
 pub mod files;
 pub mod ids;
 pub mod journal;

@@ -151,6 +151,7 @@ fn merge(base: &mut ScenarioDoc, top: ScenarioDoc) {
     base.users.extend(top.users);
     base.departments.extend(top.departments);
     base.flows.extend(top.flows);
+    base.faults.extend(top.faults);
     match (&mut base.jiandaoyun, top.jiandaoyun) {
         (Some(b), Some(t)) => b.merge(t),
         (b @ None, t) => *b = t,

@@ -7,7 +7,7 @@
 mod load;
 mod schema;
 mod spans;
-mod validate;
+pub mod validate;
 
 use std::fmt;
 use std::path::Path;

@@ -34,6 +34,8 @@ pub struct ScenarioDoc {
     pub jiandaoyun: Option<JdySection>,
     #[serde(default)]
     pub omflow: Option<OmSection>,
+    #[serde(default)]
+    pub faults: Vec<crate::core::faults::FaultDef>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -152,6 +152,12 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], diags: &mut Vec<Dia
         }
     }
 
+    for (i, f) in doc.faults.iter().enumerate() {
+        if let Err(why) = check_fault(f) {
+            diags.push(Diag::in_file(0, path!["faults", i], why));
+        }
+    }
+
     let directory = crate::world::build_directory(doc);
     crate::platforms::omflow::scenario::validate(scenario, &directory, diags);
     crate::platforms::jiandaoyun::scenario::validate(scenario, sources, &directory, &flow_ids_owned(&flow_ids), diags);
@@ -159,4 +165,42 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], diags: &mut Vec<Dia
 
 fn flow_ids_owned(ids: &HashSet<&str>) -> HashSet<String> {
     ids.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// A fault rule must name a known platform and route, and an error its platform can render. Used for
+/// scenario `[[faults]]` and `POST /__emu/faults` alike.
+pub fn check_fault(f: &crate::core::faults::FaultDef) -> Result<(), String> {
+    use crate::platforms::PLATFORMS;
+    f.validate()?;
+    if let Some(p) = &f.platform {
+        if crate::platforms::by_name(p).is_none() {
+            return Err(format!(
+                "unknown platform {p:?}; expected one of {}",
+                PLATFORMS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    let routes = crate::platforms::all_routes();
+    let candidates: Vec<&crate::router::Route> = routes
+        .iter()
+        .filter(|r| f.platform.as_deref().is_none_or(|p| p == r.platform))
+        .filter(|r| match f.route.strip_suffix('*') {
+            Some(prefix) => r.id.starts_with(prefix),
+            None => r.id == f.route,
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Err(format!("route {:?} names no emulated route (see lowcode-emu routes)", f.route));
+    }
+    if let Some(e) = &f.error {
+        let mut platforms: Vec<&str> = candidates.iter().map(|r| r.platform).collect();
+        platforms.dedup();
+        for p in platforms {
+            let renders = crate::platforms::by_name(p).and_then(|def| (def.error)(e, crate::Locale::Zh)).is_some();
+            if !renders {
+                return Err(format!("{p} has no error named {e:?} (see lowcode-emu routes --errors)"));
+            }
+        }
+    }
+    Ok(())
 }
