@@ -58,6 +58,18 @@ pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
             Err(e) => bad(400, e),
         },
         (&Method::GET, "/__emu/state") => ok(shared.world(ns.as_deref().unwrap_or("")).export()),
+        (&Method::PUT, "/__emu/state") => match serde_json::from_slice::<Value>(&body) {
+            Err(e) => bad(400, format!("state must be JSON: {e}")),
+            Ok(v) => match shared.import_state(ns.as_deref().unwrap_or(""), v) {
+                Ok(()) => ok(json!({ "status": "ok" })),
+                Err(e) => bad(400, e),
+            },
+        },
+        (&Method::POST, "/__emu/state/save") => match shared.save_state() {
+            Ok(p) => ok(json!({ "status": "ok", "file": p.display().to_string() })),
+            Err(e) => bad(409, e),
+        },
+        (&Method::PUT, "/__emu/scenario") => put_scenario(shared, &parts.headers, &body),
         (&Method::GET, "/__emu/namespaces") => {
             let mut names: Vec<String> = shared.worlds.iter().map(|w| w.key().clone()).collect();
             names.sort();
@@ -164,4 +176,24 @@ fn add_fault(shared: &Shared, ns: Option<&str>, body: &Bytes) -> Response {
     }
     let id = shared.world(ns.unwrap_or("")).faults.add(def);
     Response::json(201, &json!({ "id": id }))
+}
+
+/// `PUT /__emu/scenario`: TOML, or JSON when the content type says so or the body starts with `{`.
+fn put_scenario(shared: &Shared, headers: &hyper::HeaderMap, body: &Bytes) -> Response {
+    let Ok(text) = std::str::from_utf8(body) else { return bad(400, "the scenario must be UTF-8 text") };
+    let is_json = headers.get(hyper::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.contains("json"))
+        || text.trim_start().starts_with('{');
+    let name = shared.scenario.read().name.clone();
+    let loaded = if is_json { crate::Scenario::from_json_str(text, &name) } else { crate::Scenario::from_toml_str(text, &name) };
+    match loaded {
+        Ok(s) => {
+            let summary = json!({ "status": "ok", "scenario": s.name, "platforms": s.platforms() });
+            shared.replace_scenario(s);
+            ok(summary)
+        }
+        Err(e) => Response::json(
+            400,
+            &json!({ "error": e.to_string(), "file": e.file, "line": e.line, "column": e.column, "key": e.key, "message": e.message }),
+        ),
+    }
 }

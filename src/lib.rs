@@ -14,15 +14,18 @@ pub mod platforms;
 pub mod router;
 pub mod scenario;
 pub mod server;
+pub mod state;
 pub mod world;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use scenario::{Scenario, ScenarioBuilder, ScenarioError};
 use server::Shared;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// Message language where a platform has several.
@@ -45,35 +48,81 @@ impl Locale {
     }
 }
 
-/// A running emulator. Dropping it stops the server.
+/// How to start an [`Emulator`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Address of the main listener, e.g. `127.0.0.1:8080` (port 0 = any free port).
+    pub addr: String,
+    /// Load state from this file at start (when it exists) and save it on [`Emulator::stop`] and
+    /// `POST /__emu/state/save`.
+    pub state_file: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { addr: "127.0.0.1:0".into(), state_file: None }
+    }
+}
+
+/// A running emulator. Dropping it stops the server (without saving state; use [`Emulator::stop`]).
 pub struct Emulator {
     addr: SocketAddr,
+    platform_addrs: BTreeMap<String, SocketAddr>,
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    stop: Option<watch::Sender<bool>>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Emulator {
     /// Starts on 127.0.0.1 with an OS-assigned port: what tests use.
     pub async fn start(scenario: Scenario) -> std::io::Result<Self> {
-        Self::start_on(scenario, "127.0.0.1:0").await
+        Self::start_with(scenario, Options::default()).await
     }
 
     /// Starts on a given address such as `127.0.0.1:8080`.
     pub async fn start_on(scenario: Scenario, addr: &str) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(scenario));
-        let (stop, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::serve(listener, shared.clone(), async move {
-            let _ = rx.await;
-        }));
-        Ok(Self { addr, shared, stop: Some(stop), task: Some(task) })
+        Self::start_with(scenario, Options { addr: addr.to_owned(), ..Options::default() }).await
+    }
+
+    pub async fn start_with(scenario: Scenario, options: Options) -> std::io::Result<Self> {
+        let host = options.addr.rsplit_once(':').map(|(h, _)| h.to_owned()).unwrap_or_else(|| "127.0.0.1".into());
+        let ports = scenario.doc.server.as_ref().map(|s| s.ports.clone()).unwrap_or_default();
+        let mut shared = Shared::new(scenario);
+        shared.state_file = options.state_file.clone();
+        if let Some(path) = options.state_file.as_ref().filter(|p| p.exists()) {
+            shared.load_state_file(path).map_err(std::io::Error::other)?;
+        }
+        let shared = Arc::new(shared);
+        let main = TcpListener::bind(&options.addr).await?;
+        let addr = main.local_addr()?;
+        let mut listeners = vec![main];
+        let mut platform_addrs = BTreeMap::new();
+        for (platform, port) in ports {
+            let l = TcpListener::bind(format!("{host}:{port}")).await?;
+            platform_addrs.insert(platform, l.local_addr()?);
+            listeners.push(l);
+        }
+        let (stop, rx) = watch::channel(false);
+        let tasks = listeners
+            .into_iter()
+            .map(|l| {
+                let mut rx = rx.clone();
+                tokio::spawn(server::serve(l, shared.clone(), async move {
+                    let _ = rx.wait_for(|stopped| *stopped).await;
+                }))
+            })
+            .collect();
+        Ok(Self { addr, platform_addrs, shared, stop: Some(stop), tasks })
     }
 
     /// `http://127.0.0.1:<port>` — point clients here instead of the platform's host.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The base URL of a platform's own listener (`[server] ports`), else [`Emulator::base_url`].
+    pub fn platform_url(&self, platform: &str) -> String {
+        self.platform_addrs.get(platform).map(|a| format!("http://{a}")).unwrap_or_else(|| self.base_url())
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -85,13 +134,18 @@ impl Emulator {
         self.shared.scenario.read().name.clone()
     }
 
-    /// Stops accepting, drains in-flight requests and waits for the server task.
-    pub async fn stop(mut self) {
+    /// Stops accepting, drains in-flight requests, waits for the listeners, then saves the state when
+    /// a state file is configured.
+    pub async fn stop(mut self) -> Result<(), String> {
         if let Some(s) = self.stop.take() {
-            let _ = s.send(());
+            let _ = s.send(true);
         }
-        if let Some(t) = self.task.take() {
+        for t in self.tasks.drain(..) {
             let _ = t.await;
+        }
+        match &self.shared.state_file {
+            Some(_) => self.shared.save_state().map(|_| ()),
+            None => Ok(()),
         }
     }
 }
@@ -99,7 +153,7 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         if let Some(s) = self.stop.take() {
-            let _ = s.send(());
+            let _ = s.send(true);
         }
     }
 }

@@ -33,6 +33,10 @@ enum Command {
         /// Port to bind (0 = any free port).
         #[arg(long, env = "LOWCODE_EMU_PORT", default_value_t = 8080)]
         port: u16,
+        /// Load state from FILE at start (when it exists); save it atomically on shutdown (SIGINT,
+        /// SIGTERM) and on POST /__emu/state/save.
+        #[arg(long, env = "LOWCODE_EMU_STATE_FILE", value_name = "FILE")]
+        state_file: Option<PathBuf>,
         /// Log format.
         #[arg(long, env = "LOWCODE_EMU_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
@@ -42,6 +46,10 @@ enum Command {
         /// Scenario TOML file.
         file: PathBuf,
     },
+    /// Print the JSON Schema of scenario files (for editor validation: taplo, VS Code Even Better TOML).
+    ///
+    /// Example: lowcode-emu export-schema > scenario.schema.json
+    ExportSchema,
     /// List every emulated route (platform, method, path, route id).
     Routes {
         /// Also list each platform's named errors usable in fault rules.
@@ -54,6 +62,14 @@ enum Command {
 enum LogFormat {
     Text,
     Json,
+}
+
+/// Prints a banner line; a closed stdout (`serve | head -1`) must not take the server down.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
 }
 
 fn init_logs(format: LogFormat) {
@@ -79,6 +95,10 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::ExportSchema => {
+            println!("{}", serde_json::to_string_pretty(&lowcode_emu::scenario::json_schema()).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
         Command::Routes { errors } => {
             for r in platforms::all_routes() {
                 println!("{:<12} {:<6} {:<58} {}", r.platform, r.method.as_str(), r.pattern, r.id);
@@ -93,7 +113,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Serve { scenario, host, port, log_format } => {
+        Command::Serve { scenario, host, port, state_file, log_format } => {
             init_logs(log_format);
             let scenario = match scenario {
                 Some(path) => match Scenario::from_file(&path) {
@@ -112,7 +132,7 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            runtime.block_on(serve(scenario, &host, port))
+            runtime.block_on(serve(scenario, &host, port, state_file))
         }
     }
 }
@@ -131,25 +151,41 @@ fn summary(s: &Scenario) -> String {
     parts.join(", ")
 }
 
-async fn serve(scenario: Scenario, host: &str, port: u16) -> ExitCode {
+async fn serve(scenario: Scenario, host: &str, port: u16, state_file: Option<PathBuf>) -> ExitCode {
     let banner_info = banner(&scenario);
     let name = scenario.name.clone();
-    let emu = match Emulator::start_on(scenario, &format!("{host}:{port}")).await {
+    let options = lowcode_emu::Options { addr: format!("{host}:{port}"), state_file: state_file.clone() };
+    let platforms: Vec<&'static str> = scenario.platforms();
+    let emu = match Emulator::start_with(scenario, options).await {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: cannot listen on {host}:{port}: {e}");
+            eprintln!("error: cannot start on {host}:{port}: {e}");
             return ExitCode::FAILURE;
         }
     };
     let base = emu.base_url();
-    println!("lowcode-emu {} serving scenario {name:?} at {base}", env!("CARGO_PKG_VERSION"));
-    println!("{}", banner_info.replace("{BASE}", &base));
-    println!("admin: {base}/__emu/health · {base}/__emu/requests · {base}/__emu/routes   (Ctrl-C to stop)");
+    say!("lowcode-emu {} serving scenario {name:?} at {base}", env!("CARGO_PKG_VERSION"));
+    say!("{}", banner_info.replace("{BASE}", &base));
+    for p in platforms {
+        let url = emu.platform_url(p);
+        if url != base {
+            say!("{p}: also on its own port: {url}");
+        }
+    }
+    if let Some(f) = &state_file {
+        say!("state file: {} (saved on shutdown and POST /__emu/state/save)", f.display());
+    }
+    say!("admin: {base}/__emu/health · {base}/__emu/requests · {base}/__emu/routes   (Ctrl-C to stop)");
     tracing::info!(base = %base, scenario = %name, "ready");
     shutdown_signal().await;
     tracing::info!("shutting down: draining in-flight requests");
-    emu.stop().await;
-    ExitCode::SUCCESS
+    match emu.stop().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn banner(s: &Scenario) -> String {

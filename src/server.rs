@@ -50,6 +50,8 @@ impl ServerConfig {
 /// Everything the connection tasks share.
 pub struct Shared {
     pub router: Router,
+    /// Where `POST /__emu/state/save` and graceful shutdown write the state (`--state-file`).
+    pub state_file: Option<std::path::PathBuf>,
     pub scenario: RwLock<Arc<Scenario>>,
     pub worlds: DashMap<String, Arc<World>>,
     pub journal: Journal,
@@ -63,11 +65,48 @@ impl Shared {
         worlds.insert(String::new(), Arc::new(World::build(&scenario, "")));
         Self {
             router: Router::new(platforms::all_routes()),
+            state_file: None,
             scenario: RwLock::new(Arc::new(scenario)),
             worlds,
             journal: Journal::new(config.journal_size),
             config,
         }
+    }
+
+    /// Replaces the scenario: every namespace restarts from it and the journal is cleared.
+    pub fn replace_scenario(&self, scenario: Scenario) {
+        *self.scenario.write() = Arc::new(scenario);
+        self.reset(None);
+        self.journal.clear(&Default::default());
+    }
+
+    /// Replaces one namespace's world with an imported state.
+    pub fn import_state(&self, ns: &str, value: serde_json::Value) -> Result<(), String> {
+        let scenario = self.scenario.read().clone();
+        let world = crate::state::import(&scenario, ns, value)?;
+        self.worlds.insert(ns.to_owned(), Arc::new(world));
+        Ok(())
+    }
+
+    /// Loads every namespace from a state file written by [`Shared::save_state`].
+    pub fn load_state_file(&self, path: &std::path::Path) -> Result<(), String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: invalid JSON: {e}", path.display()))?;
+        let scenario = self.scenario.read().clone();
+        for (ns, world) in crate::state::import_all(&scenario, value).map_err(|e| format!("{}: {e}", path.display()))? {
+            self.worlds.insert(ns, Arc::new(world));
+        }
+        Ok(())
+    }
+
+    /// Writes every namespace to the state file, atomically.
+    pub fn save_state(&self) -> Result<std::path::PathBuf, String> {
+        let path = self.state_file.clone().ok_or("the server was started without --state-file")?;
+        let mut worlds: Vec<(String, Arc<World>)> = self.worlds.iter().map(|w| (w.key().clone(), w.value().clone())).collect();
+        worlds.sort_by(|a, b| a.0.cmp(&b.0));
+        let bytes = serde_json::to_vec_pretty(&crate::state::export_all(&worlds)).map_err(|e| e.to_string())?;
+        crate::state::write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(path)
     }
 
     /// The world of a namespace, built from the scenario on first use.

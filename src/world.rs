@@ -1,9 +1,9 @@
 //! A `World` holds all mutable state of one namespace: clock, directory and every platform's data.
 //! Reset, export and namespace isolation are all "build a new World from the scenario" or "read one".
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::core::clock::{iso_utc_ms, parse_rfc3339_ms, Clock};
+use crate::core::clock::{parse_rfc3339_ms, Clock};
 use crate::core::directory::{Department, Directory, User};
 use crate::core::faults::Faults;
 use crate::core::files::FileStore;
@@ -76,43 +76,8 @@ impl World {
         }
     }
 
-    /// The whole state as JSON, for `GET /__emu/state` and inspection in tests.
+    /// The whole state as JSON (see [`crate::state`]).
     pub fn export(&self) -> Value {
-        let mut out = json!({
-            "namespace": self.namespace,
-            "clock": { "now": iso_utc_ms(self.clock.now_ms()), "frozen": self.clock.is_frozen() },
-            "directory": { "users": self.directory.users(), "departments": self.directory.departments() },
-        });
-        if let Some(st) = &self.jiandaoyun {
-            let apps: Vec<Value> = st
-                .apps
-                .iter()
-                .map(|a| {
-                    let entries: Vec<Value> = a
-                        .entry_ids
-                        .iter()
-                        .filter_map(|id| st.entries.get(id))
-                        .map(|e| json!({ "entry_id": e.entry_id, "name": e.name, "records": e.records.snapshot() }))
-                        .collect();
-                    json!({ "app_id": a.app_id, "name": a.name, "entries": entries })
-                })
-                .collect();
-            out["jiandaoyun"] = json!({ "apps": apps });
-        }
-        if let Some(st) = &self.omflow {
-            let flows: Vec<Value> = st
-                .flows
-                .iter()
-                .map(|f| {
-                    let tickets = f.tickets.lock();
-                    json!({ "api_path": f.api_path, "app": f.app, "name": f.name, "flow_uuid": f.uuid, "tickets": tickets.list })
-                })
-                .collect();
-            out["omflow"] = json!({ "flows": flows });
-        }
-        if !self.files.is_empty() {
-            out["files"] = json!(self.files.list());
-        }
-        out
+        crate::state::export(self)
     }
 }

@@ -15,7 +15,7 @@ use super::clock::Millis;
 use super::ratelimit::RateWindows;
 
 /// One rule as written in `[[faults]]` or posted to `/__emu/faults`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FaultDef {
     /// Shown in the journal and `GET /__emu/faults` (default `fault-<n>`).
@@ -70,7 +70,7 @@ pub struct FaultDef {
     pub rate_limit: Option<RateLimitDef>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitDef {
     pub per_second: u32,
@@ -171,7 +171,37 @@ pub struct Faults {
     windows: RateWindows,
 }
 
+/// Rules with their counters and the probability stream, for state export.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FaultsState {
+    pub seq: u64,
+    pub rules: Vec<RuleState>,
+    pub rng: super::ids::RngState,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RuleState {
+    pub id: String,
+    pub def: FaultDef,
+    pub matched: u64,
+    pub fired: u64,
+}
+
 impl Faults {
+    pub fn state(&self) -> FaultsState {
+        let g = self.rules.lock();
+        FaultsState {
+            seq: g.1,
+            rules: g.0.iter().map(|r| RuleState { id: r.id.clone(), def: r.def.clone(), matched: r.matched, fired: r.fired }).collect(),
+            rng: super::ids::RngState::of(&self.rng.lock()),
+        }
+    }
+
+    pub fn from_state(s: &FaultsState) -> Option<Faults> {
+        let rules = s.rules.iter().map(|r| Rule { id: r.id.clone(), def: r.def.clone(), matched: r.matched, fired: r.fired }).collect();
+        Some(Faults { rules: Mutex::new((rules, s.seq)), rng: Mutex::new(s.rng.restore()?), windows: RateWindows::default() })
+    }
+
     pub fn new(seed: u64, defs: &[FaultDef]) -> Self {
         let f = Faults {
             rules: Mutex::new((Vec::new(), 0)),

@@ -34,9 +34,41 @@ pub fn load_str(text: &str, name: &str) -> Result<Scenario, ScenarioError> {
     load_source(Source { name: format!("<{name}>"), text: text.to_owned(), dir }, name)
 }
 
+pub fn load_json(text: &str, name: &str) -> Result<Scenario, ScenarioError> {
+    let dir = std::env::current_dir().unwrap_or_default();
+    let src = Source { name: format!("<{name}.json>"), text: text.to_owned(), dir };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut doc: ScenarioDoc = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.inner();
+        ScenarioError {
+            file: src.name.clone(),
+            line: Some(inner.line()),
+            column: Some(inner.column()),
+            key: if key == "." { String::new() } else { key },
+            message: inner.to_string(),
+        }
+    })?;
+    if !doc.include.is_empty() {
+        return Err(ScenarioError {
+            file: src.name.clone(),
+            line: None,
+            column: None,
+            key: "include".into(),
+            message: "JSON scenarios cannot include files".into(),
+        });
+    }
+    tag_origins(&mut doc, 0);
+    finish(doc, vec![src], name)
+}
+
 fn load_source(root: Source, default_name: &str) -> Result<Scenario, ScenarioError> {
     let mut sources = Vec::new();
     let doc = parse_with_includes(root, &mut sources, 0)?;
+    finish(doc, sources, default_name)
+}
+
+fn finish(doc: ScenarioDoc, sources: Vec<Source>, default_name: &str) -> Result<Scenario, ScenarioError> {
     let name = doc.name.clone().unwrap_or_else(|| default_name.to_owned());
     let mut scenario = Scenario { name, doc, jdy_records: HashMap::new() };
     let mut diags = Vec::new();
@@ -147,6 +179,7 @@ fn merge(base: &mut ScenarioDoc, top: ScenarioDoc) {
         b.max_body_bytes = s.max_body_bytes.or(b.max_body_bytes);
         b.max_upload_bytes = s.max_upload_bytes.or(b.max_upload_bytes);
         b.journal_size = s.journal_size.or(b.journal_size);
+        b.ports.extend(s.ports);
     }
     base.users.extend(top.users);
     base.departments.extend(top.departments);

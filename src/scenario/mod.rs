@@ -38,6 +38,11 @@ impl Scenario {
         load::load_str(text, name)
     }
 
+    /// Loads a scenario from JSON with the same shape as the TOML format (for `PUT /__emu/scenario`).
+    pub fn from_json_str(text: &str, name: &str) -> Result<Self, ScenarioError> {
+        load::load_json(text, name)
+    }
+
     /// The compiled-in demo tenant.
     pub fn demo() -> Self {
         match load::load_str(DEMO_TOML, "demo") {
@@ -70,6 +75,14 @@ impl Scenario {
     pub fn locale(&self) -> crate::Locale {
         self.doc.emulator.locale.as_deref().and_then(crate::Locale::parse).unwrap_or_default()
     }
+}
+
+/// The JSON Schema of scenario files, for editors (`lowcode-emu export-schema`).
+pub fn json_schema() -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(ScenarioDoc)).unwrap_or_default();
+    schema["title"] = serde_json::json!("lowcode-emu scenario");
+    schema["description"] = serde_json::json!("A lowcode-emu scenario file (TOML). See docs/scenarios.md.");
+    schema
 }
 
 /// Assembles a scenario from TOML fragments and a few common settings, for Rust tests.

@@ -14,7 +14,7 @@ pub struct Origin {
     pub index: usize,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioDoc {
     pub name: Option<String>,
@@ -38,7 +38,7 @@ pub struct ScenarioDoc {
     pub faults: Vec<crate::core::faults::FaultDef>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmulatorSection {
     /// Seeds ids and probabilistic behaviour (default 42).
@@ -51,15 +51,19 @@ pub struct EmulatorSection {
     pub locale: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSection {
+    /// Extra listeners: `ports = { omflow = 8083 }` serves the emulator on that port too, so a client
+    /// can keep the platform's usual port. 0 picks a free port.
+    #[serde(default)]
+    pub ports: std::collections::BTreeMap<String, u16>,
     pub max_body_bytes: Option<usize>,
     pub max_upload_bytes: Option<usize>,
     pub journal_size: Option<usize>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserDef {
     pub id: String,
@@ -76,7 +80,7 @@ pub struct UserDef {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeptDef {
     pub id: i64,
@@ -88,7 +92,7 @@ pub struct DeptDef {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlowDef {
     pub id: String,
@@ -100,7 +104,7 @@ pub struct FlowDef {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeDef {
     pub id: String,
@@ -114,14 +118,14 @@ pub struct NodeDef {
     pub verify: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum EdgeDef {
     Pair([String; 2]),
     Table(EdgeTable),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeTable {
     pub from: String,
@@ -129,7 +133,7 @@ pub struct EdgeTable {
     pub when: Option<EdgeWhen>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeWhen {
     pub field: String,
@@ -150,7 +154,7 @@ pub const NODE_TYPES: &[&str] = &["start", "approve", "handle", "parallel", "joi
 pub const EDGE_OPS: &[&str] = &["eq", "ne", "gt", "ge", "lt", "le", "in", "empty", "not_empty"];
 
 /// `generate = { count = N }`: N deterministic records for load tests.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateDef {
     pub count: usize,

@@ -27,6 +27,11 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], diags: &mut Vec<Dia
         if server.journal_size == Some(0) {
             // allowed: disables the journal
         }
+        for name in server.ports.keys() {
+            if crate::platforms::by_name(name).is_none() {
+                diags.push(Diag::in_file(0, path!["server", "ports", name.as_str()], format!("unknown platform {name:?}")));
+            }
+        }
         if server.max_body_bytes == Some(0) {
             diags.push(Diag::in_file(0, path!["server", "max_body_bytes"], "expected a positive number of bytes"));
         }

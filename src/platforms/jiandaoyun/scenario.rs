@@ -14,7 +14,7 @@ use crate::core::ids::IdGen;
 use crate::path;
 use crate::scenario::{Diag, GenerateDef, Origin, Scenario, Seg, Source};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JdySection {
     #[serde(default)]
@@ -33,14 +33,14 @@ pub struct JdySection {
     pub apps: Vec<JdyAppDef>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum ApiKeyDef {
     Plain(String),
     Scoped(ScopedKeyDef),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScopedKeyDef {
     pub key: String,
@@ -49,7 +49,7 @@ pub struct ScopedKeyDef {
     pub disabled: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JdyAppDef {
     pub app_id: String,
@@ -60,7 +60,7 @@ pub struct JdyAppDef {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JdyEntryDef {
     pub entry_id: String,
@@ -74,7 +74,7 @@ pub struct JdyEntryDef {
     pub generate: Option<GenerateDef>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WidgetDef {
     pub name: String,

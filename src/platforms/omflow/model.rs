@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use parking_lot::Mutex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::scenario::OmFieldDef;
@@ -25,7 +25,7 @@ pub struct State {
     pub ids: IdGen,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CodeEntry {
     pub user: String,
     pub last_used_ms: Millis,
@@ -53,7 +53,7 @@ pub struct Tickets {
 }
 
 /// Per-flow sequences: ticket numbers, row ids (`data_id`) and task ids.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Counters {
     pub next_data_no: u64,
     pub next_row: u64,
@@ -78,14 +78,14 @@ impl IdSource for Counters {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileRef {
     pub id: String,
     pub file_name: String,
     pub size: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
     pub id: u64,
     pub history: bool,
@@ -101,7 +101,7 @@ pub struct Row {
     pub data: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ticket {
     /// `None` while the start node's verification is pending.
     pub data_no: Option<u64>,

@@ -13,7 +13,7 @@ use crate::core::workflow::Flow;
 use crate::path;
 use crate::scenario::{Diag, Origin, Scenario};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OmSection {
     /// Security codes that never expire: a string (owned by `default_user`) or `{ code, user }`.
@@ -31,14 +31,14 @@ pub struct OmSection {
     pub flows: Vec<OmFlowDef>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum SecurityDef {
     Plain(String),
     Owned { code: String, user: String },
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OmFlowDef {
     pub app: String,
@@ -58,7 +58,7 @@ pub struct OmFlowDef {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OmFieldDef {
     /// `FORMITM_<n>`.
