@@ -134,7 +134,7 @@ fn clock_view(shared: &Shared, ns: Option<&str>) -> Response {
     ok(json!({ "now": iso_utc_ms(w.clock.now_ms()), "frozen": w.clock.is_frozen() }))
 }
 
-/// `{"freeze": "<RFC 3339>" | true}`, `{"advance": "90s"}`, `{"real": true}`.
+/// `{"freeze": "<RFC 3339>" | true}`, `{"set": "<RFC 3339>"}`, `{"advance": "90s"}`, `{"real": true}`.
 fn clock_set(shared: &Shared, ns: Option<&str>, body: &Bytes) -> Response {
     let Ok(Value::Object(req)) = serde_json::from_slice::<Value>(body) else {
         return bad(
@@ -151,6 +151,12 @@ fn clock_set(shared: &Shared, ns: Option<&str>, body: &Bytes) -> Response {
                 None => return bad(400, format!("freeze: expected an RFC 3339 time, got {s:?}")),
             },
             _ => return bad(400, "freeze: expected an RFC 3339 time or true"),
+        }
+    }
+    if let Some(v) = req.get("set") {
+        match v.as_str().and_then(parse_rfc3339_ms) {
+            Some(at) => w.clock.set(at),
+            None => return bad(400, format!("set: expected an RFC 3339 time, got {v}")),
         }
     }
     if let Some(a) = req.get("advance") {

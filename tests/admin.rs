@@ -167,9 +167,11 @@ async fn clock_can_be_frozen_advanced_and_released() {
     assert_eq!(rec["data"]["createTime"], "2026-03-01T10:00:00.000Z");
     let r = admin(&emu, reqwest::Method::POST, "/__emu/clock", None, Some(r#"{"freeze":"2030-01-01T00:00:00+08:00"}"#)).await;
     assert_eq!(r.body["now"], "2029-12-31T16:00:00.000Z");
+    let r = admin(&emu, reqwest::Method::POST, "/__emu/clock", None, Some(r#"{"set":"2031-05-01T00:00:00Z"}"#)).await;
+    assert_eq!((r.body["now"].clone(), r.body["frozen"].clone()), (json!("2031-05-01T00:00:00.000Z"), json!(true)), "set keeps the mode");
     let r = admin(&emu, reqwest::Method::POST, "/__emu/clock", None, Some(r#"{"real":true}"#)).await;
     assert_eq!(r.body["frozen"], false);
-    for bad in [r#"{"advance":"soon"}"#, r#"{"freeze":"tomorrow"}"#, "nope"] {
+    for bad in [r#"{"advance":"soon"}"#, r#"{"freeze":"tomorrow"}"#, r#"{"set":5}"#, "nope"] {
         assert_eq!(admin(&emu, reqwest::Method::POST, "/__emu/clock", None, Some(bad)).await.status, 400, "{bad}");
     }
 }

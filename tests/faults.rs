@@ -208,3 +208,65 @@ async fn faults_are_per_namespace() {
     assert_eq!(in_a.status(), 400);
     assert_eq!(post(&emu, LIST, list_body()).await.status, 200, "the default namespace has no rule");
 }
+
+/// One call per platform: Jiandaoyun data/list and OMFlow query, so every action is seen on both.
+async fn call_platform(emu: &lowcode_emu::Emulator, platform: &str) -> Result<reqwest::Response, reqwest::Error> {
+    match platform {
+        "jiandaoyun" => {
+            client()
+                .post(format!("{}{LIST}", emu.base_url()))
+                .header("authorization", format!("Bearer {KEY}"))
+                .body(list_body().to_string())
+                .send()
+                .await
+        }
+        _ => {
+            client()
+                .post(format!("{}/rest/flowmanage/api/omdata-data-id/get/incident/", emu.base_url()))
+                .body(json!({ "security": "fixed-security-code", "omflow_restapi": 1, "data_no": 1 }).to_string())
+                .send()
+                .await
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_action_works_on_both_platforms() {
+    let both = format!("{FIXTURE}\n{}", OM.split_once("[[users]]").map(|(_, rest)| format!("[[users]]{rest}")).unwrap_or_default());
+    for platform in ["jiandaoyun", "omflow"] {
+        let route = if platform == "jiandaoyun" { "jiandaoyun.data.list" } else { "omflow.data.query" };
+        // raw
+        let emu = start_with(&both).await;
+        add_fault(&emu, json!({ "route": route, "status": 503, "body": { "down": true } })).await;
+        let r = call_platform(&emu, platform).await.expect("answers");
+        assert_eq!(r.status(), 503, "{platform}");
+        assert_eq!(r.json::<Value>().await.expect("json"), json!({ "down": true }));
+        // delay
+        let emu = start_with(&both).await;
+        add_fault(&emu, json!({ "route": route, "delay_ms": 200 })).await;
+        let t = Instant::now();
+        assert_eq!(call_platform(&emu, platform).await.expect("answers").status(), 200);
+        assert!(t.elapsed().as_millis() >= 200, "{platform}");
+        // disconnect
+        let emu = start_with(&both).await;
+        add_fault(&emu, json!({ "route": route, "disconnect": true, "times": 1 })).await;
+        assert!(call_platform(&emu, platform).await.is_err(), "{platform}");
+        assert!(call_platform(&emu, platform).await.is_ok());
+        // truncate
+        let emu = start_with(&both).await;
+        add_fault(&emu, json!({ "route": route, "truncate": true })).await;
+        let r = call_platform(&emu, platform).await.expect("headers");
+        assert!(r.bytes().await.is_err(), "{platform}");
+        // rate limit, rendered in the platform's dialect
+        let emu = start_with(&both).await;
+        add_fault(&emu, json!({ "route": route, "rate_limit": { "per_second": 1 } })).await;
+        assert_eq!(call_platform(&emu, platform).await.expect("answers").status(), 200);
+        let throttled = call_platform(&emu, platform).await.expect("answers");
+        let status = throttled.status().as_u16();
+        let body: Value = throttled.json().await.expect("json");
+        match platform {
+            "jiandaoyun" => assert_eq!((status, body["code"].clone()), (400, json!(8304))),
+            _ => assert_eq!((status, body["status"].clone()), (200, json!("429"))),
+        }
+    }
+}

@@ -185,3 +185,16 @@ fn flow_graph_errors_are_located() {
     assert_eq!(e.key, "flows[0].edges[0]");
     assert!(e.message.contains("unknown node"), "{}", e.message);
 }
+
+#[test]
+fn every_shipped_scenario_is_valid() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir("scenarios").expect("scenarios dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            Scenario::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2);
+}

@@ -52,6 +52,15 @@ impl Clock {
         self.frozen.store(true, Ordering::Release);
     }
 
+    /// Jumps to `at`, staying frozen or running as before.
+    pub fn set(&self, at: Millis) {
+        if self.is_frozen() {
+            self.value.store(at, Ordering::Release);
+        } else {
+            self.value.store(at - wall_ms(), Ordering::Release);
+        }
+    }
+
     /// Moves time forward (or back, with a negative delta) in either mode.
     pub fn advance(&self, delta: Millis) {
         self.value.fetch_add(delta, Ordering::AcqRel);
