@@ -27,6 +27,8 @@ pub struct Route {
     pub pattern: &'static str,
     segments: Vec<Segment>,
     pub handler: Handler,
+    /// File uploads get the larger `max_upload_bytes` body cap.
+    pub upload: bool,
 }
 
 impl std::fmt::Debug for Route {
@@ -55,7 +57,13 @@ impl Route {
                 None => Segment::Literal(s),
             })
             .collect();
-        Self { id, platform, method, pattern, segments, handler: Arc::new(handler) }
+        Self { id, platform, method, pattern, segments, handler: Arc::new(handler), upload: false }
+    }
+
+    /// Marks the route as a file upload (larger body cap).
+    pub fn uploads(mut self) -> Self {
+        self.upload = true;
+        self
     }
 
     fn is_static(&self) -> bool {

@@ -37,13 +37,18 @@ pub type Body = BoxBody<Bytes, BoxError>;
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub max_body_bytes: usize,
+    pub max_upload_bytes: usize,
     pub journal_size: usize,
 }
 
 impl ServerConfig {
     pub fn from_scenario(s: &Scenario) -> Self {
         let server = s.doc.server.clone().unwrap_or_default();
-        Self { max_body_bytes: server.max_body_bytes.unwrap_or(16 * 1024 * 1024), journal_size: server.journal_size.unwrap_or(10_000) }
+        Self {
+            max_body_bytes: server.max_body_bytes.unwrap_or(16 * 1024 * 1024),
+            max_upload_bytes: server.max_upload_bytes.unwrap_or(64 * 1024 * 1024),
+            journal_size: server.journal_size.unwrap_or(10_000),
+        }
     }
 }
 
@@ -296,10 +301,13 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: Socke
     };
     let platform = platforms::by_name(route.platform);
     let render = |name: &str| platform.and_then(|p| (p.error)(name, world.locale)).unwrap_or_else(|| plain_error(500, name.to_owned()));
-    let body = match read_body(body, shared.config.max_body_bytes, declared).await {
+    let cap = if route.upload { shared.config.max_upload_bytes } else { shared.config.max_body_bytes };
+    let body = match read_body(body, cap, declared).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
-            let resp = render("payload_too_large");
+            // Upload endpoints answer like the storage service they stand for.
+            let resp =
+                if route.upload { Response::json(413, &json!({ "error": "file is too large" })) } else { render("payload_too_large") };
             trace.record(&shared, &Bytes::new(), resp.status, &resp.body, None, world.clock.now_ms());
             return Ok(to_hyper(resp));
         }

@@ -18,7 +18,7 @@ use crate::core::directory::{Department, Directory, User};
 use crate::core::faults::{Faults, FaultsState};
 use crate::core::files::Blob;
 use crate::core::ids::{IdGen, IdGenState};
-use crate::platforms::jiandaoyun::model::{BatchTxn, Record, Stored};
+use crate::platforms::jiandaoyun::model::{BatchTxn, FileKey, Record, Stored, UploadToken};
 use crate::platforms::omflow::model::{CodeEntry, Counters, Ticket};
 use crate::scenario::Scenario;
 use crate::world::World;
@@ -73,6 +73,12 @@ struct BatchSnap {
 #[derive(Serialize, Deserialize)]
 struct JdySnap {
     ids: IdGenState,
+    #[serde(default)]
+    uploads: std::collections::BTreeMap<String, UploadToken>,
+    #[serde(default)]
+    file_keys: std::collections::BTreeMap<String, FileKey>,
+    #[serde(default)]
+    attachment_used: u64,
     batches: std::collections::BTreeMap<String, BatchSnap>,
     apps: Vec<JdyAppSnap>,
 }
@@ -112,6 +118,9 @@ struct Snapshot {
 pub fn export(w: &World) -> Value {
     let jiandaoyun = w.jiandaoyun.as_ref().map(|st| JdySnap {
         ids: st.ids.state(),
+        uploads: st.uploads.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        file_keys: st.file_keys.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        attachment_used: st.attachment_used.load(Ordering::Acquire),
         batches: st
             .batches
             .lock()
@@ -203,6 +212,9 @@ pub fn import(scenario: &Scenario, namespace: &str, value: Value) -> Result<Worl
     match (w.jiandaoyun.as_mut(), snap.jiandaoyun) {
         (Some(st), Some(js)) => {
             st.ids = IdGen::from_state(&js.ids).ok_or("jiandaoyun.ids is not a valid generator state")?;
+            *st.uploads.lock() = js.uploads.into_iter().collect();
+            *st.file_keys.lock() = js.file_keys.into_iter().collect();
+            st.attachment_used.store(js.attachment_used, Ordering::Release);
             *st.batches.lock() = js
                 .batches
                 .into_iter()

@@ -23,7 +23,7 @@ pub const PLATFORMS: &[PlatformDef] = &[
         name: jiandaoyun::PLATFORM,
         routes: jiandaoyun::routes,
         error: jiandaoyun::render_named_error,
-        prefixes: &["/api/"],
+        prefixes: &["/api/", "/jiandaoyun/"],
         error_names: jiandaoyun::errors::error_names,
     },
     PlatformDef {

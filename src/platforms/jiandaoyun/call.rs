@@ -17,6 +17,7 @@ pub struct Call<'a> {
     pub st: &'a State,
     pub key: &'a ApiKey,
     pub body: Map<String, Value>,
+    pub req: &'a crate::http::Request,
     /// Route version: 5 for the current routes, 1–4 for legacy ones (read/write shapes differ).
     pub version: u8,
 }

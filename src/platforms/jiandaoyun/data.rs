@@ -166,8 +166,55 @@ fn one_record(call: &Call, entry: &Entry, stored: &Stored, write: bool) -> Resul
     }
 }
 
-fn converter<'a>(call: &'a Call, new_id: &'a dyn Fn() -> String) -> Converter<'a> {
-    Converter { dir: &call.world.directory, strict: call.st.strict_values, shape: Shape::Write, new_id: Some(new_id) }
+/// What converting an API write needs: the call, its time and transaction (for upload keys), and a
+/// tally of the attachment bytes it binds (for the quota).
+struct Write<'a> {
+    call: &'a Call<'a>,
+    now: i64,
+    txn: Option<&'a str>,
+    base: String,
+    bound: std::cell::Cell<u64>,
+}
+
+impl<'a> Write<'a> {
+    fn new(call: &'a Call<'a>, txn: Option<&'a str>) -> Self {
+        Write { call, now: call.now(), txn, base: super::files::base_url(call.req), bound: std::cell::Cell::new(0) }
+    }
+
+    fn convert(
+        &self,
+        schema: &super::model::Schema,
+        data: &Map<String, Value>,
+        old: Option<&Map<String, Value>>,
+    ) -> Result<Vec<(String, Value)>, JdyError> {
+        let new_id = || self.call.st.ids.object_id(self.now);
+        let bind = |key: &str| {
+            let file = super::files::bind(self.call.st, self.call.world, &self.base, self.txn, key, self.now)?;
+            self.bound.set(self.bound.get() + file["size"].as_u64().unwrap_or(0));
+            Ok(file)
+        };
+        let conv = Converter {
+            dir: &self.call.world.directory,
+            strict: self.call.st.strict_values,
+            shape: Shape::Write,
+            new_id: Some(&new_id),
+            files: Some(&bind),
+        };
+        conv.convert_data(schema, data, old)
+    }
+
+    /// Counts the bound attachments against `attachment_quota_bytes` (7217 when over).
+    fn charge_quota(&self) -> Result<(), JdyError> {
+        let st = self.call.st;
+        let bytes = self.bound.get();
+        if let Some(quota) = st.attachment_quota {
+            if st.attachment_used.load(std::sync::atomic::Ordering::Acquire) + bytes > quota {
+                return Err(JdyError::new(7217));
+            }
+        }
+        st.attachment_used.fetch_add(bytes, std::sync::atomic::Ordering::AcqRel);
+        Ok(())
+    }
 }
 
 fn member_of(call: &Call, username: Option<&str>) -> Result<Value, JdyError> {
@@ -184,12 +231,17 @@ fn member_of(call: &Call, username: Option<&str>) -> Result<Value, JdyError> {
 /// `transaction_id` must not carry template placeholders such as `${x}` or `$(x)` (17025).
 fn check_transaction_id<'a>(call: &'a Call<'a>) -> Result<Option<&'a str>, JdyError> {
     let Some(t) = call.opt_str("transaction_id")? else { return Ok(None) };
+    check_transaction_format(t)?;
+    Ok(Some(t))
+}
+
+pub fn check_transaction_format(t: &str) -> Result<(), JdyError> {
     let bytes = t.as_bytes();
     let templated = bytes.windows(2).any(|w| w[0] == b'$' && (w[1] == b'{' || w[1] == b'('));
     if templated || t.len() > 256 || t.chars().any(char::is_control) {
         return Err(JdyError::new(17025));
     }
-    Ok(Some(t))
+    Ok(())
 }
 
 pub fn get(call: &Call) -> Result<Response, JdyError> {
@@ -240,11 +292,11 @@ pub fn create(call: &Call) -> Result<Response, JdyError> {
     let creator = member_of(call, call.opt_str("data_creator")?)?;
     let start_workflow = call.opt_bool("is_start_workflow")?;
     call.opt_bool("is_start_trigger")?;
-    check_transaction_id(call)?;
-    let now = call.now();
+    let write = Write::new(call, check_transaction_id(call)?);
+    let now = write.now;
     let ids = &call.st.ids;
-    let new_id = || ids.object_id(now);
-    let mut fields = converter(call, &new_id).convert_data(&entry.schema, data, None)?;
+    let mut fields = write.convert(&entry.schema, data, None)?;
+    write.charge_quota()?;
     fill_serials(&entry, &mut fields);
     let id = ids.object_id(now);
     let ts = iso_utc_ms(now);
@@ -277,18 +329,18 @@ pub fn batch_create(call: &Call) -> Result<Response, JdyError> {
         }
     }
     let ids = &call.st.ids;
-    let new_id = || ids.object_id(now);
-    let conv = converter(call, &new_id);
+    let write = Write::new(call, txn);
     let ts = iso_utc_ms(now);
     let flow_state = Value::from(if start_workflow { 0 } else { 1 });
     let mut records = Vec::with_capacity(list.len());
     for item in list {
         let Value::Object(data) = item else { return Err(JdyError::with_detail(3005, "data_list items must be objects")) };
-        let mut fields = conv.convert_data(&entry.schema, data, None)?;
+        let mut fields = write.convert(&entry.schema, data, None)?;
         fill_serials(&entry, &mut fields);
         let id = ids.object_id(now);
         records.push((id.clone(), Stored::new(assemble(&entry, &id, &creator, &creator, &ts, &ts, Some(&flow_state), lookup(&fields)))));
     }
+    write.charge_quota()?;
     let created: Vec<String> = records.iter().map(|(id, _)| id.clone()).collect();
     entry.records.insert_many(records);
     entry.touch(now);
@@ -303,14 +355,12 @@ pub fn update(call: &Call) -> Result<Response, JdyError> {
     let id = call.req_str("data_id")?;
     let data = call.req_object("data")?;
     call.opt_bool("is_start_trigger")?;
-    check_transaction_id(call)?;
+    let write = Write::new(call, check_transaction_id(call)?);
     let updater = member_of(call, None)?;
-    let now = call.now();
-    let ids = &call.st.ids;
-    let new_id = || ids.object_id(now);
-    let conv = converter(call, &new_id);
+    let now = write.now;
     let result = entry.records.update(id, |old| {
-        let fields = conv.convert_data(&entry.schema, data, Some(old))?;
+        let fields = write.convert(&entry.schema, data, Some(old))?;
+        write.charge_quota()?;
         Ok(Stored::new(merge_into(&entry, old, &fields, &updater, now)))
     });
     match result {
@@ -351,12 +401,11 @@ pub fn batch_update(call: &Call) -> Result<Response, JdyError> {
     if data.keys().any(|k| entry.subforms.contains_key(k)) {
         return Err(JdyError::with_detail(17032, "batch_update cannot change subform fields"));
     }
-    check_transaction_id(call)?;
+    let write = Write::new(call, check_transaction_id(call)?);
     let updater = member_of(call, None)?;
-    let now = call.now();
-    let gen = &call.st.ids;
-    let new_id = || gen.object_id(now);
-    let fields = converter(call, &new_id).convert_data(&entry.schema, data, None)?;
+    let now = write.now;
+    let fields = write.convert(&entry.schema, data, None)?;
+    write.charge_quota()?;
     let mut count = 0;
     for id in ids {
         if let Some(Ok(_)) = entry.records.update::<JdyError>(id, |old| Ok(Stored::new(merge_into(&entry, old, &fields, &updater, now)))) {

@@ -10,6 +10,7 @@ mod auth;
 mod call;
 mod data;
 pub mod errors;
+mod files;
 mod filter;
 mod generate;
 pub mod model;
@@ -35,6 +36,7 @@ fn rate_limit(op: &str, version: u8) -> u32 {
     match op {
         "data.create" | "data.update" | "data.delete" => 20,
         "data.batch_create" | "data.batch_update" | "data.batch_delete" => 10,
+        "file.get_upload_token" => 20,
         _ => 30,
     }
 }
@@ -68,7 +70,7 @@ fn dispatch(ctx: &Ctx, op_name: &str, version: u8, op: Op) -> Response {
         for (name, value) in &ctx.req.params {
             body.insert((*name).to_owned(), serde_json::Value::String(value.clone()));
         }
-        op(&Call { world, st, key, body, version })
+        op(&Call { world, st, key, body, req: ctx.req, version })
     })();
     match result {
         Ok(r) => r,
@@ -100,6 +102,18 @@ pub fn routes() -> Vec<Route> {
         route("jiandaoyun.data.batch_update", "data.batch_update", 5, "/api/v5/app/entry/data/batch_update", data::batch_update),
         route("jiandaoyun.data.delete", "data.delete", 5, "/api/v5/app/entry/data/delete", data::delete),
         route("jiandaoyun.data.batch_delete", "data.batch_delete", 5, "/api/v5/app/entry/data/batch_delete", data::batch_delete),
+        route("jiandaoyun.file.get_upload_token", "file.get_upload_token", 5, "/api/v5/app/entry/file/get_upload_token", |c| {
+            files::get_upload_token(c, c.req)
+        }),
+        route(
+            "jiandaoyun.v1.file.get_upload_token",
+            "file.get_upload_token",
+            1,
+            "/api/v1/app/{app_id}/entry/{entry_id}/file/get_upload_token",
+            |c| files::get_upload_token(c, c.req),
+        ),
+        Route::new("jiandaoyun.file.upload", PLATFORM, Method::POST, "/jiandaoyun/upload", files::upload).uploads(),
+        Route::new("jiandaoyun.file.download", PLATFORM, Method::GET, "/jiandaoyun/files/{key}", files::download),
         route("jiandaoyun.v1.app.list", "app.list", 1, "/api/v1/app/retrieve_all", apps::app_list),
         route("jiandaoyun.v1.entry.list", "entry.list", 1, "/api/v1/app/{app_id}/entry_retrieve", apps::entry_list),
         route("jiandaoyun.v1.widget.list", "widget.list", 1, "/api/v1/app/{app_id}/entry/{entry_id}/widgets", apps::widget_list),

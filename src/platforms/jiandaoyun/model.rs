@@ -225,6 +225,23 @@ pub struct BatchTxn {
     pub created: Vec<String>,
 }
 
+/// One upload credential from `file/get_upload_token`: one file, one hour, key fixed in advance.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct UploadToken {
+    pub key: String,
+    pub transaction_id: String,
+    pub entry_id: String,
+    pub created_ms: Millis,
+    pub used: bool,
+}
+
+/// An uploaded file's key and the transaction it is bound to.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FileKey {
+    pub transaction_id: String,
+    pub created_ms: Millis,
+}
+
 /// All Jiandaoyun state of one world.
 #[derive(Debug)]
 pub struct State {
@@ -239,6 +256,12 @@ pub struct State {
     pub ids: IdGen,
     pub batches: Mutex<HashMap<String, BatchTxn>>,
     pub rate: RateWindows,
+    pub uploads: Mutex<HashMap<String, UploadToken>>,
+    pub file_keys: Mutex<HashMap<String, FileKey>>,
+    /// `[jiandaoyun] attachment_quota_bytes`: bytes of attachments records may hold in all.
+    pub attachment_quota: Option<u64>,
+    /// Bytes of attachments bound to records so far (counted against the quota).
+    pub attachment_used: std::sync::atomic::AtomicU64,
 }
 
 impl State {

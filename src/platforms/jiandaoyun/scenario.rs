@@ -29,6 +29,8 @@ pub struct JdySection {
     pub strict_values: bool,
     /// Most values an `in`/`nin`/`all` filter may carry (documented 200).
     pub filter_in_max: Option<usize>,
+    /// Attachment quota of the tenant in bytes; binding files beyond it fails with 7217.
+    pub attachment_quota_bytes: Option<u64>,
     #[serde(default)]
     pub apps: Vec<JdyAppDef>,
 }
@@ -106,6 +108,7 @@ impl JdySection {
         self.rate_limits |= top.rate_limits;
         self.strict_values |= top.strict_values;
         self.filter_in_max = top.filter_in_max.or(self.filter_in_max);
+        self.attachment_quota_bytes = top.attachment_quota_bytes.or(self.attachment_quota_bytes);
         self.apps.extend(top.apps);
     }
 }
@@ -266,7 +269,7 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], dir: &Directory, fl
                 continue;
             }
             let schema = schema_of(e);
-            let conv = Converter { dir, strict: true, shape: Shape::Seed, new_id: None };
+            let conv = Converter { dir, strict: true, shape: Shape::Seed, new_id: None, files: None };
             let mut converted = Vec::new();
             for (ri, r) in e.records.iter().enumerate() {
                 match seed_record(&conv, &schema, r) {
@@ -430,5 +433,9 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         ids,
         batches: Default::default(),
         rate: Default::default(),
+        uploads: Default::default(),
+        file_keys: Default::default(),
+        attachment_quota: jdy.attachment_quota_bytes,
+        attachment_used: Default::default(),
     })
 }

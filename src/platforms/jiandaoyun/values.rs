@@ -25,12 +25,17 @@ pub enum Shape {
     Seed,
 }
 
+/// Resolves an upload key to the attachment object records read back.
+pub type BindFile<'a> = &'a dyn Fn(&str) -> Result<Value, JdyError>;
+
 pub struct Converter<'a> {
     pub dir: &'a Directory,
     pub strict: bool,
     pub shape: Shape,
     /// Mints subform row ids; `None` leaves new rows without `_id` (filled when the world is built).
     pub new_id: Option<&'a dyn Fn() -> String>,
+    /// Resolves an upload key to its attachment object (API writes only).
+    pub files: Option<BindFile<'a>>,
 }
 
 /// The JSON of a member as records and contact APIs show it.
@@ -221,11 +226,15 @@ impl Converter<'_> {
             },
             Image | Upload => match (self.shape, raw) {
                 (Shape::Seed, Value::Array(items)) if items.iter().all(is_file_object) => Ok(raw.clone()),
-                (Shape::Write, Value::Array(items)) if items.iter().all(Value::is_string) => match items.first().and_then(Value::as_str) {
-                    // Upload keys bind only through the file API's transaction; none is known here.
-                    Some(k) => Err(Fatal(JdyError::with_detail(17027, format!("unknown upload key {k}")))),
-                    None => Ok(json!([])),
-                },
+                (Shape::Write, Value::Array(items)) if items.iter().all(Value::is_string) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|k| match self.files {
+                        Some(bind) => bind(k).map_err(Fatal),
+                        None => Err(Fatal(JdyError::with_detail(17027, format!("unknown upload key {k}")))),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::Array),
                 _ => Err(bad("an array of upload keys")),
             },
             Signature => match raw {
@@ -238,6 +247,7 @@ impl Converter<'_> {
                 _ => Err(bad("{\"id\": \"<record id>\"}")),
             },
             Richtext => match raw {
+                Value::String(s) if self.shape == Shape::Write => self.richtext(s),
                 Value::String(s) => Ok(json!({ "html": s, "attachments": [] })),
                 Value::Object(o) if self.shape == Shape::Seed && o.get("html").is_some_and(Value::is_string) => {
                     Ok(json!({ "html": o["html"], "attachments": o.get("attachments").cloned().unwrap_or(json!([])) }))
@@ -246,6 +256,32 @@ impl Converter<'_> {
             },
             Subform => self.subform(w, raw, old),
         }
+    }
+
+    /// Rich text embeds uploaded images as `<img data-key="<key>">`: each key becomes an attachment
+    /// and its `data-key` a `src` pointing at the file.
+    fn richtext(&self, html: &str) -> Result<Value, ConvErr> {
+        let mut attachments = Vec::new();
+        let mut out = String::with_capacity(html.len());
+        let mut rest = html;
+        while let Some(at) = rest.find("data-key=\"") {
+            let (before, after) = rest.split_at(at);
+            let after = &after["data-key=\"".len()..];
+            let Some(end) = after.find('"') else { break };
+            let key = &after[..end];
+            out.push_str(before);
+            match self.files {
+                Some(bind) => {
+                    let file = bind(key).map_err(Fatal)?;
+                    out.push_str(&format!("src=\"{}\"", file["url"].as_str().unwrap_or_default()));
+                    attachments.push(file);
+                }
+                None => out.push_str(&format!("data-key=\"{key}\"")),
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(json!({ "html": out, "attachments": attachments }))
     }
 
     fn member(&self, raw: &Value) -> Result<Value, ConvErr> {
@@ -490,7 +526,7 @@ mod props {
                 vec![Department { id: 1, name: "root".into(), parent: None, integrate_id: None }],
             );
             let mint = || "row".to_string();
-            let conv = Converter { dir: &dir, strict, shape: if seed { Shape::Seed } else { Shape::Write }, new_id: Some(&mint) };
+            let conv = Converter { dir: &dir, strict, shape: if seed { Shape::Seed } else { Shape::Write }, new_id: Some(&mint), files: None };
             let data: Map<String, Value> = fields.into_iter().collect();
             match conv.convert_data(&schema(), &data, None) {
                 Ok(pairs) => prop_assert!(pairs.len() <= data.len()),
