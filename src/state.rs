@@ -79,6 +79,8 @@ struct JdySnap {
     file_keys: std::collections::BTreeMap<String, FileKey>,
     #[serde(default)]
     attachment_used: u64,
+    #[serde(default)]
+    workflows: std::collections::BTreeMap<String, crate::platforms::jiandaoyun::workflow::WfRecord>,
     batches: std::collections::BTreeMap<String, BatchSnap>,
     apps: Vec<JdyAppSnap>,
 }
@@ -121,6 +123,7 @@ pub fn export(w: &World) -> Value {
         uploads: st.uploads.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         file_keys: st.file_keys.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         attachment_used: st.attachment_used.load(Ordering::Acquire),
+        workflows: st.workflows.instances.lock().clone(),
         batches: st
             .batches
             .lock()
@@ -215,6 +218,7 @@ pub fn import(scenario: &Scenario, namespace: &str, value: Value) -> Result<Worl
             *st.uploads.lock() = js.uploads.into_iter().collect();
             *st.file_keys.lock() = js.file_keys.into_iter().collect();
             st.attachment_used.store(js.attachment_used, Ordering::Release);
+            *st.workflows.instances.lock() = js.workflows;
             *st.batches.lock() = js
                 .batches
                 .into_iter()

@@ -451,6 +451,19 @@ impl Instance {
             error: None,
         };
         inst.log.push(LogEntry { at_ms: now, actor: initiator.to_owned(), action: Action::Start, node: flow.start, comment: None });
+        // The initiator's submission is the first, already completed task at the start node.
+        inst.tasks.push(Task {
+            id: ids.task_id(),
+            token: 0,
+            node: flow.start,
+            assignee: initiator.to_owned(),
+            status: TaskStatus::Done,
+            created_by: Action::Start,
+            created_ms: now,
+            finish_action: Some(Action::Submit),
+            finished_ms: Some(now),
+            comment: None,
+        });
         let start = &flow.nodes[flow.start];
         if start.verify {
             inst.status = Status::Verifying;
@@ -787,6 +800,28 @@ impl Instance {
         let initiator = self.initiator.clone();
         self.park(flow.start, std::slice::from_ref(&initiator), Action::Revoke, now, ids);
         self.updated_ms = now;
+        Ok(())
+    }
+
+    /// Withdraws every open position and waits at `node` again (a human node), as when someone takes
+    /// back a submission the next node has not acted on yet.
+    pub fn return_to(&mut self, flow: &Flow, node: usize, act: Act, ids: &mut dyn IdSource) -> Result<(), WfError> {
+        if !self.is_active() {
+            return Err(WfError::NotRunning);
+        }
+        if !flow.nodes[node].kind.is_human() {
+            return Err(WfError::NotHumanNode);
+        }
+        self.cancel_all(act.now);
+        self.log.push(LogEntry {
+            at_ms: act.now,
+            actor: act.actor.to_owned(),
+            action: Action::Revoke,
+            node,
+            comment: act.comment.map(str::to_owned),
+        });
+        self.park(node, &flow.nodes[node].assignees.clone(), Action::Revoke, act.now, ids);
+        self.updated_ms = act.now;
         Ok(())
     }
 

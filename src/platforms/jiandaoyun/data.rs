@@ -303,6 +303,9 @@ pub fn create(call: &Call) -> Result<Response, JdyError> {
     let flow_state = Value::from(if start_workflow { 0 } else { 1 });
     let rec = assemble(&entry, &id, &creator, &creator, &ts, &ts, Some(&flow_state), lookup(&fields));
     let stored = entry.records.insert(&id, Stored::new(rec));
+    if start_workflow && entry.is_workflow() {
+        super::workflow::start(call.st, &entry, &id, creator["username"].as_str().unwrap_or_default(), &stored.rec, now);
+    }
     entry.touch(now);
     one_record(call, &entry, &stored, true)
 }
@@ -342,6 +345,11 @@ pub fn batch_create(call: &Call) -> Result<Response, JdyError> {
     }
     write.charge_quota()?;
     let created: Vec<String> = records.iter().map(|(id, _)| id.clone()).collect();
+    if start_workflow && entry.is_workflow() {
+        for (id, rec) in &records {
+            super::workflow::start(call.st, &entry, id, creator["username"].as_str().unwrap_or_default(), &rec.rec, now);
+        }
+    }
     entry.records.insert_many(records);
     entry.touch(now);
     if let Some(t) = txn {
@@ -425,6 +433,7 @@ pub fn delete(call: &Call) -> Result<Response, JdyError> {
     let id = call.req_str("data_id")?;
     call.opt_bool("is_start_trigger")?;
     entry.records.remove(id).ok_or(JdyError::new(4001))?;
+    call.st.workflows.instances.lock().remove(id);
     entry.touch(call.now());
     ok_json(&Status::success())
 }
@@ -435,7 +444,12 @@ pub fn batch_delete(call: &Call) -> Result<Response, JdyError> {
     if ids.len() > BATCH_MAX {
         return Err(JdyError::new(17033));
     }
-    let count = entry.records.remove_many(ids);
+    let count = entry.records.remove_many(ids.iter().copied());
+    let mut instances = call.st.workflows.instances.lock();
+    for id in &ids {
+        instances.remove(*id);
+    }
+    drop(instances);
     entry.touch(call.now());
     ok_json(&Status { status: "success", success_count: Some(count), success_ids: None })
 }

@@ -16,6 +16,7 @@ mod generate;
 pub mod model;
 pub mod scenario;
 pub mod values;
+pub mod workflow;
 
 use hyper::Method;
 
@@ -30,6 +31,12 @@ type Op = fn(&Call) -> Result<Response, JdyError>;
 
 /// Per-route limits in requests per second (official pages); legacy routes share 5/s.
 fn rate_limit(op: &str, version: u8) -> u32 {
+    match op {
+        "workflow.task.list" if version >= 6 => return 20,
+        "workflow.comments" | "workflow.instance.get" | "workflow.instance.logs" | "workflow.task.list" => return 30,
+        _ if op.starts_with("workflow.") => return 20,
+        _ => {}
+    }
     if version < 5 {
         return 5;
     }
@@ -114,6 +121,33 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::new("jiandaoyun.file.upload", PLATFORM, Method::POST, "/jiandaoyun/upload", files::upload).uploads(),
         Route::new("jiandaoyun.file.download", PLATFORM, Method::GET, "/jiandaoyun/files/{key}", files::download),
+        route(
+            "jiandaoyun.workflow.approval_comments",
+            "workflow.comments",
+            1,
+            "/api/v1/app/{app_id}/entry/{entry_id}/data/{data_id}/approval_comments",
+            workflow::approval_comments,
+        ),
+        route("jiandaoyun.workflow.instance.get", "workflow.instance.get", 5, "/api/v5/workflow/instance/get", workflow::instance_get),
+        route("jiandaoyun.v6.workflow.instance.get", "workflow.instance.get", 6, "/api/v6/workflow/instance/get", workflow::instance_get),
+        route("jiandaoyun.workflow.instance.logs", "workflow.instance.logs", 1, "/api/v1/workflow/instance/logs", workflow::instance_logs),
+        route("jiandaoyun.workflow.instance.close", "workflow.instance.close", 1, "/api/v1/workflow/instance/close", workflow::close),
+        route(
+            "jiandaoyun.workflow.instance.activate",
+            "workflow.instance.activate",
+            1,
+            "/api/v1/workflow/instance/activate",
+            workflow::activate,
+        ),
+        route("jiandaoyun.workflow.task.list", "workflow.task.list", 5, "/api/v5/workflow/task/list", workflow::task_list),
+        route("jiandaoyun.v6.workflow.task.list", "workflow.task.list", 6, "/api/v6/workflow/task/list", workflow::task_list),
+        route("jiandaoyun.workflow.task.approve", "workflow.task.approve", 1, "/api/v1/workflow/task/approve", workflow::approve),
+        route("jiandaoyun.workflow.task.rollback", "workflow.task.rollback", 1, "/api/v1/workflow/task/rollback", workflow::rollback),
+        route("jiandaoyun.v2.workflow.task.rollback", "workflow.task.rollback", 2, "/api/v2/workflow/task/rollback", workflow::rollback),
+        route("jiandaoyun.workflow.task.transfer", "workflow.task.transfer", 1, "/api/v1/workflow/task/transfer", workflow::transfer),
+        route("jiandaoyun.workflow.task.revoke", "workflow.task.revoke", 1, "/api/v1/workflow/task/revoke", workflow::revoke),
+        route("jiandaoyun.v2.workflow.task.revoke", "workflow.task.revoke", 2, "/api/v2/workflow/task/revoke", workflow::revoke),
+        route("jiandaoyun.workflow.task.reject", "workflow.task.reject", 1, "/api/v1/workflow/task/reject", workflow::reject),
         route("jiandaoyun.v1.app.list", "app.list", 1, "/api/v1/app/retrieve_all", apps::app_list),
         route("jiandaoyun.v1.entry.list", "entry.list", 1, "/api/v1/app/{app_id}/entry_retrieve", apps::entry_list),
         route("jiandaoyun.v1.widget.list", "widget.list", 1, "/api/v1/app/{app_id}/entry/{entry_id}/widgets", apps::widget_list),

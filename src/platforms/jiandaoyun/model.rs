@@ -262,6 +262,9 @@ pub struct State {
     pub attachment_quota: Option<u64>,
     /// Bytes of attachments bound to records so far (counted against the quota).
     pub attachment_used: std::sync::atomic::AtomicU64,
+    /// Flow graphs of the workflow forms, by flow id.
+    pub flows: HashMap<String, Arc<crate::core::workflow::Flow>>,
+    pub workflows: super::workflow::Workflows,
 }
 
 impl State {

@@ -382,6 +382,15 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         .collect();
     let mut apps = Vec::new();
     let mut entries = HashMap::new();
+    let flows: HashMap<String, Arc<crate::core::workflow::Flow>> = jdy
+        .apps
+        .iter()
+        .flat_map(|a| &a.entries)
+        .filter_map(|e| e.flow.as_ref())
+        .filter_map(|id| scenario.doc.flows.iter().find(|f| &f.id == id))
+        .filter_map(|f| crate::core::workflow::Flow::build(f).ok().map(|g| (f.id.clone(), Arc::new(g))))
+        .collect();
+    let mut running: Vec<(String, String, String)> = Vec::new();
     for a in &jdy.apps {
         apps.push(App {
             app_id: a.app_id.clone(),
@@ -411,7 +420,13 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
             let mut batch = Vec::with_capacity(seeded.len() + e.generate.as_ref().map_or(0, |g| g.count));
             for fields in seeded {
                 let rec = super::data::seed_into_record(&entry, &ids, fields, &creator_json, dir, now);
-                batch.push((rec["_id"].as_str().unwrap_or_default().to_owned(), rec));
+                let id = rec["_id"].as_str().unwrap_or_default().to_owned();
+                // Seeded records of a workflow form that are still running get a live instance.
+                if entry.is_workflow() && rec.get("flowState").and_then(Value::as_i64) == Some(0) {
+                    let initiator = rec["creator"]["username"].as_str().unwrap_or_default().to_owned();
+                    running.push((e.entry_id.clone(), id.clone(), initiator));
+                }
+                batch.push((id, rec));
             }
             if let Some(g) = &e.generate {
                 super::generate::generate(&entry, &ids, g.count, &creator_json, dir, now, scenario.seed(), &mut batch);
@@ -421,7 +436,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         }
     }
     let app_index = apps.iter().enumerate().map(|(i, a)| (a.app_id.clone(), i)).collect();
-    Some(State {
+    let state = State {
         keys,
         apps,
         app_index,
@@ -437,5 +452,15 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         file_keys: Default::default(),
         attachment_quota: jdy.attachment_quota_bytes,
         attachment_used: Default::default(),
-    })
+        flows,
+        workflows: Default::default(),
+    };
+    for (entry_id, record_id, initiator) in running {
+        if let (Some(entry), Some(rec)) =
+            (state.entries.get(&entry_id), state.entries.get(&entry_id).and_then(|e| e.records.get(&record_id)))
+        {
+            super::workflow::start(&state, entry, &record_id, &initiator, &rec.rec, now);
+        }
+    }
+    Some(state)
 }
