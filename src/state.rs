@@ -81,6 +81,8 @@ struct JdySnap {
     attachment_used: u64,
     #[serde(default)]
     workflows: std::collections::BTreeMap<String, crate::platforms::jiandaoyun::workflow::WfRecord>,
+    #[serde(default)]
+    corp: Option<crate::platforms::jiandaoyun::corp::Corp>,
     batches: std::collections::BTreeMap<String, BatchSnap>,
     apps: Vec<JdyAppSnap>,
 }
@@ -124,6 +126,7 @@ pub fn export(w: &World) -> Value {
         file_keys: st.file_keys.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         attachment_used: st.attachment_used.load(Ordering::Acquire),
         workflows: st.workflows.instances.lock().clone(),
+        corp: Some(st.corp.lock().clone()),
         batches: st
             .batches
             .lock()
@@ -219,6 +222,9 @@ pub fn import(scenario: &Scenario, namespace: &str, value: Value) -> Result<Worl
             *st.file_keys.lock() = js.file_keys.into_iter().collect();
             st.attachment_used.store(js.attachment_used, Ordering::Release);
             *st.workflows.instances.lock() = js.workflows;
+            if let Some(corp) = js.corp {
+                *st.corp.lock() = corp;
+            }
             *st.batches.lock() = js
                 .batches
                 .into_iter()

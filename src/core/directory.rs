@@ -67,4 +67,62 @@ impl Directory {
     pub fn departments(&self) -> Vec<Department> {
         self.departments.read().values().cloned().collect()
     }
+
+    /// Inserts or replaces a user (order of first insertion is kept).
+    pub fn put_user(&self, user: User) {
+        self.users.write().insert(user.id.clone(), user);
+    }
+
+    /// Applies `f` to a user; false when there is no such user.
+    pub fn update_user(&self, id: &str, f: impl FnOnce(&mut User)) -> bool {
+        match self.users.write().get_mut(id) {
+            Some(u) => {
+                f(u);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn put_department(&self, dept: Department) {
+        self.departments.write().insert(dept.id, dept);
+    }
+
+    pub fn remove_department(&self, id: i64) -> Option<Department> {
+        self.departments.write().shift_remove(&id)
+    }
+
+    /// Direct children of a department.
+    pub fn children(&self, id: i64) -> Vec<Department> {
+        self.departments.read().values().filter(|d| d.parent == Some(id)).cloned().collect()
+    }
+
+    /// Every department below `id` (not `id` itself), parents before children.
+    pub fn descendants(&self, id: i64) -> Vec<Department> {
+        let all = self.departments.read();
+        let mut out = Vec::new();
+        let mut frontier = vec![id];
+        while let Some(p) = frontier.pop() {
+            for d in all.values().filter(|d| d.parent == Some(p)) {
+                frontier.push(d.id);
+                out.push(d.clone());
+            }
+        }
+        out
+    }
+
+    /// Depth of a department below the root (the root is 1).
+    pub fn depth(&self, id: i64) -> usize {
+        let all = self.departments.read();
+        let mut depth = 1;
+        let mut cur = id;
+        while let Some(p) = all.get(&cur).and_then(|d| d.parent) {
+            depth += 1;
+            cur = p;
+            if depth > all.len() + 1 {
+                break;
+            }
+        }
+        depth
+    }
 }

@@ -8,6 +8,7 @@
 mod apps;
 mod auth;
 mod call;
+pub mod corp;
 mod data;
 pub mod errors;
 mod files;
@@ -32,6 +33,14 @@ type Op = fn(&Call) -> Result<Response, JdyError>;
 /// Per-route limits in requests per second (official pages); legacy routes share 5/s.
 fn rate_limit(op: &str, version: u8) -> u32 {
     match op {
+        "corp.user.get" | "corp.department.dept_no" | "corp.role.list" | "corp.role.users" | "corp.group.list" | "corp.guest" => return 30,
+        "corp.user.batch_delete"
+        | "corp.user.import"
+        | "corp.department.list"
+        | "corp.department.users"
+        | "corp.department.import"
+        | "corp.role.members" => return 10,
+        _ if op.starts_with("corp.") => return 20,
         "workflow.task.list" if version >= 6 => return 20,
         "workflow.comments" | "workflow.instance.get" | "workflow.instance.logs" | "workflow.task.list" => return 30,
         _ if op.starts_with("workflow.") => return 20,
@@ -148,6 +157,45 @@ pub fn routes() -> Vec<Route> {
         route("jiandaoyun.workflow.task.revoke", "workflow.task.revoke", 1, "/api/v1/workflow/task/revoke", workflow::revoke),
         route("jiandaoyun.v2.workflow.task.revoke", "workflow.task.revoke", 2, "/api/v2/workflow/task/revoke", workflow::revoke),
         route("jiandaoyun.workflow.task.reject", "workflow.task.reject", 1, "/api/v1/workflow/task/reject", workflow::reject),
+        route("jiandaoyun.corp.user.get", "corp.user.get", 5, "/api/v5/corp/user/get", corp::user_get),
+        route("jiandaoyun.corp.user.create", "corp.user.create", 5, "/api/v5/corp/user/create", corp::user_create),
+        route("jiandaoyun.corp.user.update", "corp.user.update", 5, "/api/v5/corp/user/update", corp::user_update),
+        route("jiandaoyun.corp.user.delete", "corp.user.delete", 5, "/api/v5/corp/user/delete", corp::user_delete),
+        route("jiandaoyun.corp.user.batch_delete", "corp.user.batch_delete", 5, "/api/v5/corp/user/batch_delete", corp::user_batch_delete),
+        route("jiandaoyun.corp.user.import", "corp.user.import", 5, "/api/v5/corp/user/import", corp::user_import),
+        route("jiandaoyun.corp.department.list", "corp.department.list", 5, "/api/v5/corp/department/list", corp::department_list),
+        route(
+            "jiandaoyun.corp.department.user.list",
+            "corp.department.users",
+            5,
+            "/api/v5/corp/department/user/list",
+            corp::department_users,
+        ),
+        route("jiandaoyun.corp.department.create", "corp.department.create", 5, "/api/v5/corp/department/create", corp::department_create),
+        route("jiandaoyun.corp.department.update", "corp.department.update", 5, "/api/v5/corp/department/update", corp::department_update),
+        route("jiandaoyun.corp.department.delete", "corp.department.delete", 5, "/api/v5/corp/department/delete", corp::department_delete),
+        route(
+            "jiandaoyun.corp.department.dept_no.get",
+            "corp.department.dept_no",
+            5,
+            "/api/v5/corp/department/dept_no/get",
+            corp::department_by_integrate_id,
+        ),
+        route("jiandaoyun.corp.department.import", "corp.department.import", 5, "/api/v5/corp/department/import", corp::department_import),
+        route("jiandaoyun.corp.role.list", "corp.role.list", 5, "/api/v5/corp/role/list", corp::role_list),
+        route("jiandaoyun.corp.role.create", "corp.role.create", 5, "/api/v5/corp/role/create", corp::role_create),
+        route("jiandaoyun.corp.role.update", "corp.role.update", 5, "/api/v5/corp/role/update", corp::role_update),
+        route("jiandaoyun.corp.role.delete", "corp.role.delete", 5, "/api/v5/corp/role/delete", corp::role_delete),
+        route("jiandaoyun.corp.role.user.list", "corp.role.users", 5, "/api/v5/corp/role/user/list", corp::role_users),
+        route("jiandaoyun.corp.role.add_members", "corp.role.members", 5, "/api/v5/corp/role/add_members", corp::role_add_members),
+        route("jiandaoyun.corp.role.remove_members", "corp.role.members", 5, "/api/v5/corp/role/remove_members", corp::role_remove_members),
+        route("jiandaoyun.corp.role_group.list", "corp.group.list", 5, "/api/v5/corp/role_group/list", corp::group_list),
+        route("jiandaoyun.corp.role_group.create", "corp.group.create", 5, "/api/v5/corp/role_group/create", corp::group_create),
+        route("jiandaoyun.corp.role_group.update", "corp.group.update", 5, "/api/v5/corp/role_group/update", corp::group_update),
+        route("jiandaoyun.corp.role_group.delete", "corp.group.delete", 5, "/api/v5/corp/role_group/delete", corp::group_delete),
+        route("jiandaoyun.corp.guest.department.list", "corp.guest", 5, "/api/v5/corp/guest/department/list", corp::guest_departments),
+        route("jiandaoyun.corp.guest.user.list", "corp.guest", 5, "/api/v5/corp/guest/user/list", corp::guest_users),
+        route("jiandaoyun.corp.guest.user.get", "corp.guest", 5, "/api/v5/corp/guest/user/get", corp::guest_user),
         route("jiandaoyun.v1.app.list", "app.list", 1, "/api/v1/app/retrieve_all", apps::app_list),
         route("jiandaoyun.v1.entry.list", "entry.list", 1, "/api/v1/app/{app_id}/entry_retrieve", apps::entry_list),
         route("jiandaoyun.v1.widget.list", "widget.list", 1, "/api/v1/app/{app_id}/entry/{entry_id}/widgets", apps::widget_list),

@@ -265,6 +265,7 @@ pub struct State {
     /// Flow graphs of the workflow forms, by flow id.
     pub flows: HashMap<String, Arc<crate::core::workflow::Flow>>,
     pub workflows: super::workflow::Workflows,
+    pub corp: Mutex<super::corp::Corp>,
 }
 
 impl State {

@@ -33,6 +33,39 @@ pub struct JdySection {
     pub attachment_quota_bytes: Option<u64>,
     #[serde(default)]
     pub apps: Vec<JdyAppDef>,
+    /// Role groups with their roles and members (default: one group "默认").
+    #[serde(default)]
+    pub role_groups: Vec<RoleGroupDef>,
+    /// Connected companies (企业互联) and their contacts.
+    #[serde(default)]
+    pub guests: Vec<GuestDef>,
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleGroupDef {
+    pub group_no: Option<i64>,
+    pub name: String,
+    #[serde(default)]
+    pub roles: Vec<RoleDef>,
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleDef {
+    pub role_no: Option<i64>,
+    pub name: String,
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestDef {
+    pub dept_no: i64,
+    pub name: String,
+    #[serde(default)]
+    pub members: Vec<super::corp::GuestMember>,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -110,6 +143,8 @@ impl JdySection {
         self.filter_in_max = top.filter_in_max.or(self.filter_in_max);
         self.attachment_quota_bytes = top.attachment_quota_bytes.or(self.attachment_quota_bytes);
         self.apps.extend(top.apps);
+        self.role_groups.extend(top.role_groups);
+        self.guests.extend(top.guests);
     }
 }
 
@@ -214,6 +249,19 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], dir: &Directory, fl
                 path!["jiandaoyun", "default_user"],
                 format!("expected a user id from [[users]], got {u:?}"),
             ));
+        }
+    }
+    for (gi, g) in jdy.role_groups.iter().enumerate() {
+        for (ri, r) in g.roles.iter().enumerate() {
+            for (mi, m) in r.members.iter().enumerate() {
+                if dir.user(m).is_none() {
+                    diags.push(Diag::in_file(
+                        root_file,
+                        path!["jiandaoyun", "role_groups", gi, "roles", ri, "members", mi],
+                        format!("expected a user id from [[users]], got {m:?}"),
+                    ));
+                }
+            }
         }
     }
     let mut seen_apps = HashSet::new();
@@ -454,6 +502,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         attachment_used: Default::default(),
         flows,
         workflows: Default::default(),
+        corp: parking_lot::Mutex::new(corp_from(jdy)),
     };
     for (entry_id, record_id, initiator) in running {
         if let (Some(entry), Some(rec)) =
@@ -463,4 +512,43 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         }
     }
     Some(state)
+}
+
+/// Role groups, roles and guests of the scenario; numbers not given are assigned after the largest.
+fn corp_from(jdy: &JdySection) -> super::corp::Corp {
+    use super::corp::{Corp, Guest, Role, RoleGroup};
+    let mut corp = Corp::default();
+    let given = jdy
+        .role_groups
+        .iter()
+        .filter_map(|g| g.group_no)
+        .chain(jdy.role_groups.iter().flat_map(|g| g.roles.iter().filter_map(|r| r.role_no)));
+    corp.next_no = given.max().unwrap_or(0);
+    let groups: Vec<RoleGroupDef> = if jdy.role_groups.is_empty() {
+        vec![RoleGroupDef { group_no: None, name: "默认".into(), roles: vec![] }]
+    } else {
+        jdy.role_groups.clone()
+    };
+    for g in groups {
+        let group_no = match g.group_no {
+            Some(n) => n,
+            None => {
+                corp.next_no += 1;
+                corp.next_no
+            }
+        };
+        corp.groups.insert(group_no, RoleGroup { group_no, name: g.name });
+        for r in g.roles {
+            let role_no = match r.role_no {
+                Some(n) => n,
+                None => {
+                    corp.next_no += 1;
+                    corp.next_no
+                }
+            };
+            corp.roles.insert(role_no, Role { role_no, group_no, name: r.name, members: r.members });
+        }
+    }
+    corp.guests = jdy.guests.iter().map(|g| Guest { dept_no: g.dept_no, name: g.name.clone(), members: g.members.clone() }).collect();
+    corp
 }
