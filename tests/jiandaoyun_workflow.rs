@@ -28,7 +28,7 @@ name = "赵六"
 id = "review"
 nodes = [
   { id = "start", type = "start", name = "发起" },
-  { id = "first", type = "approve", name = "一审", assignees = ["li"] },
+  { id = "first", type = "approve", name = "一审", assignees = ["li"], cc = ["zhao"] },
   { id = "second", type = "approve", name = "二审", assignees = ["wang"] },
   { id = "end", type = "end", name = "结束" },
 ]
@@ -331,4 +331,112 @@ async fn deleting_the_record_removes_its_instance() {
     let id = start_flow(&emu, REVIEW).await;
     post(&emu, "/api/v5/app/entry/data/delete", json!({ "app_id": APP, "entry_id": REVIEW, "data_id": id })).await;
     assert!(tasks_of(&emu, "li").await.is_empty());
+}
+
+#[tokio::test]
+async fn add_sign_before_after_and_alongside() {
+    let emu = start_with(WF).await;
+    // Before: 王五 acts first, then the task returns to 李四.
+    let id = start_flow(&emu, REVIEW).await;
+    let t = tasks_of(&emu, "li").await[0]["task_id"].clone();
+    let r = act(
+        &emu,
+        "/api/v1/workflow/task/add_sign",
+        json!({ "username": "li", "instance_id": id, "task_id": t, "add_sign_type": 0, "add_sign_username": "zhao", "comment": "请先看" }),
+    )
+    .await;
+    assert_eq!(r.body, ok());
+    assert!(tasks_of(&emu, "li").await.is_empty());
+    let z = tasks_of(&emu, "zhao").await;
+    assert_eq!(z[0]["create_action"], "sign_before");
+    act(&emu, "/api/v1/workflow/task/approve", json!({ "username": "zhao", "instance_id": id, "task_id": z[0]["task_id"] })).await;
+    let back = tasks_of(&emu, "li").await;
+    assert_eq!((back.len(), back[0]["flow_name"].clone()), (1, json!("一审")), "back to the original approver");
+    act(&emu, "/api/v1/workflow/task/approve", json!({ "username": "li", "instance_id": id, "task_id": back[0]["task_id"] })).await;
+    assert_eq!(tasks_of(&emu, "wang").await[0]["flow_name"], "二审");
+
+    // After: 李四 is done, 赵六 acts next, then the flow moves on.
+    let id = start_flow(&emu, REVIEW).await;
+    let t = tasks_of(&emu, "li").await[0]["task_id"].clone();
+    assert_eq!(
+        act(
+            &emu,
+            "/api/v2/workflow/task/add_sign",
+            json!({ "username": "li", "instance_id": id, "task_id": t, "add_sign_type": 1, "add_sign_usernames": ["zhao"] })
+        )
+        .await
+        .body,
+        ok()
+    );
+    let z = tasks_of(&emu, "zhao").await;
+    assert_eq!(z[0]["create_action"], "sign_after");
+    act(&emu, "/api/v1/workflow/task/approve", json!({ "username": "zhao", "instance_id": id, "task_id": z[0]["task_id"] })).await;
+    assert_eq!(tasks_of(&emu, "wang").await.len(), 2, "this instance reached 二审 too");
+
+    // Alongside: either may approve the node.
+    let id = start_flow(&emu, REVIEW).await;
+    let t = tasks_of(&emu, "li").await[0]["task_id"].clone();
+    assert_eq!(
+        act(
+            &emu,
+            "/api/v2/workflow/task/add_sign",
+            json!({ "username": "li", "instance_id": id, "task_id": t, "add_sign_type": 2, "add_sign_usernames": ["zhao"] })
+        )
+        .await
+        .body,
+        ok()
+    );
+    assert_eq!(tasks_of(&emu, "li").await.len(), 1);
+    let z = tasks_of(&emu, "zhao").await;
+    act(&emu, "/api/v1/workflow/task/approve", json!({ "username": "zhao", "instance_id": id, "task_id": z[0]["task_id"] })).await;
+    assert!(tasks_of(&emu, "li").await.is_empty());
+
+    // Refusals.
+    let id = start_flow(&emu, REVIEW).await;
+    let t = tasks_of(&emu, "li").await[0]["task_id"].clone();
+    let sign = |body: Value| act(&emu, "/api/v2/workflow/task/add_sign", body);
+    assert_eq!(
+        sign(json!({ "username": "li", "instance_id": id, "task_id": t, "add_sign_type": 0, "add_sign_usernames": ["li"] })).await.body
+            ["code"],
+        50059
+    );
+    assert_eq!(
+        sign(json!({ "username": "li", "instance_id": id, "task_id": t, "add_sign_type": 0, "add_sign_usernames": [] })).await.body["code"],
+        50053
+    );
+    assert_eq!(
+        sign(json!({ "username": "li", "instance_id": id, "task_id": t, "add_sign_type": 1, "add_sign_usernames": ["zhao", "wang"] }))
+            .await
+            .body["code"],
+        50061
+    );
+    assert_jdy_error(
+        &sign(json!({ "username": "li", "instance_id": id, "task_id": t, "add_sign_type": 7, "add_sign_usernames": ["zhao"] })).await,
+        3005,
+    );
+    assert_jdy_error(
+        &act(&emu, "/api/v1/workflow/task/add_sign", json!({ "username": "li", "instance_id": id, "task_id": t, "add_sign_type": 0 }))
+            .await,
+        1,
+    );
+}
+
+#[tokio::test]
+async fn carbon_copies_are_listed() {
+    let emu = start_with(WF).await;
+    let id = start_flow(&emu, REVIEW).await;
+    let r = post(&emu, "/api/v1/workflow/cc/list", json!({ "username": "zhao" })).await;
+    assert_eq!(r.body["has_more"], false);
+    let list = r.body["cc_list"].as_array().cloned().unwrap_or_default();
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (list[0]["instance_id"].clone(), list[0]["flow_name"].clone(), list[0]["status"].clone()),
+        (json!(id), json!("一审"), json!(0))
+    );
+    assert_eq!(
+        post(&emu, "/api/v1/workflow/cc/list", json!({ "username": "zhao", "read_status": "read" })).await.body["cc_list"],
+        json!([])
+    );
+    assert_eq!(post(&emu, "/api/v1/workflow/cc/list", json!({ "username": "li" })).await.body["cc_list"], json!([]));
+    assert_jdy_error(&post(&emu, "/api/v1/workflow/cc/list", json!({ "username": "zhao", "read_status": "maybe" })).await, 3005);
 }

@@ -128,6 +128,8 @@ pub struct Node {
     pub assignees: Vec<String>,
     pub mode: Mode,
     pub verify: bool,
+    /// Users who get a carbon copy when the instance reaches this node.
+    pub cc: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -169,6 +171,7 @@ impl Flow {
                 assignees: n.assignees.clone(),
                 mode,
                 verify: n.verify,
+                cc: n.cc.clone(),
             });
         }
         if !errs.is_empty() {
@@ -326,6 +329,10 @@ pub enum Action {
     Activate,
     /// Closed because another assignee acted (any-mode) or the instance moved on.
     Cancel,
+    /// Added approvers (加签): before the current one, after them, or alongside.
+    SignBefore,
+    SignAfter,
+    SignParallel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -357,6 +364,19 @@ pub struct Task {
     pub finish_action: Option<Action>,
     pub finished_ms: Option<Millis>,
     pub comment: Option<String>,
+    /// Set on a task added "before" someone: when it is done the task returns to that person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_for: Option<String>,
+}
+
+/// A carbon copy (抄送) left for a user when the instance reaches a node with `cc`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CcEntry {
+    pub id: String,
+    pub node: usize,
+    pub user: String,
+    pub created_ms: Millis,
+    pub read: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -382,6 +402,10 @@ pub enum WfError {
     TransferToSelf,
     NotInitiator,
     TokenNotFound,
+    NoApprovers,
+    AlreadyApprover,
+    OneApproverOnly,
+    NestedSign,
 }
 
 /// Who acts, what they say, and when (the emulator clock).
@@ -423,6 +447,8 @@ pub struct Instance {
     pub tokens: Vec<Token>,
     pub tasks: Vec<Task>,
     pub log: Vec<LogEntry>,
+    #[serde(default)]
+    pub cc: Vec<CcEntry>,
     /// Arrivals at join nodes not yet released.
     pub joins: BTreeMap<usize, usize>,
     pub created_ms: Millis,
@@ -444,6 +470,7 @@ impl Instance {
             tokens: Vec::new(),
             tasks: Vec::new(),
             log: Vec::new(),
+            cc: Vec::new(),
             joins: BTreeMap::new(),
             created_ms: now,
             updated_ms: now,
@@ -463,6 +490,7 @@ impl Instance {
             finish_action: Some(Action::Submit),
             finished_ms: Some(now),
             comment: None,
+            resume_for: None,
         });
         let start = &flow.nodes[flow.start];
         if start.verify {
@@ -500,6 +528,7 @@ impl Instance {
                 finish_action: None,
                 finished_ms: None,
                 comment: None,
+                resume_for: None,
             });
         }
     }
@@ -521,7 +550,12 @@ impl Instance {
                 }
                 let node = &flow.nodes[n];
                 match node.kind {
-                    NodeKind::Approve | NodeKind::Handle => self.park(n, &node.assignees.clone(), Action::Submit, now, ids),
+                    NodeKind::Approve | NodeKind::Handle => {
+                        for user in &node.cc {
+                            self.cc.push(CcEntry { id: ids.task_id(), node: n, user: user.clone(), created_ms: now, read: false });
+                        }
+                        self.park(n, &node.assignees.clone(), Action::Submit, now, ids)
+                    }
                     NodeKind::End => {}
                     NodeKind::Join => {
                         let arrived = self.joins.entry(n).or_insert(0);
@@ -634,9 +668,21 @@ impl Instance {
         if let Some(d) = data {
             self.data.extend(d.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
+        let resume_for = self.tasks[i].resume_for.clone();
         self.done(i, action, comment, now);
         self.log.push(LogEntry { at_ms: now, actor: actor.to_owned(), action, node, comment: comment.map(str::to_owned) });
         self.updated_ms = now;
+        // A task added before someone hands the node back to them once every such task is done.
+        if let Some(owner) = resume_for {
+            let pending = self
+                .tasks
+                .iter()
+                .any(|t| t.token == token && t.status == TaskStatus::Open && t.resume_for.as_deref() == Some(owner.as_str()));
+            if !pending {
+                self.add_task(token, node, &owner, Action::SignBefore, None, now, ids);
+            }
+            return Ok(());
+        }
         let all_done = self.tasks.iter().filter(|t| t.token == token).all(|t| t.status != TaskStatus::Open);
         if flow.nodes[node].mode == Mode::Any || all_done {
             self.close_token(token, now);
@@ -745,6 +791,74 @@ impl Instance {
         Ok(target)
     }
 
+    #[allow(clippy::too_many_arguments)]
+    fn add_task(
+        &mut self,
+        token: u64,
+        node: usize,
+        assignee: &str,
+        by: Action,
+        resume_for: Option<String>,
+        now: Millis,
+        ids: &mut dyn IdSource,
+    ) -> String {
+        let id = ids.task_id();
+        self.tasks.push(Task {
+            id: id.clone(),
+            token,
+            node,
+            assignee: assignee.to_owned(),
+            status: TaskStatus::Open,
+            created_by: by,
+            created_ms: now,
+            finish_action: None,
+            finished_ms: None,
+            comment: None,
+            resume_for,
+        });
+        id
+    }
+
+    /// Adds approvers to an open task's node (加签): `SignBefore` — they act first, then the task
+    /// returns to its assignee; `SignAfter` — the assignee's part is done and they act next;
+    /// `SignParallel` — they join the node's assignees.
+    pub fn add_sign(
+        &mut self,
+        task_id: &str,
+        kind: Action,
+        users: &[String],
+        act: Act,
+        ids: &mut dyn IdSource,
+    ) -> Result<Vec<String>, WfError> {
+        let Act { actor, comment, now } = act;
+        let i = self.open_task_index(task_id, actor)?;
+        let (token, node) = (self.tasks[i].token, self.tasks[i].node);
+        let owner = self.tasks[i].assignee.clone();
+        if users.is_empty() {
+            return Err(WfError::NoApprovers);
+        }
+        let busy =
+            |u: &String| u == &owner || self.tasks.iter().any(|t| t.token == token && t.status == TaskStatus::Open && &t.assignee == u);
+        if users.iter().any(busy) {
+            return Err(WfError::AlreadyApprover);
+        }
+        if kind != Action::SignParallel && users.len() > 1 {
+            return Err(WfError::OneApproverOnly);
+        }
+        if self.tasks[i].resume_for.is_some() || self.tasks[i].created_by == Action::SignBefore && kind == Action::SignBefore {
+            return Err(WfError::NestedSign);
+        }
+        match kind {
+            Action::SignBefore | Action::SignAfter => self.done(i, kind, comment, now),
+            _ => {}
+        }
+        self.log.push(LogEntry { at_ms: now, actor: actor.to_owned(), action: kind, node, comment: comment.map(str::to_owned) });
+        let resume = (kind == Action::SignBefore).then(|| owner.clone());
+        let added = users.iter().map(|u| self.add_task(token, node, u, kind, resume.clone(), now, ids)).collect();
+        self.updated_ms = now;
+        Ok(added)
+    }
+
     /// Hands an open task to someone else at the same node.
     pub fn transfer(&mut self, task_id: &str, to: &str, act: Act, ids: &mut dyn IdSource) -> Result<String, WfError> {
         let Act { actor, comment, now } = act;
@@ -773,6 +887,7 @@ impl Instance {
             finish_action: None,
             finished_ms: None,
             comment: None,
+            resume_for: None,
         });
         self.updated_ms = now;
         Ok(id)

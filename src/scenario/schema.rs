@@ -116,6 +116,9 @@ pub struct NodeDef {
     pub mode: Option<String>,
     #[serde(default)]
     pub verify: bool,
+    /// Users who receive a carbon copy (抄送) when the instance reaches the node.
+    #[serde(default)]
+    pub cc: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

@@ -112,6 +112,16 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], diags: &mut Vec<Dia
                     format!("expected one of {}, got {:?}", NODE_TYPES.join(", "), n.kind),
                 ));
             }
+            for (j, a) in n.cc.iter().enumerate() {
+                if !user_ids.contains(a.as_str()) {
+                    diags.push(Diag::at(
+                        f.origin,
+                        &["flows"],
+                        path!["nodes", i, "cc", j],
+                        format!("expected a user id from [[users]], got {a:?}"),
+                    ));
+                }
+            }
             for (j, a) in n.assignees.iter().enumerate() {
                 if !user_ids.contains(a.as_str()) {
                     diags.push(Diag::at(

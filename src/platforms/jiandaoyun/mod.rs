@@ -42,6 +42,7 @@ fn rate_limit(op: &str, version: u8) -> u32 {
         | "corp.role.members" => return 10,
         _ if op.starts_with("corp.") => return 20,
         "workflow.task.list" if version >= 6 => return 20,
+        "workflow.cc.list" => return 5,
         "workflow.comments" | "workflow.instance.get" | "workflow.instance.logs" | "workflow.task.list" => return 30,
         _ if op.starts_with("workflow.") => return 20,
         _ => {}
@@ -156,6 +157,9 @@ pub fn routes() -> Vec<Route> {
         route("jiandaoyun.workflow.task.transfer", "workflow.task.transfer", 1, "/api/v1/workflow/task/transfer", workflow::transfer),
         route("jiandaoyun.workflow.task.revoke", "workflow.task.revoke", 1, "/api/v1/workflow/task/revoke", workflow::revoke),
         route("jiandaoyun.v2.workflow.task.revoke", "workflow.task.revoke", 2, "/api/v2/workflow/task/revoke", workflow::revoke),
+        route("jiandaoyun.workflow.task.add_sign", "workflow.task.add_sign", 1, "/api/v1/workflow/task/add_sign", workflow::add_sign),
+        route("jiandaoyun.v2.workflow.task.add_sign", "workflow.task.add_sign", 2, "/api/v2/workflow/task/add_sign", workflow::add_sign),
+        route("jiandaoyun.workflow.cc.list", "workflow.cc.list", 1, "/api/v1/workflow/cc/list", workflow::cc_list),
         route("jiandaoyun.workflow.task.reject", "workflow.task.reject", 1, "/api/v1/workflow/task/reject", workflow::reject),
         route("jiandaoyun.corp.user.get", "corp.user.get", 5, "/api/v5/corp/user/get", corp::user_get),
         route("jiandaoyun.corp.user.create", "corp.user.create", 5, "/api/v5/corp/user/create", corp::user_create),

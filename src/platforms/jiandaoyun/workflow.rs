@@ -94,6 +94,10 @@ fn wf_error(e: WfError) -> u32 {
         WfError::RollbackToCurrent => 50041,
         WfError::TransferToSelf => 4016,
         WfError::NotInitiator => 4005,
+        WfError::NoApprovers => 50053,
+        WfError::AlreadyApprover => 50059,
+        WfError::OneApproverOnly => 50061,
+        WfError::NestedSign => 50054,
     }
 }
 
@@ -115,6 +119,9 @@ fn action_name(a: Action) -> &'static str {
         Action::Activate => "activate",
         Action::Reject => "reject",
         Action::Terminate | Action::Cancel => "close",
+        Action::SignBefore => "sign_before",
+        Action::SignAfter => "sign_after",
+        Action::SignParallel => "sign_parallel",
     }
 }
 
@@ -216,7 +223,7 @@ pub fn approval_comments(call: &Call) -> Result<Response, JdyError> {
         .instance
         .log
         .iter()
-        .filter(|l| matches!(l.action, Action::Agree | Action::Submit | Action::Transfer | Action::Rollback | Action::Terminate | Action::Reject))
+        .filter(|l| matches!(l.action, Action::Agree | Action::Submit | Action::Transfer | Action::Rollback | Action::Terminate | Action::Reject | Action::SignBefore | Action::SignAfter | Action::SignParallel))
         .skip(skip)
         .take(100)
         .map(|l| {
@@ -450,4 +457,84 @@ pub fn task_list(call: &Call) -> Result<Response, JdyError> {
     let has_more = remaining.len() > limit;
     open.extend(remaining.into_iter().take(limit));
     ok_json(&json!({ "has_more": has_more, "tasks": open }))
+}
+
+/// Add-sign (加签): v1 takes `add_sign_username`, v2 `add_sign_usernames`; `add_sign_type` 0 before,
+/// 1 after, 2 alongside (添加审批人).
+pub fn add_sign(call: &Call) -> Result<Response, JdyError> {
+    let (username, task_id) = task_args(call)?;
+    let kind = match call.body.get("add_sign_type").and_then(Value::as_i64) {
+        Some(0) => Action::SignBefore,
+        Some(1) => Action::SignAfter,
+        Some(2) => Action::SignParallel,
+        None if call.body.get("add_sign_type").is_none_or(Value::is_null) => {
+            return Err(JdyError::with_detail(1, "add_sign_type is required"))
+        }
+        _ => return Err(JdyError::with_detail(3005, "add_sign_type must be 0, 1 or 2")),
+    };
+    let users: Vec<String> = if call.version >= 2 {
+        match call.body.get("add_sign_usernames") {
+            None | Some(Value::Null) => return Err(JdyError::with_detail(1, "add_sign_usernames is required")),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| JdyError::with_detail(3005, "add_sign_usernames must be strings")))
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(JdyError::with_detail(3005, "add_sign_usernames must be an array")),
+        }
+    } else {
+        vec![call.req_str("add_sign_username")?.to_owned()]
+    };
+    for u in &users {
+        user_exists(call, u)?;
+    }
+    let comment = comment(call)?;
+    action(call, |call| {
+        act_on(call, |_, inst, ids| inst.add_sign(task_id, kind, &users, Act::new(username, call.now()).saying(comment), ids).map(|_| ()))
+    })
+}
+
+/// Carbon copies (抄送) for `username`: every node with `cc` the instance reached, newest first.
+pub fn cc_list(call: &Call) -> Result<Response, JdyError> {
+    let username = call.req_str("username")?;
+    user_exists(call, username)?;
+    let skip = call.opt_int("skip", 0, 0, i64::MAX)? as usize;
+    let limit = call.opt_int("limit", 10, 1, 100)? as usize;
+    let read = match call.opt_str("read_status")? {
+        None | Some("all") => None,
+        Some("read") => Some(true),
+        Some("unread") => Some(false),
+        Some(_) => return Err(JdyError::with_detail(3005, "read_status must be read, unread or all")),
+    };
+    let map = call.st.workflows.instances.lock();
+    let mut list: Vec<(Millis, String, Value)> = Vec::new();
+    for rec in map.values() {
+        let Some(entry) = call.st.entries.get(&rec.entry_id) else { continue };
+        let Some(flow) = entry.flow.as_ref().and_then(|f| call.st.flows.get(f)) else { continue };
+        let inst = &rec.instance;
+        for c in inst.cc.iter().filter(|c| c.user == username && read.is_none_or(|r| r == c.read)) {
+            let node = &flow.nodes[c.node];
+            let v = json!({
+                "app_id": entry.app_id,
+                "form_id": entry.entry_id,
+                "task_id": c.id,
+                "instance_id": inst.id,
+                "form_title": entry.name,
+                "title": node.name,
+                "flow_id": flow_id(flow, c.node),
+                "flow_name": node.name,
+                "url": format!("{UI}/workflow/process_instance/{}", inst.id),
+                "assignee": member(call, &c.user),
+                "creator": member(call, &inst.initiator),
+                "create_time": iso_utc_ms(c.created_ms),
+                "status": if c.read { 1 } else { 0 },
+                "start_time": iso_utc_ms(inst.created_ms),
+                "start_action": "forward",
+            });
+            list.push((c.created_ms, c.id.clone(), v));
+        }
+    }
+    list.sort_by(|a, b| (b.0, &b.1).cmp(&(a.0, &a.1)));
+    let total = list.len();
+    let page: Vec<Value> = list.into_iter().skip(skip).take(limit).map(|(_, _, v)| v).collect();
+    ok_json(&json!({ "has_more": skip + page.len() < total, "cc_list": page }))
 }
