@@ -142,6 +142,11 @@ fn summary(s: &Scenario) -> String {
     if let Some(o) = &s.doc.omflow {
         parts.push(format!("omflow: {} flows", o.flows.len()));
     }
+    if let Some(y) = &s.doc.yida {
+        let forms: usize = y.apps.iter().map(|a| a.forms.len()).sum();
+        let records: usize = y.apps.iter().flat_map(|a| &a.forms).map(|f| f.records.len()).sum();
+        parts.push(format!("yida: {} apps, {forms} forms, {records} records", y.apps.len()));
+    }
     if let Some(j) = &s.doc.jiandaoyun {
         let forms: usize = j.apps.iter().map(|a| a.entries.len()).sum();
         let records: usize = s.jdy_records.values().map(Vec::len).sum::<usize>()

@@ -105,6 +105,14 @@ struct OmSnap {
 }
 
 #[derive(Serialize, Deserialize)]
+struct YidaSnap {
+    ids: IdGenState,
+    counter: u64,
+    /// Form instances by app code, then form uuid.
+    apps: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<crate::platforms::yida::model::FormInstance>>>,
+}
+
+#[derive(Serialize, Deserialize)]
 struct Snapshot {
     version: u32,
     namespace: String,
@@ -116,6 +124,8 @@ struct Snapshot {
     jiandaoyun: Option<JdySnap>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     omflow: Option<OmSnap>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    yida: Option<YidaSnap>,
 }
 
 /// The whole state of a world as JSON.
@@ -173,6 +183,15 @@ pub fn export(w: &World) -> Value {
             })
             .collect(),
     });
+    let yida = w.yida.as_ref().map(|st| YidaSnap {
+        ids: st.ids.state(),
+        counter: *st.counter.lock(),
+        apps: st
+            .apps
+            .iter()
+            .map(|(code, app)| (code.clone(), app.forms.iter().map(|f| (f.form_uuid.clone(), f.instances.lock().clone())).collect()))
+            .collect(),
+    });
     let snap = Snapshot {
         version: VERSION,
         namespace: w.namespace.clone(),
@@ -194,6 +213,7 @@ pub fn export(w: &World) -> Value {
         faults: w.faults.state(),
         jiandaoyun,
         omflow,
+        yida,
     };
     serde_json::to_value(snap).unwrap_or(Value::Null)
 }
@@ -267,6 +287,20 @@ pub fn import(scenario: &Scenario, namespace: &str, value: Value) -> Result<Worl
             }
         }
         (None, Some(_)) => return Err("the state has omflow data but the scenario has no [omflow]".into()),
+        _ => {}
+    }
+    match (w.yida.as_mut(), snap.yida) {
+        (Some(st), Some(ys)) => {
+            st.ids = IdGen::from_state(&ys.ids).ok_or("yida.ids is not a valid generator state")?;
+            *st.counter.lock() = ys.counter;
+            for (code, forms) in ys.apps {
+                for (uuid, instances) in forms {
+                    let form = st.form(&code, &uuid).ok_or_else(|| format!("yida form {uuid} of {code} is not in the scenario"))?;
+                    *form.instances.lock() = instances;
+                }
+            }
+        }
+        (None, Some(_)) => return Err("the state has yida data but the scenario has no [yida]".into()),
         _ => {}
     }
     Ok(w)

@@ -7,7 +7,7 @@ use crate::core::clock::{parse_rfc3339_ms, Clock};
 use crate::core::directory::{Department, Directory, User};
 use crate::core::faults::Faults;
 use crate::core::files::FileStore;
-use crate::platforms::{jiandaoyun, omflow};
+use crate::platforms::{jiandaoyun, omflow, yida};
 use crate::scenario::{Scenario, ScenarioDoc};
 use crate::Locale;
 
@@ -21,6 +21,7 @@ pub struct World {
     pub faults: Faults,
     pub jiandaoyun: Option<jiandaoyun::model::State>,
     pub omflow: Option<omflow::model::State>,
+    pub yida: Option<yida::model::State>,
 }
 
 /// The directory a scenario describes; department 1 (the root) always exists.
@@ -64,6 +65,7 @@ impl World {
         let directory = build_directory(&scenario.doc);
         let jiandaoyun = jiandaoyun::scenario::build_state(scenario, &directory, now);
         let omflow = omflow::scenario::build_state(scenario, &directory);
+        let yida = yida::scenario::build_state(scenario, &directory, now);
         World {
             namespace: namespace.to_owned(),
             clock,
@@ -73,6 +75,7 @@ impl World {
             faults: Faults::new(scenario.seed(), &scenario.doc.faults),
             jiandaoyun,
             omflow,
+            yida,
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod jiandaoyun;
 pub mod omflow;
+pub mod yida;
 
 use crate::http::Response;
 use crate::router::Route;
@@ -25,6 +26,13 @@ pub const PLATFORMS: &[PlatformDef] = &[
         error: jiandaoyun::render_named_error,
         prefixes: &["/api/", "/jiandaoyun/"],
         error_names: jiandaoyun::errors::error_names,
+    },
+    PlatformDef {
+        name: yida::PLATFORM,
+        routes: yida::routes,
+        error: yida::render_named_error,
+        prefixes: &["/dingtalk/"],
+        error_names: yida::errors::error_names,
     },
     PlatformDef {
         name: omflow::PLATFORM,

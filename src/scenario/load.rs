@@ -162,6 +162,9 @@ fn tag_origins(doc: &mut ScenarioDoc, file: usize) {
     if let Some(o) = &mut doc.omflow {
         o.tag_origins(file);
     }
+    if let Some(y) = &mut doc.yida {
+        y.tag_origins(file);
+    }
 }
 
 /// Folds `top` over `base`: arrays are appended (base first), settings in `top` win.
@@ -186,6 +189,11 @@ fn merge(base: &mut ScenarioDoc, top: ScenarioDoc) {
     base.flows.extend(top.flows);
     base.faults.extend(top.faults);
     match (&mut base.jiandaoyun, top.jiandaoyun) {
+        (Some(b), Some(t)) => b.merge(t),
+        (b @ None, t) => *b = t,
+        (Some(_), None) => {}
+    }
+    match (&mut base.yida, top.yida) {
         (Some(b), Some(t)) => b.merge(t),
         (b @ None, t) => *b = t,
         (Some(_), None) => {}

@@ -62,6 +62,9 @@ impl Scenario {
         if self.doc.jiandaoyun.is_some() {
             v.push("jiandaoyun");
         }
+        if self.doc.yida.is_some() {
+            v.push("yida");
+        }
         if self.doc.omflow.is_some() {
             v.push("omflow");
         }

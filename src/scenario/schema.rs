@@ -35,6 +35,8 @@ pub struct ScenarioDoc {
     #[serde(default)]
     pub omflow: Option<OmSection>,
     #[serde(default)]
+    pub yida: Option<crate::platforms::yida::scenario::YidaSection>,
+    #[serde(default)]
     pub faults: Vec<crate::core::faults::FaultDef>,
 }
 

@@ -1,0 +1,204 @@
+//! Form routes (`/v1/form/*`).
+
+use serde_json::{json, Value};
+
+use super::errors::YidaError;
+use super::model::{Form, FormInstance};
+use super::search::{order, sort, Search};
+use super::values::{convert_map, i18n, parse_day, render, time_text};
+use super::Call;
+use crate::http::Response;
+
+pub fn ok(v: Value) -> Result<Response, YidaError> {
+    Ok(Response::json(200, &v))
+}
+
+/// The form named by `formUuid` in the path's app, readable by the caller.
+pub fn form(call: &Call) -> Result<std::sync::Arc<Form>, YidaError> {
+    let uuid = call.req_str("formUuid")?;
+    let f = call.st.form(call.app, &uuid).ok_or_else(|| YidaError::form_not_found(call.locale))?;
+    if !f.can_view(&call.user) {
+        return Err(YidaError::forbidden(call.locale));
+    }
+    Ok(f)
+}
+
+fn originator(call: &Call, user: &str) -> Value {
+    let name = call.world.directory.user(user).map(|u| u.name).unwrap_or_else(|| user.to_owned());
+    json!({ "name": i18n(&name), "userId": user })
+}
+
+pub fn detail(call: &Call, f: &Form, i: &FormInstance) -> Value {
+    json!({
+        "gmtModified": time_text(i.modified_ms),
+        "gmtCreate": time_text(i.created_ms),
+        "formUuid": f.form_uuid,
+        "formInstId": i.form_inst_id,
+        "formData": render(&f.components, &i.data, &call.world.directory),
+        "originator": originator(call, &i.originator),
+        "title": format!("{}发起的{}", call.world.directory.user(&i.originator).map(|u| u.name).unwrap_or_default(), f.name),
+        "version": i.version,
+    })
+}
+
+pub fn save(call: &Call) -> Result<Response, YidaError> {
+    let f = form(call)?;
+    if !f.can_submit(&call.user) {
+        return Err(YidaError::forbidden(call.locale));
+    }
+    if let Some(t) = call.opt_str("appType") {
+        if t != call.app {
+            return Err(YidaError::param("appType 与请求路径中的应用不一致", call.locale));
+        }
+    }
+    let data = call.json_object("formDataJson", true)?.unwrap_or_default();
+    let data = convert_map(&f.components, &data, &call.world.directory, call.locale)?;
+    if let Some(c) = f.components.iter().find(|c| c.required && data.get(&c.id).is_none_or(Value::is_null)) {
+        return Err(YidaError::param(&format!("{} 为必填项", c.label), call.locale));
+    }
+    let inst = super::scenario::new_instance(call.st, &f, data, &call.user, call.now());
+    let id = inst.form_inst_id.clone();
+    f.instances.lock().push(inst);
+    ok(json!({ "result": id, "success": true }))
+}
+
+/// Finds a form instance (by `formInstId` or, for process forms, `processInstanceId`) in the app.
+pub fn with_instance<T>(call: &Call, id: &str, f: impl FnOnce(&Form, &mut FormInstance) -> Result<T, YidaError>) -> Result<T, YidaError> {
+    let form = call.st.find_instance(call.app, id).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+    if !form.can_view(&call.user) {
+        return Err(YidaError::forbidden(call.locale));
+    }
+    let mut list = form.instances.lock();
+    let inst = list
+        .iter_mut()
+        .find(|i| i.form_inst_id == id || i.process_instance_id.as_deref() == Some(id))
+        .ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+    f(&form, inst)
+}
+
+/// Only the keys present change; a sub-form is replaced as a whole.
+pub fn apply_update(call: &Call, f: &Form, inst: &mut FormInstance, name: &str) -> Result<(), YidaError> {
+    let patch = call.json_object(name, true)?.unwrap_or_default();
+    let patch = convert_map(&f.components, &patch, &call.world.directory, call.locale)?;
+    inst.data.extend(patch);
+    inst.modified_ms = call.now();
+    inst.modifier = call.user.clone();
+    if call.opt_str("useLatestVersion").as_deref() == Some("y") {
+        inst.version += 1;
+    }
+    Ok(())
+}
+
+pub fn update(call: &Call) -> Result<Response, YidaError> {
+    let id = call.req_str("formInstId")?;
+    with_instance(call, &id, |f, inst| apply_update(call, f, inst, "updateFormDataJson"))?;
+    ok(json!({ "success": true }))
+}
+
+pub fn delete(call: &Call) -> Result<Response, YidaError> {
+    let id = call.req_str("formInstId")?;
+    let form = call.st.find_instance(call.app, &id).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+    if !form.can_view(&call.user) {
+        return Err(YidaError::forbidden(call.locale));
+    }
+    form.instances.lock().retain(|i| i.form_inst_id != id);
+    ok(json!({ "success": true }))
+}
+
+pub fn get(call: &Call) -> Result<Response, YidaError> {
+    let id = call.req_str("formInstId")?;
+    let v = with_instance(call, &id, |f, inst| Ok(detail(call, f, inst)))?;
+    ok(json!({ "success": true, "errorCode": "", "errorMsg": "", "result": v }))
+}
+
+/// Instances matching the shared search parameters, sorted, with the total before paging.
+pub fn matching<'a>(
+    call: &Call,
+    f: &Form,
+    list: &'a [FormInstance],
+    system: &dyn Fn(&FormInstance, &str) -> Option<Value>,
+) -> Result<Vec<&'a FormInstance>, YidaError> {
+    let search = Search::parse(call.p.get("searchFieldJson"), &f.components, call.locale)?;
+    let keys = order(call.p.get("dynamicOrder"), &f.components, call.locale)?;
+    let day = |name: &str, end: bool| -> Result<Option<i64>, YidaError> {
+        match call.opt_str(name) {
+            None => Ok(None),
+            Some(s) => parse_day(&s, end).map(Some).ok_or_else(|| YidaError::param(&format!("{name} 的格式应为 yyyy-MM-dd"), call.locale)),
+        }
+    };
+    let (cf, ct, mf, mt) = (day("createFrom", false)?, day("createTo", true)?, day("modifiedFrom", false)?, day("modifiedTo", true)?);
+    let who = call.opt_str("originatorId");
+    let mut out: Vec<&FormInstance> = list
+        .iter()
+        .filter(|i| who.as_ref().is_none_or(|w| &i.originator == w))
+        .filter(|i| cf.is_none_or(|t| i.created_ms >= t) && ct.is_none_or(|t| i.created_ms <= t))
+        .filter(|i| mf.is_none_or(|t| i.modified_ms >= t) && mt.is_none_or(|t| i.modified_ms <= t))
+        .filter(|i| search.matches(i, &|k| system(i, k)))
+        .collect();
+    sort(&mut out, &keys);
+    Ok(out)
+}
+
+fn page<T: Clone>(items: &[T], page: usize, size: usize) -> Vec<T> {
+    items.iter().skip((page - 1) * size).take(size).cloned().collect()
+}
+
+pub fn paged(data: Vec<Value>, total: usize, current: usize) -> Value {
+    json!({ "data": data, "totalCount": total, "currentPage": current })
+}
+
+pub fn search_ids(call: &Call) -> Result<Response, YidaError> {
+    let f = form(call)?;
+    let (p, size) = call.paging(100)?;
+    let list = f.instances.lock();
+    let hits = matching(call, &f, &list, &|_, _| None)?;
+    let ids: Vec<Value> = page(&hits, p, size).iter().map(|i| json!(i.form_inst_id)).collect();
+    ok(json!({ "result": paged(ids, hits.len(), p), "success": true }))
+}
+
+pub fn search(call: &Call) -> Result<Response, YidaError> {
+    let f = form(call)?;
+    let (p, size) = call.paging(100)?;
+    let list = f.instances.lock();
+    let hits = matching(call, &f, &list, &|_, _| None)?;
+    let data: Vec<Value> = page(&hits, p, size).iter().map(|i| detail(call, &f, i)).collect();
+    ok(json!({ "success": true, "errorCode": "", "errorMsg": "", "result": paged(data, hits.len(), p) }))
+}
+
+/// Form definition: app administrators only (since 2024-12); `label` is an i18n object as a JSON string.
+pub fn components(call: &Call) -> Result<Response, YidaError> {
+    let f = form(call)?;
+    let admins = call.st.apps.get(call.app).and_then(|a| a.admins.clone());
+    if admins.is_some_and(|a| !a.contains(&call.user)) {
+        return Err(YidaError::forbidden(call.locale));
+    }
+    let content: Vec<Value> = f
+        .components
+        .iter()
+        .map(|c| {
+            let label = json!({ "en_US": c.label, "zh_CN": c.label, "type": "i18n" }).to_string();
+            json!({ "label": label, "key": c.id, "componentName": c.kind, "required": c.required })
+        })
+        .collect();
+    ok(json!({ "success": true, "content": content }))
+}
+
+/// Pages through one sub-form (`pageSize` at most 50).
+pub fn table_rows(call: &Call) -> Result<Response, YidaError> {
+    let f = form(call)?;
+    let id = call.req_str("formInstanceId")?;
+    let table = call.req_str("tableFieldId")?;
+    let (p, size) = call.paging(50)?;
+    let c = f.component(&table).filter(|c| c.kind == "TableField").ok_or_else(|| YidaError::param("field is null", call.locale))?;
+    let list = f.instances.lock();
+    let inst = list
+        .iter()
+        .find(|i| i.form_inst_id == id || i.process_instance_id.as_deref() == Some(id.as_str()))
+        .ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+    let rows: Vec<Value> = inst.data.get(&table).and_then(Value::as_array).cloned().unwrap_or_default();
+    let rendered: Vec<Value> = rows
+        .iter()
+        .map(|r| r.as_object().map(|r| Value::Object(render(&c.items, r, &call.world.directory))).unwrap_or(Value::Null))
+        .collect();
+    ok(json!({ "result": paged(page(&rendered, p, size), rendered.len(), p), "success": true }))
+}

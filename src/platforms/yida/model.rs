@@ -1,0 +1,130 @@
+//! Yida's state: apps, forms, form instances and process instances.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::core::clock::Millis;
+use crate::core::ids::IdGen;
+use crate::core::workflow::{Flow, Instance};
+
+#[derive(Debug, Clone)]
+pub struct Component {
+    pub id: String,
+    pub label: String,
+    /// Canonical component name (`TextField`, `TableField` …).
+    pub kind: &'static str,
+    pub required: bool,
+    pub options: Vec<String>,
+    /// Columns of a `TableField`.
+    pub items: Vec<Component>,
+}
+
+#[derive(Debug)]
+pub struct Form {
+    pub app_type: String,
+    pub form_uuid: String,
+    pub name: String,
+    pub process_code: Option<String>,
+    pub flow: Option<Arc<Flow>>,
+    pub components: Vec<Component>,
+    /// Who may read and search (`None` = everyone).
+    pub viewers: Option<Vec<String>>,
+    /// Who may submit (`None` = everyone).
+    pub submitters: Option<Vec<String>>,
+    pub instances: Mutex<Vec<FormInstance>>,
+}
+
+impl Form {
+    pub fn component(&self, id: &str) -> Option<&Component> {
+        self.components.iter().find(|c| c.id == id)
+    }
+
+    pub fn can_view(&self, user: &str) -> bool {
+        self.viewers.as_ref().is_none_or(|v| v.iter().any(|u| u == user))
+    }
+
+    pub fn can_submit(&self, user: &str) -> bool {
+        self.submitters.as_ref().is_none_or(|v| v.iter().any(|u| u == user))
+    }
+}
+
+/// One form instance (a receipt-form record, or the data of a process instance).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FormInstance {
+    pub form_inst_id: String,
+    /// Set for process forms: the instance's `processInstanceId`.
+    pub process_instance_id: Option<String>,
+    pub data: Map<String, Value>,
+    pub originator: String,
+    pub created_ms: Millis,
+    pub modified_ms: Millis,
+    pub modifier: String,
+    pub version: i64,
+    pub process: Option<Instance>,
+}
+
+#[derive(Debug)]
+pub struct App {
+    pub app_type: String,
+    pub name: String,
+    pub admins: Option<Vec<String>>,
+    pub forms: Vec<Arc<Form>>,
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub apps: HashMap<String, App>,
+    pub default_user: String,
+    pub ids: IdGen,
+    /// Numeric task ids and operation-record ids, as the product prints them.
+    pub counter: Mutex<u64>,
+}
+
+impl State {
+    pub fn form(&self, app: &str, uuid: &str) -> Option<Arc<Form>> {
+        self.apps.get(app)?.forms.iter().find(|f| f.form_uuid == uuid).cloned()
+    }
+
+    /// The form holding a form instance or process instance id.
+    pub fn find_instance(&self, app: &str, id: &str) -> Option<Arc<Form>> {
+        self.apps
+            .get(app)?
+            .forms
+            .iter()
+            .find(|f| f.instances.lock().iter().any(|i| i.form_inst_id == id || i.process_instance_id.as_deref() == Some(id)))
+            .cloned()
+    }
+
+    /// `FINST-`/`FORM-` style ids: 38 characters of `[0-9A-Z]`, the first ten counting up so ids sort by
+    /// creation.
+    pub fn long_id(&self, prefix: &str) -> String {
+        let n = self.next_number();
+        let mut s = format!("{prefix}{:0>10}", radix36(n));
+        while s.len() < prefix.len() + 38 {
+            s.push(char::from_digit((self.ids.below(36)) as u32, 36).unwrap_or('0').to_ascii_uppercase());
+        }
+        s
+    }
+
+    pub fn next_number(&self) -> u64 {
+        let mut c = self.counter.lock();
+        *c += 1;
+        *c
+    }
+}
+
+fn radix36(mut n: u64) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(char::from_digit((n % 36) as u32, 36).unwrap_or('0').to_ascii_uppercase());
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.iter().rev().collect()
+}

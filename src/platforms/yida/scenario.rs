@@ -1,0 +1,254 @@
+//! The `[yida]` scenario section.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::model::{App, Component, Form, FormInstance, State};
+use super::values::{convert_map, kind};
+use crate::core::directory::Directory;
+use crate::core::ids::IdGen;
+use crate::core::workflow::{Flow, Instance};
+use crate::path;
+use crate::scenario::{Diag, Origin, Scenario, Seg};
+
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct YidaSection {
+    /// The logged-in user when a request sends no `x-emu-user` header (default: the first user).
+    pub default_user: Option<String>,
+    #[serde(default)]
+    pub apps: Vec<YidaAppDef>,
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct YidaAppDef {
+    /// `APP_` + upper-case letters and digits.
+    pub app_type: String,
+    pub name: Option<String>,
+    /// Accepted for the DingTalk Open API; the in-app API uses the login session.
+    pub system_token: Option<String>,
+    /// App administrators (may read form definitions); default: everyone.
+    pub admins: Option<Vec<String>>,
+    #[serde(default)]
+    pub forms: Vec<YidaFormDef>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct YidaFormDef {
+    /// `FORM-` + 38 upper-case letters and digits (any length is accepted).
+    pub form_uuid: String,
+    pub name: String,
+    /// `TPROC--…`: a process form; needs `flow`.
+    pub process_code: Option<String>,
+    pub flow: Option<String>,
+    #[serde(default)]
+    pub components: Vec<ComponentDef>,
+    /// Who may read and search (default: everyone).
+    pub viewers: Option<Vec<String>>,
+    /// Who may submit (default: everyone).
+    pub submitters: Option<Vec<String>>,
+    #[serde(default)]
+    pub records: Vec<Map<String, Value>>,
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentDef {
+    /// `textField_k1a2b3c4` …
+    pub id: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// Columns of a `TableField`.
+    #[serde(default)]
+    pub items: Vec<ComponentDef>,
+}
+
+impl YidaSection {
+    pub fn tag_origins(&mut self, file: usize) {
+        for (index, a) in self.apps.iter_mut().enumerate() {
+            a.origin = Origin { file, index };
+        }
+    }
+
+    pub fn merge(&mut self, top: YidaSection) {
+        self.default_user = top.default_user.or(self.default_user.take());
+        self.apps.extend(top.apps);
+    }
+}
+
+fn component(d: &ComponentDef) -> Component {
+    Component {
+        id: d.id.clone(),
+        label: d.label.clone(),
+        kind: kind(&d.kind).unwrap_or("TextField"),
+        required: d.required,
+        options: d.options.clone(),
+        items: d.items.iter().map(component).collect(),
+    }
+}
+
+fn upper_id(s: &str, prefix: &str) -> bool {
+    s.strip_prefix(prefix).is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+}
+
+pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
+    let Some(y) = &scenario.doc.yida else { return };
+    let file = y.apps.first().map(|a| a.origin.file).unwrap_or(0);
+    if let Some(u) = &y.default_user {
+        if dir.user(u).is_none() {
+            diags.push(Diag::in_file(file, path!["yida", "default_user"], format!("expected a user id from [[users]], got {u:?}")));
+        }
+    }
+    let users_ok = |list: &Option<Vec<String>>| list.iter().flatten().all(|u| dir.user(u).is_some());
+    for app in &y.apps {
+        let o = app.origin;
+        let at = |rel: Vec<Seg>, msg: String| Diag::at(o, &["yida", "apps"], rel, msg);
+        if !upper_id(&app.app_type, "APP_") {
+            diags.push(at(path!["app_type"], format!("expected APP_ followed by upper-case letters and digits, got {:?}", app.app_type)));
+        }
+        if !users_ok(&app.admins) {
+            diags.push(at(path!["admins"], "expected user ids from [[users]]".into()));
+        }
+        for (fi, f) in app.forms.iter().enumerate() {
+            if !upper_id(&f.form_uuid, "FORM-") {
+                diags.push(at(
+                    path!["forms", fi, "form_uuid"],
+                    format!("expected FORM- followed by upper-case letters and digits, got {:?}", f.form_uuid),
+                ));
+            }
+            match (&f.process_code, &f.flow) {
+                (Some(p), _) if !upper_id(p, "TPROC--") => diags.push(at(
+                    path!["forms", fi, "process_code"],
+                    format!("expected TPROC-- followed by upper-case letters and digits, got {p:?}"),
+                )),
+                (Some(_), None) => diags.push(at(path!["forms", fi, "flow"], "a process form needs a flow from [[flows]]".into())),
+                (_, Some(fl)) if !scenario.doc.flows.iter().any(|x| &x.id == fl) => {
+                    diags.push(at(path!["forms", fi, "flow"], format!("expected a flow id from [[flows]], got {fl:?}")))
+                }
+                (None, Some(_)) => diags.push(at(path!["forms", fi, "process_code"], "a form with a flow needs a process_code".into())),
+                _ => {}
+            }
+            if !users_ok(&f.viewers) || !users_ok(&f.submitters) {
+                diags.push(at(path!["forms", fi], "viewers and submitters must be user ids from [[users]]".into()));
+            }
+            for (ci, c) in f.components.iter().enumerate() {
+                match kind(&c.kind) {
+                    None => diags.push(at(
+                        path!["forms", fi, "components", ci, "type"],
+                        format!("expected a Yida component ({}), got {:?}", super::values::KINDS.join(", "), c.kind),
+                    )),
+                    Some("TableField") => {}
+                    Some(_) if !c.items.is_empty() => {
+                        diags.push(at(path!["forms", fi, "components", ci, "items"], "only TableField takes items".into()))
+                    }
+                    Some(_) => {}
+                }
+            }
+            if !diags.is_empty() {
+                continue;
+            }
+            let comps: Vec<Component> = f.components.iter().map(component).collect();
+            for (ri, r) in f.records.iter().enumerate() {
+                if let Some(k) = r.keys().find(|k| !comps.iter().any(|c| &c.id == *k)) {
+                    diags.push(at(path!["forms", fi, "records", ri, k.as_str()], format!("unknown component {k:?}")));
+                    continue;
+                }
+                if let Err(e) = convert_map(&comps, r, dir, crate::Locale::Zh) {
+                    diags.push(at(path!["forms", fi, "records", ri], e.msg));
+                }
+            }
+        }
+    }
+}
+
+pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<State> {
+    let y = scenario.doc.yida.as_ref()?;
+    let default_user = y.default_user.clone().or_else(|| dir.first_user().map(|u| u.id)).unwrap_or_default();
+    let mut state = State {
+        apps: HashMap::new(),
+        default_user: default_user.clone(),
+        ids: IdGen::new(scenario.seed(), "yida"),
+        counter: Mutex::new(0),
+    };
+    *state.counter.lock() = 2_846_866_000;
+    for a in &y.apps {
+        let mut forms = Vec::new();
+        for f in &a.forms {
+            let flow = f
+                .flow
+                .as_ref()
+                .and_then(|id| scenario.doc.flows.iter().find(|x| &x.id == id))
+                .and_then(|d| Flow::build(d).ok())
+                .map(Arc::new);
+            forms.push(Arc::new(Form {
+                app_type: a.app_type.clone(),
+                form_uuid: f.form_uuid.clone(),
+                name: f.name.clone(),
+                process_code: f.process_code.clone(),
+                flow,
+                components: f.components.iter().map(component).collect(),
+                viewers: f.viewers.clone(),
+                submitters: f.submitters.clone(),
+                instances: Mutex::new(Vec::new()),
+            }));
+        }
+        state.apps.insert(
+            a.app_type.clone(),
+            App {
+                app_type: a.app_type.clone(),
+                name: a.name.clone().unwrap_or_else(|| a.app_type.clone()),
+                admins: a.admins.clone(),
+                forms,
+            },
+        );
+    }
+    // Seed records; records of process forms start their process (pending tasks for the demo).
+    for a in &y.apps {
+        for f in &a.forms {
+            let Some(form) = state.form(&a.app_type, &f.form_uuid) else { continue };
+            for r in &f.records {
+                let data = convert_map(&form.components, r, dir, crate::Locale::Zh).unwrap_or_default();
+                let inst = new_instance(&state, &form, data, &default_user, now);
+                form.instances.lock().push(inst);
+            }
+        }
+    }
+    Some(state)
+}
+
+/// A new form instance; on a process form it also starts the process.
+pub fn new_instance(st: &State, form: &Form, data: Map<String, Value>, user: &str, now: i64) -> FormInstance {
+    let form_inst_id = st.long_id("FINST-");
+    let (process_instance_id, process) = match &form.flow {
+        Some(flow) => {
+            let id = st.ids.uuid();
+            let mut ids = super::process::Ids(st);
+            (Some(id.clone()), Some(Instance::start(flow, id, user, data.clone(), now, &mut ids)))
+        }
+        None => (None, None),
+    };
+    FormInstance {
+        form_inst_id,
+        process_instance_id,
+        data,
+        originator: user.to_owned(),
+        created_ms: now,
+        modified_ms: now,
+        modifier: user.to_owned(),
+        version: 1,
+        process,
+    }
+}

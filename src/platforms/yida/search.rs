@@ -1,0 +1,238 @@
+//! `searchFieldJson` in both documented forms — a map `{fieldId: condition}` (§ simple search) or an
+//! array of `{key, value, type, operator, componentName}` (the data-management filter) — and
+//! `dynamicOrder`.
+
+use std::cmp::Ordering;
+
+use serde_json::Value;
+
+use super::errors::YidaError;
+use super::model::{Component, FormInstance};
+use crate::Locale;
+
+fn num(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn list(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(a) => a.iter().map(text).collect(),
+        Value::Null => Vec::new(),
+        other => vec![text(other)],
+    }
+}
+
+#[derive(Debug)]
+enum Cond {
+    Simple { field: String, kind: &'static str, value: Value },
+    Advanced { field: String, op: String, value: Value },
+}
+
+#[derive(Debug, Default)]
+pub struct Search {
+    conds: Vec<Cond>,
+}
+
+fn parse_json(raw: Option<&Value>, name: &str, locale: Locale) -> Result<Option<Value>, YidaError> {
+    match raw {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => {
+            serde_json::from_str(s).map(Some).map_err(|_| YidaError::param(&format!("{name} 不是合法的 JSON"), locale))
+        }
+        Some(other) => Ok(Some(other.clone())),
+    }
+}
+
+const SYSTEM_TEXT_KEYS: &[&str] = &["currentNodeName", "title"];
+
+impl Search {
+    pub fn parse(raw: Option<&Value>, components: &[Component], locale: Locale) -> Result<Search, YidaError> {
+        let Some(v) = parse_json(raw, "searchFieldJson", locale)? else { return Ok(Search::default()) };
+        let find = |id: &str| components.iter().find(|c| c.id == id).map(|c| c.kind);
+        let mut conds = Vec::new();
+        match v {
+            Value::Object(m) => {
+                for (k, value) in m {
+                    let kind = find(&k).ok_or_else(|| YidaError::param("field is null", locale))?;
+                    conds.push(Cond::Simple { field: k, kind, value });
+                }
+            }
+            Value::Array(items) => {
+                for c in items {
+                    let key = c.get("key").and_then(Value::as_str).ok_or_else(|| YidaError::param("field is null", locale))?;
+                    if find(key).is_none() && !SYSTEM_TEXT_KEYS.contains(&key) {
+                        return Err(YidaError::param("field is null", locale));
+                    }
+                    let op = c.get("operator").and_then(Value::as_str).unwrap_or("eq").to_owned();
+                    if !["eq", "like", "gt", "ge", "lt", "le", "between", "contains"].contains(&op.as_str()) {
+                        return Err(YidaError::param(&format!("不支持的操作符 {op}"), locale));
+                    }
+                    conds.push(Cond::Advanced { field: key.to_owned(), op, value: c.get("value").cloned().unwrap_or(Value::Null) });
+                }
+            }
+            _ => return Err(YidaError::param("searchFieldJson 必须是对象或数组", locale)),
+        }
+        Ok(Search { conds })
+    }
+
+    /// `system` supplies values of system keys such as `currentNodeName`.
+    pub fn matches(&self, inst: &FormInstance, system: &dyn Fn(&str) -> Option<Value>) -> bool {
+        self.conds.iter().all(|c| match c {
+            Cond::Simple { field, kind, value } => simple(kind, inst.data.get(field).unwrap_or(&Value::Null), value),
+            Cond::Advanced { field, op, value } => {
+                let stored = inst.data.get(field).cloned().or_else(|| system(field)).unwrap_or(Value::Null);
+                advanced(op, &stored, value)
+            }
+        })
+    }
+}
+
+fn simple(kind: &str, stored: &Value, want: &Value) -> bool {
+    match kind {
+        "TextField" | "TextareaField" | "TableField" | "ImageField" | "AttachmentField" => {
+            let hay = if kind == "TableField" { stored.to_string() } else { text(stored) };
+            hay.contains(&text(want))
+        }
+        "NumberField" | "RateField" | "DateField" => {
+            let bounds = list(want);
+            let Some(x) = num(stored) else { return false };
+            let lo = bounds.first().and_then(|b| b.trim().parse::<f64>().ok());
+            let hi = bounds.get(1).and_then(|b| b.trim().parse::<f64>().ok());
+            lo.is_none_or(|l| x >= l) && hi.is_none_or(|h| x <= h)
+        }
+        "CheckboxField" | "MultiSelectField" => {
+            let have = list(stored);
+            list(want).iter().all(|w| have.contains(w))
+        }
+        "EmployeeField" => list(stored) == list(want),
+        "CitySelectField" | "CascadeSelectField" => {
+            let have = list(stored);
+            let w = list(want);
+            w.len() <= have.len() && w.iter().zip(&have).all(|(a, b)| a == b)
+        }
+        "DepartmentSelectField" => list(stored) == list(want),
+        "CascadeDateField" => {
+            let have: Vec<Option<f64>> = list(stored).iter().map(|s| s.parse().ok()).collect();
+            let ranges = match want {
+                Value::Array(r) => r.clone(),
+                _ => return false,
+            };
+            ranges.iter().enumerate().all(|(i, r)| {
+                let b = list(r);
+                let x = have.get(i).copied().flatten();
+                match x {
+                    Some(x) => {
+                        b.first().and_then(|l| l.parse::<f64>().ok()).is_none_or(|l| x >= l)
+                            && b.get(1).and_then(|h| h.parse::<f64>().ok()).is_none_or(|h| x <= h)
+                    }
+                    None => b.iter().all(String::is_empty),
+                }
+            })
+        }
+        _ => text(stored) == text(want),
+    }
+}
+
+fn advanced(op: &str, stored: &Value, want: &Value) -> bool {
+    match op {
+        "like" => text(stored).contains(&text(want)),
+        "eq" => match stored {
+            Value::Array(_) => list(stored).contains(&text(want)),
+            _ => match (num(stored), num(want)) {
+                (Some(a), Some(b)) if !stored.is_string() => a == b,
+                _ => text(stored) == text(want),
+            },
+        },
+        "contains" => {
+            // EmployeeField sends the ids as a JSON-encoded string.
+            let wanted = match want {
+                Value::String(s) if s.trim_start().starts_with('[') => {
+                    serde_json::from_str::<Value>(s).map(|v| list(&v)).unwrap_or_default()
+                }
+                other => list(other),
+            };
+            match stored {
+                Value::Array(_) => {
+                    let have = list(stored);
+                    wanted.iter().any(|w| have.contains(w))
+                }
+                _ => wanted.iter().any(|w| text(stored).contains(w.as_str())),
+            }
+        }
+        "between" => {
+            let b = list(want);
+            let Some(x) = num(stored) else { return false };
+            b.first().and_then(|v| v.parse::<f64>().ok()).is_none_or(|l| x >= l)
+                && b.get(1).and_then(|v| v.parse::<f64>().ok()).is_none_or(|h| x <= h)
+        }
+        _ => {
+            let (Some(x), Some(y)) = (num(stored), num(want)) else { return false };
+            match op {
+                "gt" => x > y,
+                "ge" => x >= y,
+                "lt" => x < y,
+                _ => x <= y,
+            }
+        }
+    }
+}
+
+/// `dynamicOrder`: `{"<fieldId>|gmt_create|gmt_modified": "+"|"-"}`, keys in order; default newest first.
+pub fn order(raw: Option<&Value>, components: &[Component], locale: Locale) -> Result<Vec<(String, bool)>, YidaError> {
+    let Some(v) = parse_json(raw, "dynamicOrder", locale)? else { return Ok(Vec::new()) };
+    let Value::Object(m) = v else { return Err(YidaError::param("dynamicOrder 必须是对象", locale)) };
+    m.into_iter()
+        .map(|(k, dir)| {
+            if !["gmt_create", "gmt_modified"].contains(&k.as_str()) && !components.iter().any(|c| c.id == k) {
+                return Err(YidaError::param("field is null", locale));
+            }
+            match dir.as_str() {
+                Some("+") => Ok((k, true)),
+                Some("-") => Ok((k, false)),
+                _ => Err(YidaError::param("dynamicOrder 的值必须是 + 或 -", locale)),
+            }
+        })
+        .collect()
+}
+
+pub fn sort(items: &mut [&FormInstance], keys: &[(String, bool)]) {
+    if keys.is_empty() {
+        items.sort_by(|a, b| b.created_ms.cmp(&a.created_ms).then_with(|| b.form_inst_id.cmp(&a.form_inst_id)));
+        return;
+    }
+    items.sort_by(|a, b| {
+        for (k, asc) in keys {
+            let ord = match k.as_str() {
+                "gmt_create" => a.created_ms.cmp(&b.created_ms),
+                "gmt_modified" => a.modified_ms.cmp(&b.modified_ms),
+                _ => cmp_values(a.data.get(k), b.data.get(k)),
+            };
+            let ord = if *asc { ord } else { ord.reverse() };
+            if ord != Ordering::Equal {
+                return ord;
+            }
+        }
+        Ordering::Equal
+    });
+}
+
+fn cmp_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
+    let (a, b) = (a.unwrap_or(&Value::Null), b.unwrap_or(&Value::Null));
+    match (num(a), num(b)) {
+        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        _ => text(a).cmp(&text(b)),
+    }
+}

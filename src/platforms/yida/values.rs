@@ -1,0 +1,185 @@
+//! Component values: write format (formDataJson) checked per component, read format rendered per
+//! component. Stored values keep the write format; departments read back as their name.
+
+use chrono::TimeZone;
+use serde_json::{json, Map, Value};
+
+use super::errors::YidaError;
+use super::model::Component;
+use crate::core::clock::Millis;
+use crate::core::directory::Directory;
+use crate::Locale;
+
+/// Canonical component names (case-insensitive in scenarios).
+pub const KINDS: &[&str] = &[
+    "TextField",
+    "TextareaField",
+    "NumberField",
+    "RateField",
+    "RadioField",
+    "SelectField",
+    "CheckboxField",
+    "MultiSelectField",
+    "DateField",
+    "CascadeDateField",
+    "EmployeeField",
+    "DepartmentSelectField",
+    "CitySelectField",
+    "CascadeSelectField",
+    "AddressField",
+    "ImageField",
+    "AttachmentField",
+    "LinkField",
+    "TableField",
+    "AssociationFormField",
+    "DigitalSignatureField",
+    "SerialNumberField",
+];
+
+pub fn kind(s: &str) -> Option<&'static str> {
+    KINDS.iter().copied().find(|k| k.eq_ignore_ascii_case(s))
+}
+
+fn strings(v: &Value) -> Option<Vec<Value>> {
+    match v {
+        Value::String(s) => Some(vec![json!(s)]),
+        Value::Number(n) => Some(vec![json!(n.to_string())]),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| match x {
+                Value::String(s) => Some(json!(s)),
+                Value::Number(n) => Some(json!(n.to_string())),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// Checks one value against its component; the error names the field.
+pub fn convert(c: &Component, v: &Value, dir: &Directory, locale: Locale) -> Result<Value, YidaError> {
+    let bad = || YidaError::param(&format!("{} 格式不正确", c.id), locale);
+    if v.is_null() {
+        return Ok(Value::Null);
+    }
+    Ok(match c.kind {
+        "TextField" | "TextareaField" | "RadioField" | "SelectField" | "DigitalSignatureField" | "SerialNumberField" => match v {
+            Value::String(_) => v.clone(),
+            Value::Number(n) => json!(n.to_string()),
+            _ => return Err(bad()),
+        },
+        "NumberField" | "RateField" => match v {
+            Value::Number(_) => v.clone(),
+            Value::String(s) if s.trim().is_empty() => Value::Null,
+            Value::String(s) => s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).ok_or_else(bad)?,
+            _ => return Err(bad()),
+        },
+        "DateField" => match v {
+            Value::Number(n) if n.as_i64().is_some() => v.clone(),
+            Value::String(s) => s.trim().parse::<i64>().map(|n| json!(n)).map_err(|_| bad())?,
+            _ => return Err(bad()),
+        },
+        "CascadeDateField" => match strings(v) {
+            Some(a) if a.len() == 2 => Value::Array(a),
+            _ => return Err(bad()),
+        },
+        "CheckboxField" | "MultiSelectField" | "CitySelectField" | "CascadeSelectField" | "DepartmentSelectField" => {
+            Value::Array(strings(v).ok_or_else(bad)?)
+        }
+        "EmployeeField" => {
+            let ids = strings(v).ok_or_else(bad)?;
+            if let Some(unknown) = ids.iter().filter_map(Value::as_str).find(|u| dir.user(u).is_none()) {
+                return Err(YidaError::param(&format!("{} 中的人员 {unknown} 不存在", c.id), locale));
+            }
+            Value::Array(ids)
+        }
+        "ImageField" | "AttachmentField" | "LinkField" | "AssociationFormField" => match v {
+            Value::Array(a) if a.iter().all(Value::is_object) => v.clone(),
+            _ => return Err(bad()),
+        },
+        "AddressField" => match v {
+            Value::Object(_) => v.clone(),
+            _ => return Err(bad()),
+        },
+        "TableField" => {
+            let Value::Array(rows) = v else { return Err(bad()) };
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let Value::Object(row) = row else { return Err(bad()) };
+                out.push(Value::Object(convert_map(&c.items, row, dir, locale)?));
+            }
+            Value::Array(out)
+        }
+        _ => v.clone(),
+    })
+}
+
+/// Converts a `formDataJson` object: known components are checked, unknown keys are ignored.
+pub fn convert_map(
+    components: &[Component],
+    data: &Map<String, Value>,
+    dir: &Directory,
+    locale: Locale,
+) -> Result<Map<String, Value>, YidaError> {
+    let mut out = Map::new();
+    for (k, v) in data {
+        if let Some(c) = components.iter().find(|c| &c.id == k) {
+            out.insert(k.clone(), convert(c, v, dir, locale)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The read format: departments as their name, everything else as stored.
+pub fn render(components: &[Component], data: &Map<String, Value>, dir: &Directory) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in data {
+        let c = components.iter().find(|c| &c.id == k);
+        let shown = match (c.map(|c| c.kind), v) {
+            (Some("DepartmentSelectField"), Value::Array(ids)) => {
+                let names: Vec<String> = ids
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(|d| d.parse::<i64>().ok())
+                    .filter_map(|d| dir.department(d))
+                    .map(|d| d.name)
+                    .collect();
+                json!(names.join(","))
+            }
+            (Some("TableField"), Value::Array(rows)) => {
+                let items = c.map(|c| c.items.as_slice()).unwrap_or(&[]);
+                Value::Array(
+                    rows.iter().map(|r| r.as_object().map(|r| Value::Object(render(items, r, dir))).unwrap_or(Value::Null)).collect(),
+                )
+            }
+            _ => v.clone(),
+        };
+        out.insert(k.clone(), shown);
+    }
+    out
+}
+
+/// `yyyy-MM-dd HH:mm:ss` in China time, as Yida prints times.
+pub fn time_text(ms: Millis) -> String {
+    chrono::FixedOffset::east_opt(8 * 3600)
+        .and_then(|tz| tz.timestamp_millis_opt(ms).single())
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// A person's name the way Yida localises it.
+pub fn i18n(name: &str) -> Value {
+    json!({ "pureEn_US": name, "en_US": name, "zh_CN": name, "type": "i18n" })
+}
+
+/// Parses `yyyy-MM-dd` (the whole day when `end`) or `yyyy-MM-dd HH:mm:ss`, China time.
+pub fn parse_day(s: &str, end: bool) -> Option<Millis> {
+    let s = s.trim();
+    let tz = chrono::FixedOffset::east_opt(8 * 3600)?;
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
+        return tz.from_local_datetime(&t).single().map(|t| t.timestamp_millis());
+    }
+    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    let t = if end { d.and_hms_milli_opt(23, 59, 59, 999)? } else { d.and_hms_opt(0, 0, 0)? };
+    tz.from_local_datetime(&t).single().map(|t| t.timestamp_millis())
+}
