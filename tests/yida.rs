@@ -36,9 +36,11 @@ edges = [["start", "boss"], ["boss", "end"]]
 
 [yida]
 default_user = "alice"
+app_keys = [{ app_key = "ding-key", app_secret = "ding-secret" }]
 
 [[yida.apps]]
 app_type = "APP_TEST0000000000000001"
+system_token = "SYS-TOKEN-1"
 admins = ["alice"]
 
 [[yida.apps.forms]]
@@ -54,6 +56,18 @@ components = [
   { id = "cascadeDate_aaaa0007", label = "期间", type = "CascadeDateField" },
   { id = "tableField_aaaa0008", label = "明细", type = "TableField", items = [{ id = "textField_aaaa0009", label = "项", type = "TextField" }] },
   { id = "citySelectField_aaaa0010", label = "城市", type = "CitySelectField" },
+  { id = "textareaField_aaaa0011", label = "说明", type = "TextareaField" },
+  { id = "radioField_aaaa0012", label = "单选", type = "RadioField" },
+  { id = "selectField_aaaa0013", label = "下拉", type = "SelectField" },
+  { id = "multiSelectField_aaaa0014", label = "多选", type = "MultiSelectField" },
+  { id = "cascadeSelectField_aaaa0015", label = "级联", type = "CascadeSelectField" },
+  { id = "imageField_aaaa0016", label = "图片", type = "ImageField" },
+  { id = "attachmentField_aaaa0017", label = "附件", type = "AttachmentField" },
+  { id = "linkField_aaaa0018", label = "链接", type = "LinkField" },
+  { id = "associationFormField_aaaa0019", label = "关联", type = "AssociationFormField" },
+  { id = "addressField_aaaa0020", label = "地址", type = "AddressField" },
+  { id = "digitalSignatureField_aaaa0021", label = "签名", type = "DigitalSignatureField" },
+  { id = "rateField_aaaa0022", label = "评分", type = "RateField" },
 ]
 
 [[yida.apps.forms]]
@@ -458,4 +472,188 @@ async fn process_lifecycle_agree_disagree_terminate() {
     )
     .await;
     assert_eq!(bad_out["errorCode"], "TIANSHU_000002");
+}
+
+#[tokio::test]
+async fn every_component_type_writes_reads_and_searches() {
+    let emu = start_with(YIDA).await;
+    let data = json!({
+        "textField_aaaa0001": "全部类型", "textareaField_aaaa0011": "多行\n文本", "numberField_aaaa0002": 7, "rateField_aaaa0022": 4,
+        "radioField_aaaa0012": "选项一", "selectField_aaaa0013": "选项二", "checkboxField_aaaa0003": ["新", "旧"], "multiSelectField_aaaa0014": ["甲", "乙"],
+        "dateField_aaaa0004": 1516636800000i64, "cascadeDate_aaaa0007": ["1514736000000", "1517328000000"], "employeeField_aaaa0005": ["alice", "bob"],
+        "departmentSelectField_aaaa0006": ["2"], "citySelectField_aaaa0010": ["110000", "110100"], "cascadeSelectField_aaaa0015": ["part", "part_b"],
+        "imageField_aaaa0016": [{ "name": "a.jpg", "downloadUrl": "https://example.invalid/a.jpg" }],
+        "attachmentField_aaaa0017": [{ "name": "b.txt", "downloadUrl": "https://example.invalid/b.txt", "ext": "txt" }],
+        "linkField_aaaa0018": [{ "link": "http://www.aliwork.com", "text": "Yida" }],
+        "associationFormField_aaaa0019": [{ "appType": APPT, "formType": "receipt", "formUuid": F1, "instanceId": "FINST-X", "title": "仓库" }],
+        "addressField_aaaa0020": { "regionIds": ["460000", "469027"], "address": "红岗农场" },
+        "digitalSignatureField_aaaa0021": "https://example.invalid/sign.png",
+        "tableField_aaaa0008": [{ "textField_aaaa0009": "行" }],
+    });
+    let id = save(&emu, data.clone()).await["result"].as_str().expect("id").to_owned();
+    save(&emu, json!({ "textField_aaaa0001": "另一条" })).await;
+    let got = get_q(&emu, "form", "getFormDataById", &[("formInstId", id.clone())], None).await;
+    let fd = &got["result"]["formData"];
+    for (k, v) in data.as_object().cloned().unwrap_or_default() {
+        let expect = if k == "departmentSelectField_aaaa0006" { json!("信息平台部") } else { v };
+        assert_eq!(fd[&k], expect, "{k} reads back");
+    }
+    let searches = [
+        json!({ "textareaField_aaaa0011": "文本" }),
+        json!({ "rateField_aaaa0022": ["3", "5"] }),
+        json!({ "radioField_aaaa0012": "选项一" }),
+        json!({ "selectField_aaaa0013": "选项二" }),
+        json!({ "multiSelectField_aaaa0014": ["乙"] }),
+        json!({ "dateField_aaaa0004": [1516636800000i64, 1516636800001i64] }),
+        json!({ "cascadeDate_aaaa0007": [["1514736000000", "1514736000000"], ["1517328000000", "1517328000000"]] }),
+        json!({ "employeeField_aaaa0005": ["alice", "bob"] }),
+        json!({ "departmentSelectField_aaaa0006": ["2"] }),
+        json!({ "citySelectField_aaaa0010": ["110000"] }),
+        json!({ "cascadeSelectField_aaaa0015": ["part"] }),
+        json!({ "tableField_aaaa0008": "行" }),
+    ];
+    for s in searches {
+        let r = get_q(&emu, "form", "searchFormDataIds", &[("formUuid", F1.into()), ("searchFieldJson", s.to_string())], None).await;
+        assert_eq!(r["result"]["data"], json!([id]), "{s}");
+    }
+    let employee_order = json!({ "employeeField_aaaa0005": ["bob", "alice"] });
+    let r =
+        get_q(&emu, "form", "searchFormDataIds", &[("formUuid", F1.into()), ("searchFieldJson", employee_order.to_string())], None).await;
+    assert_eq!(r["result"]["totalCount"], 0, "employee search is exact, order included");
+}
+
+async fn open_token(emu: &Emulator) -> String {
+    let r = client()
+        .post(format!("{}/v1.0/oauth2/accessToken", emu.base_url()))
+        .json(&json!({ "appKey": "ding-key", "appSecret": "ding-secret" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["expireIn"], 7200);
+    v["accessToken"].as_str().expect("token").to_owned()
+}
+
+async fn open_call(
+    emu: &Emulator,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    query: &[(&str, String)],
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = client().request(method, format!("{}{path}", emu.base_url())).header("x-acs-dingtalk-access-token", token).query(query);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("sent");
+    let status = r.status().as_u16();
+    let text = r.text().await.expect("text");
+    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("json body") })
+}
+
+#[tokio::test]
+async fn dingtalk_open_api_routes_share_the_store() {
+    let emu = start_with(YIDA).await;
+    let bad = client()
+        .post(format!("{}/v1.0/oauth2/accessToken", emu.base_url()))
+        .json(&json!({ "appKey": "ding-key", "appSecret": "nope" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(bad.status(), 400);
+    let token = open_token(&emu).await;
+    let common = |extra: Value| {
+        let mut b = json!({ "appType": APPT, "systemToken": "SYS-TOKEN-1", "userId": "alice" });
+        if let (Some(o), Value::Object(e)) = (b.as_object_mut(), extra) {
+            o.extend(e);
+        }
+        b
+    };
+    let (status, saved) = open_call(
+        &emu,
+        reqwest::Method::POST,
+        "/v1.0/yida/forms/instances",
+        &token,
+        &[],
+        Some(common(json!({ "formUuid": F1, "formDataJson": json!({ "textField_aaaa0001": "开放接口" }).to_string() }))),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    let id = saved["result"].as_str().expect("id").to_owned();
+    // The in-app API sees the same record.
+    let inapp = get_q(&emu, "form", "getFormDataById", &[("formInstId", id.clone())], None).await;
+    assert_eq!(inapp["result"]["formData"]["textField_aaaa0001"], "开放接口");
+    let q = [("appType", APPT.to_owned()), ("systemToken", "SYS-TOKEN-1".to_owned()), ("userId", "alice".to_owned())];
+    let (_, got) = open_call(&emu, reqwest::Method::GET, &format!("/v1.0/yida/forms/instances/{id}"), &token, &q, None).await;
+    assert_eq!((got["formInstId"].clone(), got["originator"]["name"]["nameInChinese"].clone()), (json!(id), json!("爱丽丝")));
+    let (status, body) = open_call(
+        &emu,
+        reqwest::Method::PUT,
+        "/v1.0/yida/forms/instances",
+        &token,
+        &[],
+        Some(common(json!({ "formInstanceId": id, "updateFormDataJson": json!({ "numberField_aaaa0002": 9 }).to_string() }))),
+    )
+    .await;
+    assert_eq!((status, body), (200, Value::Null));
+    let (_, found) = open_call(&emu, reqwest::Method::POST, "/v1.0/yida/forms/instances/search", &token, &[], Some(common(json!({ "formUuid": F1, "searchFieldJson": json!({ "numberField_aaaa0002": ["9", "9"] }).to_string(), "currentPage": 1, "pageSize": 10 })))).await;
+    assert_eq!((found["totalCount"].clone(), found["data"][0]["formInstanceId"].clone()), (json!(1), json!(id)));
+    let (_, ids) = open_call(
+        &emu,
+        reqwest::Method::POST,
+        &format!("/v1.0/yida/forms/instances/ids/{APPT}/{F1}"),
+        &token,
+        &[("pageNumber", "1".into()), ("pageSize", "10".into())],
+        Some(json!({ "systemToken": "SYS-TOKEN-1", "userId": "alice", "appType": APPT })),
+    )
+    .await;
+    assert_eq!(ids, json!({ "pageNumber": 1, "totalCount": 1, "data": [id] }));
+
+    let (_, started) = open_call(
+        &emu,
+        reqwest::Method::POST,
+        "/v1.0/yida/processes/instances/start",
+        &token,
+        &[],
+        Some(common(
+            json!({ "formUuid": PF, "processCode": PCODE, "formDataJson": json!({ "textField_cccc0001": "投影仪" }).to_string() }),
+        )),
+    )
+    .await;
+    let pid = started["result"].as_str().expect("pid").to_owned();
+    let (_, inst) = open_call(&emu, reqwest::Method::GET, &format!("/v1.0/yida/processes/instancesInfos/{pid}"), &token, &q, None).await;
+    assert_eq!((inst["instanceStatus"].clone(), inst["actionExecutor"][0]["userId"].clone()), (json!("RUNNING"), json!("bob")));
+    let task = get_q(&emu, "task", "getTodoTasksInApp", &[], Some("bob")).await["result"]["data"][0]["taskId"].clone();
+    let exec = common(
+        json!({ "userId": "bob", "taskId": task.as_str().unwrap_or("").parse::<i64>().unwrap_or(0), "processInstanceId": pid, "outResult": "AGREE", "remark": "好" }),
+    );
+    let (status, _) = open_call(&emu, reqwest::Method::POST, "/v1.0/yida/tasks/execute", &token, &[], Some(exec)).await;
+    assert_eq!(status, 200);
+    let (_, page) = open_call(
+        &emu,
+        reqwest::Method::POST,
+        "/v1.0/yida/processes/instances",
+        &token,
+        &[("pageNumber", "1".into()), ("pageSize", "10".into())],
+        Some(common(json!({ "formUuid": PF, "instanceStatus": "COMPLETED" }))),
+    )
+    .await;
+    assert_eq!((page["totalCount"].clone(), page["data"][0]["approvedResult"].clone()), (json!(1), json!("agree")));
+
+    // Auth and parameter failures use the gateway's error body.
+    let (status, err) = open_call(&emu, reqwest::Method::GET, &format!("/v1.0/yida/forms/instances/{id}"), "forged", &q, None).await;
+    assert_eq!((status, err["code"].clone()), (401, json!("InvalidAuthentication")));
+    assert!(err["requestid"].is_string());
+    let wrong_sys = [("appType", APPT.to_owned()), ("systemToken", "nope".to_owned()), ("userId", "alice".to_owned())];
+    assert_eq!(open_call(&emu, reqwest::Method::GET, &format!("/v1.0/yida/forms/instances/{id}"), &token, &wrong_sys, None).await.0, 403);
+    let (status, missing) = open_call(&emu, reqwest::Method::GET, "/v1.0/yida/forms/instances/FINST-NOPE", &token, &q, None).await;
+    assert_eq!((status, missing["code"].clone()), (400, json!("TIANSHU_000003")));
+    client().post(format!("{}/__emu/clock", emu.base_url())).body(r#"{"advance":"2h"}"#).send().await.expect("clock");
+    assert_eq!(
+        open_call(&emu, reqwest::Method::GET, &format!("/v1.0/yida/forms/instances/{id}"), &token, &q, None).await.0,
+        401,
+        "tokens expire after 7200 s"
+    );
 }

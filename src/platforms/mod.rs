@@ -31,7 +31,7 @@ pub const PLATFORMS: &[PlatformDef] = &[
         name: yida::PLATFORM,
         routes: yida::routes,
         error: yida::render_named_error,
-        prefixes: &["/dingtalk/"],
+        prefixes: &["/dingtalk/", "/v1.0/yida/", "/v1.0/oauth2/"],
         error_names: yida::errors::error_names,
     },
     PlatformDef {

@@ -9,6 +9,7 @@
 pub mod errors;
 mod forms;
 pub mod model;
+mod openapi;
 pub mod process;
 pub mod scenario;
 mod search;
@@ -112,7 +113,7 @@ fn params(req: &Request) -> Map<String, Value> {
     p
 }
 
-type Op = fn(&Call) -> Result<Response, YidaError>;
+pub type Op = fn(&Call) -> Result<Response, YidaError>;
 
 fn dispatch(ctx: &Ctx, op: Op) -> Response {
     let world = ctx.world;
@@ -170,6 +171,7 @@ pub fn routes() -> Vec<Route> {
             ("getMySubmitInApp", "yida.process.my_submit", process::my_submit),
         ],
     ));
+    v.extend(openapi::routes());
     v.extend(routes_for(
         "task",
         &[

@@ -82,6 +82,10 @@ pub struct State {
     pub ids: IdGen,
     /// Numeric task ids and operation-record ids, as the product prints them.
     pub counter: Mutex<u64>,
+    /// DingTalk Open API: app key → secret, issued access tokens → expiry, app code → system token.
+    pub app_keys: HashMap<String, String>,
+    pub tokens: Mutex<HashMap<String, Millis>>,
+    pub system_tokens: HashMap<String, String>,
 }
 
 impl State {

@@ -22,6 +22,16 @@ pub struct YidaSection {
     pub default_user: Option<String>,
     #[serde(default)]
     pub apps: Vec<YidaAppDef>,
+    /// DingTalk Open API credentials: `POST /v1.0/oauth2/accessToken` with one of these issues tokens.
+    #[serde(default)]
+    pub app_keys: Vec<AppKeyDef>,
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppKeyDef {
+    pub app_key: String,
+    pub app_secret: String,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -86,6 +96,7 @@ impl YidaSection {
     pub fn merge(&mut self, top: YidaSection) {
         self.default_user = top.default_user.or(self.default_user.take());
         self.apps.extend(top.apps);
+        self.app_keys.extend(top.app_keys);
     }
 }
 
@@ -182,6 +193,9 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         default_user: default_user.clone(),
         ids: IdGen::new(scenario.seed(), "yida"),
         counter: Mutex::new(0),
+        app_keys: y.app_keys.iter().map(|k| (k.app_key.clone(), k.app_secret.clone())).collect(),
+        tokens: Mutex::new(HashMap::new()),
+        system_tokens: y.apps.iter().filter_map(|a| a.system_token.clone().map(|t| (a.app_type.clone(), t))).collect(),
     };
     *state.counter.lock() = 2_846_866_000;
     for a in &y.apps {

@@ -236,3 +236,106 @@ fn cmp_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
         _ => text(a).cmp(&text(b)),
     }
 }
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+    use serde_json::{json, Map, Value};
+
+    use super::{order, Search};
+    use crate::core::directory::Directory;
+    use crate::platforms::yida::model::{Component, FormInstance};
+    use crate::platforms::yida::values::{convert_map, KINDS};
+    use crate::Locale;
+
+    fn components() -> Vec<Component> {
+        KINDS
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Component {
+                id: format!("f{i}"),
+                label: (*k).into(),
+                kind: k,
+                required: false,
+                options: vec![],
+                items: vec![Component {
+                    id: "s".into(),
+                    label: "s".into(),
+                    kind: "TextField",
+                    required: false,
+                    options: vec![],
+                    items: vec![],
+                }],
+            })
+            .collect()
+    }
+
+    fn arb() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|f| json!(f)),
+            ".{0,8}".prop_map(Value::String),
+            prop_oneof![
+                Just("f0"),
+                Just("f2"),
+                Just("f6"),
+                Just("f8"),
+                Just("f18"),
+                Just("eq"),
+                Just("like"),
+                Just("between"),
+                Just("contains"),
+                Just("gt")
+            ]
+            .prop_map(|s| json!(s)),
+        ];
+        leaf.prop_recursive(3, 32, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("key".to_string()),
+                        Just("value".to_string()),
+                        Just("operator".to_string()),
+                        Just("f1".to_string()),
+                        Just("f9".to_string()),
+                        Just("f18".to_string()),
+                        "[a-z]{1,3}".prop_map(String::from)
+                    ],
+                    inner,
+                    0..4
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+        /// searchFieldJson (as JSON, or as a string that may not be JSON) and dynamicOrder never panic;
+        /// a decoded search evaluates against arbitrary data.
+        #[test]
+        fn search_decoding_never_panics(raw in arb(), text in ".{0,24}", data in prop::collection::btree_map("f[0-9]{1,2}", arb(), 0..6)) {
+            let comps = components();
+            for input in [raw.clone(), Value::String(raw.to_string()), Value::String(text.clone())] {
+                if let Ok(s) = Search::parse(Some(&input), &comps, Locale::Zh) {
+                    let inst = FormInstance { form_inst_id: "x".into(), process_instance_id: None, data: data.clone().into_iter().collect(), originator: "u".into(), created_ms: 0, modified_ms: 0, modifier: "u".into(), version: 1, process: None };
+                    let _ = s.matches(&inst, &|_| None);
+                }
+                let _ = order(Some(&input), &comps, Locale::Zh);
+            }
+        }
+
+        /// Any formDataJson either converts or is refused with the parameter error.
+        #[test]
+        fn value_decoding_never_panics(data in prop::collection::btree_map("f[0-9]{1,2}", arb(), 0..8)) {
+            let m: Map<String, Value> = data.into_iter().collect();
+            if let Err(e) = convert_map(&components(), &m, &Directory::default(), Locale::Zh) {
+                prop_assert_eq!(e.code, "TIANSHU_000002");
+            }
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! DingTalk Open API Yida routes (`/v1.0/yida/*` as on api.dingtalk.com), mapped onto the in-app
+//! handlers: parameters are renamed on the way in, bodies reshaped on the way out, so both APIs share
+//! one store and one set of rules.
+//!
+//! Auth: `x-acs-dingtalk-access-token` from `POST /v1.0/oauth2/accessToken` (`[yida] app_keys`), valid
+//! 7200 s on the emulator clock; `systemToken` must match the app's `system_token` when one is set;
+//! `userId` is the acting user. Success bodies are bare objects; errors are HTTP 4xx
+//! `{"code", "message", "requestid"}`.
+
+use hyper::Method;
+use serde_json::{json, Map, Value};
+
+use super::{forms, process, Call, PLATFORM};
+use crate::http::{json_object, Response};
+use crate::router::{Ctx, Route};
+
+const TOKEN_TTL_MS: i64 = 7_200_000;
+
+fn error(status: u16, code: &str, message: &str, ctx: &Ctx) -> Response {
+    let requestid = ctx.world.yida.as_ref().map(|s| s.ids.uuid()).unwrap_or_default();
+    Response::json(status, &json!({ "code": code, "message": message, "requestid": requestid }))
+}
+
+pub fn access_token(ctx: &Ctx) -> Response {
+    let Some(st) = ctx.world.yida.as_ref() else { return error(400, "InvalidParameter", "yida is not configured", ctx) };
+    let body = json_object(&ctx.req.body).unwrap_or_default();
+    let key = body.get("appKey").and_then(Value::as_str).unwrap_or("");
+    let secret = body.get("appSecret").and_then(Value::as_str).unwrap_or("");
+    if st.app_keys.get(key).map(String::as_str) != Some(secret) || key.is_empty() {
+        return error(400, "invalidClientIdOrSecret", "无效的clientId或者clientSecret", ctx);
+    }
+    let token = st.ids.uuid().replace('-', "");
+    let now = ctx.world.clock.now_ms();
+    st.tokens.lock().insert(token.clone(), now + TOKEN_TTL_MS);
+    Response::json(200, &json!({ "accessToken": token, "expireIn": TOKEN_TTL_MS / 1000 }))
+}
+
+/// Parameter renames from the Open API to the in-app names.
+const RENAMES: &[(&str, &str)] = &[
+    ("formInstanceId", "formInstId"),
+    ("pageNumber", "currentPage"),
+    ("createFromTimeGMT", "createFrom"),
+    ("createToTimeGMT", "createTo"),
+    ("modifiedFromTimeGMT", "modifiedFrom"),
+    ("modifiedToTimeGMT", "modifiedTo"),
+    ("orderConfigJson", "dynamicOrder"),
+    ("departmentId", "deptId"),
+];
+
+type Shape = fn(&Call, Value) -> Option<Value>;
+
+/// Runs an in-app handler for an Open API route and reshapes its answer.
+fn open(ctx: &Ctx, op: super::Op, shape: Shape) -> Response {
+    let world = ctx.world;
+    let Some(st) = world.yida.as_ref() else { return error(404, "NotFound", "yida is not configured", ctx) };
+    let now = world.clock.now_ms();
+    let token = ctx.req.header("x-acs-dingtalk-access-token").unwrap_or("");
+    if !st.tokens.lock().get(token).is_some_and(|exp| *exp > now) {
+        return error(401, "InvalidAuthentication", "不合法的access_token", ctx);
+    }
+    let mut p: Map<String, Value> = ctx.req.query_pairs().into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    if let Ok(body) = json_object(&ctx.req.body) {
+        p.extend(body);
+    }
+    for (k, v) in &ctx.req.params {
+        p.insert((*k).to_owned(), Value::String(v.clone()));
+    }
+    for (from, to) in RENAMES {
+        if let Some(v) = p.remove(*from) {
+            p.insert((*to).to_owned(), v);
+        }
+    }
+    if let Some(v) = p.get("processInstanceId").cloned() {
+        p.entry("procInstId").or_insert(v);
+    }
+    let app = p.get("appType").and_then(Value::as_str).unwrap_or("").to_owned();
+    if !st.apps.contains_key(&app) {
+        return error(400, "InvalidParameter", "appType 不存在", ctx);
+    }
+    if let Some(expected) = st.system_tokens.get(&app) {
+        if p.get("systemToken").and_then(Value::as_str) != Some(expected.as_str()) {
+            return error(403, "Forbidden.AccessDenied", "systemToken 不正确", ctx);
+        }
+    }
+    let user = p.get("userId").and_then(Value::as_str).unwrap_or("").to_owned();
+    if world.directory.user(&user).is_none_or(|u| u.status != 1) {
+        return error(400, "InvalidParameter", "userId 不存在", ctx);
+    }
+    let call = Call { world, st, app: &app, user, p, locale: world.locale };
+    let resp = match op(&call) {
+        Ok(r) => r,
+        Err(e) => return error(if e.code == "TIANSHU_000006" { 403 } else { 400 }, e.code, &e.msg, ctx),
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&resp.body) else { return error(500, "InternalError", "internal error", ctx) };
+    if body.get("success") == Some(&Value::Bool(false)) {
+        let code = body["errorCode"].as_str().unwrap_or("400");
+        let status = if code == "TIANSHU_000006" { 403 } else { 400 };
+        return error(status, code, body["errorMsg"].as_str().unwrap_or(""), ctx);
+    }
+    match shape(&call, body) {
+        Some(v) => Response::json(200, &v),
+        None => Response::empty(200),
+    }
+}
+
+fn result_only(_: &Call, v: Value) -> Option<Value> {
+    Some(json!({ "result": v["result"] }))
+}
+
+fn empty(_: &Call, _: Value) -> Option<Value> {
+    None
+}
+
+fn person(call: &Call, user: &str) -> Value {
+    let u = call.world.directory.user(user);
+    let name = u.as_ref().map(|u| u.name.clone()).unwrap_or_default();
+    let dept = u
+        .as_ref()
+        .and_then(|u| u.departments.first().copied())
+        .and_then(|d| call.world.directory.department(d))
+        .map(|d| d.name)
+        .unwrap_or_default();
+    json!({ "userId": user, "departmentName": dept, "email": u.and_then(|u| u.email).unwrap_or_default(), "name": { "nameInChinese": name, "nameInEnglish": name, "type": "i18n" } })
+}
+
+fn form_detail(call: &Call, v: Value) -> Option<Value> {
+    let r = &v["result"];
+    Some(
+        json!({ "formInstId": r["formInstId"], "modifiedTimeGMT": r["gmtModified"], "formData": r["formData"], "originator": person(call, r["originator"]["userId"].as_str().unwrap_or("")) }),
+    )
+}
+
+fn search_page(call: &Call, v: Value) -> Option<Value> {
+    let data: Vec<Value> = v["result"]["data"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|d| {
+                    let who = d["originator"]["userId"].as_str().unwrap_or("");
+                    let p = person(call, who);
+                    json!({
+                        "formInstanceId": d["formInstId"], "formUuid": d["formUuid"], "formData": d["formData"], "title": d["title"], "version": d["version"],
+                        "createdTimeGMT": d["gmtCreate"], "modifiedTimeGMT": d["gmtModified"], "creatorUserId": who, "modifierUserId": who,
+                        "originator": { "userId": who, "userName": p["name"] },
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(json!({ "currentPage": v["result"]["currentPage"], "totalCount": v["result"]["totalCount"], "data": data }))
+}
+
+fn ids_page(_: &Call, v: Value) -> Option<Value> {
+    Some(json!({ "pageNumber": v["result"]["currentPage"], "totalCount": v["result"]["totalCount"], "data": v["result"]["data"] }))
+}
+
+fn instance(call: &Call, d: &Value) -> Value {
+    let executors: Vec<Value> =
+        d["actioners"].as_array().map(|a| a.iter().map(|x| person(call, x["userId"].as_str().unwrap_or(""))).collect()).unwrap_or_default();
+    let mut v = json!({
+        "processInstanceId": d["processInstanceId"], "processCode": d["processCode"], "formUuid": d["formUuid"], "title": d["title"],
+        "instanceStatus": d["instanceStatus"], "createTimeGMT": d["createTimeGMT"], "modifiedTimeGMT": d["modifiedTimeGMT"], "data": d["data"],
+        "originator": person(call, d["originator"]["userId"].as_str().unwrap_or("")), "actionExecutor": executors,
+    });
+    if let Some(r) = d.get("approvedResult") {
+        v["approvedResult"] = r.clone();
+    }
+    v
+}
+
+fn instance_one(call: &Call, v: Value) -> Option<Value> {
+    Some(instance(call, &v["result"]))
+}
+
+fn instance_page(call: &Call, v: Value) -> Option<Value> {
+    let data: Vec<Value> = v["result"]["data"].as_array().map(|a| a.iter().map(|d| instance(call, d)).collect()).unwrap_or_default();
+    Some(json!({ "pageNumber": v["result"]["currentPage"], "totalCount": v["result"]["totalCount"], "data": data }))
+}
+
+fn route(id: &'static str, method: Method, path: &'static str, op: super::Op, shape: Shape) -> Route {
+    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| open(ctx, op, shape))
+}
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new("yida.openapi.access_token", PLATFORM, Method::POST, "/v1.0/oauth2/accessToken", access_token),
+        route("yida.openapi.form.save", Method::POST, "/v1.0/yida/forms/instances", forms::save, result_only),
+        route("yida.openapi.form.update", Method::PUT, "/v1.0/yida/forms/instances", forms::update, empty),
+        route("yida.openapi.form.delete", Method::DELETE, "/v1.0/yida/forms/instances", forms::delete, empty),
+        route("yida.openapi.form.get", Method::GET, "/v1.0/yida/forms/instances/{formInstId}", forms::get, form_detail),
+        route("yida.openapi.form.search", Method::POST, "/v1.0/yida/forms/instances/search", forms::search, search_page),
+        route(
+            "yida.openapi.form.search_ids",
+            Method::POST,
+            "/v1.0/yida/forms/instances/ids/{appType}/{formUuid}",
+            forms::search_ids,
+            ids_page,
+        ),
+        route("yida.openapi.process.start", Method::POST, "/v1.0/yida/processes/instances/start", process::start, result_only),
+        route("yida.openapi.process.terminate", Method::PUT, "/v1.0/yida/processes/instances/terminate", process::terminate, empty),
+        route(
+            "yida.openapi.process.get",
+            Method::GET,
+            "/v1.0/yida/processes/instancesInfos/{processInstanceId}",
+            process::get,
+            instance_one,
+        ),
+        route("yida.openapi.process.instances", Method::POST, "/v1.0/yida/processes/instances", process::instances, instance_page),
+        route("yida.openapi.process.instance_ids", Method::POST, "/v1.0/yida/processes/instanceIds", process::instance_ids, ids_page),
+        route("yida.openapi.task.execute", Method::POST, "/v1.0/yida/tasks/execute", process::execute, empty),
+    ]
+}
