@@ -55,7 +55,7 @@ fn open(ctx: &Ctx, op: super::Op, shape: Shape) -> Response {
     let Some(st) = world.yida.as_ref() else { return error(404, "NotFound", "yida is not configured", ctx) };
     let now = world.clock.now_ms();
     let token = ctx.req.header("x-acs-dingtalk-access-token").unwrap_or("");
-    if !st.tokens.lock().get(token).is_some_and(|exp| *exp > now) {
+    if st.tokens.lock().get(token).is_none_or(|exp| *exp <= now) {
         return error(401, "InvalidAuthentication", "不合法的access_token", ctx);
     }
     let mut p: Map<String, Value> = ctx.req.query_pairs().into_iter().map(|(k, v)| (k, Value::String(v))).collect();
