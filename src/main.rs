@@ -147,6 +147,10 @@ fn summary(s: &Scenario) -> String {
         let records: usize = y.apps.iter().flat_map(|a| &a.forms).map(|f| f.records.len()).sum();
         parts.push(format!("yida: {} apps, {forms} forms, {records} records", y.apps.len()));
     }
+    if let Some(a) = &s.doc.astrozero {
+        let records: usize = a.objects.iter().map(|o| o.records.len()).sum();
+        parts.push(format!("astrozero: {} objects, {records} records", a.objects.len()));
+    }
     if let Some(j) = &s.doc.jiandaoyun {
         let forms: usize = j.apps.iter().map(|a| a.entries.len()).sum();
         let records: usize = s.jdy_records.values().map(Vec::len).sum::<usize>()
@@ -220,6 +224,15 @@ fn banner(s: &Scenario) -> String {
             out.push_str(&format!(
                 "  try: curl -s {{BASE}}/rest/flowmanage/api/omdata/edit/{}/ -d '{{\"security\":\"{code}\",\"omflow_restapi\":1,\"action\":\"create\",\"formdata\":[{{\"id\":\"FORMITM_1\",\"value\":\"test\"}}]}}'\n",
                 flow.api_path
+            ));
+        }
+    }
+    if let Some(a) = &s.doc.astrozero {
+        if let Some(c) = a.clients.first() {
+            out.push_str(&format!("astrozero: client id: {}  client secret: {}\n", c.client_id, c.client_secret));
+            out.push_str(&format!(
+                "  try: curl -s {{BASE}}/baas/auth/v1.0/oauth2/token -d 'grant_type=client_credentials&client_id={}&client_secret={}'\n",
+                c.client_id, c.client_secret
             ));
         }
     }

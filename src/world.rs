@@ -7,7 +7,7 @@ use crate::core::clock::{parse_rfc3339_ms, Clock};
 use crate::core::directory::{Department, Directory, User};
 use crate::core::faults::Faults;
 use crate::core::files::FileStore;
-use crate::platforms::{jiandaoyun, omflow, yida};
+use crate::platforms::{astrozero, jiandaoyun, omflow, yida};
 use crate::scenario::{Scenario, ScenarioDoc};
 use crate::Locale;
 
@@ -22,6 +22,7 @@ pub struct World {
     pub jiandaoyun: Option<jiandaoyun::model::State>,
     pub omflow: Option<omflow::model::State>,
     pub yida: Option<yida::model::State>,
+    pub astrozero: Option<astrozero::model::State>,
 }
 
 /// The directory a scenario describes; department 1 (the root) always exists.
@@ -66,6 +67,7 @@ impl World {
         let jiandaoyun = jiandaoyun::scenario::build_state(scenario, &directory, now);
         let omflow = omflow::scenario::build_state(scenario, &directory);
         let yida = yida::scenario::build_state(scenario, &directory, now);
+        let astrozero = astrozero::scenario::build_state(scenario, &directory, now);
         World {
             namespace: namespace.to_owned(),
             clock,
@@ -76,6 +78,7 @@ impl World {
             jiandaoyun,
             omflow,
             yida,
+            astrozero,
         }
     }
 

@@ -97,6 +97,26 @@ fn semantic_errors_are_located() {
 }
 
 #[test]
+fn astrozero_errors_are_located() {
+    const AZ: &str = "[astrozero]\nclients = [{ client_id = \"c\", client_secret = \"s\" }]\n[[astrozero.objects]]\nname = \"ns__Thing__CST\"\nfields = [{ name = \"ns__qty__CST\", type = \"Number\", required = true }]\n";
+    assert!(Scenario::from_toml_str(AZ, "t").is_ok());
+    let e = err(&AZ.replace("ns__Thing__CST", "Thing"));
+    assert_eq!((e.line, e.key.as_str()), (Some(4), "astrozero.objects[0].name"));
+    assert!(e.message.contains("ns__Name__CST"), "{}", e.message);
+    let e = err(&AZ.replace("Number", "Money"));
+    assert_eq!(e.key, "astrozero.objects[0].fields[0].type");
+    let e = err(&format!("{AZ}records = [{{ ns__qty__CST = \"many\" }}]\n"));
+    assert_eq!(e.key, "astrozero.objects[0].records[0].ns__qty__CST");
+    assert!(e.message.contains("expects a number"), "{}", e.message);
+    let e = err(&format!("{AZ}records = [{{ name = \"x\" }}]\n"));
+    assert!(e.message.contains("missing required field"), "{}", e.message);
+    let e = err(&format!("{AZ}records = [{{ ns__nope__CST = 1 }}]\n"));
+    assert!(e.message.contains("unknown field"), "{}", e.message);
+    let e = err(&AZ.replace("client_secret = \"s\"", "client_secret = \"s\", user = \"ghost\""));
+    assert_eq!(e.key, "astrozero.clients[0].user");
+}
+
+#[test]
 fn include_records_file_and_generate() {
     let dir = std::env::temp_dir().join(format!("lowcode-emu-scn-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("data")).expect("dir");

@@ -1,6 +1,7 @@
 //! One folder per emulated platform. Each owns its routes, envelopes, error table and scenario section;
 //! adding a platform means adding its folder and one line in [`PLATFORMS`].
 
+pub mod astrozero;
 pub mod jiandaoyun;
 pub mod omflow;
 pub mod yida;
@@ -33,6 +34,13 @@ pub const PLATFORMS: &[PlatformDef] = &[
         error: yida::render_named_error,
         prefixes: &["/dingtalk/", "/v1.0/yida/", "/v1.0/oauth2/"],
         error_names: yida::errors::error_names,
+    },
+    PlatformDef {
+        name: astrozero::PLATFORM,
+        routes: astrozero::routes,
+        error: astrozero::render_named_error,
+        prefixes: &["/u-route/", "/baas/"],
+        error_names: astrozero::errors::error_names,
     },
     PlatformDef {
         name: omflow::PLATFORM,

@@ -165,6 +165,9 @@ fn tag_origins(doc: &mut ScenarioDoc, file: usize) {
     if let Some(y) = &mut doc.yida {
         y.tag_origins(file);
     }
+    if let Some(a) = &mut doc.astrozero {
+        a.tag_origins(file);
+    }
 }
 
 /// Folds `top` over `base`: arrays are appended (base first), settings in `top` win.
@@ -189,6 +192,11 @@ fn merge(base: &mut ScenarioDoc, top: ScenarioDoc) {
     base.flows.extend(top.flows);
     base.faults.extend(top.faults);
     match (&mut base.jiandaoyun, top.jiandaoyun) {
+        (Some(b), Some(t)) => b.merge(t),
+        (b @ None, t) => *b = t,
+        (Some(_), None) => {}
+    }
+    match (&mut base.astrozero, top.astrozero) {
         (Some(b), Some(t)) => b.merge(t),
         (b @ None, t) => *b = t,
         (Some(_), None) => {}

@@ -65,6 +65,9 @@ impl Scenario {
         if self.doc.yida.is_some() {
             v.push("yida");
         }
+        if self.doc.astrozero.is_some() {
+            v.push("astrozero");
+        }
         if self.doc.omflow.is_some() {
             v.push("omflow");
         }

@@ -37,6 +37,8 @@ pub struct ScenarioDoc {
     #[serde(default)]
     pub yida: Option<crate::platforms::yida::scenario::YidaSection>,
     #[serde(default)]
+    pub astrozero: Option<crate::platforms::astrozero::scenario::AzSection>,
+    #[serde(default)]
     pub faults: Vec<crate::core::faults::FaultDef>,
 }
 

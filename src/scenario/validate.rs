@@ -176,6 +176,7 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], diags: &mut Vec<Dia
     let directory = crate::world::build_directory(doc);
     crate::platforms::omflow::scenario::validate(scenario, &directory, diags);
     crate::platforms::yida::scenario::validate(scenario, &directory, diags);
+    crate::platforms::astrozero::scenario::validate(scenario, &directory, diags);
     crate::platforms::jiandaoyun::scenario::validate(scenario, sources, &directory, &flow_ids_owned(&flow_ids), diags);
 }
 

@@ -1,0 +1,464 @@
+//! Object records (`/u-route/baas/data/v1.0/…`): CRUD by id and by condition, query with options,
+//! count and upsert. Records are validated against the object's fields (types, required, unique,
+//! picklists); field names match case-insensitively, as the docs' upper-case examples need.
+
+use std::cmp::Ordering;
+
+use chrono::TimeZone;
+use serde_json::{json, Map, Value};
+
+use super::errors::AzError;
+use super::model::{user_id, Field, Obj, Record, State};
+use super::Call;
+use crate::core::clock::Millis;
+
+/// Most records a query returns (and its default page), per the script rules.
+pub const MAX_LIMIT: usize = 5000;
+/// Most ids a delete-by-ids takes.
+pub const MAX_IDS: usize = 100;
+
+const SYSTEM: &[&str] =
+    &["id", "name", "owner", "createdBy", "createdDate", "lastModifiedBy", "lastModifiedDate", "currencyIsoCode", "installedPackage"];
+
+/// `yyyy-MM-dd HH:mm:ss` in China time, as Astro Zero prints times.
+pub fn time_text(ms: Millis) -> String {
+    chrono::FixedOffset::east_opt(8 * 3600)
+        .and_then(|tz| tz.timestamp_millis_opt(ms).single())
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+pub fn check_value(f: &Field, v: &Value) -> Result<Value, AzError> {
+    let bad = |what: &str| AzError::param(format!("field {} expects {what}", f.name));
+    if v.is_null() {
+        return Ok(Value::Null);
+    }
+    Ok(match f.data_type.as_str() {
+        "number" | "percent" | "currency" => match v {
+            Value::Number(_) => v.clone(),
+            Value::String(s) if s.trim().parse::<f64>().is_ok() => v.clone(),
+            _ => return Err(bad("a number")),
+        },
+        "checkbox" => match v {
+            Value::Bool(_) => v.clone(),
+            _ => return Err(bad("true or false")),
+        },
+        "date" => match v.as_str() {
+            Some(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => v.clone(),
+            _ => return Err(bad("a date yyyy-MM-dd")),
+        },
+        "datetime" => match v.as_str() {
+            Some(s) if chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").is_ok() => v.clone(),
+            _ => return Err(bad("a time yyyy-MM-dd HH:mm:ss")),
+        },
+        "email" => match v.as_str() {
+            Some(s) if s.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.')) => v.clone(),
+            _ => return Err(bad("an email address")),
+        },
+        "singleselect" => match v.as_str() {
+            Some(s) if f.options.is_empty() || f.options.iter().any(|o| o == s) => v.clone(),
+            _ => return Err(bad(&format!("one of {}", f.options.join(", ")))),
+        },
+        "multiselect" => {
+            let parts: Vec<String> = match v {
+                Value::String(s) => s.split(';').map(str::to_owned).collect(),
+                Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                _ => return Err(bad("values joined by ;")),
+            };
+            if !f.options.is_empty() && parts.iter().any(|p| !f.options.contains(p)) {
+                return Err(bad(&format!("values among {}", f.options.join(", "))));
+            }
+            json!(parts.join(";"))
+        }
+        "text" | "encryptedtext" | "phone" | "url" => match v {
+            Value::String(s) if s.chars().count() <= if f.data_type == "encryptedtext" { 111 } else { 255 } => v.clone(),
+            Value::String(_) => return Err(bad("at most 255 characters")),
+            Value::Number(n) => json!(n.to_string()),
+            _ => return Err(bad("text")),
+        },
+        _ => match v {
+            Value::String(_) => v.clone(),
+            _ => return Err(bad("text")),
+        },
+    })
+}
+
+/// Validates and converts the writable part of a record (`name` and custom fields).
+fn fields_of(obj: &Obj, given: &Map<String, Value>) -> Result<Vec<(String, Value)>, AzError> {
+    let mut out = Vec::new();
+    for (k, v) in given {
+        if k.eq_ignore_ascii_case("name") {
+            out.push(("name".to_owned(), v.clone()));
+            continue;
+        }
+        if SYSTEM.iter().any(|s| s.eq_ignore_ascii_case(k)) {
+            continue;
+        }
+        let f = obj.field(k).ok_or_else(|| AzError::param(format!("field {k} does not exist on {}", obj.name)))?;
+        out.push((f.name.clone(), check_value(&f, v)?));
+    }
+    Ok(out)
+}
+
+fn person(rec: &mut Record, key: &str, user: &str) {
+    rec.insert(key.into(), json!(user_id(user)));
+    rec.insert(format!("{key}.__objectType"), json!("User"));
+    rec.insert(format!("{key}.name"), json!(user));
+}
+
+/// A new record: system fields, then every custom field (`null` when unset).
+pub fn new_record(st: &State, obj: &Obj, given: &Map<String, Value>, user: &str, now: Millis) -> Result<Record, AzError> {
+    let fields = fields_of(obj, given)?;
+    let mut rec = Record::new();
+    let id = st.new_id(&obj.key_prefix);
+    rec.insert("id".into(), json!(id));
+    rec.insert("name".into(), fields.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone()).unwrap_or_else(|| json!(id)));
+    person(&mut rec, "owner", user);
+    person(&mut rec, "createdBy", user);
+    rec.insert("createdDate".into(), json!(time_text(now)));
+    person(&mut rec, "lastModifiedBy", user);
+    rec.insert("lastModifiedDate".into(), json!(time_text(now)));
+    rec.insert("currencyIsoCode".into(), json!(""));
+    rec.insert("installedPackage".into(), Value::Null);
+    for f in obj.fields.read().iter() {
+        let v = fields.iter().find(|(k, _)| k == &f.name).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
+        if f.required && v.is_null() {
+            return Err(AzError::param(format!("field {} is required", f.name)));
+        }
+        rec.insert(f.name.clone(), v);
+    }
+    Ok(rec)
+}
+
+fn check_unique(obj: &Obj, rec: &Record) -> Result<(), AzError> {
+    for f in obj.fields.read().iter().filter(|f| f.unique) {
+        let v = &rec[&f.name];
+        if !v.is_null() && obj.records.snapshot().iter().any(|o| o["id"] != rec["id"] && &o[&f.name] == v) {
+            return Err(AzError::param(format!("field {} must be unique", f.name)));
+        }
+    }
+    Ok(())
+}
+
+fn apply(obj: &Obj, old: &Record, set: &[(String, Value)], user: &str, now: Millis) -> Result<Record, AzError> {
+    let mut rec = old.clone();
+    for (k, v) in set {
+        if obj.field(k).is_some_and(|f| f.required && v.is_null()) {
+            return Err(AzError::param(format!("field {k} is required")));
+        }
+        rec.insert(k.clone(), v.clone());
+    }
+    person(&mut rec, "lastModifiedBy", user);
+    rec.insert("lastModifiedDate".into(), json!(time_text(now)));
+    Ok(rec)
+}
+
+/// Updates one record, committing only when unique fields stay unique. Callers hold the object's
+/// `write_lock`, so the uniqueness scan (which reads the whole collection) sees no concurrent writer;
+/// it must run outside `Collection::update`, whose closure holds the map's write lock.
+fn update_checked(obj: &Obj, id: &str, set: &[(String, Value)], call: &Call) -> Result<Option<()>, AzError> {
+    let Some(old) = obj.records.get(id) else { return Ok(None) };
+    let rec = apply(obj, &old, set, &call.user, call.now())?;
+    check_unique(obj, &rec)?;
+    Ok(obj.records.update::<AzError>(id, move |_| Ok(rec)).map(|_| ()))
+}
+
+/// `condition`: `{conjunction: AND|OR, conditions: [{field, operator, value} | nested condition]}`.
+#[derive(Debug)]
+pub enum Cond {
+    All(bool, Vec<Cond>),
+    Leaf { field: String, op: String, value: Value },
+}
+
+pub fn parse_condition(obj: &Obj, v: Option<&Value>) -> Result<Cond, AzError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(Cond::All(true, Vec::new())) };
+    let Value::Object(m) = v else { return Err(AzError::param("condition must be an object")) };
+    if m.is_empty() {
+        return Ok(Cond::All(true, Vec::new()));
+    }
+    let and = match m.get("conjunction").and_then(Value::as_str).map(str::to_ascii_uppercase).as_deref() {
+        None | Some("AND") => true,
+        Some("OR") => false,
+        Some(other) => return Err(AzError::param(format!("conjunction must be AND or OR, got {other}"))),
+    };
+    let list = match m.get("conditions") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.clone(),
+        Some(_) => return Err(AzError::param("conditions must be an array")),
+    };
+    let mut conds = Vec::new();
+    for c in &list {
+        if c.get("conjunction").is_some() || c.get("conditions").is_some() {
+            conds.push(parse_condition(obj, Some(c))?);
+            continue;
+        }
+        let field = c.get("field").and_then(Value::as_str).ok_or_else(|| AzError::param("each condition needs a field"))?;
+        let name = if SYSTEM.iter().any(|s| s.eq_ignore_ascii_case(field)) {
+            SYSTEM.iter().find(|s| s.eq_ignore_ascii_case(field)).map(|s| (*s).to_owned()).unwrap_or_default()
+        } else {
+            obj.field(field).map(|f| f.name).ok_or_else(|| AzError::param(format!("field {field} does not exist on {}", obj.name)))?
+        };
+        let op = c.get("operator").and_then(Value::as_str).unwrap_or("eq").to_ascii_lowercase();
+        if !["eq", "ne", "gt", "lt", "ge", "le"].contains(&op.as_str()) {
+            return Err(AzError::param(format!("operator {op} is not supported (eq, ne, gt, lt, ge, le)")));
+        }
+        conds.push(Cond::Leaf { field: name, op, value: c.get("value").cloned().unwrap_or(Value::Null) });
+    }
+    Ok(Cond::All(and, conds))
+}
+
+fn cmp(a: &Value, b: &Value) -> Option<Ordering> {
+    let num = |v: &Value| match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match (num(a), num(b)) {
+        (Some(x), Some(y)) => x.partial_cmp(&y),
+        _ => match (a, b) {
+            (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+            (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+            (Value::Null, Value::Null) => Some(Ordering::Equal),
+            _ => None,
+        },
+    }
+}
+
+impl Cond {
+    pub fn matches(&self, r: &Record) -> bool {
+        match self {
+            Cond::All(_, list) if list.is_empty() => true,
+            Cond::All(true, list) => list.iter().all(|c| c.matches(r)),
+            Cond::All(false, list) => list.iter().any(|c| c.matches(r)),
+            Cond::Leaf { field, op, value } => {
+                let got = r.get(field).unwrap_or(&Value::Null);
+                let ord = cmp(got, value);
+                match op.as_str() {
+                    "eq" => ord == Some(Ordering::Equal),
+                    "ne" => ord != Some(Ordering::Equal),
+                    "gt" => ord == Some(Ordering::Greater),
+                    "lt" => ord == Some(Ordering::Less),
+                    "ge" => matches!(ord, Some(Ordering::Greater | Ordering::Equal)),
+                    _ => matches!(ord, Some(Ordering::Less | Ordering::Equal)),
+                }
+            }
+        }
+    }
+}
+
+fn obj_of(call: &Call) -> Result<std::sync::Arc<Obj>, AzError> {
+    let name = call.req.param("obj").unwrap_or_default();
+    call.st.object(name).ok_or_else(|| AzError::not_found(format!("object {name}")))
+}
+
+/// `fields=a,b`: only those plus `id` and the owner fields.
+fn project(call: &Call, obj: &Obj, r: &Record) -> Result<Value, AzError> {
+    let Some(list) = call.req.query_value("fields").filter(|f| !f.trim().is_empty()) else { return Ok(Value::Object(r.clone())) };
+    let mut out = Map::new();
+    for k in ["id", "owner", "owner.__objectType", "owner.name"] {
+        out.insert(k.into(), r[k].clone());
+    }
+    for f in list.split(',').map(str::trim) {
+        let name = if SYSTEM.iter().any(|s| s.eq_ignore_ascii_case(f)) {
+            SYSTEM.iter().find(|s| s.eq_ignore_ascii_case(f)).map(|s| (*s).to_owned()).unwrap_or_default()
+        } else {
+            obj.field(f).map(|x| x.name).ok_or_else(|| AzError::param(format!("field {f} does not exist")))?
+        };
+        out.insert(name.clone(), r.get(&name).cloned().unwrap_or(Value::Null));
+    }
+    Ok(Value::Object(out))
+}
+
+fn ids_param(call: &Call) -> Result<Vec<String>, AzError> {
+    let from_query: Vec<String> = call
+        .req
+        .query_value("records")
+        .map(|r| r.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    let from_body: Vec<String> = call
+        .body
+        .get("records")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let ids = if from_query.is_empty() { from_body } else { from_query };
+    if ids.is_empty() {
+        return Err(AzError::param("records is required"));
+    }
+    Ok(ids)
+}
+
+pub fn get_one(call: &Call) -> Result<Value, AzError> {
+    let obj = obj_of(call)?;
+    let id = call.req.param("id").unwrap_or_default();
+    let r = obj.records.get(id).ok_or_else(|| AzError::not_found(format!("record {id}")))?;
+    Ok(json!([project(call, &obj, &r)?]))
+}
+
+pub fn get_many(call: &Call) -> Result<Value, AzError> {
+    let obj = obj_of(call)?;
+    let ids = ids_param(call)?;
+    let out: Result<Vec<Value>, AzError> = ids.iter().filter_map(|id| obj.records.get(id)).map(|r| project(call, &obj, &r)).collect();
+    Ok(Value::Array(out?))
+}
+
+pub fn create(call: &Call) -> Result<Value, AzError> {
+    let obj = obj_of(call)?;
+    let records = call.body.get("records").and_then(Value::as_array).ok_or_else(|| AzError::param("records is required"))?;
+    if records.len() > MAX_LIMIT {
+        return Err(AzError::param(format!("at most {MAX_LIMIT} records")));
+    }
+    let _guard = obj.write_lock.lock();
+    let mut built = Vec::new();
+    for r in records {
+        let Value::Object(m) = r else { return Err(AzError::param("records must be objects")) };
+        let rec = new_record(call.st, &obj, m, &call.user, call.now())?;
+        check_unique(&obj, &rec)?;
+        built.push(rec);
+    }
+    let ids: Vec<Value> = built.iter().map(|r| json!({ "id": r["id"] })).collect();
+    obj.records.insert_many(built.into_iter().map(|r| (r["id"].as_str().unwrap_or_default().to_owned(), r)));
+    Ok(Value::Array(ids))
+}
+
+fn set_value(call: &Call, obj: &Obj) -> Result<Vec<(String, Value)>, AzError> {
+    match call.body.get("setValue") {
+        Some(Value::Object(m)) => fields_of(obj, m),
+        _ => Err(AzError::param("the body must wrap the changes in setValue")),
+    }
+}
+
+pub fn update_one(call: &Call) -> Result<Value, AzError> {
+    let obj = obj_of(call)?;
+    let id = call.req.param("id").unwrap_or_default();
+    let set = set_value(call, &obj)?;
+    let _guard = obj.write_lock.lock();
+    update_checked(&obj, id, &set, call)?.ok_or_else(|| AzError::not_found(format!("record {id}")))?;
+    Ok(json!(1))
+}
+
+fn matching(obj: &Obj, cond: &Cond) -> Vec<Record> {
+    obj.records.snapshot().iter().filter(|r| cond.matches(r)).map(|r| (**r).clone()).collect()
+}
+
+pub fn update_where(call: &Call) -> Result<Value, AzError> {
+    let obj = obj_of(call)?;
+    let set = set_value(call, &obj)?;
+    let cond = parse_condition(&obj, call.body.get("condition"))?;
+    let _guard = obj.write_lock.lock();
+    let mut n = 0;
+    for r in matching(&obj, &cond) {
+        let id = r["id"].as_str().unwrap_or_default().to_owned();
+        if update_checked(&obj, &id, &set, call)?.is_some() {
+            n += 1;
+        }
+    }
+    Ok(json!(n))
+}
+
+pub fn delete_one(call: &Call) -> Result<Value, AzError> {
+    let obj = obj_of(call)?;
+    let id = call.req.param("id").unwrap_or_default();
+    obj.records.remove(id).ok_or_else(|| AzError::not_found(format!("record {id}")))?;
+    Ok(json!(1))
+}
+
+pub fn delete_many(call: &Call) -> Result<Value, AzError> {
+    let obj = obj_of(call)?;
+    let ids = ids_param(call)?;
+    if ids.len() > MAX_IDS {
+        return Err(AzError::param(format!("at most {MAX_IDS} records")));
+    }
+    Ok(json!(obj.records.remove_many(ids.iter().map(String::as_str))))
+}
+
+/// Deletes every match; an empty condition deletes everything, as documented.
+pub fn delete_where(call: &Call) -> Result<Value, AzError> {
+    let obj = obj_of(call)?;
+    let cond = parse_condition(&obj, call.body.get("condition"))?;
+    let ids: Vec<String> = matching(&obj, &cond).iter().filter_map(|r| r["id"].as_str().map(str::to_owned)).collect();
+    Ok(json!(obj.records.remove_many(ids.iter().map(String::as_str))))
+}
+
+pub fn count(call: &Call) -> Result<Value, AzError> {
+    let obj = obj_of(call)?;
+    let cond = parse_condition(&obj, call.body.get("condition"))?;
+    Ok(json!(obj.records.snapshot().iter().filter(|r| cond.matches(r)).count()))
+}
+
+/// Query: the page in `result`, the number of matches in a top-level `count`.
+pub fn query(call: &Call) -> Result<(Value, usize), AzError> {
+    let obj = obj_of(call)?;
+    let cond = parse_condition(&obj, call.body.get("condition"))?;
+    let opts = call.body.get("options").and_then(Value::as_object).cloned().unwrap_or_default();
+    let limit = match opts.get("limit") {
+        None | Some(Value::Null) => MAX_LIMIT,
+        Some(v) => match v.as_u64() {
+            Some(n) if (1..=MAX_LIMIT as u64).contains(&n) => n as usize,
+            _ => return Err(AzError::param(format!("options.limit must be 1..{MAX_LIMIT}"))),
+        },
+    };
+    let skip = match opts.get("skip") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v.as_u64().ok_or_else(|| AzError::param("options.skip must be a non-negative integer"))? as usize,
+    };
+    let mut order = Vec::new();
+    if let Some(list) = opts.get("orderby").and_then(Value::as_array) {
+        for o in list {
+            let f = o.get("field").and_then(Value::as_str).ok_or_else(|| AzError::param("orderby needs a field"))?;
+            let name = if SYSTEM.iter().any(|s| s.eq_ignore_ascii_case(f)) {
+                SYSTEM.iter().find(|s| s.eq_ignore_ascii_case(f)).map(|s| (*s).to_owned()).unwrap_or_default()
+            } else {
+                obj.field(f).map(|x| x.name).ok_or_else(|| AzError::param(format!("field {f} does not exist")))?
+            };
+            let desc = match o.get("order").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref() {
+                None | Some("asc") => false,
+                Some("desc") => true,
+                Some(x) => return Err(AzError::param(format!("order must be asc or desc, got {x}"))),
+            };
+            order.push((name, desc));
+        }
+    }
+    let mut hits = matching(&obj, &cond);
+    if !order.is_empty() {
+        hits.sort_by(|a, b| {
+            for (f, desc) in &order {
+                let o = cmp(a.get(f).unwrap_or(&Value::Null), b.get(f).unwrap_or(&Value::Null)).unwrap_or(Ordering::Equal);
+                let o = if *desc { o.reverse() } else { o };
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            Ordering::Equal
+        });
+    }
+    let total = hits.len();
+    let page: Result<Vec<Value>, AzError> = hits.iter().skip(skip).take(limit).map(|r| project(call, &obj, r)).collect();
+    Ok((Value::Array(page?), total))
+}
+
+/// Records with an `id` are updated, others inserted; ids come back in input order.
+pub fn upsert(call: &Call) -> Result<Value, AzError> {
+    let obj = obj_of(call)?;
+    let records = call.body.get("records").and_then(Value::as_array).ok_or_else(|| AzError::param("records is required"))?;
+    let _guard = obj.write_lock.lock();
+    let mut out = Vec::new();
+    for r in records {
+        let Value::Object(m) = r else { return Err(AzError::param("records must be objects")) };
+        match m.get("id").and_then(Value::as_str) {
+            Some(id) => {
+                let set = fields_of(&obj, m)?;
+                update_checked(&obj, id, &set, call)?.ok_or_else(|| AzError::not_found(format!("record {id}")))?;
+                out.push(json!({ "id": id }));
+            }
+            None => {
+                let rec = new_record(call.st, &obj, m, &call.user, call.now())?;
+                check_unique(&obj, &rec)?;
+                let id = rec["id"].as_str().unwrap_or_default().to_owned();
+                obj.records.insert(&id, rec);
+                out.push(json!({ "id": id }));
+            }
+        }
+    }
+    Ok(Value::Array(out))
+}

@@ -1,0 +1,238 @@
+//! Huawei Astro Zero (华为云 Astro 轻应用) runtime API: OAuth client credentials, object records and
+//! custom-object metadata.
+//!
+//! Requests carry `access-token` as a header or cookie (not `Authorization: Bearer`). Successes are
+//! `{"resCode": "0", "resMsg": "成功"|"Success", "result": …}` (queries add a top-level `count`);
+//! failures are HTTP 4xx/5xx `{"resCode", "resMsg"}`. Timestamps are `yyyy-MM-dd HH:mm:ss`.
+
+mod data;
+pub mod errors;
+mod metadata;
+pub mod model;
+pub mod scenario;
+
+use base64::Engine;
+use hyper::Method;
+use serde_json::{json, Map, Value};
+
+use self::errors::AzError;
+use self::model::State;
+use crate::http::{json_object, Request, Response};
+use crate::router::{Ctx, Route};
+use crate::world::World;
+use crate::Locale;
+
+pub const PLATFORM: &str = "astrozero";
+
+pub struct Call<'a> {
+    pub world: &'a World,
+    pub st: &'a State,
+    pub req: &'a Request,
+    pub user: String,
+    pub body: Map<String, Value>,
+}
+
+impl Call<'_> {
+    pub fn now(&self) -> i64 {
+        self.world.clock.now_ms()
+    }
+}
+
+fn success_msg(locale: Locale) -> &'static str {
+    if locale == Locale::En {
+        "Success"
+    } else {
+        "成功"
+    }
+}
+
+fn token_of(req: &Request) -> Option<String> {
+    if let Some(t) = req.header("access-token") {
+        return Some(t.trim().to_owned());
+    }
+    req.header("cookie")?
+        .split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == "access-token")
+        .map(|(_, v)| v.trim().to_owned())
+}
+
+/// A query: the page and the total number of matches.
+type CountedOp = fn(&Call) -> Result<(Value, usize), AzError>;
+
+/// Authenticates, throttles, decodes the body, runs `op`, and wraps its result in the envelope.
+fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<Value, AzError>, with_count: Option<CountedOp>) -> Response {
+    let world = ctx.world;
+    let locale = world.locale;
+    let Some(st) = world.astrozero.as_ref() else { return AzError::not_found("astrozero is not configured").render(locale) };
+    let now = world.clock.now_ms();
+    let Some(user) = token_of(ctx.req).and_then(|t| st.token_user(&t, now).map(|u| (t, u))) else {
+        return AzError::new("unauthorized").render(locale);
+    };
+    if let Some(limit) = st.rate_limit {
+        if !st.rate.allow(&user.0, limit, now) {
+            return AzError::new("rate_limited").render(locale);
+        }
+    }
+    let body = match json_object(&ctx.req.body) {
+        Ok(b) => b,
+        Err(_) => return AzError::param("the body must be a JSON object").render(locale),
+    };
+    let call = Call { world, st, req: ctx.req, user: user.1, body };
+    if let Some(q) = with_count {
+        return match q(&call) {
+            Ok((result, count)) => {
+                Response::json(200, &json!({ "resCode": "0", "resMsg": success_msg(locale), "result": result, "count": count }))
+            }
+            Err(e) => e.render(locale),
+        };
+    }
+    match op(&call) {
+        Ok(result) => Response::json(200, &json!({ "resCode": "0", "resMsg": success_msg(locale), "result": result })),
+        Err(e) => e.render(locale),
+    }
+}
+
+/// `POST /baas/auth/v1.0/oauth2/token`: client credentials from the form body, the query string or
+/// HTTP Basic. The answer is not enveloped.
+fn token(ctx: &Ctx) -> Response {
+    let Some(st) = ctx.world.astrozero.as_ref() else { return Response::json(400, &json!({ "error": "invalid_client" })) };
+    let mut p: Map<String, Value> = ctx.req.query_pairs().into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    match json_object(&ctx.req.body) {
+        Ok(m) if !m.is_empty() => p.extend(m),
+        _ => p.extend(form_urlencoded::parse(&ctx.req.body).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))),
+    }
+    if let Some((id, secret)) = ctx
+        .req
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic ")))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())))
+    {
+        p.insert("client_id".into(), json!(id));
+        p.insert("client_secret".into(), json!(secret));
+    }
+    let get = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    let unauthorized = || {
+        Response::json(
+            400,
+            &json!({ "error": "unauthorized_client", "error_description": "The client is not authorized to request a token using this method." }),
+        )
+    };
+    if get("grant_type") != "client_credentials" {
+        return Response::json(
+            400,
+            &json!({ "error": "unsupported_grant_type", "error_description": "The authorization grant type is not supported." }),
+        );
+    }
+    let Some(client) = st.clients.get(&get("client_id")).filter(|c| c.secret == get("client_secret")) else { return unauthorized() };
+    let token = st.ids.uuid().replace('-', "");
+    let now = ctx.world.clock.now_ms();
+    st.tokens.lock().insert(token.clone(), (now + st.token_ttl_s * 1000, client.user.clone()));
+    Response::json(200, &json!({ "access_token": token, "expires_in": st.token_ttl_s, "token_type": "Bearer" }))
+}
+
+type Op = fn(&Call) -> Result<Value, AzError>;
+
+fn r(id: &'static str, method: Method, path: &'static str, op: Op) -> Route {
+    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| run(ctx, op, None))
+}
+
+/// The same route under each spelling the docs use (`Object`/`object`, `Field`/`fields` …).
+fn spellings(id: &'static str, method: Method, paths: &[&'static str], op: Op) -> Vec<Route> {
+    paths.iter().map(|p| r(id, method.clone(), p, op)).collect()
+}
+
+pub fn routes() -> Vec<Route> {
+    let mut v = vec![
+        Route::new("astrozero.oauth2.token", PLATFORM, Method::POST, "/baas/auth/v1.0/oauth2/token", token),
+        r("astrozero.data.get", Method::GET, "/u-route/baas/data/v1.0/bobject/{obj}/{id}", data::get_one),
+        r("astrozero.data.update", Method::PUT, "/u-route/baas/data/v1.0/bobject/{obj}/{id}", data::update_one),
+        r("astrozero.data.delete", Method::DELETE, "/u-route/baas/data/v1.0/bobject/{obj}/{id}", data::delete_one),
+        r("astrozero.data.get_many", Method::GET, "/u-route/baas/data/v1.0/bobject/{obj}", data::get_many),
+        r("astrozero.data.create", Method::POST, "/u-route/baas/data/v1.0/bobject/{obj}", data::create),
+        r("astrozero.data.update_where", Method::PUT, "/u-route/baas/data/v1.0/bobject/{obj}", data::update_where),
+        r("astrozero.data.delete_many", Method::DELETE, "/u-route/baas/data/v1.0/bobject/{obj}", data::delete_many),
+        Route::new("astrozero.data.query", PLATFORM, Method::POST, "/u-route/baas/data/v1.0/query/{obj}", |ctx: &Ctx| {
+            run(ctx, |_| Ok(Value::Null), Some(data::query))
+        }),
+        r("astrozero.data.delete_where", Method::POST, "/u-route/baas/data/v1.0/delete/{obj}", data::delete_where),
+        r("astrozero.data.count", Method::POST, "/u-route/baas/data/v1.0/count/{obj}", data::count),
+        r("astrozero.data.upsert", Method::POST, "/u-route/baas/data/v1.0/upsert/{obj}", data::upsert),
+    ];
+    v.extend(spellings(
+        "astrozero.metadata.object.list",
+        Method::GET,
+        &["/u-route/baas/metadata/v1.0/Object", "/u-route/baas/metadata/v1.0/object"],
+        metadata::list_objects,
+    ));
+    v.extend(spellings(
+        "astrozero.metadata.object.create",
+        Method::POST,
+        &["/u-route/baas/metadata/v1.0/Object", "/u-route/baas/metadata/v1.0/object"],
+        metadata::create_object,
+    ));
+    v.extend(spellings(
+        "astrozero.metadata.object.get",
+        Method::GET,
+        &["/u-route/baas/metadata/v1.0/Object/{oid}", "/u-route/baas/metadata/v1.0/object/{oid}"],
+        metadata::get_object,
+    ));
+    v.extend(spellings(
+        "astrozero.metadata.object.update",
+        Method::PUT,
+        &["/u-route/baas/metadata/v1.0/Object/{oid}", "/u-route/baas/metadata/v1.0/object/{oid}"],
+        metadata::update_object,
+    ));
+    v.extend(spellings(
+        "astrozero.metadata.object.delete",
+        Method::DELETE,
+        &["/u-route/baas/metadata/v1.0/Object/{oid}", "/u-route/baas/metadata/v1.0/object/{oid}"],
+        metadata::delete_object,
+    ));
+    v.extend(spellings(
+        "astrozero.metadata.field.create",
+        Method::POST,
+        &[
+            "/u-route/baas/metadata/v1.0/Object/{oid}/Field",
+            "/u-route/baas/metadata/v1.0/object/{oid}/Field",
+            "/u-route/baas/metadata/v1.0/object/{oid}/fields",
+            "/u-route/baas/metadata/v1.0/Object/{oid}/fields",
+        ],
+        metadata::add_fields,
+    ));
+    v.extend(spellings(
+        "astrozero.metadata.field.list",
+        Method::GET,
+        &[
+            "/u-route/baas/metadata/v1.0/Object/{oid}/Field",
+            "/u-route/baas/metadata/v1.0/object/{oid}/Field",
+            "/u-route/baas/metadata/v1.0/object/{oid}/fields",
+        ],
+        metadata::list_fields,
+    ));
+    v.extend(spellings(
+        "astrozero.metadata.field.get",
+        Method::GET,
+        &["/u-route/baas/metadata/v1.0/Object/{oid}/Field/{fid}", "/u-route/baas/metadata/v1.0/object/{oid}/Field/{fid}"],
+        metadata::get_field,
+    ));
+    v.extend(spellings(
+        "astrozero.metadata.field.update",
+        Method::PUT,
+        &["/u-route/baas/metadata/v1.0/Object/{oid}/Field/{fid}", "/u-route/baas/metadata/v1.0/object/{oid}/Field/{fid}"],
+        metadata::update_field,
+    ));
+    v.extend(spellings(
+        "astrozero.metadata.field.delete",
+        Method::DELETE,
+        &["/u-route/baas/metadata/v1.0/Object/{oid}/Field/{fid}", "/u-route/baas/metadata/v1.0/object/{oid}/Field/{fid}"],
+        metadata::delete_field,
+    ));
+    v
+}
+
+pub fn render_named_error(name: &str, locale: Locale) -> Option<Response> {
+    errors::render_named(name, locale)
+}
