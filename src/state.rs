@@ -113,6 +113,29 @@ struct YidaSnap {
 }
 
 #[derive(Serialize, Deserialize)]
+struct AzObjSnap {
+    id: String,
+    name: String,
+    label: String,
+    description: String,
+    key_prefix: String,
+    custom: bool,
+    created_ms: i64,
+    fields: Vec<crate::platforms::astrozero::model::Field>,
+    records: Vec<crate::platforms::astrozero::model::Record>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AzSnap {
+    ids: IdGenState,
+    counter: u64,
+    /// token → (expiry ms, user)
+    tokens: std::collections::BTreeMap<String, (i64, String)>,
+    /// Every object, including those created through the metadata API.
+    objects: Vec<AzObjSnap>,
+}
+
+#[derive(Serialize, Deserialize)]
 struct Snapshot {
     version: u32,
     namespace: String,
@@ -126,6 +149,8 @@ struct Snapshot {
     omflow: Option<OmSnap>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     yida: Option<YidaSnap>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    astrozero: Option<AzSnap>,
 }
 
 /// The whole state of a world as JSON.
@@ -192,6 +217,27 @@ pub fn export(w: &World) -> Value {
             .map(|(code, app)| (code.clone(), app.forms.iter().map(|f| (f.form_uuid.clone(), f.instances.lock().clone())).collect()))
             .collect(),
     });
+    let astrozero = w.astrozero.as_ref().map(|st| AzSnap {
+        ids: st.ids.state(),
+        counter: *st.counter.lock(),
+        tokens: st.tokens.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        objects: st
+            .objects
+            .read()
+            .iter()
+            .map(|o| AzObjSnap {
+                id: o.id.clone(),
+                name: o.name.clone(),
+                label: o.label.clone(),
+                description: o.description.clone(),
+                key_prefix: o.key_prefix.clone(),
+                custom: o.custom,
+                created_ms: o.created_ms,
+                fields: o.fields.read().clone(),
+                records: o.records.snapshot().iter().map(|r| (**r).clone()).collect(),
+            })
+            .collect(),
+    });
     let snap = Snapshot {
         version: VERSION,
         namespace: w.namespace.clone(),
@@ -214,6 +260,7 @@ pub fn export(w: &World) -> Value {
         jiandaoyun,
         omflow,
         yida,
+        astrozero,
     };
     serde_json::to_value(snap).unwrap_or(Value::Null)
 }
@@ -301,6 +348,38 @@ pub fn import(scenario: &Scenario, namespace: &str, value: Value) -> Result<Worl
             }
         }
         (None, Some(_)) => return Err("the state has yida data but the scenario has no [yida]".into()),
+        _ => {}
+    }
+    match (w.astrozero.as_mut(), snap.astrozero) {
+        (Some(st), Some(az)) => {
+            st.ids = IdGen::from_state(&az.ids).ok_or("astrozero.ids is not a valid generator state")?;
+            *st.counter.lock() = az.counter;
+            *st.tokens.lock() = az.tokens.into_iter().collect();
+            let objects = az
+                .objects
+                .into_iter()
+                .map(|o| {
+                    let obj = crate::platforms::astrozero::model::Obj {
+                        id: o.id,
+                        name: o.name,
+                        label: o.label,
+                        description: o.description,
+                        key_prefix: o.key_prefix,
+                        custom: o.custom,
+                        created_ms: o.created_ms,
+                        fields: parking_lot::RwLock::new(o.fields),
+                        records: Default::default(),
+                        write_lock: parking_lot::Mutex::new(()),
+                    };
+                    obj.records.insert_many(
+                        o.records.into_iter().map(|r| (r.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(), r)),
+                    );
+                    Arc::new(obj)
+                })
+                .collect();
+            *st.objects.write() = objects;
+        }
+        (None, Some(_)) => return Err("the state has astrozero data but the scenario has no [astrozero]".into()),
         _ => {}
     }
     Ok(w)

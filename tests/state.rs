@@ -337,3 +337,49 @@ fn export_schema_describes_every_section() {
     }
     assert_eq!(schema["title"], "lowcode-emu scenario");
 }
+
+#[tokio::test]
+async fn astrozero_objects_records_and_tokens_round_trip() {
+    let emu = Emulator::start(Scenario::demo()).await.expect("starts");
+    let token: Value = client()
+        .post(format!("{}/baas/auth/v1.0/oauth2/token", emu.base_url()))
+        .form(&[("grant_type", "client_credentials"), ("client_id", "demo-client"), ("client_secret", "demo-secret")])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let token = token["access_token"].as_str().expect("token").to_owned();
+    let az = |ns: &'static str, path: &str, body: Value| {
+        client()
+            .post(format!("{}{path}", emu.base_url()))
+            .header("access-token", &token)
+            .header("x-emu-namespace", ns)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let made: Value =
+        az("", "/u-route/baas/metadata/v1.0/Object", json!({ "name": "demo__Note__CST", "fields": [{ "name": "demo__text__CST" }] }))
+            .await
+            .expect("object")
+            .json()
+            .await
+            .expect("json");
+    assert_eq!(made["resCode"], "0", "{made}");
+    az("", "/u-route/baas/data/v1.0/bobject/demo__Note__CST", json!({ "records": [{ "demo__text__CST": "hello" }] }))
+        .await
+        .expect("record");
+
+    // The demo clock runs; freeze it so the two exports can be compared.
+    client().post(format!("{}/__emu/clock", emu.base_url())).body(r#"{"freeze":true}"#).send().await.expect("freeze");
+    let exported = state_of(&emu, "").await;
+    assert_eq!(exported["astrozero"]["objects"].as_array().map(Vec::len), Some(2));
+    assert_eq!(put(&emu, "/__emu/state", Some("b"), exported.to_string()).await.status, 200);
+    assert_eq!(without_namespace(state_of(&emu, "b").await), without_namespace(exported));
+    // The token and the object created at run time work in the copy.
+    let q: Value = az("b", "/u-route/baas/data/v1.0/query/demo__Note__CST", json!({})).await.expect("query").json().await.expect("json");
+    assert_eq!(q["count"], 1, "{q}");
+    assert_eq!(q["result"][0]["demo__text__CST"], "hello");
+}

@@ -6,6 +6,8 @@
 //! failures are HTTP 4xx/5xx `{"resCode", "resMsg"}`. Timestamps are `yyyy-MM-dd HH:mm:ss`.
 
 mod data;
+#[cfg(test)]
+mod data_proptests;
 pub mod errors;
 mod metadata;
 pub mod model;
