@@ -1,6 +1,8 @@
 //! Platform-neutral mechanics: clock, ids, ordered collections, directory, journal, rate windows.
 //! Nothing here knows about any platform's wire format.
 
+#[cfg(test)]
+pub mod arb_json;
 pub mod clock;
 pub mod directory;
 pub mod faults;

@@ -3,7 +3,7 @@
 
 use parking_lot::{Mutex, RwLock};
 use proptest::prelude::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::data::{check_value, parse_condition};
 use super::model::{Field, Obj};
@@ -37,44 +37,11 @@ fn object() -> Obj {
 }
 
 fn arb() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_map(|f| json!(f)),
-        ".{0,8}".prop_map(Value::String),
-        prop_oneof![
-            Just("ns__f0__CST"),
-            Just("NS__F4__CST"),
-            Just("name"),
-            Just("AND"),
-            Just("or"),
-            Just("eq"),
-            Just("ge"),
-            Just("like"),
-            Just("2026-01-01"),
-            Just("a;b")
-        ]
-        .prop_map(|s| json!(s)),
-    ];
-    leaf.prop_recursive(4, 48, 5, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-            prop::collection::btree_map(
-                prop_oneof![
-                    Just("conjunction".to_string()),
-                    Just("conditions".to_string()),
-                    Just("field".to_string()),
-                    Just("operator".to_string()),
-                    Just("value".to_string()),
-                    "[a-z]{1,3}".prop_map(String::from)
-                ],
-                inner,
-                0..5
-            )
-            .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    crate::core::arb_json::arb_json(
+        ".{0,8}",
+        &["ns__f0__CST", "NS__F4__CST", "name", "AND", "or", "eq", "ge", "like", "2026-01-01", "a;b"],
+        &["conjunction", "conditions", "field", "operator", "value"],
+    )
 }
 
 proptest! {

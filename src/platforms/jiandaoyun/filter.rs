@@ -327,7 +327,7 @@ fn stored_ms(v: &Value) -> Option<i64> {
 #[cfg(test)]
 mod props {
     use proptest::prelude::*;
-    use serde_json::{json, Value};
+    use serde_json::Value;
 
     use super::Filter;
     use crate::core::directory::Directory;
@@ -375,59 +375,33 @@ mod props {
     }
 
     fn arb_json() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(|n| json!(n)),
-            any::<f64>().prop_map(|f| json!(f)),
-            "[a-z0-9_\\-: ]{0,12}".prop_map(Value::String),
-            prop_oneof![
-                Just("w0"),
-                Just("w1"),
-                Just("w2"),
-                Just("w3"),
-                Just("w4"),
-                Just("w5"),
-                Just("w8"),
-                Just("flowState"),
-                Just("_id"),
-                Just("createTime")
-            ]
-            .prop_map(|s| json!(s)),
-            prop_oneof![
-                Just("eq"),
-                Just("ne"),
-                Just("in"),
-                Just("nin"),
-                Just("range"),
-                Just("gt"),
-                Just("lt"),
-                Just("like"),
-                Just("all"),
-                Just("empty"),
-                Just("verified")
-            ]
-            .prop_map(|s| json!(s)),
-        ];
-        leaf.prop_recursive(4, 48, 6, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                prop::collection::btree_map(
-                    prop_oneof![
-                        Just("rel".to_string()),
-                        Just("cond".to_string()),
-                        Just("field".to_string()),
-                        Just("method".to_string()),
-                        Just("value".to_string()),
-                        Just("type".to_string()),
-                        "[a-z]{1,4}".prop_map(String::from)
-                    ],
-                    inner,
-                    0..5
-                )
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
+        crate::core::arb_json::arb_json(
+            "[a-z0-9_\\-: ]{0,12}",
+            &[
+                "w0",
+                "w1",
+                "w2",
+                "w3",
+                "w4",
+                "w5",
+                "w8",
+                "flowState",
+                "_id",
+                "createTime",
+                "eq",
+                "ne",
+                "in",
+                "nin",
+                "range",
+                "gt",
+                "lt",
+                "like",
+                "all",
+                "empty",
+                "verified",
+            ],
+            &["rel", "cond", "field", "method", "value", "type"],
+        )
     }
 
     proptest! {

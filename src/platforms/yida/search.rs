@@ -240,7 +240,7 @@ fn cmp_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
 #[cfg(test)]
 mod props {
     use proptest::prelude::*;
-    use serde_json::{json, Map, Value};
+    use serde_json::{Map, Value};
 
     use super::{order, Search};
     use crate::core::directory::Directory;
@@ -271,45 +271,11 @@ mod props {
     }
 
     fn arb() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(|n| json!(n)),
-            any::<f64>().prop_map(|f| json!(f)),
-            ".{0,8}".prop_map(Value::String),
-            prop_oneof![
-                Just("f0"),
-                Just("f2"),
-                Just("f6"),
-                Just("f8"),
-                Just("f18"),
-                Just("eq"),
-                Just("like"),
-                Just("between"),
-                Just("contains"),
-                Just("gt")
-            ]
-            .prop_map(|s| json!(s)),
-        ];
-        leaf.prop_recursive(3, 32, 5, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-                prop::collection::btree_map(
-                    prop_oneof![
-                        Just("key".to_string()),
-                        Just("value".to_string()),
-                        Just("operator".to_string()),
-                        Just("f1".to_string()),
-                        Just("f9".to_string()),
-                        Just("f18".to_string()),
-                        "[a-z]{1,3}".prop_map(String::from)
-                    ],
-                    inner,
-                    0..4
-                )
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
+        crate::core::arb_json::arb_json(
+            ".{0,8}",
+            &["f0", "f2", "f6", "f8", "f18", "eq", "like", "between", "contains", "gt"],
+            &["key", "value", "operator", "f1", "f9", "f18"],
+        )
     }
 
     proptest! {
