@@ -83,6 +83,14 @@ pub fn check_value(f: &Field, v: &Value) -> Result<Value, AzError> {
     })
 }
 
+/// The stored spelling of a system or custom field named in any case.
+fn field_name(obj: &Obj, given: &str) -> Result<String, AzError> {
+    if let Some(s) = SYSTEM.iter().find(|s| s.eq_ignore_ascii_case(given)) {
+        return Ok((*s).to_owned());
+    }
+    obj.field(given).map(|f| f.name).ok_or_else(|| AzError::param(format!("field {given} does not exist on {}", obj.name)))
+}
+
 /// Validates and converts the writable part of a record (`name` and custom fields).
 fn fields_of(obj: &Obj, given: &Map<String, Value>) -> Result<Vec<(String, Value)>, AzError> {
     let mut out = Vec::new();
@@ -193,11 +201,7 @@ pub fn parse_condition(obj: &Obj, v: Option<&Value>) -> Result<Cond, AzError> {
             continue;
         }
         let field = c.get("field").and_then(Value::as_str).ok_or_else(|| AzError::param("each condition needs a field"))?;
-        let name = if SYSTEM.iter().any(|s| s.eq_ignore_ascii_case(field)) {
-            SYSTEM.iter().find(|s| s.eq_ignore_ascii_case(field)).map(|s| (*s).to_owned()).unwrap_or_default()
-        } else {
-            obj.field(field).map(|f| f.name).ok_or_else(|| AzError::param(format!("field {field} does not exist on {}", obj.name)))?
-        };
+        let name = field_name(obj, field)?;
         let op = c.get("operator").and_then(Value::as_str).unwrap_or("eq").to_ascii_lowercase();
         if !["eq", "ne", "gt", "lt", "ge", "le"].contains(&op.as_str()) {
             return Err(AzError::param(format!("operator {op} is not supported (eq, ne, gt, lt, ge, le)")));
@@ -259,11 +263,7 @@ fn project(call: &Call, obj: &Obj, r: &Record) -> Result<Value, AzError> {
         out.insert(k.into(), r[k].clone());
     }
     for f in list.split(',').map(str::trim) {
-        let name = if SYSTEM.iter().any(|s| s.eq_ignore_ascii_case(f)) {
-            SYSTEM.iter().find(|s| s.eq_ignore_ascii_case(f)).map(|s| (*s).to_owned()).unwrap_or_default()
-        } else {
-            obj.field(f).map(|x| x.name).ok_or_else(|| AzError::param(format!("field {f} does not exist")))?
-        };
+        let name = field_name(obj, f)?;
         out.insert(name.clone(), r.get(&name).cloned().unwrap_or(Value::Null));
     }
     Ok(Value::Object(out))
@@ -406,11 +406,7 @@ pub fn query(call: &Call) -> Result<(Value, usize), AzError> {
     if let Some(list) = opts.get("orderby").and_then(Value::as_array) {
         for o in list {
             let f = o.get("field").and_then(Value::as_str).ok_or_else(|| AzError::param("orderby needs a field"))?;
-            let name = if SYSTEM.iter().any(|s| s.eq_ignore_ascii_case(f)) {
-                SYSTEM.iter().find(|s| s.eq_ignore_ascii_case(f)).map(|s| (*s).to_owned()).unwrap_or_default()
-            } else {
-                obj.field(f).map(|x| x.name).ok_or_else(|| AzError::param(format!("field {f} does not exist")))?
-            };
+            let name = field_name(&obj, f)?;
             let desc = match o.get("order").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref() {
                 None | Some("asc") => false,
                 Some("desc") => true,
