@@ -228,8 +228,8 @@ pub fn export(w: &World) -> Value {
             .map(|o| AzObjSnap {
                 id: o.id.clone(),
                 name: o.name.clone(),
-                label: o.label.clone(),
-                description: o.description.clone(),
+                label: o.label.read().clone(),
+                description: o.description.read().clone(),
                 key_prefix: o.key_prefix.clone(),
                 custom: o.custom,
                 created_ms: o.created_ms,
@@ -362,8 +362,8 @@ pub fn import(scenario: &Scenario, namespace: &str, value: Value) -> Result<Worl
                     let obj = crate::platforms::astrozero::model::Obj {
                         id: o.id,
                         name: o.name,
-                        label: o.label,
-                        description: o.description,
+                        label: parking_lot::RwLock::new(o.label),
+                        description: parking_lot::RwLock::new(o.description),
                         key_prefix: o.key_prefix,
                         custom: o.custom,
                         created_ms: o.created_ms,

@@ -25,8 +25,8 @@ fn object() -> Obj {
     Obj {
         id: "o".into(),
         name: "ns__O__CST".into(),
-        label: "o".into(),
-        description: String::new(),
+        label: RwLock::new("o".into()),
+        description: RwLock::new(String::new()),
         key_prefix: "c001".into(),
         custom: true,
         created_ms: 0,

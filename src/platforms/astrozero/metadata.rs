@@ -23,7 +23,7 @@ fn field_json(f: &Field) -> Value {
 
 fn object_json(call: &Call, o: &Obj, with_fields: bool) -> Value {
     let mut v = json!({
-        "id": o.id, "keyPrefix": o.key_prefix, "name": o.name, "label": o.label, "pluralLabel": o.label, "description": o.description,
+        "id": o.id, "keyPrefix": o.key_prefix, "name": o.name, "label": *o.label.read(), "pluralLabel": *o.label.read(), "description": *o.description.read(),
         "category": if o.custom { 3 } else { 1 }, "version": 1, "deploymentStatus": "Deployed", "status": "Active",
         "createdBy": super::model::user_id(&call.user), "createdDate": time_text(o.created_ms), "childObjects": [], "parentObjects": [],
     });
@@ -90,8 +90,8 @@ pub fn create_object(call: &Call) -> Result<Value, AzError> {
     let obj = Obj {
         id: id.clone(),
         name: name.to_owned(),
-        label: call.body.get("label").and_then(Value::as_str).unwrap_or(name).to_owned(),
-        description: call.body.get("description").and_then(Value::as_str).unwrap_or("").to_owned(),
+        label: RwLock::new(call.body.get("label").and_then(Value::as_str).unwrap_or(name).to_owned()),
+        description: RwLock::new(call.body.get("description").and_then(Value::as_str).unwrap_or("").to_owned()),
         key_prefix,
         custom: true,
         created_ms: call.now(),
@@ -105,24 +105,12 @@ pub fn create_object(call: &Call) -> Result<Value, AzError> {
 
 pub fn update_object(call: &Call) -> Result<Value, AzError> {
     let o = object(call)?;
-    let mut list = call.st.objects.write();
-    let Some(slot) = list.iter_mut().find(|x| x.id == o.id) else { return Err(AzError::not_found("object")) };
-    let label = call.body.get("label").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| o.label.clone());
-    let description = call.body.get("description").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| o.description.clone());
-    let replacement = Obj {
-        id: o.id.clone(),
-        name: o.name.clone(),
-        label,
-        description,
-        key_prefix: o.key_prefix.clone(),
-        custom: o.custom,
-        created_ms: o.created_ms,
-        fields: RwLock::new(o.fields.read().clone()),
-        records: Default::default(),
-        write_lock: Mutex::new(()),
-    };
-    replacement.records.insert_many(o.records.snapshot().iter().map(|r| (r["id"].as_str().unwrap_or_default().to_owned(), (**r).clone())));
-    *slot = Arc::new(replacement);
+    if let Some(l) = call.body.get("label").and_then(Value::as_str) {
+        *o.label.write() = l.to_owned();
+    }
+    if let Some(d) = call.body.get("description").and_then(Value::as_str) {
+        *o.description.write() = d.to_owned();
+    }
     Ok(json!(1))
 }
 

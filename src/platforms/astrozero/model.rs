@@ -31,8 +31,9 @@ pub type Record = Map<String, Value>;
 pub struct Obj {
     pub id: String,
     pub name: String,
-    pub label: String,
-    pub description: String,
+    /// Editable through the metadata API while records keep flowing, hence behind locks.
+    pub label: RwLock<String>,
+    pub description: RwLock<String>,
     pub key_prefix: String,
     pub custom: bool,
     pub created_ms: Millis,

@@ -200,8 +200,8 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         let obj = Arc::new(Obj {
             id,
             name: o.name.clone(),
-            label: o.label.clone().unwrap_or_else(|| o.name.clone()),
-            description: String::new(),
+            label: RwLock::new(o.label.clone().unwrap_or_else(|| o.name.clone())),
+            description: RwLock::new(String::new()),
             key_prefix,
             custom: true,
             created_ms: now,
