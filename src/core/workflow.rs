@@ -369,6 +369,25 @@ pub struct Task {
     pub resume_for: Option<String>,
 }
 
+impl Task {
+    /// A task waiting for `assignee` at `node` on `token`.
+    fn open(id: String, token: u64, node: usize, assignee: String, created_by: Action, now: Millis, resume_for: Option<String>) -> Task {
+        Task {
+            id,
+            token,
+            node,
+            assignee,
+            status: TaskStatus::Open,
+            created_by,
+            created_ms: now,
+            finish_action: None,
+            finished_ms: None,
+            comment: None,
+            resume_for,
+        }
+    }
+}
+
 /// A carbon copy (抄送) left for a user when the instance reaches a node with `cc`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CcEntry {
@@ -517,19 +536,7 @@ impl Instance {
         self.tokens.push(Token { id: token, node, since_ms: now });
         let people: Vec<String> = if assignees.is_empty() { vec![String::new()] } else { assignees.to_vec() };
         for a in people {
-            self.tasks.push(Task {
-                id: ids.task_id(),
-                token,
-                node,
-                assignee: a,
-                status: TaskStatus::Open,
-                created_by: by,
-                created_ms: now,
-                finish_action: None,
-                finished_ms: None,
-                comment: None,
-                resume_for: None,
-            });
+            self.tasks.push(Task::open(ids.task_id(), token, node, a, by, now, None));
         }
     }
 
@@ -803,19 +810,7 @@ impl Instance {
         ids: &mut dyn IdSource,
     ) -> String {
         let id = ids.task_id();
-        self.tasks.push(Task {
-            id: id.clone(),
-            token,
-            node,
-            assignee: assignee.to_owned(),
-            status: TaskStatus::Open,
-            created_by: by,
-            created_ms: now,
-            finish_action: None,
-            finished_ms: None,
-            comment: None,
-            resume_for,
-        });
+        self.tasks.push(Task::open(id.clone(), token, node, assignee.to_owned(), by, now, resume_for));
         id
     }
 
@@ -876,19 +871,7 @@ impl Instance {
             comment: comment.map(str::to_owned),
         });
         let id = ids.task_id();
-        self.tasks.push(Task {
-            id: id.clone(),
-            token,
-            node,
-            assignee: to.to_owned(),
-            status: TaskStatus::Open,
-            created_by: Action::Transfer,
-            created_ms: now,
-            finish_action: None,
-            finished_ms: None,
-            comment: None,
-            resume_for: None,
-        });
+        self.tasks.push(Task::open(id.clone(), token, node, to.to_owned(), Action::Transfer, now, None));
         self.updated_ms = now;
         Ok(id)
     }
