@@ -161,6 +161,7 @@ fn summary(s: &Scenario) -> String {
 }
 
 async fn serve(scenario: Scenario, host: &str, port: u16, state_file: Option<PathBuf>) -> ExitCode {
+    let stop_requested = shutdown_signal();
     let banner_info = banner(&scenario);
     let name = scenario.name.clone();
     let options = lowcode_emu::Options { addr: format!("{host}:{port}"), state_file: state_file.clone() };
@@ -186,7 +187,7 @@ async fn serve(scenario: Scenario, host: &str, port: u16, state_file: Option<Pat
     }
     say!("admin: {base}/__emu/health · {base}/__emu/requests · {base}/__emu/routes   (Ctrl-C to stop)");
     tracing::info!(base = %base, scenario = %name, "ready");
-    shutdown_signal().await;
+    stop_requested.await;
     tracing::info!("shutting down: draining in-flight requests");
     match emu.stop().await {
         Ok(()) => ExitCode::SUCCESS,
@@ -239,20 +240,29 @@ fn banner(s: &Scenario) -> String {
     out.trim_end().to_owned()
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Registers SIGTERM/SIGINT handlers now and returns the wait. Registering before the banner is
+/// printed matters: a supervisor (or a test) that signals as soon as it reads the banner must get a
+/// graceful drain, not the default action of the signal.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, Signal, SignalKind};
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            async fn wait(s: Option<Signal>) {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
+            tokio::select! { _ = wait(term) => {}, _ = wait(int) => {} }
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
