@@ -337,8 +337,8 @@ pub fn update_one(call: &Call) -> Result<Value, AzError> {
     Ok(json!(1))
 }
 
-fn matching(obj: &Obj, cond: &Cond) -> Vec<Record> {
-    obj.records.snapshot().iter().filter(|r| cond.matches(r)).map(|r| (**r).clone()).collect()
+fn matching(obj: &Obj, cond: &Cond) -> Vec<std::sync::Arc<Record>> {
+    obj.records.snapshot().into_iter().filter(|r| cond.matches(r)).collect()
 }
 
 pub fn update_where(call: &Call) -> Result<Value, AzError> {

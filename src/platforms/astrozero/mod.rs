@@ -59,11 +59,9 @@ fn token_of(req: &Request) -> Option<String> {
         .map(|(_, v)| v.trim().to_owned())
 }
 
-/// A query: the page and the total number of matches.
-type CountedOp = fn(&Call) -> Result<(Value, usize), AzError>;
-
-/// Authenticates, throttles, decodes the body, runs `op`, and wraps its result in the envelope.
-fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<Value, AzError>, with_count: Option<CountedOp>) -> Response {
+/// Authenticates, throttles, decodes the body, runs `op`, and wraps its result in the envelope; a
+/// count from `op` (queries) goes into the envelope's top-level `count`.
+fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<(Value, Option<usize>), AzError>) -> Response {
     let world = ctx.world;
     let locale = world.locale;
     let Some(st) = world.astrozero.as_ref() else { return AzError::not_found("astrozero is not configured").render(locale) };
@@ -81,16 +79,14 @@ fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<Value, AzError>, with_count: 
         Err(_) => return AzError::param("the body must be a JSON object").render(locale),
     };
     let call = Call { world, st, req: ctx.req, user: user.1, body };
-    if let Some(q) = with_count {
-        return match q(&call) {
-            Ok((result, count)) => {
-                Response::json(200, &json!({ "resCode": "0", "resMsg": success_msg(locale), "result": result, "count": count }))
-            }
-            Err(e) => e.render(locale),
-        };
-    }
     match op(&call) {
-        Ok(result) => Response::json(200, &json!({ "resCode": "0", "resMsg": success_msg(locale), "result": result })),
+        Ok((result, count)) => {
+            let mut envelope = json!({ "resCode": "0", "resMsg": success_msg(locale), "result": result });
+            if let Some(n) = count {
+                envelope["count"] = json!(n);
+            }
+            Response::json(200, &envelope)
+        }
         Err(e) => e.render(locale),
     }
 }
@@ -138,7 +134,7 @@ fn token(ctx: &Ctx) -> Response {
 type Op = fn(&Call) -> Result<Value, AzError>;
 
 fn r(id: &'static str, method: Method, path: &'static str, op: Op) -> Route {
-    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| run(ctx, op, None))
+    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| run(ctx, |call| op(call).map(|v| (v, None))))
 }
 
 /// The same route under each spelling the docs use (`Object`/`object`, `Field`/`fields` …).
@@ -157,7 +153,7 @@ pub fn routes() -> Vec<Route> {
         r("astrozero.data.update_where", Method::PUT, "/u-route/baas/data/v1.0/bobject/{obj}", data::update_where),
         r("astrozero.data.delete_many", Method::DELETE, "/u-route/baas/data/v1.0/bobject/{obj}", data::delete_many),
         Route::new("astrozero.data.query", PLATFORM, Method::POST, "/u-route/baas/data/v1.0/query/{obj}", |ctx: &Ctx| {
-            run(ctx, |_| Ok(Value::Null), Some(data::query))
+            run(ctx, |call| data::query(call).map(|(page, total)| (page, Some(total))))
         }),
         r("astrozero.data.delete_where", Method::POST, "/u-route/baas/data/v1.0/delete/{obj}", data::delete_where),
         r("astrozero.data.count", Method::POST, "/u-route/baas/data/v1.0/count/{obj}", data::count),
