@@ -173,6 +173,8 @@ async fn record_crud_by_id_and_by_ids() {
     // Required and unique on create.
     err(&call(&emu, &t, reqwest::Method::POST, &obj, Some(json!({ "records": [{ "name": "x" }] }))).await, 400);
     err(&call(&emu, &t, reqwest::Method::POST, &obj, Some(json!({ "records": [{ "ns__code__CST": "A-2" }] }))).await, 400);
+    let twins = json!({ "records": [{ "ns__code__CST": "A-7" }, { "ns__code__CST": "A-7" }] });
+    err(&call(&emu, &t, reqwest::Method::POST, &obj, Some(twins)).await, 400);
     err(&call(&emu, &t, reqwest::Method::POST, &obj, Some(json!({ "records": {} }))).await, 400);
     err(&call(&emu, &t, reqwest::Method::POST, &obj, Some(json!([1]))).await, 400);
     let raw = client().post(format!("{}{obj}", emu.base_url())).header("access-token", &t).body("{not json").send().await.unwrap();

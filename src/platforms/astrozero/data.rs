@@ -138,10 +138,13 @@ pub fn new_record(st: &State, obj: &Obj, given: &Map<String, Value>, user: &str,
     Ok(rec)
 }
 
-fn check_unique(obj: &Obj, rec: &Record) -> Result<(), AzError> {
+/// `rec` clashes with no stored record nor with `pending` ones written in the same request.
+fn check_unique(obj: &Obj, rec: &Record, pending: &[Record]) -> Result<(), AzError> {
+    let stored = obj.records.snapshot();
     for f in obj.fields.read().iter().filter(|f| f.unique) {
         let v = &rec[&f.name];
-        if !v.is_null() && obj.records.snapshot().iter().any(|o| o["id"] != rec["id"] && &o[&f.name] == v) {
+        let clash = |o: &Record| o["id"] != rec["id"] && &o[&f.name] == v;
+        if !v.is_null() && (stored.iter().any(|o| clash(o)) || pending.iter().any(clash)) {
             return Err(AzError::param(format!("field {} must be unique", f.name)));
         }
     }
@@ -167,7 +170,7 @@ fn apply(obj: &Obj, old: &Record, set: &[(String, Value)], user: &str, now: Mill
 fn update_checked(obj: &Obj, id: &str, set: &[(String, Value)], call: &Call) -> Result<Option<()>, AzError> {
     let Some(old) = obj.records.get(id) else { return Ok(None) };
     let rec = apply(obj, &old, set, &call.user, call.now())?;
-    check_unique(obj, &rec)?;
+    check_unique(obj, &rec, &[])?;
     Ok(obj.records.update::<AzError>(id, move |_| Ok(rec)).map(|_| ()))
 }
 
@@ -313,7 +316,7 @@ pub fn create(call: &Call) -> Result<Value, AzError> {
     for r in records {
         let Value::Object(m) = r else { return Err(AzError::param("records must be objects")) };
         let rec = new_record(call.st, &obj, m, &call.user, call.now())?;
-        check_unique(&obj, &rec)?;
+        check_unique(&obj, &rec, &built)?;
         built.push(rec);
     }
     let ids: Vec<Value> = built.iter().map(|r| json!({ "id": r["id"] })).collect();
@@ -449,7 +452,7 @@ pub fn upsert(call: &Call) -> Result<Value, AzError> {
             }
             None => {
                 let rec = new_record(call.st, &obj, m, &call.user, call.now())?;
-                check_unique(&obj, &rec)?;
+                check_unique(&obj, &rec, &[])?;
                 let id = rec["id"].as_str().unwrap_or_default().to_owned();
                 obj.records.insert(&id, rec);
                 out.push(json!({ "id": id }));
