@@ -133,6 +133,9 @@ struct AzSnap {
     tokens: std::collections::BTreeMap<String, (i64, String)>,
     /// Every object, including those created through the metadata API.
     objects: Vec<AzObjSnap>,
+    /// Flows and interviews, BPM definitions and instances, connector files, bulk tasks.
+    #[serde(default)]
+    runtime: crate::platforms::astrozero::model::Runtime,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -237,6 +240,7 @@ pub fn export(w: &World) -> Value {
                 records: o.records.snapshot().iter().map(|r| (**r).clone()).collect(),
             })
             .collect(),
+        runtime: st.runtime.lock().clone(),
     });
     let snap = Snapshot {
         version: VERSION,
@@ -378,6 +382,7 @@ pub fn import(scenario: &Scenario, namespace: &str, value: Value) -> Result<Worl
                 })
                 .collect();
             *st.objects.write() = objects;
+            *st.runtime.lock() = az.runtime;
         }
         (None, Some(_)) => return Err("the state has astrozero data but the scenario has no [astrozero]".into()),
         _ => {}

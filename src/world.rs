@@ -68,12 +68,16 @@ impl World {
         let omflow = omflow::scenario::build_state(scenario, &directory);
         let yida = yida::scenario::build_state(scenario, &directory, now);
         let astrozero = astrozero::scenario::build_state(scenario, &directory, now);
+        let files = FileStore::default();
+        if let Some(st) = &astrozero {
+            astrozero::connectors::seed(st, &files, now);
+        }
         World {
             namespace: namespace.to_owned(),
             clock,
             locale: scenario.locale(),
             directory,
-            files: FileStore::default(),
+            files,
             faults: Faults::new(scenario.seed(), &scenario.doc.faults),
             jiandaoyun,
             omflow,

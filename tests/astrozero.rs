@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::astrozero::{az_call as call, az_err as err, az_ok as ok};
 use common::*;
 use lowcode_emu::Emulator;
 use serde_json::{json, Value};
@@ -53,35 +54,6 @@ async fn token(emu: &Emulator) -> String {
     assert_eq!(body["expires_in"], 600);
     assert_eq!(body["token_type"], "Bearer");
     body["access_token"].as_str().expect("token").to_owned()
-}
-
-async fn call(emu: &Emulator, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
-    let mut req = client().request(method, format!("{}{}", emu.base_url(), path)).header("access-token", token);
-    if let Some(b) = body {
-        req = req.header("content-type", "application/json").body(b.to_string());
-    }
-    let resp = req.send().await.expect("sent");
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let text = resp.text().await.expect("body");
-    Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::String(text)), headers }
-}
-
-#[track_caller]
-fn ok(r: &Reply) -> &Value {
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.body["resCode"], "0", "{}", r.body);
-    assert_eq!(r.body["resMsg"], "成功");
-    &r.body["result"]
-}
-
-#[track_caller]
-fn err(r: &Reply, status: u16) -> String {
-    assert_eq!(r.status, status, "{}", r.body);
-    let code = r.body["resCode"].as_str().expect("resCode").to_owned();
-    assert!(code.starts_with(&status.to_string()), "{code}");
-    assert!(r.body["resMsg"].as_str().is_some_and(|m| !m.is_empty()));
-    code
 }
 
 #[tokio::test]

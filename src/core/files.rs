@@ -31,6 +31,10 @@ impl FileStore {
         self.blobs.get(id).map(|b| b.clone())
     }
 
+    pub fn remove(&self, id: &str) -> Option<Blob> {
+        self.blobs.remove(id).map(|(_, b)| b)
+    }
+
     pub fn len(&self) -> usize {
         self.blobs.len()
     }

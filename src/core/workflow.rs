@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::clock::Millis;
-use crate::scenario::{EdgeDef, FlowDef, Seg};
+use crate::scenario::{EdgeDef, EdgeWhen, FlowDef, Seg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,6 +77,22 @@ pub struct Predicate {
 }
 
 impl Predicate {
+    /// A validated `when` table (its `op` is one of `EDGE_OPS`; anything else means `not_empty`).
+    pub fn from_when(w: &EdgeWhen) -> Predicate {
+        let op = match w.op.as_str() {
+            "eq" => CmpOp::Eq,
+            "ne" => CmpOp::Ne,
+            "gt" => CmpOp::Gt,
+            "ge" => CmpOp::Ge,
+            "lt" => CmpOp::Lt,
+            "le" => CmpOp::Le,
+            "in" => CmpOp::In,
+            "empty" => CmpOp::Empty,
+            _ => CmpOp::NotEmpty,
+        };
+        Predicate { field: w.field.clone(), op, value: w.value.clone().unwrap_or(Value::Null) }
+    }
+
     pub fn eval(&self, data: &Map<String, Value>) -> bool {
         let v = data.get(&self.field);
         let empty = match v {
@@ -186,21 +202,7 @@ impl Flow {
                 continue;
             };
             let when = match e {
-                EdgeDef::Table(t) => t.when.as_ref().map(|w| Predicate {
-                    field: w.field.clone(),
-                    op: match w.op.as_str() {
-                        "eq" => CmpOp::Eq,
-                        "ne" => CmpOp::Ne,
-                        "gt" => CmpOp::Gt,
-                        "ge" => CmpOp::Ge,
-                        "lt" => CmpOp::Lt,
-                        "le" => CmpOp::Le,
-                        "in" => CmpOp::In,
-                        "empty" => CmpOp::Empty,
-                        _ => CmpOp::NotEmpty,
-                    },
-                    value: w.value.clone().unwrap_or(Value::Null),
-                }),
+                EdgeDef::Table(t) => t.when.as_ref().map(Predicate::from_when),
                 EdgeDef::Pair(_) => None,
             };
             edges.push(Edge { from, to, when });

@@ -1,6 +1,6 @@
 //! The typed shape of scenario files. Platform sections live with their platform.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use crate::platforms::jiandaoyun::scenario::*;
@@ -96,7 +96,7 @@ pub struct DeptDef {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlowDef {
     pub id: String,
@@ -108,7 +108,7 @@ pub struct FlowDef {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeDef {
     pub id: String,
@@ -125,14 +125,14 @@ pub struct NodeDef {
     pub cc: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum EdgeDef {
     Pair([String; 2]),
     Table(EdgeTable),
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeTable {
     pub from: String,
@@ -140,7 +140,7 @@ pub struct EdgeTable {
     pub when: Option<EdgeWhen>,
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeWhen {
     pub field: String,

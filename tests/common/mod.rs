@@ -1,6 +1,8 @@
 //! Shared helpers for the black-box suites: start an emulator, call it over real HTTP, pin snapshots.
 #![allow(dead_code)]
 
+pub mod astrozero;
+
 use lowcode_emu::{Emulator, Scenario};
 use serde_json::Value;
 

@@ -340,7 +340,7 @@ pub fn update_one(call: &Call) -> Result<Value, AzError> {
     Ok(json!(1))
 }
 
-fn matching(obj: &Obj, cond: &Cond) -> Vec<std::sync::Arc<Record>> {
+pub fn matching(obj: &Obj, cond: &Cond) -> Vec<std::sync::Arc<Record>> {
     obj.records.snapshot().into_iter().filter(|r| cond.matches(r)).collect()
 }
 
@@ -434,6 +434,23 @@ pub fn query(call: &Call) -> Result<(Value, usize), AzError> {
     let total = hits.len();
     let page: Result<Vec<Value>, AzError> = hits.iter().skip(skip).take(limit).map(|r| project(call, &obj, r)).collect();
     Ok((Value::Array(page?), total))
+}
+
+/// Inserts one record checked like `create` does; returns its id.
+pub fn insert_one(call: &Call, obj: &Obj, given: &Map<String, Value>) -> Result<String, AzError> {
+    let _guard = obj.write_lock.lock();
+    let rec = new_record(call.st, obj, given, &call.user, call.now())?;
+    check_unique(obj, &rec, &[])?;
+    let id = rec["id"].as_str().unwrap_or_default().to_owned();
+    obj.records.insert(&id, rec);
+    Ok(id)
+}
+
+/// Updates one record's fields checked like `update` does; `false` when there is no such record.
+pub fn update_fields(call: &Call, obj: &Obj, id: &str, given: &Map<String, Value>) -> Result<bool, AzError> {
+    let set = fields_of(obj, given)?;
+    let _guard = obj.write_lock.lock();
+    Ok(update_checked(obj, id, &set, call)?.is_some())
 }
 
 /// Records with an `id` are updated, others inserted; ids come back in input order.

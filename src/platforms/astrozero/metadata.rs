@@ -17,7 +17,7 @@ fn object(call: &Call) -> Result<Arc<Obj>, AzError> {
     call.st.object(oid).ok_or_else(|| AzError::not_found(format!("object {oid}")))
 }
 
-fn field_json(f: &Field) -> Value {
+pub fn field_json(f: &Field) -> Value {
     json!({ "id": f.id, "name": f.name, "label": f.label, "dataType": f.data_type, "isRequired": f.required, "isUnique": f.unique, "picklistValues": f.options })
 }
 
@@ -73,7 +73,12 @@ fn parse_field(call: &Call, v: &Value, existing: &[Field]) -> Result<Field, AzEr
 }
 
 pub fn create_object(call: &Call) -> Result<Value, AzError> {
-    let name = call.body.get("name").and_then(Value::as_str).ok_or_else(|| AzError::param("name is required"))?;
+    create_object_from(call, &call.body)
+}
+
+/// Creates a custom object from `{name, label?, description?, fields?}` (also used by schema import).
+pub fn create_object_from(call: &Call, body: &serde_json::Map<String, Value>) -> Result<Value, AzError> {
+    let name = body.get("name").and_then(Value::as_str).ok_or_else(|| AzError::param("name is required"))?;
     if !custom_name_ok(name, &call.st.namespace) {
         return Err(AzError::param(format!("object name must be {}__Name__CST, got {name}", call.st.namespace)));
     }
@@ -81,7 +86,7 @@ pub fn create_object(call: &Call) -> Result<Value, AzError> {
         return Err(AzError::param(format!("object {name} already exists")));
     }
     let mut fields = Vec::new();
-    for f in call.body.get("fields").and_then(Value::as_array).cloned().unwrap_or_default() {
+    for f in body.get("fields").and_then(Value::as_array).cloned().unwrap_or_default() {
         let parsed = parse_field(call, &f, &fields)?;
         fields.push(parsed);
     }
@@ -90,8 +95,8 @@ pub fn create_object(call: &Call) -> Result<Value, AzError> {
     let obj = Obj {
         id: id.clone(),
         name: name.to_owned(),
-        label: RwLock::new(call.body.get("label").and_then(Value::as_str).unwrap_or(name).to_owned()),
-        description: RwLock::new(call.body.get("description").and_then(Value::as_str).unwrap_or("").to_owned()),
+        label: RwLock::new(body.get("label").and_then(Value::as_str).unwrap_or(name).to_owned()),
+        description: RwLock::new(body.get("description").and_then(Value::as_str).unwrap_or("").to_owned()),
         key_prefix,
         custom: true,
         created_ms: call.now(),

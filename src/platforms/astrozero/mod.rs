@@ -5,13 +5,19 @@
 //! `{"resCode": "0", "resMsg": "成功"|"Success", "result": …}` (queries add a top-level `count`);
 //! failures are HTTP 4xx/5xx `{"resCode", "resMsg"}`. Timestamps are `yyyy-MM-dd HH:mm:ss`.
 
+mod bpm;
+mod bulk;
+pub mod connectors;
 mod data;
 #[cfg(test)]
 mod data_proptests;
 pub mod errors;
+mod flows;
 mod metadata;
 pub mod model;
+pub mod program;
 pub mod scenario;
+mod scripts;
 
 use base64::Engine;
 use hyper::Method;
@@ -59,9 +65,19 @@ fn token_of(req: &Request) -> Option<String> {
         .map(|(_, v)| v.trim().to_owned())
 }
 
-/// Authenticates, throttles, decodes the body, runs `op`, and wraps its result in the envelope; a
-/// count from `op` (queries) goes into the envelope's top-level `count`.
-fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<(Value, Option<usize>), AzError>) -> Response {
+/// What an operation answers.
+pub enum Reply {
+    /// `result` (and a top-level `count` for queries) in the envelope.
+    Result(Value, Option<usize>),
+    /// The envelope without `result` (BPM instance delete and variables).
+    Bare,
+    /// Not enveloped (file downloads).
+    Raw(Response),
+}
+
+/// Authenticates, throttles, decodes the body, runs `op`, and wraps its reply in the envelope.
+/// Multipart and raw-byte bodies (file uploads, imports) are left to the operation.
+fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<Reply, AzError>) -> Response {
     let world = ctx.world;
     let locale = world.locale;
     let Some(st) = world.astrozero.as_ref() else { return AzError::not_found("astrozero is not configured").render(locale) };
@@ -74,19 +90,25 @@ fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<(Value, Option<usize>), AzErr
             return AzError::new("rate_limited").render(locale);
         }
     }
+    let json_body = ctx.req.header("content-type").is_none_or(|t| t.contains("json") || t.contains("text/plain"));
     let body = match json_object(&ctx.req.body) {
         Ok(b) => b,
+        Err(_) if !json_body => Map::new(),
+        // Bodies that are JSON arrays (multipart completion) are read by the operation itself.
+        Err(crate::http::JsonBodyError::NotAnObject) if ctx.route.id.starts_with("astrozero.connector.") => Map::new(),
         Err(_) => return AzError::param("the body must be a JSON object").render(locale),
     };
     let call = Call { world, st, req: ctx.req, user: user.1, body };
     match op(&call) {
-        Ok((result, count)) => {
+        Ok(Reply::Result(result, count)) => {
             let mut envelope = json!({ "resCode": "0", "resMsg": success_msg(locale), "result": result });
             if let Some(n) = count {
                 envelope["count"] = json!(n);
             }
             Response::json(200, &envelope)
         }
+        Ok(Reply::Bare) => Response::json(200, &json!({ "resCode": "0", "resMsg": success_msg(locale) })),
+        Ok(Reply::Raw(resp)) => resp,
         Err(e) => e.render(locale),
     }
 }
@@ -134,7 +156,14 @@ fn token(ctx: &Ctx) -> Response {
 type Op = fn(&Call) -> Result<Value, AzError>;
 
 fn r(id: &'static str, method: Method, path: &'static str, op: Op) -> Route {
-    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| run(ctx, |call| op(call).map(|v| (v, None))))
+    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| run(ctx, |call| op(call).map(|v| Reply::Result(v, None))))
+}
+
+type ReplyOp = fn(&Call) -> Result<Reply, AzError>;
+
+/// A route whose operation shapes its own reply (no `result`, raw bytes).
+fn rr(id: &'static str, method: Method, path: &'static str, op: ReplyOp) -> Route {
+    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| run(ctx, op))
 }
 
 /// The same route under each spelling the docs use (`Object`/`object`, `Field`/`fields` …).
@@ -153,7 +182,7 @@ pub fn routes() -> Vec<Route> {
         r("astrozero.data.update_where", Method::PUT, "/u-route/baas/data/v1.0/bobject/{obj}", data::update_where),
         r("astrozero.data.delete_many", Method::DELETE, "/u-route/baas/data/v1.0/bobject/{obj}", data::delete_many),
         Route::new("astrozero.data.query", PLATFORM, Method::POST, "/u-route/baas/data/v1.0/query/{obj}", |ctx: &Ctx| {
-            run(ctx, |call| data::query(call).map(|(page, total)| (page, Some(total))))
+            run(ctx, |call| data::query(call).map(|(page, total)| Reply::Result(page, Some(total))))
         }),
         r("astrozero.data.delete_where", Method::POST, "/u-route/baas/data/v1.0/delete/{obj}", data::delete_where),
         r("astrozero.data.count", Method::POST, "/u-route/baas/data/v1.0/count/{obj}", data::count),
@@ -228,6 +257,75 @@ pub fn routes() -> Vec<Route> {
         &["/u-route/baas/metadata/v1.0/Object/{oid}/Field/{fid}", "/u-route/baas/metadata/v1.0/object/{oid}/Field/{fid}"],
         metadata::delete_field,
     ));
+    v.extend(runtime_routes());
+    v
+}
+
+const FLOW_DEFS: &[&str] = &["/u-route/baas/metadata/v1.0/Flow", "/u-route/baas/metadata/v1.0/flow"];
+const FLOW_DEF: &[&str] = &["/u-route/baas/metadata/v1.0/Flow/{fid}", "/u-route/baas/metadata/v1.0/flow/{fid}"];
+const BP_DEFS: &str = "/u-route/baas/bp/v2.0/metadata/definitions";
+const BP_DEF: &str = "/u-route/baas/bp/v2.0/metadata/definitions/{bid}";
+
+/// A connector file route: `/u-route/baas/sys/v1.1/connectors/{type}/{name}/{op}`.
+macro_rules! connector {
+    ($op:literal) => {
+        concat!("/u-route/baas/sys/v1.1/connectors/{ctype}/{cname}/", $op)
+    };
+}
+
+/// Flows, scripts, BPM, import/export and connector files.
+fn runtime_routes() -> Vec<Route> {
+    let mut v = Vec::new();
+    v.extend(spellings("astrozero.flow.definition.list", Method::GET, FLOW_DEFS, flows::list_defs));
+    v.extend(spellings("astrozero.flow.definition.create", Method::POST, FLOW_DEFS, flows::create_def));
+    v.extend(spellings("astrozero.flow.definition.get", Method::GET, FLOW_DEF, flows::get_def));
+    v.extend(spellings("astrozero.flow.definition.update", Method::PUT, FLOW_DEF, flows::update_def));
+    v.extend(spellings("astrozero.flow.definition.delete", Method::DELETE, FLOW_DEF, flows::delete_def));
+    v.extend([
+        r("astrozero.flow.act", Method::POST, "/u-route/baas/v1.0/flow/{action}/{target}", flows::act),
+        r("astrozero.flow.instances", Method::GET, "/u-route/baas/v1.0/flow/{action}", flows::query),
+        r("astrozero.script.run", Method::POST, "/u-route/baas/script/v1.0/run/{name}", scripts::run),
+        r("astrozero.script.debug", Method::POST, "/u-route/baas/script/v1.0/debug/{name}", scripts::debug),
+        r("astrozero.script.signature", Method::GET, "/u-route/baas/script/v1.0/signature/{name}", scripts::signature),
+        r("astrozero.script.declaration", Method::GET, "/u-route/baas/script/v1.0/declaration", scripts::declaration),
+        r("astrozero.bpm.definition.list", Method::GET, BP_DEFS, bpm::list_defs),
+        r("astrozero.bpm.definition.create", Method::POST, BP_DEFS, bpm::create_def),
+        r("astrozero.bpm.definition.get", Method::GET, BP_DEF, bpm::get_def),
+        r("astrozero.bpm.definition.update", Method::PUT, BP_DEF, bpm::update_def),
+        r("astrozero.bpm.definition.delete", Method::DELETE, BP_DEF, bpm::delete_def),
+        r("astrozero.bpm.instance.start", Method::POST, "/u-route/baas/bp/v2.0/runtime/instances", bpm::start),
+        r("astrozero.bpm.instance.list", Method::GET, "/u-route/baas/bp/v2.0/runtime/instances", bpm::list),
+        r("astrozero.bpm.instance.get", Method::GET, "/u-route/baas/bp/v2.0/runtime/instances/{iid}", bpm::get),
+        r("astrozero.bpm.instance.control", Method::PUT, "/u-route/baas/bp/v2.0/runtime/instances/{iid}", bpm::control),
+        rr("astrozero.bpm.instance.delete", Method::DELETE, "/u-route/baas/bp/v2.0/runtime/instances/{iid}", bpm::delete),
+        rr("astrozero.bpm.instance.variables", Method::PUT, "/u-route/baas/bp/v2.0/runtime/instances/{iid}/variables", bpm::set_variables),
+        r("astrozero.bpm.task.list", Method::GET, "/u-route/baas/bp/v2.0/query/tasks", bpm::tasks),
+        r("astrozero.bpm.task.act", Method::PUT, "/u-route/baas/bp/v2.0/runtime/tasks/{tid}", bpm::act_on_task),
+        r("astrozero.bulk.export.data", Method::POST, "/u-route/baas/bulk/v1.0/export/data", bulk::export_data),
+        r("astrozero.bulk.import.data", Method::POST, "/u-route/baas/bulk/v1.0/import/data", bulk::import_data).uploads(),
+        r("astrozero.bulk.export.schema", Method::POST, "/u-route/baas/bulk/v1.0/export/schema", bulk::export_schema),
+        r("astrozero.bulk.import.schema", Method::POST, "/u-route/baas/bulk/v1.0/import/schema", bulk::import_schema).uploads(),
+    ]);
+    v.extend([
+        r("astrozero.connector.put", Method::POST, connector!("putobject"), connectors::put).uploads(),
+        rr("astrozero.connector.view", Method::GET, connector!("viewobject"), connectors::view),
+        rr("astrozero.connector.delete", Method::DELETE, connector!("delobject"), connectors::delete),
+        rr("astrozero.connector.delete_dir", Method::DELETE, connector!("deldir"), connectors::delete_dir),
+        r("astrozero.connector.list", Method::GET, connector!("listdir"), connectors::list),
+        r("astrozero.connector.multipart.init", Method::POST, connector!("createmultipartupload"), connectors::init_multipart),
+        r("astrozero.connector.multipart.part", Method::POST, connector!("uploadpart"), connectors::upload_part).uploads(),
+        r("astrozero.connector.multipart.complete", Method::POST, connector!("completeupload"), connectors::complete_multipart),
+        rr("astrozero.connector.multipart.abort", Method::POST, connector!("abortupload"), connectors::abort_multipart),
+        r("astrozero.connector.endpoint", Method::GET, connector!("getendpoint"), connectors::endpoint),
+        r("astrozero.connector.share", Method::POST, connector!("sharetoken"), connectors::share),
+        Route::new(
+            "astrozero.connector.view_shared",
+            PLATFORM,
+            Method::GET,
+            "/u-route/baas/sys/v1.1/objectstorage/viewshareobject",
+            connectors::view_shared,
+        ),
+    ]);
     v
 }
 

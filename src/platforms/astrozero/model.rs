@@ -1,6 +1,6 @@
 //! Astro Zero's state: OAuth clients and tokens, object definitions and their records.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -10,6 +10,11 @@ use serde_json::{Map, Value};
 use crate::core::clock::Millis;
 use crate::core::ids::IdGen;
 use crate::core::store::Collection;
+use crate::core::workflow::Instance;
+use crate::scenario::FlowDef;
+
+pub use super::program::{ParamDef, StepDef};
+pub use super::scenario::{ConnectorDef, ScriptDef};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Field {
@@ -67,6 +72,144 @@ pub struct State {
     pub objects: RwLock<Vec<Arc<Obj>>>,
     pub ids: IdGen,
     pub counter: Mutex<u64>,
+    /// Scripts from the scenario (several versions may share a name).
+    pub scripts: Vec<ScriptDef>,
+    /// Connector instances from the scenario.
+    pub connectors: Vec<ConnectorDef>,
+    /// Flows, BPM, stored files and bulk tasks: low-traffic state behind one lock, kept as one
+    /// serialisable value so state export is a clone.
+    pub runtime: Mutex<Runtime>,
+}
+
+/// A Flow definition (服务编排), from the scenario or the metadata API.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FlowDefn {
+    pub id: String,
+    pub name: String,
+    pub label: String,
+    pub version: String,
+    pub process_type: String,
+    pub active: bool,
+    pub private: bool,
+    /// `Active`, or `Error` when the definition has validation errors (it then cannot run).
+    pub status: String,
+    pub description: String,
+    pub interview_label: String,
+    pub inputs: Vec<ParamDef>,
+    pub outputs: Vec<ParamDef>,
+    pub steps: Vec<StepDef>,
+    pub errors: Vec<String>,
+    pub created_by: String,
+    pub created_ms: Millis,
+    pub updated_ms: Millis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InterviewStatus {
+    Active,
+    Completed,
+    Terminated,
+}
+
+/// A running (or finished) Flow instance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Interview {
+    pub id: String,
+    pub flow_id: String,
+    pub flow_name: String,
+    pub version: String,
+    pub status: InterviewStatus,
+    pub vars: Map<String, Value>,
+    /// The wait step the interview stands at.
+    pub at: Option<usize>,
+    /// Screens passed, with the variables as they were there, for `back`.
+    pub history: Vec<(usize, Map<String, Value>)>,
+    pub creator: String,
+    pub created_ms: Millis,
+    pub updated_ms: Millis,
+}
+
+/// A BPM definition: the graph runs on the shared workflow engine.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BpDefn {
+    pub id: String,
+    pub name: String,
+    pub label: String,
+    pub version: String,
+    pub description: String,
+    pub active: bool,
+    pub config: Map<String, Value>,
+    pub graph: FlowDef,
+    pub created_ms: Millis,
+    pub updated_ms: Millis,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BpInstance {
+    pub def_id: String,
+    pub name: String,
+    pub version: String,
+    pub title: String,
+    pub business_key: String,
+    pub bp_status: String,
+    pub suspended: bool,
+    /// Ended by `PUT {"action":"terminate"}` (`User Terminated`), not by the graph.
+    pub user_terminated: bool,
+    pub wf: Instance,
+}
+
+/// A file in a connector's bucket; the bytes live in the world's blob store under `blob`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredObject {
+    pub blob: String,
+    pub size: usize,
+    pub acl: String,
+    pub content_type: String,
+    pub modified_ms: Millis,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MultipartUpload {
+    pub connector: String,
+    pub object: String,
+    pub content_type: String,
+    /// part number → blob id
+    pub parts: BTreeMap<u32, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Share {
+    pub connector: String,
+    /// Shared keys; a key ending in `/` shares everything under it.
+    pub keys: Vec<String>,
+    pub expires_ms: Millis,
+}
+
+/// An import or export job (they finish at once in the emulator).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BulkTask {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub objects: Vec<String>,
+    pub records: usize,
+    /// Where an export's file was written: connector and object key.
+    pub file: Option<(String, String)>,
+    pub errors: Vec<String>,
+    pub created_ms: Millis,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Runtime {
+    pub flows: Vec<FlowDefn>,
+    pub interviews: BTreeMap<String, Interview>,
+    pub processes: Vec<BpDefn>,
+    pub instances: BTreeMap<String, BpInstance>,
+    /// `connector/key` → file
+    pub files: BTreeMap<String, StoredObject>,
+    pub uploads: BTreeMap<String, MultipartUpload>,
+    pub shares: BTreeMap<String, Share>,
+    pub tasks: BTreeMap<String, BulkTask>,
 }
 
 const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -7,11 +7,12 @@ use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::model::{Client, Field, Obj, State};
+use super::model::{Client, Field, FlowDefn, Obj, Runtime, State};
+use super::program::{ParamDef, StepDef, PARAM_TYPES};
 use crate::core::directory::Directory;
 use crate::core::ids::IdGen;
 use crate::path;
-use crate::scenario::{Diag, Origin, Scenario};
+use crate::scenario::{Diag, Origin, Scenario, Seg};
 
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -26,7 +27,130 @@ pub struct AzSection {
     pub rate_limits: Option<u32>,
     #[serde(default)]
     pub objects: Vec<ObjectDef>,
+    /// Flows (服务编排) run through `/u-route/baas/v1.0/flow/…`.
+    #[serde(default)]
+    pub flows: Vec<AzFlowDef>,
+    /// Scripts run through `/u-route/baas/script/v1.0/run/{name}`.
+    #[serde(default)]
+    pub scripts: Vec<ScriptDef>,
+    /// BPM processes (工作流) on graphs from `[[flows]]`.
+    #[serde(default)]
+    pub processes: Vec<ProcessDef>,
+    /// Object-storage connectors for `/u-route/baas/sys/v1.1/connectors/…`.
+    #[serde(default)]
+    pub connectors: Vec<ConnectorDef>,
 }
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AzFlowDef {
+    /// The flow's API name, e.g. `demo__CreateSupplier`.
+    pub name: String,
+    pub label: Option<String>,
+    /// Default `1.0.0`; several versions of one name may exist (the highest active one runs).
+    pub version: Option<String>,
+    pub description: Option<String>,
+    /// Private flows cannot be called through the REST API.
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default = "yes")]
+    pub active: bool,
+    #[serde(default)]
+    pub inputs: Vec<ParamDef>,
+    #[serde(default)]
+    pub outputs: Vec<ParamDef>,
+    #[serde(default)]
+    pub steps: Vec<StepDef>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptDef {
+    /// The script's name, e.g. `demo__supplierRating`.
+    pub name: String,
+    /// Default `1.0.0`; without `?version=` the highest version runs.
+    pub version: Option<String>,
+    pub label: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub inputs: Vec<ParamDef>,
+    #[serde(default)]
+    pub outputs: Vec<ParamDef>,
+    #[serde(default)]
+    pub steps: Vec<StepDef>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+impl ScriptDef {
+    pub fn version(&self) -> &str {
+        self.version.as_deref().unwrap_or("1.0.0")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessDef {
+    /// The BPM's name, e.g. `demo__SupplierApproval`.
+    pub name: String,
+    pub label: Option<String>,
+    pub version: Option<String>,
+    pub description: Option<String>,
+    /// A flow id from `[[flows]]`: its approve/handle nodes are the user tasks.
+    pub flow: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// Whether the starter may cancel running instances (shown in `config`).
+    #[serde(default = "yes")]
+    pub cancelable: bool,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorDef {
+    /// The instance name with its namespace, e.g. `demo__TestOBS`.
+    pub name: String,
+    /// `obs`, `minio` or `objectstorageproxy`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The first (and in the emulator only) bucket (default `bucket`).
+    pub bucket: Option<String>,
+    /// URL prefix `getendpoint` returns (default `https://{bucket}.obs.example.com/`).
+    pub endpoint: Option<String>,
+    /// Files present at start.
+    #[serde(default)]
+    pub files: Vec<SeedFile>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+impl ConnectorDef {
+    pub fn bucket(&self) -> &str {
+        self.bucket.as_deref().unwrap_or("bucket")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeedFile {
+    /// The object key, e.g. `docs/readme.txt`.
+    pub key: String,
+    /// Text content (UTF-8).
+    pub text: Option<String>,
+    /// Binary content, base64.
+    pub base64: Option<String>,
+    pub content_type: Option<String>,
+}
+
+pub const CONNECTOR_TYPES: &[&str] = &["obs", "minio", "objectstorageproxy"];
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -90,6 +214,18 @@ impl AzSection {
         for (index, o) in self.objects.iter_mut().enumerate() {
             o.origin = Origin { file, index };
         }
+        for (index, f) in self.flows.iter_mut().enumerate() {
+            f.origin = Origin { file, index };
+        }
+        for (index, f) in self.scripts.iter_mut().enumerate() {
+            f.origin = Origin { file, index };
+        }
+        for (index, f) in self.processes.iter_mut().enumerate() {
+            f.origin = Origin { file, index };
+        }
+        for (index, f) in self.connectors.iter_mut().enumerate() {
+            f.origin = Origin { file, index };
+        }
     }
 
     pub fn merge(&mut self, top: AzSection) {
@@ -98,6 +234,10 @@ impl AzSection {
         self.token_ttl = top.token_ttl.or(self.token_ttl);
         self.rate_limits = top.rate_limits.or(self.rate_limits);
         self.objects.extend(top.objects);
+        self.flows.extend(top.flows);
+        self.scripts.extend(top.scripts);
+        self.processes.extend(top.processes);
+        self.connectors.extend(top.connectors);
     }
 }
 
@@ -159,6 +299,132 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
             }
         }
     }
+    validate_programs(az, scenario, diags);
+}
+
+/// Flow, script and BPM names: a letter first, then letters, digits and `_`, at most 64, no
+/// trailing `_` (namespaced names such as `demo__Approve` included).
+pub fn api_name_ok(name: &str) -> bool {
+    name.len() <= 64
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.ends_with('_')
+}
+
+/// Problems in a Flow's or script's parameters and steps, as (relative path, message).
+pub fn program_problems(
+    inputs: &[ParamDef],
+    outputs: &[ParamDef],
+    steps: &[StepDef],
+    object_known: &dyn Fn(&str) -> bool,
+) -> Vec<(Vec<Seg>, String)> {
+    let mut out = Vec::new();
+    for (key, list) in [("inputs", inputs), ("outputs", outputs)] {
+        for (i, p) in list.iter().enumerate() {
+            if !PARAM_TYPES.contains(&p.kind.as_str()) {
+                out.push((path![key, i, "type"], format!("expected one of {}, got {:?}", PARAM_TYPES.join(", "), p.kind)));
+            }
+        }
+    }
+    for (i, st) in steps.iter().enumerate() {
+        if let Err(e) = st.check() {
+            out.push((path!["steps", i], e));
+        } else if let Some(o) = st.object().filter(|o| !object_known(o)) {
+            out.push((path!["steps", i], format!("unknown object {o:?}")));
+        }
+    }
+    out
+}
+
+fn validate_programs(az: &AzSection, scenario: &Scenario, diags: &mut Vec<Diag>) {
+    let object_known = |n: &str| az.objects.iter().any(|o| o.name.eq_ignore_ascii_case(n));
+    let mut seen = std::collections::HashSet::new();
+    for f in &az.flows {
+        let array = &["astrozero", "flows"];
+        if !api_name_ok(&f.name) {
+            diags.push(Diag::at(
+                f.origin,
+                array,
+                path!["name"],
+                format!("expected a letter, then letters, digits or _ (at most 64), got {:?}", f.name),
+            ));
+        }
+        if !seen.insert(("flow", f.name.clone(), f.version.clone())) {
+            diags.push(Diag::at(f.origin, array, path!["name"], format!("flow {:?} is defined twice with the same version", f.name)));
+        }
+        for (rel, msg) in program_problems(&f.inputs, &f.outputs, &f.steps, &object_known) {
+            diags.push(Diag::at(f.origin, array, rel, msg));
+        }
+    }
+    for sc in &az.scripts {
+        let array = &["astrozero", "scripts"];
+        if !api_name_ok(&sc.name) {
+            diags.push(Diag::at(
+                sc.origin,
+                array,
+                path!["name"],
+                format!("expected a letter, then letters, digits or _ (at most 64), got {:?}", sc.name),
+            ));
+        }
+        if !seen.insert(("script", sc.name.clone(), sc.version.clone())) {
+            diags.push(Diag::at(
+                sc.origin,
+                array,
+                path!["version"],
+                format!("script {:?} is defined twice with the same version", sc.name),
+            ));
+        }
+        if let Some((i, _)) = sc.steps.iter().enumerate().find(|(_, s)| s.wait.is_some()) {
+            diags.push(Diag::at(sc.origin, array, path!["steps", i], "scripts run in one call: wait steps belong in Flows"));
+        }
+        for (rel, msg) in program_problems(&sc.inputs, &sc.outputs, &sc.steps, &object_known) {
+            diags.push(Diag::at(sc.origin, array, rel, msg));
+        }
+    }
+    for p in &az.processes {
+        let array = &["astrozero", "processes"];
+        if !api_name_ok(&p.name) {
+            diags.push(Diag::at(
+                p.origin,
+                array,
+                path!["name"],
+                format!("expected a letter, then letters, digits or _ (at most 64), got {:?}", p.name),
+            ));
+        }
+        if !scenario.doc.flows.iter().any(|f| f.id == p.flow) {
+            diags.push(Diag::at(p.origin, array, path!["flow"], format!("expected a flow id from [[flows]], got {:?}", p.flow)));
+        }
+    }
+    let ns = az.namespace.clone().unwrap_or_else(|| "ns".into());
+    for c in &az.connectors {
+        let array = &["astrozero", "connectors"];
+        if !c.name.starts_with(&format!("{ns}__")) {
+            diags.push(Diag::at(c.origin, array, path!["name"], format!("expected {ns}__Name, got {:?}", c.name)));
+        }
+        if !CONNECTOR_TYPES.contains(&c.kind.as_str()) {
+            diags.push(Diag::at(
+                c.origin,
+                array,
+                path!["type"],
+                format!("expected one of {}, got {:?}", CONNECTOR_TYPES.join(", "), c.kind),
+            ));
+        }
+        for (i, f) in c.files.iter().enumerate() {
+            let bad_b64 = f.base64.as_ref().is_some_and(|b| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).is_err());
+            if f.key.is_empty() || f.key.starts_with('/') || f.key.ends_with('/') {
+                diags.push(Diag::at(
+                    c.origin,
+                    array,
+                    path!["files", i, "key"],
+                    format!("expected a file key such as docs/a.txt, got {:?}", f.key),
+                ));
+            } else if f.text.is_some() == f.base64.is_some() {
+                diags.push(Diag::at(c.origin, array, path!["files", i], "expected exactly one of text or base64"));
+            } else if bad_b64 {
+                diags.push(Diag::at(c.origin, array, path!["files", i, "base64"], "expected standard base64"));
+            }
+        }
+    }
 }
 
 fn field_of(f: &FieldDef) -> Field {
@@ -192,6 +458,9 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         objects: RwLock::new(Vec::new()),
         ids: IdGen::new(scenario.seed(), "astrozero"),
         counter: Mutex::new(0),
+        scripts: az.scripts.clone(),
+        connectors: az.connectors.clone(),
+        runtime: Mutex::new(Runtime::default()),
     };
     for o in &az.objects {
         let id = st.new_id("cust");
@@ -217,5 +486,37 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         }
         st.objects.write().push(obj);
     }
+    let flows = az
+        .flows
+        .iter()
+        .map(|f| FlowDefn {
+            id: st.new_id("000y"),
+            name: f.name.clone(),
+            label: f.label.clone().unwrap_or_else(|| f.name.clone()),
+            version: f.version.clone().unwrap_or_else(|| "1.0.0".into()),
+            process_type: "Autolaunched Flow".into(),
+            active: f.active,
+            private: f.private,
+            status: "Active".into(),
+            description: f.description.clone().unwrap_or_default(),
+            interview_label: f.label.clone().unwrap_or_else(|| f.name.clone()),
+            inputs: f.inputs.clone(),
+            outputs: f.outputs.clone(),
+            steps: f.steps.clone(),
+            errors: Vec::new(),
+            created_by: first.clone(),
+            created_ms: now,
+            updated_ms: now,
+        })
+        .collect();
+    let processes = az
+        .processes
+        .iter()
+        .filter_map(|p| {
+            let graph = scenario.doc.flows.iter().find(|f| f.id == p.flow)?.clone();
+            Some(super::bpm::definition(&st, p, graph, now))
+        })
+        .collect();
+    *st.runtime.lock() = Runtime { flows, processes, ..Runtime::default() };
     Some(st)
 }
