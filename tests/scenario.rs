@@ -117,6 +117,31 @@ fn astrozero_errors_are_located() {
 }
 
 #[test]
+fn astrozero_flow_script_process_and_connector_errors_are_located() {
+    const AZ: &str = "[astrozero]\n[[astrozero.objects]]\nname = \"ns__Thing__CST\"\n[[astrozero.flows]]\nname = \"ns__Go\"\nsteps = [{ query = \"ns__Thing__CST\", into = \"x\" }]\n";
+    assert!(Scenario::from_toml_str(AZ, "t").is_ok());
+    let e = err(&AZ.replace("query = \"ns__Thing__CST\"", "query = \"ns__Gone__CST\""));
+    assert_eq!((e.line, e.key.as_str()), (Some(6), "astrozero.flows[0].steps[0]"));
+    assert!(e.message.contains("unknown object"), "{}", e.message);
+    let e = err(&AZ.replace("query = \"ns__Thing__CST\", ", "log = \"a\", query = \"ns__Thing__CST\", "));
+    assert!(e.message.contains("one action per step"), "{}", e.message);
+    let e = err(&AZ.replace("into = \"x\"", "into = \"x\", when = { field = \"a\", op = \"like\" }"));
+    assert!(e.message.contains("when.op"), "{}", e.message);
+    let e = err(&AZ.replace("name = \"ns__Go\"", "name = \"_go\""));
+    assert_eq!(e.key, "astrozero.flows[0].name");
+    let e = err(&format!("{AZ}inputs = [{{ name = \"a\", type = \"Text\" }}]\n"));
+    assert_eq!(e.key, "astrozero.flows[0].inputs[0].type");
+    let e = err(&format!("{AZ}[[astrozero.scripts]]\nname = \"ns__s\"\nsteps = [{{ wait = \"no\" }}]\n"));
+    assert_eq!(e.key, "astrozero.scripts[0].steps[0]");
+    let e = err(&format!("{AZ}[[astrozero.processes]]\nname = \"ns__P\"\nflow = \"missing\"\n"));
+    assert_eq!(e.key, "astrozero.processes[0].flow");
+    let e = err(&format!("{AZ}[[astrozero.connectors]]\nname = \"Files\"\ntype = \"s3\"\n"));
+    assert_eq!(e.key, "astrozero.connectors[0].name");
+    let e = err(&format!("{AZ}[[astrozero.connectors]]\nname = \"ns__Files\"\ntype = \"obs\"\nfiles = [{{ key = \"a.txt\" }}]\n"));
+    assert_eq!(e.key, "astrozero.connectors[0].files[0]");
+}
+
+#[test]
 fn include_records_file_and_generate() {
     let dir = std::env::temp_dir().join(format!("lowcode-emu-scn-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("data")).expect("dir");

@@ -371,6 +371,21 @@ async fn astrozero_objects_records_and_tokens_round_trip() {
     az("", "/u-route/baas/data/v1.0/bobject/demo__Note__CST", json!({ "records": [{ "demo__text__CST": "hello" }] }))
         .await
         .expect("record");
+    // A Flow waiting at its screen and an uploaded connector file travel with the state.
+    let started: Value = az("", "/u-route/baas/v1.0/flow/start/demo__ReviewSupplier", json!({ "code": "SUP-001" }))
+        .await
+        .expect("flow")
+        .json()
+        .await
+        .expect("json");
+    let interview = started["result"]["interviewId"].as_str().expect("interview").to_owned();
+    client()
+        .post(format!("{}/u-route/baas/sys/v1.1/connectors/obs/demo__DocsOBS/putobject?object=notes/n.txt", emu.base_url()))
+        .header("access-token", &token)
+        .body("saved bytes")
+        .send()
+        .await
+        .expect("upload");
 
     // The demo clock runs; freeze it so the two exports can be compared.
     client().post(format!("{}/__emu/clock", emu.base_url())).body(r#"{"freeze":true}"#).send().await.expect("freeze");
@@ -382,4 +397,19 @@ async fn astrozero_objects_records_and_tokens_round_trip() {
     let q: Value = az("b", "/u-route/baas/data/v1.0/query/demo__Note__CST", json!({})).await.expect("query").json().await.expect("json");
     assert_eq!(q["count"], 1, "{q}");
     assert_eq!(q["result"][0]["demo__text__CST"], "hello");
+    let next: Value = az("b", &format!("/u-route/baas/v1.0/flow/next/{interview}"), json!({ "rating": "C" }))
+        .await
+        .expect("next")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(next["result"]["outputs"]["rating"], "C", "{next}");
+    let file = client()
+        .get(format!("{}/u-route/baas/sys/v1.1/connectors/obs/demo__DocsOBS/viewobject?object=notes/n.txt", emu.base_url()))
+        .header("access-token", &token)
+        .header("x-emu-namespace", "b")
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(file.text().await.expect("text"), "saved bytes");
 }

@@ -76,7 +76,6 @@ pub enum Reply {
 }
 
 /// Authenticates, throttles, decodes the body, runs `op`, and wraps its reply in the envelope.
-/// Multipart and raw-byte bodies (file uploads, imports) are left to the operation.
 fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<Reply, AzError>) -> Response {
     let world = ctx.world;
     let locale = world.locale;
@@ -90,11 +89,11 @@ fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<Reply, AzError>) -> Response 
             return AzError::new("rate_limited").render(locale);
         }
     }
-    let json_body = ctx.req.header("content-type").is_none_or(|t| t.contains("json") || t.contains("text/plain"));
+    // Upload routes take file bytes, not JSON; JSON arrays (multipart completion) are read by the
+    // operation itself.
     let body = match json_object(&ctx.req.body) {
+        _ if ctx.route.upload => Map::new(),
         Ok(b) => b,
-        Err(_) if !json_body => Map::new(),
-        // Bodies that are JSON arrays (multipart completion) are read by the operation itself.
         Err(crate::http::JsonBodyError::NotAnObject) if ctx.route.id.starts_with("astrozero.connector.") => Map::new(),
         Err(_) => return AzError::param("the body must be a JSON object").render(locale),
     };

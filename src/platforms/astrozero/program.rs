@@ -258,14 +258,29 @@ fn text(v: &Value) -> String {
     }
 }
 
+/// Who runs a template and when: `$user`, `$userName` and `$now`.
+pub trait Env {
+    fn user(&self) -> &str;
+    fn now(&self) -> crate::core::clock::Millis;
+}
+
+impl Env for Call<'_> {
+    fn user(&self) -> &str {
+        &self.user
+    }
+    fn now(&self) -> crate::core::clock::Millis {
+        Call::now(self)
+    }
+}
+
 /// `a.b.0.c` over the variables; `$user` is the caller's user id and `$now` the emulator time.
-fn lookup(path: &str, vars: &Map<String, Value>, call: &Call) -> Value {
+fn lookup(path: &str, vars: &Map<String, Value>, env: &dyn Env) -> Value {
     let mut segs = path.split('.');
     let head = segs.next().unwrap_or_default();
     let mut cur = match head {
-        "$user" => json!(super::model::user_id(&call.user)),
-        "$userName" => json!(call.user),
-        "$now" => json!(data::time_text(call.now())),
+        "$user" => json!(super::model::user_id(env.user())),
+        "$userName" => json!(env.user()),
+        "$now" => json!(data::time_text(env.now())),
         _ => vars.get(head).cloned().unwrap_or(Value::Null),
     };
     for s in segs {
@@ -279,13 +294,13 @@ fn lookup(path: &str, vars: &Map<String, Value>, call: &Call) -> Value {
 }
 
 /// Renders a template value against the variables.
-pub fn render(t: &Value, vars: &Map<String, Value>, call: &Call) -> Value {
+pub fn render(t: &Value, vars: &Map<String, Value>, env: &dyn Env) -> Value {
     match t {
         Value::String(s) => {
             let trimmed = s.trim();
             if let Some(inner) = trimmed.strip_prefix("{{").and_then(|r| r.strip_suffix("}}")) {
                 if !inner.contains("{{") && !inner.contains("}}") {
-                    return lookup(inner.trim(), vars, call);
+                    return lookup(inner.trim(), vars, env);
                 }
             }
             let mut out = String::with_capacity(s.len());
@@ -293,14 +308,59 @@ pub fn render(t: &Value, vars: &Map<String, Value>, call: &Call) -> Value {
             while let Some(start) = rest.find("{{") {
                 let Some(len) = rest[start + 2..].find("}}") else { break };
                 out.push_str(&rest[..start]);
-                out.push_str(&text(&lookup(rest[start + 2..start + 2 + len].trim(), vars, call)));
+                out.push_str(&text(&lookup(rest[start + 2..start + 2 + len].trim(), vars, env)));
                 rest = &rest[start + 2 + len + 2..];
             }
             out.push_str(rest);
             Value::String(out)
         }
-        Value::Array(a) => Value::Array(a.iter().map(|v| render(v, vars, call)).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), render(v, vars, call))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(|v| render(v, vars, env)).collect()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), render(v, vars, env))).collect()),
         other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::{json, Map, Value};
+
+    use super::{render, Env};
+
+    struct Fixed;
+
+    impl Env for Fixed {
+        fn user(&self) -> &str {
+            "robot"
+        }
+        fn now(&self) -> crate::core::clock::Millis {
+            0
+        }
+    }
+
+    fn vars() -> Map<String, Value> {
+        json!({ "a": { "b": [10, { "c": "deep" }] }, "n": 3, "s": "text", "nil": null }).as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn whole_templates_keep_types_and_embedded_ones_render_text() {
+        let v = vars();
+        assert_eq!(render(&json!("{{n}}"), &v, &Fixed), json!(3));
+        assert_eq!(render(&json!(" {{ a.b.1.c }} "), &v, &Fixed), json!("deep"));
+        assert_eq!(render(&json!("n={{n}}, s={{s}}, nil={{nil}}, x={{missing.y}}"), &v, &Fixed), json!("n=3, s=text, nil=, x="));
+        assert_eq!(render(&json!({ "k": ["{{a.b.0}}", 1] }), &v, &Fixed), json!({ "k": [10, 1] }));
+        assert_eq!(render(&json!("{{$userName}}"), &v, &Fixed), json!("robot"));
+        assert_eq!(render(&json!("open {{ never closed"), &v, &Fixed), json!("open {{ never closed"));
+    }
+
+    proptest! {
+        /// Any text renders without panicking; text without `{{` comes back unchanged.
+        #[test]
+        fn any_template_renders(s in "[a-z{} .0-9$]{0,40}") {
+            let out = render(&Value::String(s.clone()), &vars(), &Fixed);
+            if !s.contains("{{") {
+                prop_assert_eq!(out, Value::String(s));
+            }
+        }
     }
 }
