@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use lowcode_emu::{platforms, Emulator, Scenario};
 
 /// An in-memory, API-compatible emulator of low-code platform REST APIs
-/// (Jiandaoyun 简道云 and OMFlow today; Yida and Astro Zero on the roadmap).
+/// (Jiandaoyun 简道云, Alibaba Yida 宜搭, Huawei Astro Zero and OMFlow).
 ///
 /// Point your client's base URL at the emulator instead of the platform: same paths, envelopes,
 /// error codes and paging. Seed it from a TOML scenario, inspect every request under /__emu/.
@@ -149,7 +149,14 @@ fn summary(s: &Scenario) -> String {
     }
     if let Some(a) = &s.doc.astrozero {
         let records: usize = a.objects.iter().map(|o| o.records.len()).sum();
-        parts.push(format!("astrozero: {} objects, {records} records", a.objects.len()));
+        parts.push(format!(
+            "astrozero: {} objects, {records} records, {} flows, {} scripts, {} processes, {} connectors",
+            a.objects.len(),
+            a.flows.len(),
+            a.scripts.len(),
+            a.processes.len(),
+            a.connectors.len()
+        ));
     }
     if let Some(j) = &s.doc.jiandaoyun {
         let forms: usize = j.apps.iter().map(|a| a.entries.len()).sum();
@@ -235,6 +242,12 @@ fn banner(s: &Scenario) -> String {
                 "  try: curl -s {{BASE}}/baas/auth/v1.0/oauth2/token -d 'grant_type=client_credentials&client_id={}&client_secret={}'\n",
                 c.client_id, c.client_secret
             ));
+            if let Some(f) = a.flows.iter().find(|f| !f.private) {
+                out.push_str(&format!(
+                    "  then: curl -s -X POST {{BASE}}/u-route/baas/v1.0/flow/run/{} -H 'access-token: <token>' -d '{{…inputs…}}'\n",
+                    f.name
+                ));
+            }
         }
     }
     out.trim_end().to_owned()

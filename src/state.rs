@@ -136,6 +136,8 @@ struct AzSnap {
     /// Flows and interviews, BPM definitions and instances, connector files, bulk tasks.
     #[serde(default)]
     runtime: crate::platforms::astrozero::model::Runtime,
+    #[serde(default)]
+    picklists: Vec<crate::platforms::astrozero::model::ValueSet>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -241,6 +243,7 @@ pub fn export(w: &World) -> Value {
             })
             .collect(),
         runtime: st.runtime.lock().clone(),
+        picklists: st.picklists.read().clone(),
     });
     let snap = Snapshot {
         version: VERSION,
@@ -383,6 +386,7 @@ pub fn import(scenario: &Scenario, namespace: &str, value: Value) -> Result<Worl
                 .collect();
             *st.objects.write() = objects;
             *st.runtime.lock() = az.runtime;
+            *st.picklists.write() = az.picklists;
         }
         (None, Some(_)) => return Err("the state has astrozero data but the scenario has no [astrozero]".into()),
         _ => {}

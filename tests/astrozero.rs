@@ -6,6 +6,7 @@ mod common;
 use common::astrozero::{az_call as call, az_err as err, az_ok as ok};
 use common::*;
 use lowcode_emu::Emulator;
+use reqwest::Method;
 use serde_json::{json, Value};
 
 const AZ: &str = r#"
@@ -386,4 +387,82 @@ async fn rate_limit_answers_429_per_token() {
     let other = token(&emu).await;
     ok(&call(&emu, &other, reqwest::Method::POST, &path, Some(json!({}))).await);
     emu.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn picklists_feed_field_options_and_follow_changes() {
+    let emu = start_with(AZ).await;
+    let t = token(&emu).await;
+    let made = call(
+        &emu,
+        &t,
+        Method::POST,
+        &format!("{META}/Picklist"),
+        Some(json!({ "name": "ns__Colors", "masterLabel": "颜色", "picklistValues": [{ "value": "red", "label": "红" }, { "value": "blue" }] })),
+    )
+    .await;
+    let set = ok(&made).as_str().expect("id").to_owned();
+    assert!(set.starts_with("000P"), "{set}");
+    for bad in [
+        json!({ "name": "ns__Colors", "masterLabel": "again" }),
+        json!({ "name": "Colors", "masterLabel": "x" }),
+        json!({ "name": "ns__a__b", "masterLabel": "x" }),
+        json!({ "name": "ns__Sizes" }),
+        json!({ "name": "ns__Sizes", "masterLabel": "x", "picklistValues": [{ "value": "a;b" }] }),
+    ] {
+        err(&call(&emu, &t, Method::POST, &format!("{META}/Picklist"), Some(bad)).await, 400);
+    }
+    let obj = ok(&call(&emu, &t, Method::GET, &format!("{META}/Object/ns__Asset__CST"), None).await)["id"].as_str().unwrap().to_owned();
+    let field = call(
+        &emu,
+        &t,
+        Method::POST,
+        &format!("{META}/Object/{obj}/Field"),
+        Some(json!({ "name": "ns__color__CST", "dataType": "SingleSelect", "picklist": "ns__Colors" })),
+    )
+    .await;
+    ok(&field);
+    let create = |color: &'static str| {
+        let (emu, t) = (&emu, &t);
+        async move {
+            call(
+                emu,
+                t,
+                Method::POST,
+                &format!("{DATA}/bobject/ns__Asset__CST"),
+                Some(json!({ "records": [{ "ns__code__CST": format!("C-{color}"), "ns__color__CST": color }] })),
+            )
+            .await
+        }
+    };
+    ok(&create("red").await);
+    err(&create("green").await, 400);
+    // Adding a value makes it valid at once; an existing value cannot be added again.
+    let add = call(
+        &emu,
+        &t,
+        Method::POST,
+        &format!("{META}/picklist/{set}"),
+        Some(json!({ "picklistValues": [{ "value": "green", "label": "绿" }] })),
+    )
+    .await;
+    assert_eq!(ok(&add), 1);
+    err(&call(&emu, &t, Method::POST, &format!("{META}/Picklist/{set}"), Some(json!({ "picklistValues": ["green"] }))).await, 400);
+    ok(&create("green").await);
+    // Removing one value makes it invalid again.
+    ok(&call(&emu, &t, Method::DELETE, &format!("{META}/Picklist/{set}?values=blue"), None).await);
+    err(&create("blue").await, 400);
+    let got = call(&emu, &t, Method::GET, &format!("{META}/Picklist/ns__Colors"), None).await;
+    assert_eq!(ok(&got)["picklistValues"], json!([{ "value": "red", "label": "红" }, { "value": "green", "label": "绿" }]));
+    let users = call(&emu, &t, Method::GET, &format!("{META}/Picklist/{set}?flag=field"), None).await;
+    assert_eq!(ok(&users)[0]["fieldName"], "ns__color__CST");
+    assert_eq!(ok(&call(&emu, &t, Method::PUT, &format!("{META}/Picklist/{set}"), Some(json!({ "masterLabel": "色" }))).await), "1");
+    assert_eq!(ok(&call(&emu, &t, Method::GET, &format!("{META}/Picklist"), None).await)[0]["masterLabel"], "色");
+    // A set in use cannot be deleted; unknown sets and values are 404.
+    err(&call(&emu, &t, Method::DELETE, &format!("{META}/Picklist/{set}"), None).await, 400);
+    err(&call(&emu, &t, Method::DELETE, &format!("{META}/Picklist/{set}?values=purple"), None).await, 404);
+    err(&call(&emu, &t, Method::GET, &format!("{META}/Picklist/000P000000nothere000"), None).await, 404);
+    let fid = ok(&field).as_str().unwrap().to_owned();
+    ok(&call(&emu, &t, Method::DELETE, &format!("{META}/Object/{obj}/Field/{fid}"), None).await);
+    assert_eq!(ok(&call(&emu, &t, Method::DELETE, &format!("{META}/Picklist/{set}"), None).await), 1);
 }

@@ -18,6 +18,7 @@ fn field(i: usize, kind: &str) -> Field {
         required: false,
         unique: false,
         options: vec!["a".into(), "b".into()],
+        picklist: None,
     }
 }
 

@@ -18,7 +18,11 @@ fn object(call: &Call) -> Result<Arc<Obj>, AzError> {
 }
 
 pub fn field_json(f: &Field) -> Value {
-    json!({ "id": f.id, "name": f.name, "label": f.label, "dataType": f.data_type, "isRequired": f.required, "isUnique": f.unique, "picklistValues": f.options })
+    let mut v = json!({ "id": f.id, "name": f.name, "label": f.label, "dataType": f.data_type, "isRequired": f.required, "isUnique": f.unique, "picklistValues": f.options });
+    if let Some(p) = &f.picklist {
+        v["picklist"] = json!(p);
+    }
+    v
 }
 
 fn object_json(call: &Call, o: &Obj, with_fields: bool) -> Value {
@@ -56,11 +60,20 @@ fn parse_field(call: &Call, v: &Value, existing: &[Field]) -> Result<Field, AzEr
     if !DATA_TYPES.contains(&data_type.as_str()) {
         return Err(AzError::param(format!("dataType {data_type} is not supported")));
     }
-    let options = v
+    let mut options: Vec<String> = v
         .get("picklistValues")
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(|x| x.get("value").and_then(Value::as_str).or(x.as_str())).map(str::to_owned).collect())
         .unwrap_or_default();
+    // A global value set by id or name: the field follows it.
+    let picklist = match v.get("picklist").and_then(Value::as_str) {
+        Some(p) => {
+            let (id, values) = super::picklists::values_of(call.st, p).ok_or_else(|| AzError::not_found(format!("picklist {p}")))?;
+            options = values;
+            Some(id)
+        }
+        None => None,
+    };
     Ok(Field {
         id: call.st.new_id("cust"),
         name: name.to_owned(),
@@ -69,6 +82,7 @@ fn parse_field(call: &Call, v: &Value, existing: &[Field]) -> Result<Field, AzEr
         required: v.get("isRequired").and_then(Value::as_bool).unwrap_or(false),
         unique: v.get("isUnique").and_then(Value::as_bool).unwrap_or(false),
         options,
+        picklist,
     })
 }
 

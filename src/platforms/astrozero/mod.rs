@@ -15,6 +15,7 @@ pub mod errors;
 mod flows;
 mod metadata;
 pub mod model;
+mod picklists;
 pub mod program;
 pub mod scenario;
 mod scripts;
@@ -260,6 +261,8 @@ pub fn routes() -> Vec<Route> {
     v
 }
 
+const PICKLISTS: &[&str] = &["/u-route/baas/metadata/v1.0/Picklist", "/u-route/baas/metadata/v1.0/picklist"];
+const PICKLIST: &[&str] = &["/u-route/baas/metadata/v1.0/Picklist/{pid}", "/u-route/baas/metadata/v1.0/picklist/{pid}"];
 const FLOW_DEFS: &[&str] = &["/u-route/baas/metadata/v1.0/Flow", "/u-route/baas/metadata/v1.0/flow"];
 const FLOW_DEF: &[&str] = &["/u-route/baas/metadata/v1.0/Flow/{fid}", "/u-route/baas/metadata/v1.0/flow/{fid}"];
 const BP_DEFS: &str = "/u-route/baas/bp/v2.0/metadata/definitions";
@@ -272,9 +275,15 @@ macro_rules! connector {
     };
 }
 
-/// Flows, scripts, BPM, import/export and connector files.
+/// Picklists, Flows, scripts, BPM, import/export and connector files.
 fn runtime_routes() -> Vec<Route> {
     let mut v = Vec::new();
+    v.extend(spellings("astrozero.metadata.picklist.list", Method::GET, PICKLISTS, picklists::list));
+    v.extend(spellings("astrozero.metadata.picklist.create", Method::POST, PICKLISTS, picklists::create));
+    v.extend(spellings("astrozero.metadata.picklist.get", Method::GET, PICKLIST, picklists::get));
+    v.extend(spellings("astrozero.metadata.picklist.add_values", Method::POST, PICKLIST, picklists::add_values));
+    v.extend(spellings("astrozero.metadata.picklist.update", Method::PUT, PICKLIST, picklists::update));
+    v.extend(spellings("astrozero.metadata.picklist.delete", Method::DELETE, PICKLIST, picklists::delete));
     v.extend(spellings("astrozero.flow.definition.list", Method::GET, FLOW_DEFS, flows::list_defs));
     v.extend(spellings("astrozero.flow.definition.create", Method::POST, FLOW_DEFS, flows::create_def));
     v.extend(spellings("astrozero.flow.definition.get", Method::GET, FLOW_DEF, flows::get_def));

@@ -28,6 +28,22 @@ pub struct Field {
     pub unique: bool,
     /// Allowed values of `singleselect` / `multiselect`.
     pub options: Vec<String>,
+    /// The global value set (picklist id) the options come from; they follow its changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picklist: Option<String>,
+}
+
+/// A global picklist value set (选项列表值集).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ValueSet {
+    pub id: String,
+    pub name: String,
+    pub master_label: String,
+    pub description: String,
+    pub use_first_as_default: bool,
+    /// (value, label)
+    pub values: Vec<(String, String)>,
+    pub created_ms: Millis,
 }
 
 pub type Record = Map<String, Value>;
@@ -72,6 +88,9 @@ pub struct State {
     pub objects: RwLock<Vec<Arc<Obj>>>,
     pub ids: IdGen,
     pub counter: Mutex<u64>,
+    /// Global picklist value sets. Never held while taking an object's field lock (fields are
+    /// synced after it is released).
+    pub picklists: RwLock<Vec<ValueSet>>,
     /// Scripts from the scenario (several versions may share a name).
     pub scripts: Vec<ScriptDef>,
     /// Connector instances from the scenario.

@@ -7,7 +7,7 @@ use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::model::{Client, Field, FlowDefn, Obj, Runtime, State};
+use super::model::{Client, Field, FlowDefn, Obj, Runtime, State, ValueSet};
 use super::program::{ParamDef, StepDef, PARAM_TYPES};
 use crate::core::directory::Directory;
 use crate::core::ids::IdGen;
@@ -39,6 +39,9 @@ pub struct AzSection {
     /// Object-storage connectors for `/u-route/baas/sys/v1.1/connectors/…`.
     #[serde(default)]
     pub connectors: Vec<ConnectorDef>,
+    /// Global picklist value sets fields can take their options from.
+    #[serde(default)]
+    pub picklists: Vec<PicklistDef>,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -190,6 +193,20 @@ pub struct FieldDef {
     pub unique: bool,
     #[serde(default)]
     pub options: Vec<String>,
+    /// A picklist name from `[[astrozero.picklists]]`: the options come from (and follow) it.
+    pub picklist: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PicklistDef {
+    /// `ns__Name`.
+    pub name: String,
+    pub label: Option<String>,
+    pub description: Option<String>,
+    pub values: Vec<String>,
+    #[serde(skip)]
+    pub origin: Origin,
 }
 
 pub const DATA_TYPES: &[&str] = &[
@@ -226,6 +243,9 @@ impl AzSection {
         for (index, f) in self.connectors.iter_mut().enumerate() {
             f.origin = Origin { file, index };
         }
+        for (index, f) in self.picklists.iter_mut().enumerate() {
+            f.origin = Origin { file, index };
+        }
     }
 
     pub fn merge(&mut self, top: AzSection) {
@@ -238,6 +258,7 @@ impl AzSection {
         self.scripts.extend(top.scripts);
         self.processes.extend(top.processes);
         self.connectors.extend(top.connectors);
+        self.picklists.extend(top.picklists);
     }
 }
 
@@ -280,7 +301,13 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
                 diags.push(at(path!["fields", fi, "type"], format!("expected one of {}, got {:?}", DATA_TYPES.join(", "), f.kind)));
             }
         }
-        let fields: Vec<Field> = o.fields.iter().map(field_of).collect();
+        for (fi, f) in o.fields.iter().enumerate() {
+            if let Some(p) = f.picklist.as_ref().filter(|p| !az.picklists.iter().any(|s| &&s.name == p)) {
+                diags
+                    .push(at(path!["fields", fi, "picklist"], format!("expected a picklist name from [[astrozero.picklists]], got {p:?}")));
+            }
+        }
+        let fields: Vec<Field> = o.fields.iter().map(|f| field_of(f, &az.picklists)).collect();
         for (ri, r) in o.records.iter().enumerate() {
             if let Some(k) = r.keys().find(|k| k.as_str() != "name" && !o.fields.iter().any(|f| f.name.eq_ignore_ascii_case(k))) {
                 diags.push(at(path!["records", ri, k.as_str()], format!("unknown field {k:?}")));
@@ -396,6 +423,20 @@ fn validate_programs(az: &AzSection, scenario: &Scenario, diags: &mut Vec<Diag>)
         }
     }
     let ns = az.namespace.clone().unwrap_or_else(|| "ns".into());
+    for p in &az.picklists {
+        let array = &["astrozero", "picklists"];
+        if !super::picklists::name_ok(&p.name, &ns) {
+            diags.push(Diag::at(
+                p.origin,
+                array,
+                path!["name"],
+                format!("expected {ns}__Name (at most 64, no other __), got {:?}", p.name),
+            ));
+        }
+        if let Some((i, v)) = p.values.iter().enumerate().find(|(_, v)| v.contains(';') || v.is_empty()) {
+            diags.push(Diag::at(p.origin, array, path!["values", i], format!("expected a non-empty value without ';', got {v:?}")));
+        }
+    }
     for c in &az.connectors {
         let array = &["astrozero", "connectors"];
         if !c.name.starts_with(&format!("{ns}__")) {
@@ -427,7 +468,9 @@ fn validate_programs(az: &AzSection, scenario: &Scenario, diags: &mut Vec<Diag>)
     }
 }
 
-fn field_of(f: &FieldDef) -> Field {
+/// A scenario field; a field naming a picklist takes its values as options.
+fn field_of(f: &FieldDef, picklists: &[PicklistDef]) -> Field {
+    let set = f.picklist.as_ref().and_then(|p| picklists.iter().find(|s| &s.name == p));
     Field {
         id: String::new(),
         name: f.name.clone(),
@@ -435,7 +478,8 @@ fn field_of(f: &FieldDef) -> Field {
         data_type: f.kind.to_ascii_lowercase(),
         required: f.required,
         unique: f.unique,
-        options: f.options.clone(),
+        options: set.map(|s| s.values.clone()).unwrap_or_else(|| f.options.clone()),
+        picklist: None,
     }
 }
 
@@ -458,14 +502,37 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         objects: RwLock::new(Vec::new()),
         ids: IdGen::new(scenario.seed(), "astrozero"),
         counter: Mutex::new(0),
+        picklists: RwLock::new(Vec::new()),
         scripts: az.scripts.clone(),
         connectors: az.connectors.clone(),
         runtime: Mutex::new(Runtime::default()),
     };
+    let sets = az
+        .picklists
+        .iter()
+        .map(|p| ValueSet {
+            id: st.new_id("000P"),
+            name: p.name.clone(),
+            master_label: p.label.clone().unwrap_or_else(|| p.name.clone()),
+            description: p.description.clone().unwrap_or_default(),
+            use_first_as_default: false,
+            values: p.values.iter().map(|v| (v.clone(), v.clone())).collect(),
+            created_ms: now,
+        })
+        .collect();
+    *st.picklists.write() = sets;
     for o in &az.objects {
         let id = st.new_id("cust");
         let key_prefix = format!("c{}", &st.new_id("c")[17..20]);
-        let fields = o.fields.iter().map(|f| Field { id: st.new_id("cust"), ..field_of(f) }).collect();
+        let fields = o
+            .fields
+            .iter()
+            .map(|f| Field {
+                id: st.new_id("cust"),
+                picklist: f.picklist.as_ref().and_then(|p| st.picklists.read().iter().find(|s| &s.name == p).map(|s| s.id.clone())),
+                ..field_of(f, &az.picklists)
+            })
+            .collect();
         let obj = Arc::new(Obj {
             id,
             name: o.name.clone(),
