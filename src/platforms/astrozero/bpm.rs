@@ -13,7 +13,7 @@ use super::errors::AzError;
 use super::flows::version_key;
 use super::model::{user_id, BpDefn, BpInstance, Runtime, State};
 use super::scenario::{api_name_ok, ProcessDef};
-use super::Call;
+use super::{opt_str, order_and_pick, Call};
 use crate::core::clock::Millis;
 use crate::core::workflow::{Act, Action, Flow, IdSource, Instance, Outcome, Status, Task, TaskStatus, WfError};
 use crate::scenario::FlowDef;
@@ -128,14 +128,6 @@ fn graph_of(call: &Call) -> Result<Option<FlowDef>, AzError> {
     Ok(Some(def))
 }
 
-fn text<'a>(b: &'a Map<String, Value>, k: &str) -> Result<Option<&'a str>, AzError> {
-    match b.get(k) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(AzError::param(format!("{k} must be a string"))),
-    }
-}
-
 fn config_of(b: &Map<String, Value>) -> Result<Option<Map<String, Value>>, AzError> {
     match b.get("config") {
         None | Some(Value::Null) => Ok(None),
@@ -151,16 +143,16 @@ fn config_of(b: &Map<String, Value>) -> Result<Option<Map<String, Value>>, AzErr
 /// `POST /metadata/definitions`.
 pub fn create_def(call: &Call) -> Result<Value, AzError> {
     let b = &call.body;
-    let name = text(b, "name")?.ok_or_else(|| AzError::param("name is required"))?;
+    let name = opt_str(b, "name")?.ok_or_else(|| AzError::param("name is required"))?;
     if !api_name_ok(name) {
         return Err(AzError::param(format!("name must start with a letter and hold letters, digits or _ (at most 64): {name}")));
     }
     let graph = graph_of(call)?.ok_or_else(|| AzError::param("graph (nodes and edges) or flow is required"))?;
     let p = ProcessDef {
         name: name.to_owned(),
-        label: text(b, "label")?.map(str::to_owned),
-        version: text(b, "version")?.map(str::to_owned),
-        description: text(b, "description")?.map(str::to_owned),
+        label: opt_str(b, "label")?.map(str::to_owned),
+        version: opt_str(b, "version")?.map(str::to_owned),
+        description: opt_str(b, "description")?.map(str::to_owned),
         flow: graph.id.clone(),
         active: b.get("active").and_then(Value::as_bool).unwrap_or(true),
         cancelable: true,
@@ -184,7 +176,7 @@ pub fn update_def(call: &Call) -> Result<Value, AzError> {
     let b = &call.body;
     let graph = graph_of(call)?;
     let config = config_of(b)?;
-    let (label, description) = (text(b, "label")?, text(b, "description")?);
+    let (label, description) = (opt_str(b, "label")?, opt_str(b, "description")?);
     let active = match b.get("active") {
         None | Some(Value::Null) => None,
         Some(Value::Bool(v)) => Some(*v),
@@ -269,8 +261,8 @@ fn instance_json(id: &str, i: &BpInstance, d: Option<&BpDefn>) -> Value {
 /// `POST /runtime/instances`: `{name, version?, variables?}`.
 pub fn start(call: &Call) -> Result<Value, AzError> {
     let b = &call.body;
-    let name = text(b, "name")?.ok_or_else(|| AzError::param("name is required"))?;
-    let version = text(b, "version")?;
+    let name = opt_str(b, "name")?.ok_or_else(|| AzError::param("name is required"))?;
+    let version = opt_str(b, "version")?;
     let variables = match b.get("variables") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
@@ -320,35 +312,20 @@ pub fn list(call: &Call) -> Result<Value, AzError> {
     let states = call.req.query_value("states").filter(|s| !s.trim().is_empty()).ok_or_else(|| AzError::param("states is required"))?;
     let states: Vec<&str> = states.split(',').map(str::trim).collect();
     let rt = call.st.runtime.lock();
-    let mut items: Vec<Value> = rt
+    let items: Vec<Value> = rt
         .instances
         .iter()
         .filter(|(_, i)| states.contains(&state_text(i)))
         .map(|(id, i)| instance_json(id, i, rt.processes.iter().find(|d| d.id == i.def_id)))
         .collect();
-    if let Some(field) = call.req.query_value("orderField").filter(|f| !f.is_empty()) {
-        let desc = match call.req.query_value("orderType").unwrap_or_default().to_ascii_lowercase().as_str() {
-            "" | "asc" => false,
-            "desc" => true,
-            o => return Err(AzError::param(format!("orderType must be asc or desc, got {o}"))),
-        };
-        items.sort_by(|a, b| {
-            let o = a[&field].to_string().cmp(&b[&field].to_string());
-            if desc {
-                o.reverse()
-            } else {
-                o
-            }
-        });
-    }
-    if let Some(fields) = call.req.query_value("fields").filter(|f| !f.trim().is_empty()) {
-        let keep: Vec<&str> = fields.split(',').map(str::trim).collect();
-        items = items
-            .into_iter()
-            .map(|v| Value::Object(keep.iter().map(|k| ((*k).to_owned(), v.get(*k).cloned().unwrap_or(Value::Null))).collect()))
-            .collect();
-    }
-    Ok(Value::Array(items))
+    let desc = match call.req.query_value("orderType").unwrap_or_default().to_ascii_lowercase().as_str() {
+        "" | "asc" => false,
+        "desc" => true,
+        o => return Err(AzError::param(format!("orderType must be asc or desc, got {o}"))),
+    };
+    let field = call.req.query_value("orderField").filter(|f| !f.is_empty());
+    let fields = call.req.query_value("fields");
+    Ok(Value::Array(order_and_pick(items, field.as_deref().map(|f| (f, desc)), fields.as_deref())))
 }
 
 fn inst_param<'a>(call: &'a Call) -> &'a str {
@@ -371,7 +348,7 @@ pub fn get(call: &Call) -> Result<Value, AzError> {
 /// `PUT /runtime/instances/{id}`: `{"action": "suspend" | "resume" | "terminate"}`.
 pub fn control(call: &Call) -> Result<Value, AzError> {
     let id = inst_param(call);
-    let action = text(&call.body, "action")?.ok_or_else(|| AzError::param("action is required"))?;
+    let action = opt_str(&call.body, "action")?.ok_or_else(|| AzError::param("action is required"))?;
     let mut rt = call.st.runtime.lock();
     let i = rt.instances.get_mut(id).ok_or_else(|| AzError::not_found(format!("BPM instance {id}")))?;
     let closed = AzError::param(format!("BPM instance {id} is {}", state_text(i)));
@@ -488,8 +465,8 @@ fn wf_error(e: WfError, task: &str) -> AzError {
 pub fn act_on_task(call: &Call) -> Result<Value, AzError> {
     let task = call.req.param("tid").unwrap_or_default();
     let b = &call.body;
-    let action = text(b, "action")?.ok_or_else(|| AzError::param("action is required"))?;
-    let comment = text(b, "comment")?;
+    let action = opt_str(b, "action")?.ok_or_else(|| AzError::param("action is required"))?;
+    let comment = opt_str(b, "comment")?;
     let variables = match b.get("variables") {
         None | Some(Value::Null) => None,
         Some(Value::Object(m)) => Some(m.clone()),
@@ -516,7 +493,7 @@ pub fn act_on_task(call: &Call) -> Result<Value, AzError> {
         }
         "reject" => i.wf.reject(task, act).map_err(|e| wf_error(e, task))?,
         "transfer" => {
-            let to = text(b, "assignee")?.ok_or_else(|| AzError::param("assignee is required to transfer"))?;
+            let to = opt_str(b, "assignee")?.ok_or_else(|| AzError::param("assignee is required to transfer"))?;
             let user = call.world.directory.user(to).ok_or_else(|| AzError::param(format!("user {to} does not exist")))?;
             i.wf.transfer(task, &user.id, act, ids).map_err(|e| wf_error(e, task))?;
         }

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 use super::data::{self, time_text};
 use super::errors::AzError;
 use super::model::{BulkTask, Obj, Record};
+use super::program::text;
 use super::{connectors, metadata, Call};
 
 fn zip_files(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, AzError> {
@@ -44,14 +45,6 @@ fn unzip(body: &[u8]) -> Result<Vec<(String, Vec<u8>)>, AzError> {
     Ok(out)
 }
 
-fn cell(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 fn object_csv(obj: &Obj, records: &[std::sync::Arc<Record>], sep: u8) -> Result<Vec<u8>, AzError> {
     let mut w = csv::WriterBuilder::new().delimiter(sep).flexible(true).from_writer(Vec::new());
     let mut fields = vec!["id".to_owned(), "name".to_owned()];
@@ -60,7 +53,7 @@ fn object_csv(obj: &Obj, records: &[std::sync::Arc<Record>], sep: u8) -> Result<
     w.write_record([obj.name.as_str()]).map_err(err)?;
     w.write_record(&fields).map_err(err)?;
     for r in records {
-        w.write_record(fields.iter().map(|f| cell(r.get(f).unwrap_or(&Value::Null)))).map_err(err)?;
+        w.write_record(fields.iter().map(|f| text(r.get(f).unwrap_or(&Value::Null)))).map_err(err)?;
     }
     w.into_inner().map_err(|e| AzError { name: "internal_error", detail: Some(e.to_string()) })
 }

@@ -12,7 +12,7 @@ use super::errors::AzError;
 use super::model::{user_id, FlowDefn, Interview, InterviewStatus, Runtime};
 use super::program::{self, Halt, ParamDef, StepDef};
 use super::scenario::{api_name_ok, program_problems};
-use super::Call;
+use super::{opt_str, order_and_pick, Call};
 
 fn status_text(s: InterviewStatus) -> &'static str {
     match s {
@@ -165,33 +165,25 @@ fn problems(call: &Call, f: &FlowDefn, start_element: bool) -> Vec<String> {
     errs
 }
 
-fn text_field<'a>(body: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, AzError> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(AzError::param(format!("{key} must be a string"))),
-    }
-}
-
 /// `POST /Flow`: validation problems come back in `result.errors` with `resCode` "0".
 pub fn create_def(call: &Call) -> Result<Value, AzError> {
     let b = &call.body;
-    let name = text_field(b, "name")?.ok_or_else(|| AzError::param("name is required"))?;
+    let name = opt_str(b, "name")?.ok_or_else(|| AzError::param("name is required"))?;
     if !api_name_ok(name) {
         return Err(AzError::param(format!("name must start with a letter and hold letters, digits or _ (at most 64): {name}")));
     }
-    let label = text_field(b, "label")?.ok_or_else(|| AzError::param("label is required"))?;
+    let label = opt_str(b, "label")?.ok_or_else(|| AzError::param("label is required"))?;
     if label.is_empty() || label.chars().count() > 64 {
         return Err(AzError::param("label must be 1 to 64 characters"));
     }
-    let process_type = text_field(b, "processType")?.unwrap_or("Autolaunched Flow");
+    let process_type = opt_str(b, "processType")?.unwrap_or("Autolaunched Flow");
     if !["Autolaunched Flow", "Event Trigger"].contains(&process_type) {
         return Err(AzError::param(format!("processType must be Autolaunched Flow or Event Trigger, got {process_type}")));
     }
     if process_type == "Event Trigger" && b.get("event").is_none_or(Value::is_null) {
         return Err(AzError::param("event is required for an Event Trigger flow"));
     }
-    let version = text_field(b, "version")?.unwrap_or("1.0.0").to_owned();
+    let version = opt_str(b, "version")?.unwrap_or("1.0.0").to_owned();
     let (inputs, outputs) = parse_variables(b.get("variables"))?;
     let steps = parse_steps(b.get("steps"))?.unwrap_or_default();
     let now = call.now();
@@ -204,8 +196,8 @@ pub fn create_def(call: &Call) -> Result<Value, AzError> {
         active: b.get("active").and_then(Value::as_bool).unwrap_or(true),
         private: b.get("private").and_then(Value::as_bool).unwrap_or(false),
         status: "Active".into(),
-        description: text_field(b, "description")?.unwrap_or_default().to_owned(),
-        interview_label: text_field(b, "interviewLabel")?.unwrap_or(label).to_owned(),
+        description: opt_str(b, "description")?.unwrap_or_default().to_owned(),
+        interview_label: opt_str(b, "interviewLabel")?.unwrap_or(label).to_owned(),
         inputs,
         outputs,
         steps,
@@ -235,13 +227,13 @@ pub fn update_def(call: &Call) -> Result<Value, AzError> {
     let mut rt = call.st.runtime.lock();
     let f = find_def(&mut rt, flow_param(call))?;
     let mut next = f.clone();
-    if let Some(l) = text_field(b, "label")? {
+    if let Some(l) = opt_str(b, "label")? {
         next.label = l.to_owned();
     }
-    if let Some(d) = text_field(b, "description")? {
+    if let Some(d) = opt_str(b, "description")? {
         next.description = d.to_owned();
     }
-    if let Some(l) = text_field(b, "interviewLabel")? {
+    if let Some(l) = opt_str(b, "interviewLabel")? {
         next.interview_label = l.to_owned();
     }
     for (key, slot) in [("active", &mut next.active), ("private", &mut next.private)] {
@@ -435,37 +427,18 @@ pub fn query(call: &Call) -> Result<Value, AzError> {
         |k: &str| q(k).map(|v| v.parse::<usize>()).transpose().map_err(|_| AzError::param(format!("{k} must be a non-negative integer")));
     let (limit, offset) = (num("limit")?.unwrap_or(usize::MAX), num("offset")?.unwrap_or(0));
     let who = |key: &str, iv: &Interview| q(key).is_none_or(|u| u == iv.creator || u == user_id(&iv.creator));
-    let mut items: Vec<Value> = rt
+    let items: Vec<Value> = rt
         .interviews
         .values()
         .filter(|iv| Some(iv.status) == status && who("owner", iv) && who("creator", iv))
         .map(|iv| instance_json(iv, flow_of(iv)))
         .collect();
-    if let Some(field) = q("orderField") {
-        let desc = match q("orderType").as_deref() {
-            None | Some("0") => false,
-            Some("1") => true,
-            Some(o) => return Err(AzError::param(format!("orderType must be 0 or 1, got {o}"))),
-        };
-        items.sort_by(|a, b| {
-            let o = a[&field].to_string().cmp(&b[&field].to_string());
-            if desc {
-                o.reverse()
-            } else {
-                o
-            }
-        });
-    }
-    let fields: Option<Vec<String>> = q("fields").map(|f| f.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
-    Ok(Value::Array(
-        items
-            .into_iter()
-            .skip(offset)
-            .take(limit)
-            .map(|v| match &fields {
-                Some(fs) => Value::Object(fs.iter().map(|k| (k.clone(), v.get(k).cloned().unwrap_or(Value::Null))).collect()),
-                None => v,
-            })
-            .collect(),
-    ))
+    let desc = match q("orderType").as_deref() {
+        None | Some("0") => false,
+        Some("1") => true,
+        Some(o) => return Err(AzError::param(format!("orderType must be 0 or 1, got {o}"))),
+    };
+    let field = q("orderField");
+    let picked = order_and_pick(items, field.as_deref().map(|f| (f, desc)), q("fields").as_deref());
+    Ok(Value::Array(picked.into_iter().skip(offset).take(limit).collect()))
 }

@@ -47,6 +47,39 @@ impl Call<'_> {
     }
 }
 
+/// An optional string member of a body; anything but a string or null is a parameter error.
+pub fn opt_str<'a>(b: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, AzError> {
+    match b.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(AzError::param(format!("{key} must be a string"))),
+    }
+}
+
+/// Orders answer items by one member (compared as JSON text, descending when asked) and keeps only
+/// the comma-separated `fields` when given: the instance queries' `orderField` / `fields`.
+pub fn order_and_pick(items: Vec<Value>, order: Option<(&str, bool)>, fields: Option<&str>) -> Vec<Value> {
+    let mut items = items;
+    if let Some((field, desc)) = order {
+        items.sort_by(|a, b| {
+            let o = a[field].to_string().cmp(&b[field].to_string());
+            if desc {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+    }
+    let Some(keep) = fields.map(|f| f.split(',').map(str::trim).filter(|k| !k.is_empty()).collect::<Vec<_>>()) else { return items };
+    if keep.is_empty() {
+        return items;
+    }
+    items
+        .into_iter()
+        .map(|v| Value::Object(keep.iter().map(|k| ((*k).to_owned(), v.get(*k).cloned().unwrap_or(Value::Null))).collect()))
+        .collect()
+}
+
 fn success_msg(locale: Locale) -> &'static str {
     if locale == Locale::En {
         "Success"

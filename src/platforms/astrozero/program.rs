@@ -249,8 +249,8 @@ fn run_step(step: &StepDef, vars: &mut Map<String, Value>, log: &mut Vec<String>
     Ok(Some(Value::Array(hits.iter().take(limit).map(|r| Value::Object((**r).clone())).collect())))
 }
 
-/// A value as text inside a string template.
-fn text(v: &Value) -> String {
+/// A value as text (templates, CSV cells): null is empty, strings are bare.
+pub fn text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),

@@ -1,6 +1,6 @@
 //! The `[astrozero]` scenario section.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -150,7 +150,6 @@ pub struct SeedFile {
     pub text: Option<String>,
     /// Binary content, base64.
     pub base64: Option<String>,
-    pub content_type: Option<String>,
 }
 
 pub const CONNECTOR_TYPES: &[&str] = &["obs", "minio", "objectstorageproxy"];
@@ -228,24 +227,17 @@ pub const DATA_TYPES: &[&str] = &[
 
 impl AzSection {
     pub fn tag_origins(&mut self, file: usize) {
-        for (index, o) in self.objects.iter_mut().enumerate() {
-            o.origin = Origin { file, index };
+        fn tag<T>(list: &mut [T], file: usize, origin: fn(&mut T) -> &mut Origin) {
+            for (index, x) in list.iter_mut().enumerate() {
+                *origin(x) = Origin { file, index };
+            }
         }
-        for (index, f) in self.flows.iter_mut().enumerate() {
-            f.origin = Origin { file, index };
-        }
-        for (index, f) in self.scripts.iter_mut().enumerate() {
-            f.origin = Origin { file, index };
-        }
-        for (index, f) in self.processes.iter_mut().enumerate() {
-            f.origin = Origin { file, index };
-        }
-        for (index, f) in self.connectors.iter_mut().enumerate() {
-            f.origin = Origin { file, index };
-        }
-        for (index, f) in self.picklists.iter_mut().enumerate() {
-            f.origin = Origin { file, index };
-        }
+        tag(&mut self.objects, file, |x| &mut x.origin);
+        tag(&mut self.flows, file, |x| &mut x.origin);
+        tag(&mut self.scripts, file, |x| &mut x.origin);
+        tag(&mut self.processes, file, |x| &mut x.origin);
+        tag(&mut self.connectors, file, |x| &mut x.origin);
+        tag(&mut self.picklists, file, |x| &mut x.origin);
     }
 
     pub fn merge(&mut self, top: AzSection) {
@@ -363,49 +355,51 @@ pub fn program_problems(
     out
 }
 
+/// A Flow or script as the validator sees it.
+struct Program<'a> {
+    array: &'static [&'static str],
+    origin: Origin,
+    name: &'a str,
+    version: &'a Option<String>,
+    inputs: &'a [ParamDef],
+    outputs: &'a [ParamDef],
+    steps: &'a [StepDef],
+}
+
+fn validate_program(
+    p: Program,
+    object_known: &dyn Fn(&str) -> bool,
+    seen: &mut HashSet<(String, String, Option<String>)>,
+    diags: &mut Vec<Diag>,
+) {
+    let at = |rel: Vec<Seg>, msg: String| Diag::at(p.origin, p.array, rel, msg);
+    if !api_name_ok(p.name) {
+        diags.push(at(path!["name"], format!("expected a letter, then letters, digits or _ (at most 64), got {:?}", p.name)));
+    }
+    if !seen.insert((p.array[1].to_owned(), p.name.to_owned(), p.version.clone())) {
+        diags.push(at(path!["name"], format!("{:?} is defined twice with the same version", p.name)));
+    }
+    for (rel, msg) in program_problems(p.inputs, p.outputs, p.steps, object_known) {
+        diags.push(at(rel, msg));
+    }
+}
+
 fn validate_programs(az: &AzSection, scenario: &Scenario, diags: &mut Vec<Diag>) {
     let object_known = |n: &str| az.objects.iter().any(|o| o.name.eq_ignore_ascii_case(n));
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     for f in &az.flows {
-        let array = &["astrozero", "flows"];
-        if !api_name_ok(&f.name) {
-            diags.push(Diag::at(
-                f.origin,
-                array,
-                path!["name"],
-                format!("expected a letter, then letters, digits or _ (at most 64), got {:?}", f.name),
-            ));
-        }
-        if !seen.insert(("flow", f.name.clone(), f.version.clone())) {
-            diags.push(Diag::at(f.origin, array, path!["name"], format!("flow {:?} is defined twice with the same version", f.name)));
-        }
-        for (rel, msg) in program_problems(&f.inputs, &f.outputs, &f.steps, &object_known) {
-            diags.push(Diag::at(f.origin, array, rel, msg));
-        }
+        let (array, origin) = (&["astrozero", "flows"][..], f.origin);
+        let program =
+            Program { array, origin, name: &f.name, version: &f.version, inputs: &f.inputs, outputs: &f.outputs, steps: &f.steps };
+        validate_program(program, &object_known, &mut seen, diags);
     }
     for sc in &az.scripts {
-        let array = &["astrozero", "scripts"];
-        if !api_name_ok(&sc.name) {
-            diags.push(Diag::at(
-                sc.origin,
-                array,
-                path!["name"],
-                format!("expected a letter, then letters, digits or _ (at most 64), got {:?}", sc.name),
-            ));
-        }
-        if !seen.insert(("script", sc.name.clone(), sc.version.clone())) {
-            diags.push(Diag::at(
-                sc.origin,
-                array,
-                path!["version"],
-                format!("script {:?} is defined twice with the same version", sc.name),
-            ));
-        }
+        let (array, origin) = (&["astrozero", "scripts"][..], sc.origin);
+        let program =
+            Program { array, origin, name: &sc.name, version: &sc.version, inputs: &sc.inputs, outputs: &sc.outputs, steps: &sc.steps };
+        validate_program(program, &object_known, &mut seen, diags);
         if let Some((i, _)) = sc.steps.iter().enumerate().find(|(_, s)| s.wait.is_some()) {
-            diags.push(Diag::at(sc.origin, array, path!["steps", i], "scripts run in one call: wait steps belong in Flows"));
-        }
-        for (rel, msg) in program_problems(&sc.inputs, &sc.outputs, &sc.steps, &object_known) {
-            diags.push(Diag::at(sc.origin, array, rel, msg));
+            diags.push(Diag::at(origin, array, path!["steps", i], "scripts run in one call: wait steps belong in Flows"));
         }
     }
     for p in &az.processes {
