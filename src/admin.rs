@@ -22,9 +22,10 @@ fn bad(status: u16, msg: impl Into<String>) -> Response {
 }
 
 pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
-    let body = match Limited::new(body, shared.config.max_body_bytes).collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(_) => return bad(413, "admin request body too large"),
+    let body = match tokio::time::timeout(shared.config.read_timeout, Limited::new(body, shared.config.max_body_bytes).collect()).await {
+        Err(_) => return bad(408, "the request body did not arrive in time"),
+        Ok(Ok(c)) => c.to_bytes(),
+        Ok(Err(_)) => return bad(413, "admin request body too large"),
     };
     let ns = parts.headers.get(NAMESPACE_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let query = parts.uri.query().unwrap_or("");

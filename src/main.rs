@@ -50,6 +50,17 @@ enum Command {
     ///
     /// Example: lowcode-emu export-schema > scenario.schema.json
     ExportSchema,
+    /// Exit 0 when an emulator answers GET /__emu/health (a container HEALTHCHECK needs no curl).
+    ///
+    /// Example: lowcode-emu health --port 8080
+    Health {
+        /// Host of the running emulator.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Port of the running emulator.
+        #[arg(long, env = "LOWCODE_EMU_PORT", default_value_t = 8080)]
+        port: u16,
+    },
     /// List every emulated route (platform, method, path, route id).
     Routes {
         /// Also list each platform's named errors usable in fault rules.
@@ -92,6 +103,13 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Health { host, port } => match probe_health(&host, port) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("unhealthy: {e}");
                 ExitCode::FAILURE
             }
         },
@@ -251,6 +269,25 @@ fn banner(s: &Scenario) -> String {
         }
     }
     out.trim_end().to_owned()
+}
+
+/// One bounded HTTP/1.1 GET of `/__emu/health`; healthy means status 200.
+fn probe_health(host: &str, port: u16) -> Result<(), String> {
+    use std::io::{Read, Write};
+    use std::net::{TcpStream, ToSocketAddrs};
+    use std::time::Duration;
+    let addr = (host, port).to_socket_addrs().map_err(|e| e.to_string())?.next().ok_or("no address")?;
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|e| format!("{addr}: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).map_err(|e| e.to_string())?;
+    s.write_all(format!("GET /__emu/health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).map_err(|e| e.to_string())?;
+    if head.starts_with(b"HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(format!("answered {:?}", String::from_utf8_lossy(&head)))
+    }
 }
 
 /// Registers SIGTERM/SIGINT handlers now and returns the wait. Registering before the banner is

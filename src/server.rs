@@ -39,6 +39,9 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     pub max_upload_bytes: usize,
     pub journal_size: usize,
+    /// How long a client may take to send its headers, and then its body: a slow or stalled client
+    /// is cut off instead of holding a connection slot forever.
+    pub read_timeout: Duration,
 }
 
 impl ServerConfig {
@@ -48,6 +51,7 @@ impl ServerConfig {
             max_body_bytes: server.max_body_bytes.unwrap_or(16 * 1024 * 1024),
             max_upload_bytes: server.max_upload_bytes.unwrap_or(64 * 1024 * 1024),
             journal_size: server.journal_size.unwrap_or(10_000),
+            read_timeout: Duration::from_millis(server.read_timeout_ms.unwrap_or(30_000).max(1)),
         }
     }
 }
@@ -138,11 +142,19 @@ impl Shared {
     }
 }
 
+/// Most bytes of a request head (request line and headers) before the connection is refused.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
 /// Accepts connections until `shutdown` resolves, then drains in-flight requests (up to 10 s).
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl std::future::Future<Output = ()>) {
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30)).max_buf_size(256 * 1024).keep_alive(true);
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.config.read_timeout)
+        .max_header_size(MAX_HEADER_BYTES)
+        .max_buf_size(256 * 1024)
+        .keep_alive(true);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -167,16 +179,18 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl st
 enum BodyError {
     TooLarge,
     Broken,
+    TimedOut,
 }
 
-async fn read_body(body: Incoming, cap: usize, declared: Option<u64>) -> Result<Bytes, BodyError> {
+async fn read_body(body: Incoming, cap: usize, declared: Option<u64>, timeout: Duration) -> Result<Bytes, BodyError> {
     if declared.is_some_and(|n| n > cap as u64) {
         return Err(BodyError::TooLarge);
     }
-    match Limited::new(body, cap).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
-        Err(_) => Err(BodyError::Broken),
+    match tokio::time::timeout(timeout, Limited::new(body, cap).collect()).await {
+        Err(_) => Err(BodyError::TimedOut),
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Ok(Err(_)) => Err(BodyError::Broken),
     }
 }
 
@@ -273,7 +287,7 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: Socke
                 Match::MethodNotAllowed(r) => (405, format!("{} {} is not a route; {} takes {}", parts.method, path, r.pattern, r.method)),
                 _ => (404, format!("no emulated route for {} {} (see GET /__emu/routes)", parts.method, path)),
             };
-            let body = read_body(body, shared.config.max_body_bytes, declared).await.unwrap_or_default();
+            let body = read_body(body, shared.config.max_body_bytes, declared, shared.config.read_timeout).await.unwrap_or_default();
             // A platform may answer unknown paths under its prefix in its own envelope.
             let resp =
                 platform_of_path.and_then(|p| (p.error)("route_not_found", world.locale)).unwrap_or_else(|| plain_error(status, msg));
@@ -302,7 +316,7 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: Socke
     let platform = platforms::by_name(route.platform);
     let render = |name: &str| platform.and_then(|p| (p.error)(name, world.locale)).unwrap_or_else(|| plain_error(500, name.to_owned()));
     let cap = if route.upload { shared.config.max_upload_bytes } else { shared.config.max_body_bytes };
-    let body = match read_body(body, cap, declared).await {
+    let body = match read_body(body, cap, declared, shared.config.read_timeout).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
             // Upload endpoints answer like the storage service they stand for.
@@ -312,6 +326,10 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: Socke
             return Ok(to_hyper(resp));
         }
         Err(BodyError::Broken) => return Ok(to_hyper(plain_error(400, "the request body could not be read".into()))),
+        Err(BodyError::TimedOut) => {
+            let resp = plain_error(408, "the request body did not arrive in time".into()).with_header("connection", "close");
+            return Ok(to_hyper(resp));
+        }
     };
     let multipart = match parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
         Some(ct) if ct.to_ascii_lowercase().starts_with("multipart/form-data") => {

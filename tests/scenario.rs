@@ -243,3 +243,18 @@ fn every_shipped_scenario_is_valid() {
     }
     assert!(checked >= 2);
 }
+
+#[tokio::test]
+async fn health_command_probes_a_running_emulator() {
+    let emu = start_with(MINIMAL).await;
+    let bin = env!("CARGO_BIN_EXE_lowcode-emu");
+    let port = emu.addr().port().to_string();
+    let ok = tokio::process::Command::new(bin).args(["health", "--port", &port]).output().await.expect("runs");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    drop(emu);
+    // Nothing listens on a port just released by a bound-then-dropped socket.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port().to_string();
+    let down = tokio::process::Command::new(bin).args(["health", "--port", &free]).output().await.expect("runs");
+    assert!(!down.status.success());
+    assert!(String::from_utf8_lossy(&down.stderr).starts_with("unhealthy:"));
+}

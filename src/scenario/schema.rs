@@ -65,6 +65,8 @@ pub struct ServerSection {
     pub max_body_bytes: Option<usize>,
     pub max_upload_bytes: Option<usize>,
     pub journal_size: Option<usize>,
+    /// Milliseconds a client may take to send its headers, and then its body (default 30 000).
+    pub read_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

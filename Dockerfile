@@ -1,0 +1,21 @@
+# lowcode-emu in a container: a static-enough release binary on a distroless, non-root runtime.
+#   docker build -t lowcode-emu .
+#   docker run --rm -p 8080:8080 lowcode-emu                       # the embedded demo scenario
+#   docker run --rm -p 8080:8080 -v $PWD/my.toml:/scenario.toml:ro \
+#     -e LOWCODE_EMU_SCENARIO=/scenario.toml lowcode-emu
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked --bin lowcode-emu
+
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /src/target/release/lowcode-emu /usr/local/bin/lowcode-emu
+# Inside the container only: listen on every interface so the published port reaches it.
+ENV LOWCODE_EMU_HOST=0.0.0.0 \
+    LOWCODE_EMU_PORT=8080 \
+    LOWCODE_EMU_LOG_FORMAT=json
+EXPOSE 8080
+USER nonroot
+HEALTHCHECK --interval=5s --timeout=3s --start-period=2s --retries=3 CMD ["/usr/local/bin/lowcode-emu", "health"]
+ENTRYPOINT ["/usr/local/bin/lowcode-emu"]
+CMD ["serve"]
