@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod core;
 pub mod http;
+pub mod liveness;
 pub mod platforms;
 pub mod router;
 pub mod scenario;

@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 use crate::core::faults::Action;
 use crate::core::journal::{Journal, JournalEntry};
 use crate::http::{Request, Response};
+use crate::liveness::{Watch, WatchedIo};
 use crate::platforms;
 use crate::router::{Ctx, Match, Router};
 use crate::scenario::Scenario;
@@ -39,8 +40,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     pub max_upload_bytes: usize,
     pub journal_size: usize,
-    /// How long a client may take to send its headers, and then its body: a slow or stalled client
-    /// is cut off instead of holding a connection slot forever.
+    /// How long a client may take to send its head, and how long it may stay silent mid-body: a
+    /// stalled client is cut off instead of holding its connection forever.
     pub read_timeout: Duration,
 }
 
@@ -162,11 +163,16 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl st
                 let Ok((stream, peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
-                let svc = service_fn(move |req| handle(shared.clone(), req, peer));
-                let conn = builder.serve_connection(TokioIo::new(stream), svc);
-                let conn = graceful.watch(conn);
+                let watch = Watch::new();
+                let guard = watch.clone().guard(shared.config.read_timeout);
+                let io = TokioIo::new(WatchedIo::new(stream, watch.clone()));
+                let svc = service_fn(move |req| handle(shared.clone(), req, peer, watch.clone()));
+                let conn = graceful.watch(builder.serve_connection(io, svc));
                 tokio::spawn(async move {
-                    let _ = conn.await;
+                    tokio::select! {
+                        _ = conn => {}
+                        _ = guard => {}
+                    }
                 });
             }
             _ = &mut shutdown => break,
@@ -182,15 +188,15 @@ enum BodyError {
     TimedOut,
 }
 
-async fn read_body(body: Incoming, cap: usize, declared: Option<u64>, timeout: Duration) -> Result<Bytes, BodyError> {
+async fn read_body(body: Incoming, cap: usize, declared: Option<u64>, watch: &Watch) -> Result<Bytes, BodyError> {
     if declared.is_some_and(|n| n > cap as u64) {
         return Err(BodyError::TooLarge);
     }
-    match tokio::time::timeout(timeout, Limited::new(body, cap).collect()).await {
-        Err(_) => Err(BodyError::TimedOut),
-        Ok(Ok(c)) => Ok(c.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
-        Ok(Err(_)) => Err(BodyError::Broken),
+    match watch.body(Limited::new(body, cap).collect()).await {
+        None => Err(BodyError::TimedOut),
+        Some(Ok(c)) => Ok(c.to_bytes()),
+        Some(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Some(Err(_)) => Err(BodyError::Broken),
     }
 }
 
@@ -267,7 +273,12 @@ fn request_field(req: &Request, name: &str) -> Option<serde_json::Value> {
     form_urlencoded::parse(&req.body).find(|(k, _)| k == name).map(|(_, v)| serde_json::Value::String(v.into_owned()))
 }
 
-async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: SocketAddr) -> Result<hyper::Response<Body>, Dropped> {
+async fn handle(
+    shared: Arc<Shared>,
+    req: hyper::Request<Incoming>,
+    _peer: SocketAddr,
+    watch: Arc<Watch>,
+) -> Result<hyper::Response<Body>, Dropped> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
@@ -287,7 +298,7 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: Socke
                 Match::MethodNotAllowed(r) => (405, format!("{} {} is not a route; {} takes {}", parts.method, path, r.pattern, r.method)),
                 _ => (404, format!("no emulated route for {} {} (see GET /__emu/routes)", parts.method, path)),
             };
-            let body = read_body(body, shared.config.max_body_bytes, declared, shared.config.read_timeout).await.unwrap_or_default();
+            let body = read_body(body, shared.config.max_body_bytes, declared, &watch).await.unwrap_or_default();
             // A platform may answer unknown paths under its prefix in its own envelope.
             let resp =
                 platform_of_path.and_then(|p| (p.error)("route_not_found", world.locale)).unwrap_or_else(|| plain_error(status, msg));
@@ -316,7 +327,7 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, _peer: Socke
     let platform = platforms::by_name(route.platform);
     let render = |name: &str| platform.and_then(|p| (p.error)(name, world.locale)).unwrap_or_else(|| plain_error(500, name.to_owned()));
     let cap = if route.upload { shared.config.max_upload_bytes } else { shared.config.max_body_bytes };
-    let body = match read_body(body, cap, declared, shared.config.read_timeout).await {
+    let body = match read_body(body, cap, declared, &watch).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
             // Upload endpoints answer like the storage service they stand for.

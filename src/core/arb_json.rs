@@ -4,6 +4,11 @@
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+/// Cases per property: `default`, or `FUZZ_CASES` when set (bench/fuzz.sh runs them at scale).
+pub fn cases(default: u32) -> u32 {
+    std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 /// JSON whose strings are drawn from `text` (a regex) or `words`, and whose object keys are `keys`
 /// or short random names.
 pub fn arb_json(text: &'static str, words: &'static [&'static str], keys: &'static [&'static str]) -> impl Strategy<Value = Value> {

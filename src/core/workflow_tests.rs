@@ -307,7 +307,7 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::core::arb_json::cases(1000), ..ProptestConfig::default() })]
 
     /// Random action sequences on a flow with a parallel split, a join and a condition never leave an
     /// orphan task, a token without a task, or a join that should have fired.

@@ -252,7 +252,7 @@ mod props {
     use super::Scenario;
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: crate::core::arb_json::cases(500), ..ProptestConfig::default() })]
 
         /// Arbitrary text never panics the loader; errors always say where.
         #[test]

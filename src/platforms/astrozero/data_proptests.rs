@@ -46,7 +46,7 @@ fn arb() -> impl Strategy<Value = Value> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::core::arb_json::cases(2000), ..ProptestConfig::default() })]
 
     #[test]
     fn conditions_never_panic(cond in arb(), rec in prop::collection::btree_map("ns__f[0-9]{1,2}__CST|name|id", arb(), 0..8)) {

@@ -405,7 +405,7 @@ mod props {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: crate::core::arb_json::cases(2000), ..ProptestConfig::default() })]
 
         /// Any JSON either decodes or is refused with 4815; evaluation never panics.
         #[test]

@@ -516,7 +516,7 @@ mod props {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: crate::core::arb_json::cases(2000), ..ProptestConfig::default() })]
 
         /// Arbitrary data in either shape and either mode converts or yields a documented code.
         #[test]

@@ -279,7 +279,7 @@ mod props {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: crate::core::arb_json::cases(1500), ..ProptestConfig::default() })]
 
         /// searchFieldJson (as JSON, or as a string that may not be JSON) and dynamicOrder never panic;
         /// a decoded search evaluates against arbitrary data.

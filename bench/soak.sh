@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Soak: SOAK_SECONDS (default 60) of mixed load on loopback — reads, filtered lists, updates of the
+# same records (state stays the same size) and admin calls — while sampling the emulator's RSS.
+# Memory must level off: the journal is a bounded ring and nothing else may grow.
+#   bash bench/soak.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SOAK_SECONDS=${SOAK_SECONDS:-60}
+PORT=${PORT:-18380}
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --quiet --bin lowcode-emu
+./target/release/lowcode-emu serve --scenario bench/bench.toml --port "$PORT" >/dev/null 2>&1 &
+EMU=$!
+trap 'kill $EMU 2>/dev/null || true' EXIT
+for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$PORT/__emu/health" >/dev/null && break; sleep 0.1; done
+B="http://127.0.0.1:$PORT/api/v5/app/entry/data"
+APP=b00000000000000000000001
+FORM=b00000000000000000000101
+ID=$(curl -s "$B/list" -H "Authorization: Bearer bench-key" -d "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":1}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["_id"])')
+rss() { awk '/VmRSS/ {print $2}' "/proc/$EMU/status"; }
+load() { # url body
+  BODY="$2" AUTH="Bearer bench-key" wrk -t1 -c16 -d"${SOAK_SECONDS}s" -s bench/post.lua "$1" >/dev/null 2>&1 &
+}
+echo "rss at start: $(rss) KiB"
+load "$B/get" "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data_id\":\"$ID\"}"
+load "$B/list" "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":100,\"filter\":{\"rel\":\"and\",\"cond\":[{\"field\":\"_widget_1600000000003\",\"method\":\"eq\",\"value\":[\"发货\"]}]}}"
+load "$B/update" "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data_id\":\"$ID\",\"data\":{\"_widget_1600000000002\":{\"value\":7}}}"
+SAMPLES=()
+for t in $(seq 5 5 "$SOAK_SECONDS"); do
+  sleep 5
+  SAMPLES+=("$(rss)")
+  echo "t=${t}s rss=$(rss) KiB"
+done
+wait 2>/dev/null || true
+n=${#SAMPLES[@]}
+half=$((n / 2))
+python3 - "${SAMPLES[@]}" <<'PY'
+import sys
+s = [int(x) for x in sys.argv[1:]]
+h = len(s) // 2
+first, second = max(s[:h] or s), max(s[h:])
+growth = (second - first) / first * 100
+print(f"peak rss first half {first} KiB, second half {second} KiB, growth {growth:+.1f}%")
+sys.exit(0 if growth < 10 else 1)
+PY

@@ -1,0 +1,105 @@
+//! Stalled-body detection without a timer per request.
+//!
+//! A `tokio::time::timeout` around every body read registers a timer on most requests (hyper
+//! hands the body over asynchronously), which cost a fifth of the read routes' throughput. Instead
+//! each connection's socket records when it last received bytes, and one coarse watchdog per
+//! connection wakes the body read when it has been silent for longer than the read timeout.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::Notify;
+
+/// One connection's read activity.
+#[derive(Debug)]
+pub struct Watch {
+    started: Instant,
+    last_read_ms: AtomicU64,
+    in_body: AtomicBool,
+    stalled: Notify,
+}
+
+impl Watch {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Watch {
+            started: Instant::now(),
+            last_read_ms: AtomicU64::new(0),
+            in_body: AtomicBool::new(false),
+            stalled: Notify::new(),
+        })
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Runs `read` (a body read); `None` when the client went silent for longer than the timeout.
+    pub async fn body<F: std::future::Future>(&self, read: F) -> Option<F::Output> {
+        self.in_body.store(true, Ordering::Release);
+        let out = tokio::select! {
+            biased;
+            r = read => Some(r),
+            _ = self.stalled.notified() => None,
+        };
+        self.in_body.store(false, Ordering::Release);
+        out
+    }
+
+    /// Wakes a body read that has heard nothing for `timeout`; runs for the connection's life.
+    pub async fn guard(self: Arc<Self>, timeout: Duration) {
+        let period = (timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+        let limit = timeout.as_millis() as u64;
+        loop {
+            tokio::time::sleep(period).await;
+            if self.in_body.load(Ordering::Acquire) && self.now_ms().saturating_sub(self.last_read_ms.load(Ordering::Relaxed)) > limit {
+                self.stalled.notify_waiters();
+            }
+        }
+    }
+}
+
+/// A socket that stamps its `Watch` whenever bytes arrive.
+pub struct WatchedIo<S> {
+    inner: S,
+    watch: Arc<Watch>,
+}
+
+impl<S> WatchedIo<S> {
+    pub fn new(inner: S, watch: Arc<Watch>) -> Self {
+        WatchedIo { inner, watch }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for WatchedIo<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            let now = self.watch.now_ms();
+            self.watch.last_read_ms.store(now, Ordering::Relaxed);
+        }
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for WatchedIo<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[std::io::IoSlice<'_>]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
