@@ -9,25 +9,27 @@ PORT=${PORT:-18480}
 cargo build --release --quiet --bin lowcode-emu
 BIN=./target/release/lowcode-emu
 
-healthy_after() { # scenario-args... ; prints milliseconds from launch to the first 200 from /__emu/health
+PID=
+MS=
+healthy_after() { # scenario-args... ; sets PID and MS (milliseconds from launch to the first 200 from /__emu/health)
   local start end
   start=$(date +%s%N)
   "$BIN" serve "$@" --port "$PORT" >/dev/null 2>&1 &
   PID=$!
   until curl -sf "http://127.0.0.1:$PORT/__emu/health" >/dev/null 2>&1; do sleep 0.005; done
   end=$(date +%s%N)
-  echo $(((end - start) / 1000000))
+  MS=$(((end - start) / 1000000))
 }
 
-ms=$(healthy_after)
-echo "demo: healthy after ${ms} ms"
+healthy_after
+echo "demo: healthy after ${MS} ms"
 kill "$PID"; wait "$PID" 2>/dev/null || true
 
 SCN=$(mktemp --suffix=.toml)
 trap 'rm -f "$SCN"; kill $PID 2>/dev/null || true' EXIT
 sed "s/generate = { count = 100000 }/generate = { count = $COUNT }/" bench/bench.toml >"$SCN"
-ms=$(healthy_after --scenario "$SCN")
+healthy_after --scenario "$SCN"
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
-echo "$COUNT generated records: healthy after ${ms} ms, rss $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB)"
+echo "$COUNT generated records: healthy after ${MS} ms, rss $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB)"
 kill "$PID"; wait "$PID" 2>/dev/null || true

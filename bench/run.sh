@@ -47,7 +47,7 @@ run() { # name url auth body [method] [header]
 }
 
 RESULTS=()
-RESULTS+=("$(run hello-hyper "http://127.0.0.1:$HELLO_PORT/" "" '{}' GET)")
+RESULTS+=("$(run hello-hyper "http://127.0.0.1:$HELLO_PORT/" "" '{}')")
 RESULTS+=("$(run jdy-data-get "http://127.0.0.1:$EMU_PORT/api/v5/app/entry/data/get" "Bearer bench-key" "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data_id\":\"$ID\"}")")
 RESULTS+=("$(run jdy-data-list-filter "http://127.0.0.1:$EMU_PORT/api/v5/app/entry/data/list" "Bearer bench-key" "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":100,\"filter\":{\"rel\":\"and\",\"cond\":[{\"field\":\"_widget_1600000000003\",\"method\":\"eq\",\"value\":[\"发货\"]}]}}")")
 RESULTS+=("$(run jdy-data-create "http://127.0.0.1:$EMU_PORT/api/v5/app/entry/data/create" "Bearer bench-key" "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data\":{\"_widget_1600000000001\":{\"value\":\"压测\"},\"_widget_1600000000002\":{\"value\":5}}}")")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Soak: SOAK_SECONDS (default 60) of mixed load on loopback — reads, filtered lists, updates of the
 # same records (state stays the same size) and admin calls — while sampling the emulator's RSS.
-# Memory must level off: the journal is a bounded ring and nothing else may grow.
+# Memory must level off: the journal is a bounded ring (it keeps up to [server] journal_size
+# request/response bodies, so it fills during the first seconds) and nothing else may grow.
 #   bash bench/soak.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +19,10 @@ APP=b00000000000000000000001
 FORM=b00000000000000000000101
 ID=$(curl -s "$B/list" -H "Authorization: Bearer bench-key" -d "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":1}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["_id"])')
 rss() { awk '/VmRSS/ {print $2}' "/proc/$EMU/status"; }
+LOADERS=()
 load() { # url body
   BODY="$2" AUTH="Bearer bench-key" wrk -t1 -c16 -d"${SOAK_SECONDS}s" -s bench/post.lua "$1" >/dev/null 2>&1 &
+  LOADERS+=($!)
 }
 echo "rss at start: $(rss) KiB"
 load "$B/get" "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data_id\":\"$ID\"}"
@@ -31,9 +34,7 @@ for t in $(seq 5 5 "$SOAK_SECONDS"); do
   SAMPLES+=("$(rss)")
   echo "t=${t}s rss=$(rss) KiB"
 done
-wait 2>/dev/null || true
-n=${#SAMPLES[@]}
-half=$((n / 2))
+wait "${LOADERS[@]}" 2>/dev/null || true
 python3 - "${SAMPLES[@]}" <<'PY'
 import sys
 s = [int(x) for x in sys.argv[1:]]

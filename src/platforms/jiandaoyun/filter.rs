@@ -89,6 +89,9 @@ struct Cond {
     kind: Kind,
     method: Method,
     values: Vec<Value>,
+    /// `values` as the text equality compares against, computed once per request rather than
+    /// once per scanned record.
+    wanted: Vec<String>,
     /// Per the reference: a `nin` on a member field naming an unknown username is ignored.
     ignored: bool,
 }
@@ -204,7 +207,8 @@ fn parse_cond(c: &Value, entry: &Entry, dir: &Directory, in_max: usize) -> Resul
         return Err(bad(format!("field {field} takes dates")));
     }
     let ignored = m == Method::Nin && kind == Kind::User && values.iter().any(|v| v.as_str().is_none_or(|u| dir.user(u).is_none()));
-    Ok(Cond { field: field.to_owned(), kind, method: m, values, ignored })
+    let wanted = values.iter().filter_map(wanted).collect();
+    Ok(Cond { field: field.to_owned(), kind, method: m, values, wanted, ignored })
 }
 
 fn as_f64(v: &Value) -> Option<f64> {
@@ -231,6 +235,17 @@ fn scalar(kind: Kind, v: &Value) -> Option<String> {
         (_, Value::String(s)) => Some(s.clone()),
         (_, Value::Number(n)) => Some(n.to_string()),
         (_, Value::Bool(b)) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// `scalar` without allocating where the stored value already is text (the common case).
+fn scalar_ref(kind: Kind, v: &Value) -> Option<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
+    match (kind, v) {
+        (Kind::User | Kind::UserGroup, Value::Object(o)) => o.get("username").and_then(Value::as_str).map(Cow::Borrowed),
+        (_, Value::String(s)) => Some(Cow::Borrowed(s)),
+        (Kind::Dept | Kind::DeptGroup, _) | (_, Value::Number(_) | Value::Bool(_)) => scalar(kind, v).map(Cow::Owned),
         _ => None,
     }
 }
@@ -283,11 +298,10 @@ impl Cond {
             Kind::Number => as_f64(stored).is_some_and(|x| self.values.iter().filter_map(as_f64).any(|w| w == x)),
             Kind::Datetime => stored_ms(stored).is_some_and(|t| self.values.iter().filter_map(datetime_span).any(|(a, b)| a <= t && t < b)),
             Kind::Multi | Kind::UserGroup | Kind::DeptGroup => {
-                let have: Vec<String> =
-                    stored.as_array().map(|a| a.iter().filter_map(|v| scalar(self.kind, v)).collect()).unwrap_or_default();
-                self.values.iter().filter_map(wanted).any(|w| have.contains(&w))
+                let have = stored.as_array().map(Vec::as_slice).unwrap_or_default();
+                have.iter().filter_map(|v| scalar_ref(self.kind, v)).any(|h| self.wanted.iter().any(|w| *w == *h))
             }
-            _ => scalar(self.kind, stored).is_some_and(|s| self.values.iter().filter_map(wanted).any(|w| w == s)),
+            _ => scalar_ref(self.kind, stored).is_some_and(|s| self.wanted.iter().any(|w| *w == *s)),
         }
     }
 
