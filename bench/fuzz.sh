@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export FUZZ_CASES=${FUZZ_CASES:-50000}
+# Optimised, but with overflow checks and debug assertions: an arithmetic overflow is a finding.
+export CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true
 SECONDS_EACH=${SECONDS_EACH:-600}
 cargo test --release --quiet --lib --test fuzz_routes --no-run
 status=0

@@ -390,11 +390,16 @@ fn short(v: &Value) -> String {
 /// A date/time value in any accepted form, as milliseconds. Accepted: ISO 8601 / RFC 3339 with zone,
 /// `yyyy-MM-dd HH:mm:ss`, `yyyy-MM-ddTHH:mm:ss`, `yyyy-MM-dd HH:mm`, `yyyy-MM-dd` (UTC+8), and
 /// millisecond timestamps. Second timestamps are refused, as the product refuses them.
+/// 9999-12-31T23:59:59.999Z.
+const MAX_MS: u64 = 253_402_300_799_999;
+
 pub fn parse_datetime(v: &Value) -> Option<i64> {
     match v {
         Value::Number(n) => {
             let ms = n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))?;
-            (ms.abs() >= 100_000_000_000).then_some(ms)
+            // Millisecond timestamps only (seconds are refused), within years 0001–9999; `f as i64`
+            // saturates, so huge floats land outside the range instead of overflowing.
+            (100_000_000_000..=MAX_MS).contains(&ms.unsigned_abs()).then_some(ms)
         }
         Value::String(s) => parse_datetime_str(s).map(|(start, _)| start),
         _ => None,
@@ -429,6 +434,9 @@ mod tests {
         assert_eq!(parse_datetime(&json!("2018-01-01 18:10:10")), Some(1_514_801_410_000));
         assert_eq!(parse_datetime(&json!(1_514_801_410_000i64)), Some(1_514_801_410_000));
         assert_eq!(parse_datetime(&json!(1_514_801_410)), None);
+        // Found by the fuzzer: a huge float saturated to i64::MIN and overflowed `abs`.
+        assert_eq!(parse_datetime(&json!(-1.854192807591399e112)), None);
+        assert_eq!(parse_datetime(&json!(i64::MIN)), None);
         assert_eq!(parse_datetime(&json!("2018/01/01")), None);
         let (a, b) = parse_datetime_str("2018-01-02").unwrap();
         assert_eq!(b - a, 86_400_000);
