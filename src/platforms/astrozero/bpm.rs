@@ -6,6 +6,8 @@
 //! a graph that cannot route `Broken`, and `suspend` `Suspended` until `resume`. The start call
 //! answers `Dispatched` / `New`, as documented, because the real engine dispatches asynchronously.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Map, Value};
 
 use super::data::time_text;
@@ -240,14 +242,19 @@ fn current_element(i: &BpInstance, flow: Option<&Flow>) -> String {
     node.and_then(|n| flow.map(|f| f.nodes[n].id.clone())).unwrap_or_default()
 }
 
-fn instance_json(id: &str, i: &BpInstance, d: Option<&BpDefn>) -> Value {
-    let flow = d.and_then(|d| Flow::build(&d.graph).ok());
+/// Each definition's graph built once, for answers that describe many instances.
+fn graphs(rt: &Runtime) -> HashMap<&str, (&BpDefn, Flow)> {
+    rt.processes.iter().filter_map(|d| Flow::build(&d.graph).ok().map(|f| (d.id.as_str(), (d, f)))).collect()
+}
+
+fn instance_json(id: &str, i: &BpInstance, def: Option<&(&BpDefn, Flow)>) -> Value {
+    let (d, flow) = (def.map(|(d, _)| *d), def.map(|(_, f)| f));
     let last = i.wf.tasks.iter().rev().find(|t| t.status == TaskStatus::Done).map(|t| t.assignee.clone()).unwrap_or_default();
     json!({
         "id": id, "name": i.name, "label": d.map(|d| d.label.clone()).unwrap_or_default(), "title": i.title,
         "version": i.version, "type": "BP", "processDefID": i.def_id, "state": state_text(i), "bpStatus": i.bp_status,
-        "bpStage": "", "bpStep": current_element(i, flow.as_ref()), "businessKey": i.business_key,
-        "curElement": current_element(i, flow.as_ref()), "description": d.map(|d| d.description.clone()).unwrap_or_default(),
+        "bpStage": "", "bpStep": current_element(i, flow), "businessKey": i.business_key,
+        "curElement": current_element(i, flow), "description": d.map(|d| d.description.clone()).unwrap_or_default(),
         "startTime": time_text(i.wf.created_ms), "endTime": i.wf.finished_ms.map(time_text).unwrap_or_default(),
         "lastHandler": if last.is_empty() { Value::Null } else { json!(user_id(&last)) },
         "suspended": i.suspended, "urgency": 0, "taskOutcome": outcome_text(i),
@@ -312,11 +319,12 @@ pub fn list(call: &Call) -> Result<Value, AzError> {
     let states = call.req.query_value("states").filter(|s| !s.trim().is_empty()).ok_or_else(|| AzError::param("states is required"))?;
     let states: Vec<&str> = states.split(',').map(str::trim).collect();
     let rt = call.st.runtime.lock();
+    let built = graphs(&rt);
     let items: Vec<Value> = rt
         .instances
         .iter()
         .filter(|(_, i)| states.contains(&state_text(i)))
-        .map(|(id, i)| instance_json(id, i, rt.processes.iter().find(|d| d.id == i.def_id)))
+        .map(|(id, i)| instance_json(id, i, built.get(i.def_id.as_str())))
         .collect();
     let desc = match call.req.query_value("orderType").unwrap_or_default().to_ascii_lowercase().as_str() {
         "" | "asc" => false,
@@ -337,11 +345,11 @@ pub fn get(call: &Call) -> Result<Value, AzError> {
     let id = inst_param(call);
     let rt = call.st.runtime.lock();
     let i = rt.instances.get(id).ok_or_else(|| AzError::not_found(format!("BPM instance {id}")))?;
-    let d = rt.processes.iter().find(|d| d.id == i.def_id);
-    let mut v = instance_json(id, i, d);
-    let flow = d.and_then(|d| Flow::build(&d.graph).ok());
+    let def = rt.processes.iter().find(|d| d.id == i.def_id).and_then(|d| Flow::build(&d.graph).ok().map(|f| (d, f)));
+    let mut v = instance_json(id, i, def.as_ref());
+    let flow = def.as_ref().map(|(_, f)| f);
     v["variables"] = Value::Object(i.wf.data.clone());
-    v["tasks"] = Value::Array(i.wf.tasks.iter().skip(1).map(|t| task_json(t, id, i, flow.as_ref())).collect());
+    v["tasks"] = Value::Array(i.wf.tasks.iter().skip(1).map(|t| task_json(t, id, i, flow)).collect());
     Ok(v)
 }
 
@@ -428,12 +436,13 @@ pub fn tasks(call: &Call) -> Result<Value, AzError> {
     let (start, limit) = (num("start")?.unwrap_or(0), num("limit")?.unwrap_or(usize::MAX));
     let instance = q("instanceId");
     let rt = call.st.runtime.lock();
+    let built = graphs(&rt);
     let mut recs = Vec::new();
     for (id, i) in &rt.instances {
         if instance.as_ref().is_some_and(|x| x != id) || (state == "open" && i.suspended) {
             continue;
         }
-        let flow = rt.processes.iter().find(|d| d.id == i.def_id).and_then(|d| Flow::build(&d.graph).ok());
+        let flow = built.get(i.def_id.as_str()).map(|(_, f)| f);
         for t in i.wf.tasks.iter().skip(1) {
             let open = t.status == TaskStatus::Open;
             let wanted = match state.as_str() {
@@ -442,7 +451,7 @@ pub fn tasks(call: &Call) -> Result<Value, AzError> {
                 _ => true,
             };
             if wanted && (t.assignee == assignee || user_id(&t.assignee) == assignee) {
-                recs.push(task_json(t, id, i, flow.as_ref()));
+                recs.push(task_json(t, id, i, flow));
             }
         }
     }
