@@ -89,8 +89,8 @@ fn find_def<'a>(rt: &'a mut Runtime, id: &str) -> Result<&'a mut BpDefn, AzError
 
 /// `GET /metadata/definitions?name=&like=`.
 pub fn list_defs(call: &Call) -> Result<Value, AzError> {
-    let name = call.req.query_value("name").filter(|v| !v.is_empty());
-    let like = call.req.query_value("like").filter(|v| !v.is_empty());
+    let name = call.query("name");
+    let like = call.query("like");
     let rt = call.st.runtime.lock();
     Ok(Value::Array(
         rt.processes
@@ -331,7 +331,7 @@ pub fn list(call: &Call) -> Result<Value, AzError> {
         "desc" => true,
         o => return Err(AzError::param(format!("orderType must be asc or desc, got {o}"))),
     };
-    let field = call.req.query_value("orderField").filter(|f| !f.is_empty());
+    let field = call.query("orderField");
     let fields = call.req.query_value("fields");
     Ok(Value::Array(order_and_pick(items, field.as_deref().map(|f| (f, desc)), fields.as_deref())))
 }
@@ -425,15 +425,13 @@ fn task_json(t: &Task, instance_id: &str, i: &BpInstance, flow: Option<&Flow>) -
 /// → `{"Recs": [...], "Total": n}`. By default the caller's open tasks; suspended instances'
 /// tasks are hidden from the to-do list, as documented.
 pub fn tasks(call: &Call) -> Result<Value, AzError> {
-    let q = |k: &str| call.req.query_value(k).filter(|v| !v.is_empty());
+    let q = |k: &str| call.query(k);
     let assignee = q("assignee").unwrap_or_else(|| call.user.clone());
     let state = q("state").unwrap_or_else(|| "open".into());
     if !["open", "closed", "all"].contains(&state.as_str()) {
         return Err(AzError::param(format!("state must be open, closed or all, got {state}")));
     }
-    let num =
-        |k: &str| q(k).map(|v| v.parse::<usize>()).transpose().map_err(|_| AzError::param(format!("{k} must be a non-negative integer")));
-    let (start, limit) = (num("start")?.unwrap_or(0), num("limit")?.unwrap_or(usize::MAX));
+    let (start, limit) = (call.query_usize("start")?.unwrap_or(0), call.query_usize("limit")?.unwrap_or(usize::MAX));
     let instance = q("instanceId");
     let rt = call.st.runtime.lock();
     let built = graphs(&rt);

@@ -225,7 +225,7 @@ fn import_file(call: &Call, name: &str, bytes: &[u8], with_ids: bool, task: &mut
 
 /// `POST /import/data?filename=x.zip&flag=hasid|noid&comment=true|false` with the zip as body.
 pub fn import_data(call: &Call) -> Result<Value, AzError> {
-    let filename = call.req.query_value("filename").filter(|f| !f.is_empty()).ok_or_else(|| AzError::param("filename is required"))?;
+    let filename = call.required_query("filename")?;
     if !filename.to_ascii_lowercase().ends_with(".zip") {
         return Err(AzError::param("filename must name a .zip file"));
     }
@@ -268,7 +268,7 @@ pub fn export_schema(call: &Call) -> Result<Value, AzError> {
 
 /// `POST /import/schema?filename=x.zip`: creates the objects of a `schema.json` that do not exist.
 pub fn import_schema(call: &Call) -> Result<Value, AzError> {
-    call.req.query_value("filename").filter(|f| !f.is_empty()).ok_or_else(|| AzError::param("filename is required"))?;
+    call.required_query("filename")?;
     let files = unzip(&call.req.body)?;
     let (_, text) =
         files.iter().find(|(n, _)| n.ends_with("schema.json")).ok_or_else(|| AzError::param("the zip file holds no schema.json"))?;

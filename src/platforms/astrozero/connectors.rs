@@ -40,7 +40,7 @@ fn key_ok(key: &str) -> bool {
 }
 
 fn object_param(call: &Call) -> Result<String, AzError> {
-    let key = call.req.query_value("object").filter(|k| !k.is_empty()).ok_or_else(|| AzError::param("object is required"))?;
+    let key = call.required_query("object")?;
     if !key_ok(&key) {
         return Err(AzError::param(format!("object must be a file path such as a/b/c.txt, got {key}")));
     }
@@ -120,7 +120,7 @@ pub fn put(call: &Call) -> Result<Value, AzError> {
             };
             let file = parts.iter().find(|p| p.name == "object").or_else(|| parts.iter().find(|p| p.filename.is_some()));
             let file = file.ok_or_else(|| AzError::param("the file part object is required"))?;
-            let key = match call.req.query_value("object").filter(|k| !k.is_empty()) {
+            let key = match call.query("object") {
                 Some(k) => k,
                 None => {
                     let name = file.filename.clone().filter(|f| !f.is_empty()).ok_or_else(|| AzError::param("object is required"))?;
@@ -227,14 +227,14 @@ pub fn list(call: &Call) -> Result<Value, AzError> {
     let c = connector(call)?;
     let dir = call.req.query_value("dir").unwrap_or_default();
     let dir = dir.trim_matches('/');
-    let max = match call.req.query_value("max-keys").filter(|m| !m.is_empty()) {
+    let max = match call.query("max-keys") {
         None => MAX_KEYS,
         Some(m) => match m.parse::<usize>() {
             Ok(n) if (1..=MAX_KEYS).contains(&n) => n,
             _ => return Err(AzError::param(format!("max-keys must be 1..{MAX_KEYS}, got {m}"))),
         },
     };
-    let marker = call.req.query_value("marker").filter(|m| !m.is_empty());
+    let marker = call.query("marker");
     let base = if dir.is_empty() { String::new() } else { format!("{dir}/") };
     let prefix = slot(&c.name, &base);
     let rt = call.st.runtime.lock();
@@ -279,7 +279,7 @@ pub fn init_multipart(call: &Call) -> Result<Value, AzError> {
 }
 
 fn upload_of(call: &Call, connector: &str, key: &str) -> Result<String, AzError> {
-    let id = call.req.query_value("uploadId").filter(|u| !u.is_empty()).ok_or_else(|| AzError::param("uploadId is required"))?;
+    let id = call.required_query("uploadId")?;
     match call.st.runtime.lock().uploads.get(&id) {
         Some(u) if u.connector == connector && u.object == key => Ok(id),
         _ => Err(AzError::not_found(format!("upload {id}"))),
@@ -422,7 +422,7 @@ pub fn view_shared(ctx: &Ctx) -> Response {
     let call = Call { world: ctx.world, st, req: ctx.req, user: String::new(), body: Default::default() };
     let reply = (|| {
         let key = object_param(&call)?;
-        let token = ctx.req.query_value("shareToken").filter(|t| !t.is_empty()).ok_or_else(|| AzError::param("shareToken is required"))?;
+        let token = call.required_query("shareToken")?;
         let share = st
             .runtime
             .lock()

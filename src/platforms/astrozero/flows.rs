@@ -76,11 +76,10 @@ fn find_def<'a>(rt: &'a mut Runtime, id_or_name: &str) -> Result<&'a mut FlowDef
 
 /// `GET /Flow?name=&like=&processType=&active=&skip=&limit=`.
 pub fn list_defs(call: &Call) -> Result<Value, AzError> {
-    let q = |k: &str| call.req.query_value(k).filter(|v| !v.is_empty());
+    let q = |k: &str| call.query(k);
     let like = q("like").is_some_and(|v| v == "true");
     let name = q("name");
-    let skip = q("skip").map(|v| v.parse::<usize>()).transpose().map_err(|_| AzError::param("skip must be a non-negative integer"))?;
-    let limit = q("limit").map(|v| v.parse::<usize>()).transpose().map_err(|_| AzError::param("limit must be a non-negative integer"))?;
+    let (skip, limit) = (call.query_usize("skip")?, call.query_usize("limit")?);
     let rt = call.st.runtime.lock();
     let hits: Vec<Value> = rt
         .flows
@@ -422,10 +421,8 @@ pub fn query(call: &Call) -> Result<Value, AzError> {
             return Ok(instance_json(iv, flow_of(iv)));
         }
     };
-    let q = |k: &str| call.req.query_value(k).filter(|v| !v.is_empty());
-    let num =
-        |k: &str| q(k).map(|v| v.parse::<usize>()).transpose().map_err(|_| AzError::param(format!("{k} must be a non-negative integer")));
-    let (limit, offset) = (num("limit")?.unwrap_or(usize::MAX), num("offset")?.unwrap_or(0));
+    let q = |k: &str| call.query(k);
+    let (limit, offset) = (call.query_usize("limit")?.unwrap_or(usize::MAX), call.query_usize("offset")?.unwrap_or(0));
     let who = |key: &str, iv: &Interview| q(key).is_none_or(|u| u == iv.creator || u == user_id(&iv.creator));
     let items: Vec<Value> = rt
         .interviews

@@ -45,6 +45,21 @@ impl Call<'_> {
     pub fn now(&self) -> i64 {
         self.world.clock.now_ms()
     }
+
+    /// A query parameter; empty counts as absent.
+    pub fn query(&self, key: &str) -> Option<String> {
+        self.req.query_value(key).filter(|v| !v.is_empty())
+    }
+
+    /// A query parameter the operation cannot do without.
+    pub fn required_query(&self, key: &str) -> Result<String, AzError> {
+        self.query(key).ok_or_else(|| AzError::param(format!("{key} is required")))
+    }
+
+    /// An optional non-negative integer query parameter (`skip`, `limit`, `offset` …).
+    pub fn query_usize(&self, key: &str) -> Result<Option<usize>, AzError> {
+        self.query(key).map(|v| v.parse::<usize>()).transpose().map_err(|_| AzError::param(format!("{key} must be a non-negative integer")))
+    }
 }
 
 /// An optional string member of a body; anything but a string or null is a parameter error.

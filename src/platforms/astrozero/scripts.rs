@@ -18,7 +18,7 @@ fn script<'a>(call: &'a Call) -> Result<&'a ScriptDef, AzError> {
     if same.is_empty() {
         return Err(AzError::not_found(format!("script {name}")));
     }
-    match call.req.query_value("version").filter(|v| !v.is_empty()) {
+    match call.query("version") {
         Some(v) => same.into_iter().find(|s| s.version() == v).ok_or_else(|| AzError::not_found(format!("script {name} version {v}"))),
         None => same.into_iter().max_by_key(|s| version_key(s.version())).ok_or_else(|| AzError::not_found(format!("script {name}"))),
     }
