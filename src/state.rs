@@ -18,7 +18,7 @@ use crate::core::directory::{Department, Directory, User};
 use crate::core::faults::{Faults, FaultsState};
 use crate::core::files::Blob;
 use crate::core::ids::{IdGen, IdGenState};
-use crate::platforms::jiandaoyun::model::{BatchTxn, FileKey, Record, Stored, UploadToken};
+use crate::platforms::jiandaoyun::model::{BatchTxn, FileKey, Record, UploadToken};
 use crate::platforms::omflow::model::{CodeEntry, Counters, Ticket};
 use crate::scenario::Scenario;
 use crate::world::World;
@@ -188,7 +188,7 @@ pub fn export(w: &World) -> Value {
                         name: e.name.clone(),
                         data_modify_time: iso_utc_ms(e.modified_ms.load(Ordering::Acquire)),
                         serials: e.serials.lock().clone(),
-                        records: e.records.snapshot().iter().map(|s| s.rec.clone()).collect(),
+                        records: e.records.snapshot().iter().map(|s| s.to_record()).collect(),
                     })
                     .collect(),
             })
@@ -316,7 +316,7 @@ pub fn import(scenario: &Scenario, namespace: &str, value: Value) -> Result<Worl
                             .and_then(Value::as_str)
                             .ok_or_else(|| format!("a record of form {} has no _id", e.entry_id))?
                             .to_owned();
-                        rows.push((id, Stored::new(r)));
+                        rows.push((id, entry.interner.store(&r)));
                     }
                     entry.records.insert_many(rows);
                     entry.modified_ms.store(parse_rfc3339_ms(&e.data_modify_time).unwrap_or(now), Ordering::Release);

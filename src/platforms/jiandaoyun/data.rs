@@ -138,8 +138,8 @@ pub fn seed_into_record(
 }
 
 /// Legacy v1 reads and v1/v2 writes predate subform row ids (2021-03-31): strip them.
-fn without_row_ids(entry: &Entry, rec: &Record) -> Record {
-    let mut r = rec.clone();
+fn without_row_ids(entry: &Entry, rec: &Stored) -> Record {
+    let mut r = rec.to_record();
     for key in entry.subforms.keys() {
         if let Some(Value::Array(rows)) = r.get_mut(key) {
             for row in rows.iter_mut().filter_map(Value::as_object_mut) {
@@ -160,7 +160,7 @@ fn strips_row_ids(call: &Call, write: bool) -> bool {
 
 fn one_record(call: &Call, entry: &Entry, stored: &Stored, write: bool) -> Result<Response, JdyError> {
     if strips_row_ids(call, write) {
-        ok_json(&One { data: &without_row_ids(entry, &stored.rec) })
+        ok_json(&One { data: &without_row_ids(entry, stored) })
     } else {
         Ok(one_raw(stored))
     }
@@ -185,7 +185,7 @@ impl<'a> Write<'a> {
         &self,
         schema: &super::model::Schema,
         data: &Map<String, Value>,
-        old: Option<&Map<String, Value>>,
+        old: Option<&Stored>,
     ) -> Result<Vec<(String, Value)>, JdyError> {
         let new_id = || self.call.st.ids.object_id(self.now);
         let bind = |key: &str| {
@@ -271,7 +271,7 @@ pub fn list(call: &Call) -> Result<Response, JdyError> {
             let data = page
                 .iter()
                 .map(|rec| {
-                    let rec = if strip { without_row_ids(&entry, rec) } else { rec.rec.clone() };
+                    let rec = if strip { without_row_ids(&entry, rec) } else { rec.to_record() };
                     match &fields {
                         None => rec,
                         Some(fs) => rec
@@ -302,10 +302,10 @@ pub fn create(call: &Call) -> Result<Response, JdyError> {
     let ts = iso_utc_ms(now);
     let flow_state = Value::from(if start_workflow { 0 } else { 1 });
     let rec = assemble(&entry, &id, &creator, &creator, &ts, &ts, Some(&flow_state), lookup(&fields));
-    let stored = entry.records.insert(&id, Stored::new(rec));
     if start_workflow && entry.is_workflow() {
-        super::workflow::start(call.st, &entry, &id, creator["username"].as_str().unwrap_or_default(), &stored.rec, now);
+        super::workflow::start(call.st, &entry, &id, creator["username"].as_str().unwrap_or_default(), &rec, now);
     }
+    let stored = entry.records.insert(&id, entry.interner.store(&rec));
     entry.touch(now);
     one_record(call, &entry, &stored, true)
 }
@@ -341,16 +341,16 @@ pub fn batch_create(call: &Call) -> Result<Response, JdyError> {
         let mut fields = write.convert(&entry.schema, data, None)?;
         fill_serials(&entry, &mut fields);
         let id = ids.object_id(now);
-        records.push((id.clone(), Stored::new(assemble(&entry, &id, &creator, &creator, &ts, &ts, Some(&flow_state), lookup(&fields)))));
+        records.push((id.clone(), assemble(&entry, &id, &creator, &creator, &ts, &ts, Some(&flow_state), lookup(&fields))));
     }
     write.charge_quota()?;
     let created: Vec<String> = records.iter().map(|(id, _)| id.clone()).collect();
     if start_workflow && entry.is_workflow() {
         for (id, rec) in &records {
-            super::workflow::start(call.st, &entry, id, creator["username"].as_str().unwrap_or_default(), &rec.rec, now);
+            super::workflow::start(call.st, &entry, id, creator["username"].as_str().unwrap_or_default(), rec, now);
         }
     }
-    entry.records.insert_many(records);
+    entry.records.insert_many(records.iter().map(|(id, rec)| (id.clone(), entry.interner.store(rec))));
     entry.touch(now);
     if let Some(t) = txn {
         batches.insert(t.to_owned(), BatchTxn { entry_id: entry.entry_id.clone(), started_ms: now, created: created.clone() });
@@ -369,7 +369,7 @@ pub fn update(call: &Call) -> Result<Response, JdyError> {
     let result = entry.records.update(id, |old| {
         let fields = write.convert(&entry.schema, data, Some(old))?;
         write.charge_quota()?;
-        Ok(Stored::new(merge_into(&entry, old, &fields, &updater, now)))
+        Ok(merge_into(&entry, old, &fields, &updater, now))
     });
     match result {
         None => Err(JdyError::new(4001)),
@@ -382,21 +382,11 @@ pub fn update(call: &Call) -> Result<Response, JdyError> {
 }
 
 /// The old record with `fields` replaced, `updater` and `updateTime` set; order stays canonical.
-fn merge_into(entry: &Entry, old: &Record, fields: &[(String, Value)], updater: &Value, now: i64) -> Record {
-    let mut r = old.clone();
-    for (k, v) in fields {
-        if let Some(slot) = r.get_mut(k) {
-            *slot = v.clone();
-        } else {
-            r.insert(k.clone(), v.clone());
-        }
-    }
-    if !updater.is_null() {
-        r.insert("updater".into(), updater.clone());
-    }
-    r.insert("updateTime".into(), Value::String(iso_utc_ms(now)));
-    let _ = entry;
-    r
+fn merge_into(entry: &Entry, old: &Stored, fields: &[(String, Value)], updater: &Value, now: i64) -> Stored {
+    let update_time = Value::String(iso_utc_ms(now));
+    let changes = fields.iter().map(|(k, v)| (k.as_str(), v));
+    let system = [("updater", updater), ("updateTime", &update_time)].into_iter().filter(|(_, v)| !v.is_null());
+    old.with_changes(changes.chain(system), &entry.interner)
 }
 
 pub fn batch_update(call: &Call) -> Result<Response, JdyError> {
@@ -416,7 +406,7 @@ pub fn batch_update(call: &Call) -> Result<Response, JdyError> {
     write.charge_quota()?;
     let mut count = 0;
     for id in ids {
-        if let Some(Ok(_)) = entry.records.update::<JdyError>(id, |old| Ok(Stored::new(merge_into(&entry, old, &fields, &updater, now)))) {
+        if let Some(Ok(_)) = entry.records.update::<JdyError>(id, |old| Ok(merge_into(&entry, old, &fields, &updater, now))) {
             count += 1;
         }
     }

@@ -3,10 +3,12 @@
 //! Decoding checks each condition against the field's type and the documented support matrix; any
 //! problem is error 4815. Evaluation runs against stored (read-shape) records.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde_json::Value;
 
 use super::errors::JdyError;
-use super::model::{Entry, WidgetType};
+use super::model::{Entry, Stored, Val, WidgetType};
 use super::values::{is_empty, parse_datetime_str};
 use crate::core::directory::Directory;
 
@@ -128,7 +130,7 @@ impl Filter {
         Ok(Some(Filter { any, conds }))
     }
 
-    pub fn matches(&self, rec: &Map<String, Value>) -> bool {
+    pub fn matches(&self, rec: &Stored) -> bool {
         let mut live = self.conds.iter().filter(|c| !c.ignored).peekable();
         if live.peek().is_none() {
             return true;
@@ -240,8 +242,7 @@ fn scalar(kind: Kind, v: &Value) -> Option<String> {
 }
 
 /// `scalar` without allocating where the stored value already is text (the common case).
-fn scalar_ref(kind: Kind, v: &Value) -> Option<std::borrow::Cow<'_, str>> {
-    use std::borrow::Cow;
+fn scalar_ref(kind: Kind, v: &Value) -> Option<Cow<'_, str>> {
     match (kind, v) {
         (Kind::User | Kind::UserGroup, Value::Object(o)) => o.get("username").and_then(Value::as_str).map(Cow::Borrowed),
         (_, Value::String(s)) => Some(Cow::Borrowed(s)),
@@ -260,11 +261,11 @@ fn wanted(v: &Value) -> Option<String> {
 }
 
 impl Cond {
-    fn matches(&self, rec: &Map<String, Value>) -> bool {
+    fn matches(&self, rec: &Stored) -> bool {
         let stored = rec.get(&self.field);
         match self.method {
-            Method::Empty => is_empty(stored),
-            Method::NotEmpty => !is_empty(stored),
+            Method::Empty => is_empty_val(stored),
+            Method::NotEmpty => !is_empty_val(stored),
             Method::Eq | Method::In => self.equals_any(stored),
             Method::Ne | Method::Nin => !self.equals_any(stored),
             Method::Range => self.in_range(stored),
@@ -272,19 +273,19 @@ impl Cond {
             Method::Lt => self.compare(stored, |a, b| a < b),
             Method::Like => {
                 let hay = match stored {
-                    Some(Value::Object(o)) => o.get("phone").and_then(Value::as_str).unwrap_or(""),
-                    Some(Value::String(s)) => s,
+                    Some(Val::Json(v)) => v.get("phone").and_then(Value::as_str).unwrap_or(""),
+                    Some(Val::Str(s)) => s,
                     _ => "",
                 };
                 self.values.iter().filter_map(wanted).any(|w| hay.contains(&w))
             }
             Method::All => {
                 let have: Vec<String> =
-                    stored.and_then(Value::as_array).map(|a| a.iter().filter_map(|v| scalar(self.kind, v)).collect()).unwrap_or_default();
+                    stored.and_then(Val::as_array).map(|a| a.iter().filter_map(|v| scalar(self.kind, v)).collect()).unwrap_or_default();
                 self.values.iter().filter_map(wanted).all(|w| have.contains(&w))
             }
             Method::Verified | Method::Unverified => {
-                let phone = stored.and_then(Value::as_object);
+                let phone = stored.and_then(Val::as_object);
                 let filled = phone.and_then(|p| p.get("phone")).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
                 let verified = phone.and_then(|p| p.get("verified")).and_then(Value::as_bool).unwrap_or(false);
                 filled && (verified == (self.method == Method::Verified))
@@ -292,20 +293,20 @@ impl Cond {
         }
     }
 
-    fn equals_any(&self, stored: Option<&Value>) -> bool {
+    fn equals_any(&self, stored: Option<&Val>) -> bool {
         let Some(stored) = stored else { return false };
         match self.kind {
-            Kind::Number => as_f64(stored).is_some_and(|x| self.values.iter().filter_map(as_f64).any(|w| w == x)),
+            Kind::Number => stored_f64(stored).is_some_and(|x| self.values.iter().filter_map(as_f64).any(|w| w == x)),
             Kind::Datetime => stored_ms(stored).is_some_and(|t| self.values.iter().filter_map(datetime_span).any(|(a, b)| a <= t && t < b)),
             Kind::Multi | Kind::UserGroup | Kind::DeptGroup => {
                 let have = stored.as_array().map(Vec::as_slice).unwrap_or_default();
                 have.iter().filter_map(|v| scalar_ref(self.kind, v)).any(|h| self.wanted.iter().any(|w| *w == *h))
             }
-            _ => scalar_ref(self.kind, stored).is_some_and(|s| self.wanted.iter().any(|w| *w == *s)),
+            _ => stored_scalar(self.kind, stored).is_some_and(|s| self.wanted.iter().any(|w| *w == *s)),
         }
     }
 
-    fn in_range(&self, stored: Option<&Value>) -> bool {
+    fn in_range(&self, stored: Option<&Val>) -> bool {
         let Some(stored) = stored else { return false };
         let (lo, hi) = (&self.values[0], &self.values[1]);
         match self.kind {
@@ -314,17 +315,17 @@ impl Cond {
                 datetime_span(lo).is_none_or(|(a, _)| t >= a) && datetime_span(hi).is_none_or(|(_, b)| t < b)
             }
             _ => {
-                let Some(x) = as_f64(stored) else { return false };
+                let Some(x) = stored_f64(stored) else { return false };
                 as_f64(lo).is_none_or(|a| x >= a) && as_f64(hi).is_none_or(|b| x <= b)
             }
         }
     }
 
-    fn compare(&self, stored: Option<&Value>, op: fn(f64, f64) -> bool) -> bool {
+    fn compare(&self, stored: Option<&Val>, op: fn(f64, f64) -> bool) -> bool {
         let Some(stored) = stored else { return false };
         let x = match self.kind {
             Kind::Datetime => stored_ms(stored).map(|t| t as f64),
-            _ => as_f64(stored),
+            _ => stored_f64(stored),
         };
         let w = match self.kind {
             Kind::Datetime => datetime_span(&self.values[0]).map(|(a, _)| a as f64),
@@ -334,8 +335,37 @@ impl Cond {
     }
 }
 
-fn stored_ms(v: &Value) -> Option<i64> {
+fn stored_ms(v: &Val) -> Option<i64> {
     v.as_str().and_then(crate::core::clock::parse_rfc3339_ms)
+}
+
+fn stored_f64(v: &Val) -> Option<f64> {
+    match v {
+        Val::Num(n) => n.as_f64(),
+        Val::Str(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// `scalar_ref` of a stored cell.
+fn stored_scalar(kind: Kind, v: &Val) -> Option<Cow<'_, str>> {
+    match v {
+        Val::Null => None,
+        Val::Str(s) => Some(Cow::Borrowed(s)),
+        Val::Num(n) => Some(Cow::Owned(n.to_string())),
+        Val::Bool(b) => Some(Cow::Owned(b.to_string())),
+        Val::Json(j) => scalar_ref(kind, j),
+    }
+}
+
+/// `is_empty` of a stored cell.
+fn is_empty_val(v: Option<&Val>) -> bool {
+    match v {
+        None | Some(Val::Null) => true,
+        Some(Val::Str(s)) => s.is_empty(),
+        Some(Val::Json(j)) => is_empty(Some(j)),
+        Some(Val::Bool(_) | Val::Num(_)) => false,
+    }
 }
 
 #[cfg(test)]
@@ -383,6 +413,7 @@ mod props {
             schema: schema_of(&def),
             subforms: Default::default(),
             records: Default::default(),
+            interner: Default::default(),
             modified_ms: Default::default(),
             serials: Default::default(),
         }
@@ -429,7 +460,7 @@ mod props {
             match Filter::parse(Some(&filter), &e, &dir, 200) {
                 Ok(Some(f)) => {
                     if let Value::Object(r) = record {
-                        let _ = f.matches(&r);
+                        let _ = f.matches(&e.interner.store(&r));
                     }
                 }
                 Ok(None) => {}

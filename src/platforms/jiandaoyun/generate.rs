@@ -5,7 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::model::{Entry, Record, WidgetType};
+use super::model::{Entry, Stored, WidgetType};
 use super::values::{dept_json, member_json};
 use crate::core::clock::iso_utc_ms;
 use crate::core::directory::Directory;
@@ -24,7 +24,7 @@ pub fn generate(
     dir: &Directory,
     now: i64,
     seed: u64,
-    out: &mut Vec<(String, Record)>,
+    out: &mut Vec<(String, Stored)>,
 ) {
     let users: Vec<Value> = dir.users().iter().map(member_json).collect();
     let depts: Vec<Value> = dir.departments().iter().map(dept_json).collect();
@@ -69,6 +69,6 @@ pub fn generate(
             };
             r.insert(w.key().to_owned(), v);
         }
-        out.push((id, r));
+        out.push((id, entry.interner.store(&r)));
     }
 }

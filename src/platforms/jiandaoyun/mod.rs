@@ -15,6 +15,7 @@ mod files;
 mod filter;
 mod generate;
 pub mod model;
+mod record;
 pub mod scenario;
 pub mod values;
 pub mod workflow;

@@ -2,50 +2,16 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use parking_lot::Mutex;
-use serde_json::{Map, Value};
 
 use crate::core::clock::Millis;
 use crate::core::ids::IdGen;
 use crate::core::ratelimit::RateWindows;
 use crate::core::store::Collection;
 
-/// A stored record in read shape, system fields first (`_id`, `appId`, `entryId`, `creator`, `updater`,
-/// `createTime`, `updateTime`, `flowState`), then every widget in form order.
-pub type Record = Map<String, Value>;
-
-/// A stored record and its JSON, serialised on first read and reused until the record is replaced.
-/// Reads then cost a copy, not a serialisation; a write builds a new `Stored`, so the cache is never stale.
-#[derive(Debug)]
-pub struct Stored {
-    pub rec: Record,
-    json: OnceLock<Box<[u8]>>,
-}
-
-impl Stored {
-    pub fn new(rec: Record) -> Self {
-        Self { rec, json: OnceLock::new() }
-    }
-
-    pub fn json(&self) -> &[u8] {
-        self.json.get_or_init(|| serde_json::to_vec(&self.rec).unwrap_or_default().into_boxed_slice())
-    }
-}
-
-impl std::ops::Deref for Stored {
-    type Target = Record;
-    fn deref(&self) -> &Record {
-        &self.rec
-    }
-}
-
-impl serde::Serialize for Stored {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.rec.serialize(s)
-    }
-}
+pub use super::record::{Interner, Record, Stored, Val};
 
 /// Widget types as the widget list API names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -173,6 +139,8 @@ pub struct Entry {
     /// Sub-schemas of subform widgets, by subform key.
     pub subforms: HashMap<String, Schema>,
     pub records: Collection<Stored>,
+    /// Shares keys and repeated values between this form's records.
+    pub interner: Interner,
     /// Latest data change in this form (`dataModifyTime`).
     pub modified_ms: AtomicI64,
     /// Next serial number per `sn` widget.

@@ -461,6 +461,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
                 schema,
                 subforms,
                 records: Default::default(),
+                interner: Default::default(),
                 modified_ms: AtomicI64::new(now),
                 serials: Default::default(),
             };
@@ -474,12 +475,12 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
                     let initiator = rec["creator"]["username"].as_str().unwrap_or_default().to_owned();
                     running.push((e.entry_id.clone(), id.clone(), initiator));
                 }
-                batch.push((id, rec));
+                batch.push((id, entry.interner.store(&rec)));
             }
             if let Some(g) = &e.generate {
                 super::generate::generate(&entry, &ids, g.count, &creator_json, dir, now, scenario.seed(), &mut batch);
             }
-            entry.records.insert_many(batch.into_iter().map(|(id, r)| (id, super::model::Stored::new(r))));
+            entry.records.insert_many(batch);
             entries.insert(e.entry_id.clone(), Arc::new(entry));
         }
     }
@@ -508,7 +509,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         if let (Some(entry), Some(rec)) =
             (state.entries.get(&entry_id), state.entries.get(&entry_id).and_then(|e| e.records.get(&record_id)))
         {
-            super::workflow::start(&state, entry, &record_id, &initiator, &rec.rec, now);
+            super::workflow::start(&state, entry, &record_id, &initiator, &rec.to_record(), now);
         }
     }
     Some(state)

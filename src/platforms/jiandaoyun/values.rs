@@ -95,7 +95,7 @@ impl Converter<'_> {
         &self,
         schema: &Schema,
         data: &Map<String, Value>,
-        old: Option<&Map<String, Value>>,
+        old: Option<&super::model::Stored>,
     ) -> Result<Vec<(String, Value)>, JdyError> {
         let mut out = Vec::with_capacity(data.len());
         for (key, given) in data {
@@ -116,7 +116,7 @@ impl Converter<'_> {
                 },
             };
             let converted = match raw {
-                Some(raw) => self.convert_value(w, raw, old.and_then(|o| o.get(key))),
+                Some(raw) => self.convert_value(w, raw, old.and_then(|o| o.get(key)).and_then(super::model::Val::as_json)),
                 None => Err(Invalid(format!("{key}: expected {{\"value\": …}}"))),
             };
             match converted {

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::call::{ok_json, Call, Status};
 use super::errors::JdyError;
-use super::model::{Entry, State, Stored};
+use super::model::{Entry, State};
 use super::values::member_json;
 use crate::core::clock::{iso_utc_ms, Millis};
 use crate::core::ids::IdGen;
@@ -164,11 +164,7 @@ fn with_instance<T>(call: &Call, f: impl FnOnce(&Arc<Entry>, &Flow, &mut WfRecor
 /// Writes the instance's `flowState` into its record after an action.
 fn sync_record(call: &Call, entry: &Entry, inst: &Instance) {
     let state = flow_state(inst);
-    let _ = entry.records.update::<()>(&inst.id, |old| {
-        let mut rec = old.rec.clone();
-        rec.insert("flowState".into(), json!(state));
-        Ok(Stored::new(rec))
-    });
+    let _ = entry.records.update::<()>(&inst.id, |old| Ok(old.with_changes([("flowState", &json!(state))], &entry.interner)));
     entry.touch(call.now());
 }
 
