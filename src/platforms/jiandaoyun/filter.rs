@@ -96,6 +96,8 @@ struct Cond {
     wanted: Vec<String>,
     /// Per the reference: a `nin` on a member field naming an unknown username is ignored.
     ignored: bool,
+    /// Where the field sat in the last record scanned: records of a form share their layout.
+    slot: std::cell::Cell<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -210,7 +212,7 @@ fn parse_cond(c: &Value, entry: &Entry, dir: &Directory, in_max: usize) -> Resul
     }
     let ignored = m == Method::Nin && kind == Kind::User && values.iter().any(|v| v.as_str().is_none_or(|u| dir.user(u).is_none()));
     let wanted = values.iter().filter_map(wanted).collect();
-    Ok(Cond { field: field.to_owned(), kind, method: m, values, wanted, ignored })
+    Ok(Cond { field: field.to_owned(), kind, method: m, values, wanted, ignored, slot: Default::default() })
 }
 
 fn as_f64(v: &Value) -> Option<f64> {
@@ -262,7 +264,7 @@ fn wanted(v: &Value) -> Option<String> {
 
 impl Cond {
     fn matches(&self, rec: &Stored) -> bool {
-        let stored = rec.get(&self.field);
+        let stored = rec.get_near(&self.field, &self.slot);
         match self.method {
             Method::Empty => is_empty_val(stored),
             Method::NotEmpty => !is_empty_val(stored),

@@ -95,6 +95,19 @@ impl Stored {
         self.cells.iter().find(|(k, _)| **k == *key).map(|(_, v)| v)
     }
 
+    /// `get` that looks at `slot` first and leaves there where the key was found, so a scan over records
+    /// of one layout compares one key per record.
+    pub fn get_near(&self, key: &str, slot: &std::cell::Cell<usize>) -> Option<&Val> {
+        if let Some((k, v)) = self.cells.get(slot.get()) {
+            if **k == *key {
+                return Some(v);
+            }
+        }
+        let i = self.cells.iter().position(|(k, _)| **k == *key)?;
+        slot.set(i);
+        Some(&self.cells[i].1)
+    }
+
     /// The record's `_id` (empty for a record without one, which the routes never store).
     pub fn id(&self) -> &str {
         self.get("_id").and_then(Val::as_str).unwrap_or_default()
