@@ -337,4 +337,33 @@ mod tests {
         let p = i.pools.lock();
         assert!(p.strs.len() <= POOL_MAX && p.json_len <= POOL_MAX && p.keys.len() <= POOL_MAX);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: crate::core::arb_json::cases(2000), ..Default::default()
+        })]
+
+        /// Whatever a record holds (state import accepts any object), storing it loses nothing: the
+        /// same map back, the same bytes as serialising the map, and changes land as on a map.
+        #[test]
+        fn storing_is_lossless(
+            items in proptest::collection::vec(
+                (proptest::sample::select(&["_id", "creator", "a", "b", "c"][..]),
+                 crate::core::arb_json::arb_json("[a-z0-9]{0,80}", &["x", ""], &["username", "phone"])),
+                0..8),
+            change in crate::core::arb_json::arb_json("[a-z]{0,3}", &["x"], &["k"]),
+        ) {
+            let i = Interner::default();
+            let r: Record = items.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            let s = i.store(&r);
+            proptest::prop_assert_eq!(&s.to_record(), &r);
+            let bytes = serde_json::to_vec(&r).unwrap();
+            proptest::prop_assert_eq!(s.json(), bytes.as_slice());
+            let again = i.store(&r);
+            proptest::prop_assert_eq!(again.json(), s.json());
+            let mut expected = r.clone();
+            expected.insert("b".into(), change.clone());
+            proptest::prop_assert_eq!(s.with_changes([("b", &change)], &i).to_record(), expected);
+        }
+    }
 }
