@@ -40,6 +40,7 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     pub max_upload_bytes: usize,
     pub journal_size: usize,
+    pub journal_max_bytes: usize,
     /// How long a client may take to send its head, and how long it may stay silent mid-body: a
     /// stalled client is cut off instead of holding its connection forever.
     pub read_timeout: Duration,
@@ -52,6 +53,7 @@ impl ServerConfig {
             max_body_bytes: server.max_body_bytes.unwrap_or(16 * 1024 * 1024),
             max_upload_bytes: server.max_upload_bytes.unwrap_or(64 * 1024 * 1024),
             journal_size: server.journal_size.unwrap_or(10_000),
+            journal_max_bytes: server.journal_max_bytes.unwrap_or(64 * 1024 * 1024),
             read_timeout: Duration::from_millis(server.read_timeout_ms.unwrap_or(30_000).max(1)),
         }
     }
@@ -78,7 +80,7 @@ impl Shared {
             state_file: None,
             scenario: RwLock::new(Arc::new(scenario)),
             worlds,
-            journal: Journal::new(config.journal_size),
+            journal: Journal::new(config.journal_size, config.journal_max_bytes),
             config,
         }
     }

@@ -115,6 +115,19 @@ async fn journal_is_bounded() {
 }
 
 #[tokio::test]
+async fn journal_is_bounded_by_body_bytes() {
+    // A create's request and response bodies are a few hundred bytes: 2 000 bytes hold only the last few.
+    let emu = start_with(&FIXTURE.replace("[jiandaoyun]\n", "[server]\njournal_max_bytes = 2000\n\n[jiandaoyun]\n")).await;
+    for i in 0..12 {
+        create_in(&emu, None, &format!("r{i}")).await;
+    }
+    let entries = get(&emu, "/__emu/requests").await.body;
+    let entries = entries.as_array().cloned().unwrap_or_default();
+    assert!((1..12).contains(&entries.len()), "kept {} entries", entries.len());
+    assert_eq!(entries.last().unwrap()["request_body"]["data"]["_widget_1600000000001"]["value"], "r11", "newest last");
+}
+
+#[tokio::test]
 async fn reset_restores_data_ids_and_journal() {
     let emu = start().await;
     let first = create_in(&emu, None, "a").await["data"]["_id"].clone();

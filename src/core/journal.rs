@@ -1,7 +1,8 @@
 //! Bounded request journal: a ring of the last N requests with their responses.
 //!
 //! Bodies are kept as `Bytes` (a refcount bump, no copy) and only turned into JSON when someone reads
-//! the journal, so recording costs little on the hot path.
+//! the journal, so recording costs little on the hot path. The ring is bounded twice: by entries and by
+//! the bytes of the bodies it keeps alive, so a load test of 70 KB list pages cannot pin gigabytes.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -81,14 +82,29 @@ impl JournalFilter {
 
 #[derive(Debug)]
 pub struct Journal {
-    entries: Mutex<VecDeque<JournalEntry>>,
+    ring: Mutex<Ring>,
     capacity: usize,
+    max_bytes: usize,
     next_id: AtomicU64,
 }
 
+#[derive(Debug, Default)]
+struct Ring {
+    entries: VecDeque<JournalEntry>,
+    /// Request and response body bytes held by `entries`.
+    bytes: usize,
+}
+
+fn body_bytes(e: &JournalEntry) -> usize {
+    e.request_body.len() + e.response_body.len()
+}
+
 impl Journal {
-    pub fn new(capacity: usize) -> Self {
-        Self { entries: Mutex::new(VecDeque::with_capacity(capacity.min(4096))), capacity, next_id: AtomicU64::new(1) }
+    /// A ring of at most `capacity` entries whose bodies total at most `max_bytes` (the newest entry is
+    /// kept whatever its size).
+    pub fn new(capacity: usize, max_bytes: usize) -> Self {
+        let ring = Ring { entries: VecDeque::with_capacity(capacity.min(4096)), bytes: 0 };
+        Self { ring: Mutex::new(ring), capacity, max_bytes, next_id: AtomicU64::new(1) }
     }
 
     pub fn next_id(&self) -> u64 {
@@ -99,28 +115,31 @@ impl Journal {
         if self.capacity == 0 {
             return;
         }
-        let mut q = self.entries.lock();
-        if q.len() >= self.capacity {
-            q.pop_front();
+        let mut ring = self.ring.lock();
+        ring.bytes += body_bytes(&entry);
+        ring.entries.push_back(entry);
+        while ring.entries.len() > self.capacity || (ring.bytes > self.max_bytes && ring.entries.len() > 1) {
+            let Some(old) = ring.entries.pop_front() else { break };
+            ring.bytes -= body_bytes(&old);
         }
-        q.push_back(entry);
     }
 
     /// Matching entries, oldest first.
     pub fn list(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
-        self.entries.lock().iter().filter(|e| filter.accepts(e)).cloned().collect()
+        self.ring.lock().entries.iter().filter(|e| filter.accepts(e)).cloned().collect()
     }
 
     pub fn count(&self, filter: &JournalFilter) -> usize {
-        self.entries.lock().iter().filter(|e| filter.accepts(e)).count()
+        self.ring.lock().entries.iter().filter(|e| filter.accepts(e)).count()
     }
 
     /// Drops matching entries (all when the filter is empty); returns how many.
     pub fn clear(&self, filter: &JournalFilter) -> usize {
-        let mut q = self.entries.lock();
-        let before = q.len();
-        q.retain(|e| !filter.accepts(e));
-        before - q.len()
+        let mut ring = self.ring.lock();
+        let before = ring.entries.len();
+        ring.entries.retain(|e| !filter.accepts(e));
+        ring.bytes = ring.entries.iter().map(body_bytes).sum();
+        before - ring.entries.len()
     }
 }
 
@@ -148,7 +167,7 @@ mod tests {
 
     #[test]
     fn ring_is_bounded_and_filters() {
-        let j = Journal::new(3);
+        let j = Journal::new(3, usize::MAX);
         for r in ["a", "b", "a", "b"] {
             j.record(entry(&j, r));
         }
@@ -157,5 +176,23 @@ mod tests {
         let f = JournalFilter { route: Some("a".into()), ..Default::default() };
         assert_eq!(j.count(&f), 1);
         assert_eq!(all[0].to_json()["request_body"]["a"], 1);
+    }
+
+    #[test]
+    fn ring_is_bounded_by_body_bytes() {
+        // Each entry carries a 7-byte request body.
+        let j = Journal::new(100, 20);
+        for _ in 0..4 {
+            j.record(entry(&j, "a"));
+        }
+        assert_eq!(j.list(&JournalFilter::default()).iter().map(|e| e.id).collect::<Vec<_>>(), vec![3, 4]);
+        let mut big = entry(&j, "a");
+        big.response_body = Bytes::from(vec![b' '; 1000]);
+        j.record(big);
+        assert_eq!(j.list(&JournalFilter::default()).iter().map(|e| e.id).collect::<Vec<_>>(), vec![5], "the newest entry stays");
+        j.clear(&JournalFilter::default());
+        j.record(entry(&j, "a"));
+        j.record(entry(&j, "a"));
+        assert_eq!(j.count(&JournalFilter::default()), 2, "clearing gives the bytes back");
     }
 }

@@ -185,6 +185,7 @@ fn merge(base: &mut ScenarioDoc, top: ScenarioDoc) {
         b.max_body_bytes = s.max_body_bytes.or(b.max_body_bytes);
         b.max_upload_bytes = s.max_upload_bytes.or(b.max_upload_bytes);
         b.journal_size = s.journal_size.or(b.journal_size);
+        b.journal_max_bytes = s.journal_max_bytes.or(b.journal_max_bytes);
         b.read_timeout_ms = s.read_timeout_ms.or(b.read_timeout_ms);
         b.ports.extend(s.ports);
     }

@@ -64,7 +64,10 @@ pub struct ServerSection {
     pub ports: std::collections::BTreeMap<String, u16>,
     pub max_body_bytes: Option<usize>,
     pub max_upload_bytes: Option<usize>,
+    /// Requests kept by the journal (default 10 000; 0 disables it).
     pub journal_size: Option<usize>,
+    /// Body bytes the journal may keep (default 64 MiB): the oldest entries go first when over.
+    pub journal_max_bytes: Option<usize>,
     /// Milliseconds a client may take to send its headers, and then its body (default 30 000).
     pub read_timeout_ms: Option<u64>,
 }

@@ -24,9 +24,6 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], diags: &mut Vec<Dia
         }
     }
     if let Some(server) = &doc.server {
-        if server.journal_size == Some(0) {
-            // allowed: disables the journal
-        }
         for name in server.ports.keys() {
             if crate::platforms::by_name(name).is_none() {
                 diags.push(Diag::in_file(0, path!["server", "ports", name.as_str()], format!("unknown platform {name:?}")));
