@@ -108,11 +108,6 @@ impl Stored {
         Some(&self.cells[i].1)
     }
 
-    /// The record's `_id` (empty for a record without one, which the routes never store).
-    pub fn id(&self) -> &str {
-        self.get("_id").and_then(Val::as_str).unwrap_or_default()
-    }
-
     /// The record in read shape, for the routes that reshape it (field selection, legacy versions,
     /// state export).
     pub fn to_record(&self) -> Record {
@@ -303,7 +298,7 @@ mod tests {
         let s = i.store(&r);
         assert_eq!(s.to_record(), r);
         assert_eq!(s.json(), serde_json::to_vec(&r).unwrap().as_slice());
-        assert_eq!(s.id(), "a1");
+        assert_eq!(s.get("_id"), Some(&Val::Str("a1".into())));
     }
 
     #[test]
