@@ -102,29 +102,27 @@ async fn journal_records_requests_with_bodies_and_filters() {
     assert_eq!(get(&emu, "/__emu/requests/count").await.body, json!({ "count": 0 }));
 }
 
-#[tokio::test]
-async fn journal_is_bounded() {
-    let emu = start_with(&FIXTURE.replace("[jiandaoyun]\n", "[server]\njournal_size = 5\n\n[jiandaoyun]\n")).await;
+/// The journal after creates `r0` … `r11` under `[server] <setting>`; asserts the newest is last.
+async fn journal_after_twelve_creates(setting: &str) -> Vec<Value> {
+    let emu = start_with(&FIXTURE.replace("[jiandaoyun]\n", &format!("[server]\n{setting}\n\n[jiandaoyun]\n"))).await;
     for i in 0..12 {
         create_in(&emu, None, &format!("r{i}")).await;
     }
-    let entries = get(&emu, "/__emu/requests").await.body;
-    let entries = entries.as_array().cloned().unwrap_or_default();
-    assert_eq!(entries.len(), 5);
-    assert_eq!(entries[4]["request_body"]["data"]["_widget_1600000000001"]["value"], "r11", "newest last");
+    let entries = get(&emu, "/__emu/requests").await.body.as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.last().map(|e| &e["request_body"]["data"]["_widget_1600000000001"]["value"]), Some(&json!("r11")), "newest last");
+    entries
+}
+
+#[tokio::test]
+async fn journal_is_bounded() {
+    assert_eq!(journal_after_twelve_creates("journal_size = 5").await.len(), 5);
 }
 
 #[tokio::test]
 async fn journal_is_bounded_by_body_bytes() {
     // A create's request and response bodies are a few hundred bytes: 2 000 bytes hold only the last few.
-    let emu = start_with(&FIXTURE.replace("[jiandaoyun]\n", "[server]\njournal_max_bytes = 2000\n\n[jiandaoyun]\n")).await;
-    for i in 0..12 {
-        create_in(&emu, None, &format!("r{i}")).await;
-    }
-    let entries = get(&emu, "/__emu/requests").await.body;
-    let entries = entries.as_array().cloned().unwrap_or_default();
-    assert!((1..12).contains(&entries.len()), "kept {} entries", entries.len());
-    assert_eq!(entries.last().unwrap()["request_body"]["data"]["_widget_1600000000001"]["value"], "r11", "newest last");
+    let kept = journal_after_twelve_creates("journal_max_bytes = 2000").await.len();
+    assert!((1..12).contains(&kept), "kept {kept} entries");
 }
 
 #[tokio::test]
