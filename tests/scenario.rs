@@ -15,17 +15,7 @@ fn err(toml: &str) -> ScenarioError {
     }
 }
 
-const MINIMAL: &str = r#"
-[jiandaoyun]
-api_keys = ["k"]
-[[jiandaoyun.apps]]
-app_id = "aaaaaaaaaaaaaaaaaaaaaaaa"
-name = "A"
-[[jiandaoyun.apps.entries]]
-entry_id = "bbbbbbbbbbbbbbbbbbbbbbbb"
-name = "F"
-widgets = [{ name = "_widget_1", label = "T", type = "text" }]
-"#;
+const MINIMAL: &str = MINIMAL_JDY;
 
 #[tokio::test]
 async fn the_demo_scenario_is_a_realistic_tenant() {

@@ -17,6 +17,19 @@ pub const FLOW: &str = "bbbbbbbbbbbbbbbbbbbb0002";
 pub const ORDERS: &str = "bbbbbbbbbbbbbbbbbbbb0003";
 
 pub const FIXTURE: &str = include_str!("../fixtures/jiandaoyun.toml");
+/// The smallest Jiandaoyun scenario: key `k`, one app `aaaa…`, one form `bbbb…` with one text widget
+/// `_widget_1`. Ends inside the form's table, so a suite can append form keys.
+pub const MINIMAL_JDY: &str = r#"
+[jiandaoyun]
+api_keys = ["k"]
+[[jiandaoyun.apps]]
+app_id = "aaaaaaaaaaaaaaaaaaaaaaaa"
+name = "A"
+[[jiandaoyun.apps.entries]]
+entry_id = "bbbbbbbbbbbbbbbbbbbbbbbb"
+name = "F"
+widgets = [{ name = "_widget_1", label = "T", type = "text" }]
+"#;
 
 pub async fn start() -> Emulator {
     start_with(FIXTURE).await
