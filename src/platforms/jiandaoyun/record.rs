@@ -117,11 +117,14 @@ impl Stored {
             out.extend_from_slice(j);
             return;
         }
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
-        out.extend_from_slice(&bytes);
-        let len = bytes.len();
-        if JSON_CACHED.load(Ordering::Relaxed) + len <= budget && self.json.set(bytes.into_boxed_slice()).is_ok() {
-            JSON_CACHED.fetch_add(len, Ordering::Relaxed);
+        let start = out.len();
+        if serde_json::to_writer(&mut *out, self).is_err() {
+            out.truncate(start);
+            return;
+        }
+        let written = &out[start..];
+        if JSON_CACHED.load(Ordering::Relaxed) + written.len() <= budget && self.json.set(written.into()).is_ok() {
+            JSON_CACHED.fetch_add(written.len(), Ordering::Relaxed);
         }
     }
 
