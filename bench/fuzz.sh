@@ -10,7 +10,7 @@ export FUZZ_CASES=${FUZZ_CASES:-50000}
 # Optimised, but with overflow checks and debug assertions: an arithmetic overflow is a finding.
 export CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true
 SECONDS_EACH=${SECONDS_EACH:-600}
-cargo test --release --quiet --lib --test fuzz_routes --no-run
+cargo test --release --quiet --lib --test it --no-run
 status=0
 run() {
   echo "== $* (FUZZ_CASES=$FUZZ_CASES, at most ${SECONDS_EACH}s)"
@@ -21,5 +21,5 @@ run() {
   echo "   $((SECONDS - started))s"
 }
 run --lib
-run --test fuzz_routes
+run --test it fuzz_routes::
 exit $status

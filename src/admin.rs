@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::core::clock::{iso_utc_ms, parse_duration_ms, parse_rfc3339_ms};
 use crate::core::journal::JournalFilter;
 use crate::http::Response;
-use crate::server::{Shared, NAMESPACE_HEADER};
+use crate::shared::{Shared, NAMESPACE_HEADER};
 
 fn ok(v: Value) -> Response {
     Response::json(200, &v)
@@ -63,12 +63,12 @@ pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
             Err(e) => bad(400, format!("state must be JSON: {e}")),
             Ok(v) => match shared.import_state(ns.as_deref().unwrap_or(""), v) {
                 Ok(()) => ok(json!({ "status": "ok" })),
-                Err(e) => bad(400, e),
+                Err(e) => bad(400, e.to_string()),
             },
         },
         (&Method::POST, "/__emu/state/save") => match shared.save_state() {
             Ok(p) => ok(json!({ "status": "ok", "file": p.display().to_string() })),
-            Err(e) => bad(409, e),
+            Err(e) => bad(409, e.to_string()),
         },
         (&Method::PUT, "/__emu/scenario") => put_scenario(shared, &parts.headers, &body),
         (&Method::GET, "/__emu/namespaces") => {
@@ -178,7 +178,7 @@ fn add_fault(shared: &Shared, ns: Option<&str>, body: &Bytes) -> Response {
         Ok(d) => d,
         Err(e) => return bad(400, format!("invalid fault rule: {e}")),
     };
-    if let Err(why) = crate::scenario::validate::check_fault(&def) {
+    if let Err(why) = crate::scenario::validate::check_fault(&def, shared.router.routes()) {
         return bad(400, why);
     }
     let id = shared.world(ns.unwrap_or("")).faults.add(def);

@@ -9,12 +9,15 @@
 
 pub mod admin;
 pub mod core;
+pub mod error;
 pub mod http;
 pub mod liveness;
+pub mod pipeline;
 pub mod platforms;
 pub mod router;
 pub mod scenario;
 pub mod server;
+pub mod shared;
 pub mod state;
 pub mod world;
 
@@ -23,8 +26,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use error::Error;
 pub use scenario::{Scenario, ScenarioBuilder, ScenarioError};
-use server::Shared;
+use shared::Shared;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -137,7 +141,7 @@ impl Emulator {
 
     /// Stops accepting, drains in-flight requests, waits for the listeners, then saves the state when
     /// a state file is configured.
-    pub async fn stop(mut self) -> Result<(), String> {
+    pub async fn stop(mut self) -> Result<(), Error> {
         if let Some(s) = self.stop.take() {
             let _ = s.send(true);
         }

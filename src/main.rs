@@ -163,31 +163,7 @@ fn main() -> ExitCode {
 
 fn summary(s: &Scenario) -> String {
     let mut parts = vec![format!("scenario {:?}", s.name), format!("{} users", s.doc.users.len())];
-    if let Some(o) = &s.doc.omflow {
-        parts.push(format!("omflow: {} flows", o.flows.len()));
-    }
-    if let Some(y) = &s.doc.yida {
-        let forms: usize = y.apps.iter().map(|a| a.forms.len()).sum();
-        let records: usize = y.apps.iter().flat_map(|a| &a.forms).map(|f| f.records.len()).sum();
-        parts.push(format!("yida: {} apps, {forms} forms, {records} records", y.apps.len()));
-    }
-    if let Some(a) = &s.doc.astrozero {
-        let records: usize = a.objects.iter().map(|o| o.records.len()).sum();
-        parts.push(format!(
-            "astrozero: {} objects, {records} records, {} flows, {} scripts, {} processes, {} connectors",
-            a.objects.len(),
-            a.flows.len(),
-            a.scripts.len(),
-            a.processes.len(),
-            a.connectors.len()
-        ));
-    }
-    if let Some(j) = &s.doc.jiandaoyun {
-        let forms: usize = j.apps.iter().map(|a| a.entries.len()).sum();
-        let records: usize = s.jdy_records.values().map(Vec::len).sum::<usize>()
-            + j.apps.iter().flat_map(|a| &a.entries).filter_map(|e| e.generate.as_ref()).map(|g| g.count).sum::<usize>();
-        parts.push(format!("jiandaoyun: {} apps, {forms} forms, {records} records", j.apps.len()));
-    }
+    parts.extend(platforms::PLATFORMS.iter().filter_map(|p| (p.summary)(s)));
     parts.join(", ")
 }
 
@@ -229,52 +205,9 @@ async fn serve(scenario: Scenario, host: &str, port: u16, state_file: Option<Pat
     }
 }
 
+/// Each platform's credentials and a request to paste; `{BASE}` stands for the base URL.
 fn banner(s: &Scenario) -> String {
-    let mut out = String::new();
-    if let Some(j) = &s.doc.jiandaoyun {
-        let key = j.api_keys.first().map(|k| match k {
-            lowcode_emu::scenario::ApiKeyDef::Plain(k) => k.clone(),
-            lowcode_emu::scenario::ApiKeyDef::Scoped(k) => k.key.clone(),
-        });
-        if let Some(key) = key {
-            out.push_str(&format!("jiandaoyun: base {{BASE}}/api  API key: {key}\n"));
-            if let Some((app, entry)) = j.apps.iter().find_map(|a| a.entries.first().map(|e| (a, e))) {
-                out.push_str(&format!(
-                    "  try: curl -s {{BASE}}/api/v5/app/entry/data/list -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"app_id\":\"{}\",\"entry_id\":\"{}\",\"limit\":2}}'\n",
-                    app.app_id, entry.entry_id
-                ));
-            }
-        }
-    }
-    if let Some(o) = &s.doc.omflow {
-        let code = o.security.first().map(|c| match c {
-            lowcode_emu::scenario::SecurityDef::Plain(c) => c.clone(),
-            lowcode_emu::scenario::SecurityDef::Owned { code, .. } => code.clone(),
-        });
-        if let (Some(code), Some(flow)) = (code, o.flows.first()) {
-            out.push_str(&format!("omflow: security code: {code}\n"));
-            out.push_str(&format!(
-                "  try: curl -s {{BASE}}/rest/flowmanage/api/omdata/edit/{}/ -d '{{\"security\":\"{code}\",\"omflow_restapi\":1,\"action\":\"create\",\"formdata\":[{{\"id\":\"FORMITM_1\",\"value\":\"test\"}}]}}'\n",
-                flow.api_path
-            ));
-        }
-    }
-    if let Some(a) = &s.doc.astrozero {
-        if let Some(c) = a.clients.first() {
-            out.push_str(&format!("astrozero: client id: {}  client secret: {}\n", c.client_id, c.client_secret));
-            out.push_str(&format!(
-                "  try: curl -s {{BASE}}/baas/auth/v1.0/oauth2/token -d 'grant_type=client_credentials&client_id={}&client_secret={}'\n",
-                c.client_id, c.client_secret
-            ));
-            if let Some(f) = a.flows.iter().find(|f| !f.private) {
-                out.push_str(&format!(
-                    "  then: curl -s -X POST {{BASE}}/u-route/baas/v1.0/flow/run/{} -H 'access-token: <token>' -d '{{…inputs…}}'\n",
-                    f.name
-                ));
-            }
-        }
-    }
-    out.trim_end().to_owned()
+    platforms::PLATFORMS.iter().flat_map(|p| (p.banner)(&s.doc.platforms)).collect::<Vec<_>>().join("\n")
 }
 
 /// One bounded HTTP/1.1 GET of `/__emu/health`; healthy means status 200.

@@ -1,4 +1,4 @@
-//! Maps (method, path) to a route: an id such as `jiandaoyun.data.list`, its platform and its handler.
+//! Maps (method, path) to a route: an id such as `<platform>.data.list`, its platform and its handler.
 //!
 //! Static paths are found with one hash lookup; patterns with `{param}` segments are tried in order
 //! after that. A trailing slash is ignored on both sides so `…/get/x/` and `…/get/x` are the same route.
@@ -112,31 +112,30 @@ pub enum Match<'a> {
     NotFound,
 }
 
+/// Indexes a route table built once per process ([`crate::platforms::all_routes`]).
 #[derive(Default)]
 pub struct Router {
-    routes: Vec<Route>,
+    routes: &'static [Route],
     /// Static routes by normalised path; a path may have several methods.
     exact: HashMap<String, Vec<usize>>,
     dynamic: Vec<usize>,
 }
 
 impl Router {
-    pub fn new(routes: Vec<Route>) -> Self {
-        let mut r = Router::default();
-        for route in routes {
-            let i = r.routes.len();
+    pub fn new(routes: &'static [Route]) -> Self {
+        let mut r = Router { routes, ..Router::default() };
+        for (i, route) in routes.iter().enumerate() {
             if route.is_static() {
                 r.exact.entry(normalize(route.pattern).to_owned()).or_default().push(i);
             } else {
                 r.dynamic.push(i);
             }
-            r.routes.push(route);
         }
         r
     }
 
-    pub fn routes(&self) -> &[Route] {
-        &self.routes
+    pub fn routes(&self) -> &'static [Route] {
+        self.routes
     }
 
     pub fn find(&self, method: &Method, path: &str) -> Match<'_> {
@@ -176,10 +175,11 @@ mod tests {
 
     #[test]
     fn static_dynamic_and_method_matching() {
-        let r = Router::new(vec![
+        let table = vec![
             Route::new("a", "p", Method::POST, "/api/v5/app/list", ok),
             Route::new("b", "p", Method::POST, "/api/v1/app/{app_id}/entry/{entry_id}/data", ok),
-        ]);
+        ];
+        let r = Router::new(Box::leak(table.into_boxed_slice()));
         assert!(matches!(r.find(&Method::POST, "/api/v5/app/list/"), Match::Found(rt, _) if rt.id == "a"));
         match r.find(&Method::POST, "/api/v1/app/x%20y/entry/e/data") {
             Match::Found(rt, p) => {

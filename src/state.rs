@@ -4,9 +4,8 @@
 //! counters, id generators, every platform's records, tickets and codes — while definitions (apps,
 //! forms, flows) come from the scenario. Importing rebuilds a world from the scenario and overlays the
 //! snapshot, so export → import → export gives the same JSON, and ids continue as they would have.
+//! This module holds the parts every world has; each platform's part is its `snapshot.rs`.
 
-use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -18,8 +17,7 @@ use crate::core::directory::{Department, Directory, User};
 use crate::core::faults::{Faults, FaultsState};
 use crate::core::files::Blob;
 use crate::core::ids::{IdGen, IdGenState};
-use crate::platforms::jiandaoyun::model::{BatchTxn, FileKey, Record, UploadToken};
-use crate::platforms::omflow::model::{CodeEntry, Counters, Ticket};
+use crate::platforms::PLATFORMS;
 use crate::scenario::Scenario;
 use crate::world::World;
 
@@ -47,99 +45,7 @@ struct FileSnap {
     data_base64: String,
 }
 
-#[derive(Serialize, Deserialize)]
-struct JdyEntrySnap {
-    entry_id: String,
-    name: String,
-    data_modify_time: String,
-    serials: HashMap<String, u64>,
-    records: Vec<Record>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct JdyAppSnap {
-    app_id: String,
-    name: String,
-    entries: Vec<JdyEntrySnap>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct BatchSnap {
-    entry_id: String,
-    started_ms: i64,
-    created: Vec<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct JdySnap {
-    ids: IdGenState,
-    #[serde(default)]
-    uploads: std::collections::BTreeMap<String, UploadToken>,
-    #[serde(default)]
-    file_keys: std::collections::BTreeMap<String, FileKey>,
-    #[serde(default)]
-    attachment_used: u64,
-    #[serde(default)]
-    workflows: std::collections::BTreeMap<String, crate::platforms::jiandaoyun::workflow::WfRecord>,
-    #[serde(default)]
-    corp: Option<crate::platforms::jiandaoyun::corp::Corp>,
-    batches: std::collections::BTreeMap<String, BatchSnap>,
-    apps: Vec<JdyAppSnap>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct OmFlowSnap {
-    api_path: String,
-    app: String,
-    name: String,
-    flow_uuid: String,
-    counters: Counters,
-    tickets: Vec<Ticket>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct OmSnap {
-    ids: IdGenState,
-    codes: std::collections::BTreeMap<String, CodeEntry>,
-    flows: Vec<OmFlowSnap>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct YidaSnap {
-    ids: IdGenState,
-    counter: u64,
-    /// Form instances by app code, then form uuid.
-    apps: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<crate::platforms::yida::model::FormInstance>>>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct AzObjSnap {
-    id: String,
-    name: String,
-    label: String,
-    description: String,
-    key_prefix: String,
-    custom: bool,
-    created_ms: i64,
-    fields: Vec<crate::platforms::astrozero::model::Field>,
-    records: Vec<crate::platforms::astrozero::model::Record>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct AzSnap {
-    ids: IdGenState,
-    counter: u64,
-    /// token → (expiry ms, user)
-    tokens: std::collections::BTreeMap<String, (i64, String)>,
-    /// Every object, including those created through the metadata API.
-    objects: Vec<AzObjSnap>,
-    /// Flows and interviews, BPM definitions and instances, connector files, bulk tasks.
-    #[serde(default)]
-    runtime: crate::platforms::astrozero::model::Runtime,
-    #[serde(default)]
-    picklists: Vec<crate::platforms::astrozero::model::ValueSet>,
-}
-
+/// The parts of a snapshot every world has; each platform's part sits beside them under its name.
 #[derive(Serialize, Deserialize)]
 struct Snapshot {
     version: u32,
@@ -148,103 +54,46 @@ struct Snapshot {
     directory: DirectorySnap,
     files: Vec<FileSnap>,
     faults: FaultsState,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    jiandaoyun: Option<JdySnap>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    omflow: Option<OmSnap>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    yida: Option<YidaSnap>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    astrozero: Option<AzSnap>,
 }
 
-/// The whole state of a world as JSON.
+/// Why a state document cannot be laid over the scenario.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The document does not have the snapshot's shape; `path` is where (`jiandaoyun.apps[0].name`).
+    #[error("invalid state at {path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("state version {0} is not supported (expected {VERSION})")]
+    Version(u32),
+    #[error("the state has {0} data but the scenario has no [{0}]")]
+    NotInScenario(&'static str),
+    /// The snapshot names something the scenario does not define, or a value is not usable.
+    #[error("{0}")]
+    Mismatch(String),
+    #[error("namespace {namespace:?}: {source}")]
+    Namespace { namespace: String, source: Box<StateError> },
+}
+
+impl StateError {
+    pub fn mismatch(message: impl Into<String>) -> Self {
+        StateError::Mismatch(message.into())
+    }
+}
+
+/// Reads a typed snapshot (or a platform's part of one, under `prefix`), naming the path of any problem.
+pub fn parse<T: serde::de::DeserializeOwned>(prefix: &str, value: Value) -> Result<T, StateError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let inner = e.path().to_string();
+        let path = match (prefix, inner.as_str()) {
+            ("", p) => p.to_owned(),
+            (pre, ".") => pre.to_owned(),
+            (pre, p) => format!("{pre}.{p}"),
+        };
+        StateError::Invalid { path, message: e.inner().to_string() }
+    })
+}
+
+/// The whole state of a world as JSON: the common parts, then each configured platform's under its name.
 pub fn export(w: &World) -> Value {
-    let jiandaoyun = w.jiandaoyun.as_ref().map(|st| JdySnap {
-        ids: st.ids.state(),
-        uploads: st.uploads.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        file_keys: st.file_keys.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        attachment_used: st.attachment_used.load(Ordering::Acquire),
-        workflows: st.workflows.instances.lock().clone(),
-        corp: Some(st.corp.lock().clone()),
-        batches: st
-            .batches
-            .lock()
-            .iter()
-            .map(|(k, b)| (k.clone(), BatchSnap { entry_id: b.entry_id.clone(), started_ms: b.started_ms, created: b.created.clone() }))
-            .collect(),
-        apps: st
-            .apps
-            .iter()
-            .map(|a| JdyAppSnap {
-                app_id: a.app_id.clone(),
-                name: a.name.clone(),
-                entries: a
-                    .entry_ids
-                    .iter()
-                    .filter_map(|id| st.entries.get(id))
-                    .map(|e| JdyEntrySnap {
-                        entry_id: e.entry_id.clone(),
-                        name: e.name.clone(),
-                        data_modify_time: iso_utc_ms(e.modified_ms.load(Ordering::Acquire)),
-                        serials: e.serials.lock().clone(),
-                        records: e.records.snapshot().iter().map(|s| s.to_record()).collect(),
-                    })
-                    .collect(),
-            })
-            .collect(),
-    });
-    let omflow = w.omflow.as_ref().map(|st| OmSnap {
-        ids: st.ids.state(),
-        codes: st.codes.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        flows: st
-            .flows
-            .iter()
-            .map(|f| {
-                let t = f.tickets.lock();
-                OmFlowSnap {
-                    api_path: f.api_path.clone(),
-                    app: f.app.clone(),
-                    name: f.name.clone(),
-                    flow_uuid: f.uuid.clone(),
-                    counters: t.counters.clone(),
-                    tickets: t.list.clone(),
-                }
-            })
-            .collect(),
-    });
-    let yida = w.yida.as_ref().map(|st| YidaSnap {
-        ids: st.ids.state(),
-        counter: *st.counter.lock(),
-        apps: st
-            .apps
-            .iter()
-            .map(|(code, app)| (code.clone(), app.forms.iter().map(|f| (f.form_uuid.clone(), f.instances.lock().clone())).collect()))
-            .collect(),
-    });
-    let astrozero = w.astrozero.as_ref().map(|st| AzSnap {
-        ids: st.ids.state(),
-        counter: *st.counter.lock(),
-        tokens: st.tokens.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        objects: st
-            .objects
-            .read()
-            .iter()
-            .map(|o| AzObjSnap {
-                id: o.id.clone(),
-                name: o.name.clone(),
-                label: o.label.read().clone(),
-                description: o.description.read().clone(),
-                key_prefix: o.key_prefix.clone(),
-                custom: o.custom,
-                created_ms: o.created_ms,
-                fields: o.fields.read().clone(),
-                records: o.records.snapshot().iter().map(|r| (**r).clone()).collect(),
-            })
-            .collect(),
-        runtime: st.runtime.lock().clone(),
-        picklists: st.picklists.read().clone(),
-    });
     let snap = Snapshot {
         version: VERSION,
         namespace: w.namespace.clone(),
@@ -264,134 +113,52 @@ pub fn export(w: &World) -> Value {
             })
             .collect(),
         faults: w.faults.state(),
-        jiandaoyun,
-        omflow,
-        yida,
-        astrozero,
     };
-    serde_json::to_value(snap).unwrap_or(Value::Null)
+    let mut out = match serde_json::to_value(snap) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    for p in PLATFORMS {
+        if let Some(v) = (p.export)(&w.platforms) {
+            out.insert(p.name.to_owned(), v);
+        }
+    }
+    Value::Object(out)
 }
 
 /// A world for `namespace` built from the scenario with `value` laid over it.
-pub fn import(scenario: &Scenario, namespace: &str, value: Value) -> Result<World, String> {
-    let snap: Snapshot = serde_path_to_error::deserialize(value).map_err(|e| format!("invalid state at {}: {}", e.path(), e.inner()))?;
+pub fn import(scenario: &Scenario, namespace: &str, value: Value) -> Result<World, StateError> {
+    let (common, parts) = match value {
+        Value::Object(mut top) => {
+            let parts: Vec<Option<Value>> = PLATFORMS.iter().map(|p| top.remove(p.name).filter(|v| !v.is_null())).collect();
+            (Value::Object(top), parts)
+        }
+        other => (other, Vec::new()),
+    };
+    let snap: Snapshot = parse("", common)?;
     if snap.version != VERSION {
-        return Err(format!("state version {} is not supported (expected {VERSION})", snap.version));
+        return Err(StateError::Version(snap.version));
     }
     let mut w = World::build(scenario, namespace);
-    let now = parse_rfc3339_ms(&snap.clock.now).ok_or("clock.now must be an RFC 3339 time")?;
+    let now = parse_rfc3339_ms(&snap.clock.now).ok_or_else(|| StateError::mismatch("clock.now must be an RFC 3339 time"))?;
     w.clock = if snap.clock.frozen { Clock::frozen_at(now) } else { Clock::running_from(now) };
     w.directory = Directory::new(snap.directory.users, snap.directory.departments);
     for f in snap.files {
         let data = base64::engine::general_purpose::STANDARD
             .decode(&f.data_base64)
-            .map_err(|_| format!("file {}: data_base64 is not base64", f.id))?;
+            .map_err(|_| StateError::mismatch(format!("file {}: data_base64 is not base64", f.id)))?;
         w.files.put(Blob { id: f.id, name: f.name, mime: f.mime, size: f.size, data: data.into(), created_ms: f.created_ms });
     }
-    w.faults = Faults::from_state(&snap.faults).ok_or("faults.rng is not a valid generator state")?;
-    match (w.jiandaoyun.as_mut(), snap.jiandaoyun) {
-        (Some(st), Some(js)) => {
-            st.ids = IdGen::from_state(&js.ids).ok_or("jiandaoyun.ids is not a valid generator state")?;
-            *st.uploads.lock() = js.uploads.into_iter().collect();
-            *st.file_keys.lock() = js.file_keys.into_iter().collect();
-            st.attachment_used.store(js.attachment_used, Ordering::Release);
-            *st.workflows.instances.lock() = js.workflows;
-            if let Some(corp) = js.corp {
-                *st.corp.lock() = corp;
-            }
-            *st.batches.lock() = js
-                .batches
-                .into_iter()
-                .map(|(k, b)| (k, BatchTxn { entry_id: b.entry_id, started_ms: b.started_ms, created: b.created }))
-                .collect();
-            for app in js.apps {
-                for e in app.entries {
-                    let entry =
-                        st.entries.get(&e.entry_id).ok_or_else(|| format!("jiandaoyun form {} is not in the scenario", e.entry_id))?;
-                    entry.records.clear();
-                    let mut rows = Vec::with_capacity(e.records.len());
-                    for r in e.records {
-                        let id = r
-                            .get("_id")
-                            .and_then(Value::as_str)
-                            .ok_or_else(|| format!("a record of form {} has no _id", e.entry_id))?
-                            .to_owned();
-                        rows.push((id, entry.interner.store(&r)));
-                    }
-                    entry.records.insert_many(rows);
-                    entry.modified_ms.store(parse_rfc3339_ms(&e.data_modify_time).unwrap_or(now), Ordering::Release);
-                    *entry.serials.lock() = e.serials;
-                }
-            }
-        }
-        (None, Some(_)) => return Err("the state has jiandaoyun data but the scenario has no [jiandaoyun]".into()),
-        _ => {}
-    }
-    match (w.omflow.as_mut(), snap.omflow) {
-        (Some(st), Some(os)) => {
-            st.ids = IdGen::from_state(&os.ids).ok_or("omflow.ids is not a valid generator state")?;
-            *st.codes.lock() = os.codes.into_iter().collect();
-            for f in os.flows {
-                let &i = st.by_path.get(&f.api_path).ok_or_else(|| format!("omflow flow {} is not in the scenario", f.api_path))?;
-                let flow = &mut st.flows[i];
-                flow.uuid = f.flow_uuid;
-                let mut t = flow.tickets.lock();
-                t.counters = f.counters;
-                t.list = f.tickets;
-            }
-        }
-        (None, Some(_)) => return Err("the state has omflow data but the scenario has no [omflow]".into()),
-        _ => {}
-    }
-    match (w.yida.as_mut(), snap.yida) {
-        (Some(st), Some(ys)) => {
-            st.ids = IdGen::from_state(&ys.ids).ok_or("yida.ids is not a valid generator state")?;
-            *st.counter.lock() = ys.counter;
-            for (code, forms) in ys.apps {
-                for (uuid, instances) in forms {
-                    let form = st.form(&code, &uuid).ok_or_else(|| format!("yida form {uuid} of {code} is not in the scenario"))?;
-                    *form.instances.lock() = instances;
-                }
-            }
-        }
-        (None, Some(_)) => return Err("the state has yida data but the scenario has no [yida]".into()),
-        _ => {}
-    }
-    match (w.astrozero.as_mut(), snap.astrozero) {
-        (Some(st), Some(az)) => {
-            st.ids = IdGen::from_state(&az.ids).ok_or("astrozero.ids is not a valid generator state")?;
-            *st.counter.lock() = az.counter;
-            *st.tokens.lock() = az.tokens.into_iter().collect();
-            let objects = az
-                .objects
-                .into_iter()
-                .map(|o| {
-                    let obj = crate::platforms::astrozero::model::Obj {
-                        id: o.id,
-                        name: o.name,
-                        label: parking_lot::RwLock::new(o.label),
-                        description: parking_lot::RwLock::new(o.description),
-                        key_prefix: o.key_prefix,
-                        custom: o.custom,
-                        created_ms: o.created_ms,
-                        fields: parking_lot::RwLock::new(o.fields),
-                        records: Default::default(),
-                        write_lock: parking_lot::Mutex::new(()),
-                    };
-                    obj.records.insert_many(
-                        o.records.into_iter().map(|r| (r.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(), r)),
-                    );
-                    Arc::new(obj)
-                })
-                .collect();
-            *st.objects.write() = objects;
-            *st.runtime.lock() = az.runtime;
-            *st.picklists.write() = az.picklists;
-        }
-        (None, Some(_)) => return Err("the state has astrozero data but the scenario has no [astrozero]".into()),
-        _ => {}
+    w.faults = Faults::from_state(&snap.faults).ok_or_else(|| StateError::mismatch("faults.rng is not a valid generator state"))?;
+    for (p, part) in PLATFORMS.iter().zip(parts.into_iter().chain(std::iter::repeat(None))) {
+        (p.import)(&mut w.platforms, part)?;
     }
     Ok(w)
+}
+
+/// An id generator from its exported state, or an error naming where it sat.
+pub fn id_gen(state: &IdGenState, at: &str) -> Result<IdGen, StateError> {
+    IdGen::from_state(state).ok_or_else(|| StateError::mismatch(format!("{at} is not a valid generator state")))
 }
 
 /// Every namespace, for `--state-file`.
@@ -400,12 +167,18 @@ pub fn export_all(worlds: &[(String, Arc<World>)]) -> Value {
     json!({ "version": VERSION, "namespaces": spaces })
 }
 
-pub fn import_all(scenario: &Scenario, value: Value) -> Result<Vec<(String, World)>, String> {
-    let Value::Object(mut top) = value else { return Err("expected a JSON object".into()) };
-    let Some(Value::Object(spaces)) = top.remove("namespaces") else { return Err("expected \"namespaces\": {…}".into()) };
+pub fn import_all(scenario: &Scenario, value: Value) -> Result<Vec<(String, World)>, StateError> {
+    let Value::Object(mut top) = value else { return Err(StateError::mismatch("expected a JSON object")) };
+    let Some(Value::Object(spaces)) = top.remove("namespaces") else {
+        return Err(StateError::mismatch("expected \"namespaces\": {…}"));
+    };
     spaces
         .into_iter()
-        .map(|(ns, v)| import(scenario, &ns, v).map(|w| (ns.clone(), w)).map_err(|e| format!("namespace {ns:?}: {e}")))
+        .map(|(ns, v)| {
+            import(scenario, &ns, v)
+                .map(|w| (ns.clone(), w))
+                .map_err(|e| StateError::Namespace { namespace: ns.clone(), source: Box::new(e) })
+        })
         .collect()
 }
 

@@ -7,7 +7,7 @@ use crate::core::clock::{parse_rfc3339_ms, Clock};
 use crate::core::directory::{Department, Directory, User};
 use crate::core::faults::Faults;
 use crate::core::files::FileStore;
-use crate::platforms::{astrozero, jiandaoyun, omflow, yida};
+use crate::platforms::{BuildCx, States, PLATFORMS};
 use crate::scenario::{Scenario, ScenarioDoc};
 use crate::Locale;
 
@@ -19,10 +19,8 @@ pub struct World {
     pub directory: Directory,
     pub files: FileStore,
     pub faults: Faults,
-    pub jiandaoyun: Option<jiandaoyun::model::State>,
-    pub omflow: Option<omflow::model::State>,
-    pub yida: Option<yida::model::State>,
-    pub astrozero: Option<astrozero::model::State>,
+    /// Every platform's state, typed (`world.platforms.<name>`).
+    pub platforms: States,
 }
 
 /// The directory a scenario describes; department 1 (the root) always exists.
@@ -64,13 +62,11 @@ impl World {
         };
         let now = clock.now_ms();
         let directory = build_directory(&scenario.doc);
-        let jiandaoyun = jiandaoyun::scenario::build_state(scenario, &directory, now);
-        let omflow = omflow::scenario::build_state(scenario, &directory);
-        let yida = yida::scenario::build_state(scenario, &directory, now);
-        let astrozero = astrozero::scenario::build_state(scenario, &directory, now);
         let files = FileStore::default();
-        if let Some(st) = &astrozero {
-            astrozero::connectors::seed(st, &files, now);
+        let mut platforms = States::default();
+        let cx = BuildCx { directory: &directory, files: &files, now };
+        for p in PLATFORMS {
+            (p.build)(scenario, &cx, &mut platforms);
         }
         World {
             namespace: namespace.to_owned(),
@@ -79,10 +75,7 @@ impl World {
             directory,
             files,
             faults: Faults::new(scenario.seed(), &scenario.doc.faults),
-            jiandaoyun,
-            omflow,
-            yida,
-            astrozero,
+            platforms,
         }
     }
 

@@ -23,7 +23,7 @@ pub struct FaultDef {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
-    /// Route id, `*` for any, or a prefix such as `jiandaoyun.data.*`.
+    /// Route id, `*` for any, or a prefix such as `<platform>.data.*`.
     #[serde(default = "any_route")]
     pub route: String,
     /// Equality on request fields (JSON body, form fields, query string, path parameters).
@@ -317,21 +317,21 @@ mod tests {
     }
 
     fn run(f: &Faults, n: usize) -> Vec<bool> {
-        (0..n).map(|_| f.evaluate("jiandaoyun", "jiandaoyun.data.create", &|_| None, 0).is_some()).collect()
+        (0..n).map(|_| f.evaluate("acme", "acme.data.create", &|_| None, 0).is_some()).collect()
     }
 
     #[test]
     fn triggers() {
-        let f = Faults::new(1, &[rule(json!({ "route": "jiandaoyun.data.create", "nth": 2, "error": "rate_limited" }))]);
+        let f = Faults::new(1, &[rule(json!({ "route": "acme.data.create", "nth": 2, "error": "rate_limited" }))]);
         assert_eq!(run(&f, 4), [false, true, false, false]);
         let f = Faults::new(1, &[rule(json!({ "every": 2, "error": "x" }))]);
         assert_eq!(run(&f, 4), [false, true, false, true]);
         let f = Faults::new(1, &[rule(json!({ "after": 2, "times": 1, "error": "x" }))]);
         assert_eq!(run(&f, 5), [false, false, true, false, false]);
-        let f = Faults::new(1, &[rule(json!({ "platform": "omflow", "error": "x" }))]);
+        let f = Faults::new(1, &[rule(json!({ "platform": "other", "error": "x" }))]);
         assert_eq!(run(&f, 2), [false, false]);
-        let f = Faults::new(1, &[rule(json!({ "route": "jiandaoyun.data.*", "delay_ms": 5 }))]);
-        assert_eq!(f.evaluate("jiandaoyun", "jiandaoyun.data.get", &|_| None, 0).map(|x| x.action), Some(Action::Pass));
+        let f = Faults::new(1, &[rule(json!({ "route": "acme.data.*", "delay_ms": 5 }))]);
+        assert_eq!(f.evaluate("acme", "acme.data.get", &|_| None, 0).map(|x| x.action), Some(Action::Pass));
         assert_eq!(f.list()[0].matched, 1);
     }
 

@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn object_ids_are_24_hex_and_strictly_increasing() {
-        let g = IdGen::new(42, "jiandaoyun");
+        let g = IdGen::new(42, "acme");
         let a = g.object_id(1_700_000_000_000);
         let b = g.object_id(1_700_000_000_000);
         let c = g.object_id(1_600_000_000_000); // clock moved back

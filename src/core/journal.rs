@@ -152,7 +152,7 @@ mod tests {
             id: j.next_id(),
             time_ms: 0,
             namespace: String::new(),
-            platform: "jiandaoyun",
+            platform: "acme",
             route,
             method: "POST".into(),
             path: "/x".into(),

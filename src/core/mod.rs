@@ -9,6 +9,7 @@ pub mod faults;
 pub mod files;
 pub mod ids;
 pub mod journal;
+pub mod keypath;
 pub mod ratelimit;
 pub mod store;
 pub mod workflow;

@@ -1,6 +1,5 @@
 //! Reading scenario files: parse, merge includes, load JSONL records, validate.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::spans::{line_col, locate};
@@ -70,7 +69,7 @@ fn load_source(root: Source, default_name: &str) -> Result<Scenario, ScenarioErr
 
 fn finish(doc: ScenarioDoc, sources: Vec<Source>, default_name: &str) -> Result<Scenario, ScenarioError> {
     let name = doc.name.clone().unwrap_or_else(|| default_name.to_owned());
-    let mut scenario = Scenario { name, doc, jdy_records: HashMap::new() };
+    let mut scenario = Scenario { name, doc };
     let mut diags = Vec::new();
     super::validate::validate(&mut scenario, &sources, &mut diags);
     match diags.into_iter().next() {
@@ -156,17 +155,8 @@ fn tag_origins(doc: &mut ScenarioDoc, file: usize) {
     for (index, f) in doc.flows.iter_mut().enumerate() {
         f.origin = Origin { file, index };
     }
-    if let Some(j) = &mut doc.jiandaoyun {
-        j.tag_origins(file);
-    }
-    if let Some(o) = &mut doc.omflow {
-        o.tag_origins(file);
-    }
-    if let Some(y) = &mut doc.yida {
-        y.tag_origins(file);
-    }
-    if let Some(a) = &mut doc.astrozero {
-        a.tag_origins(file);
+    for p in crate::platforms::PLATFORMS {
+        (p.tag_origins)(&mut doc.platforms, file);
     }
 }
 
@@ -193,24 +183,8 @@ fn merge(base: &mut ScenarioDoc, top: ScenarioDoc) {
     base.departments.extend(top.departments);
     base.flows.extend(top.flows);
     base.faults.extend(top.faults);
-    match (&mut base.jiandaoyun, top.jiandaoyun) {
-        (Some(b), Some(t)) => b.merge(t),
-        (b @ None, t) => *b = t,
-        (Some(_), None) => {}
-    }
-    match (&mut base.astrozero, top.astrozero) {
-        (Some(b), Some(t)) => b.merge(t),
-        (b @ None, t) => *b = t,
-        (Some(_), None) => {}
-    }
-    match (&mut base.yida, top.yida) {
-        (Some(b), Some(t)) => b.merge(t),
-        (b @ None, t) => *b = t,
-        (Some(_), None) => {}
-    }
-    match (&mut base.omflow, top.omflow) {
-        (Some(b), Some(t)) => b.merge(t),
-        (b @ None, t) => *b = t,
-        (Some(_), None) => {}
+    let mut top_platforms = top.platforms;
+    for p in crate::platforms::PLATFORMS {
+        (p.merge)(&mut base.platforms, &mut top_platforms);
     }
 }

@@ -20,8 +20,6 @@ pub use schema::*;
 pub struct Scenario {
     pub name: String,
     pub doc: ScenarioDoc,
-    /// Seeded Jiandaoyun records per entry id, already converted to read shape (without system fields).
-    pub jdy_records: std::collections::HashMap<String, Vec<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// The embedded demo scenario served when `serve` gets no `--scenario`.
@@ -56,22 +54,9 @@ impl Scenario {
         ScenarioBuilder::default()
     }
 
-    /// Platforms this scenario configures, in a stable order.
+    /// Platforms this scenario configures, in registry order.
     pub fn platforms(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        if self.doc.jiandaoyun.is_some() {
-            v.push("jiandaoyun");
-        }
-        if self.doc.yida.is_some() {
-            v.push("yida");
-        }
-        if self.doc.astrozero.is_some() {
-            v.push("astrozero");
-        }
-        if self.doc.omflow.is_some() {
-            v.push("omflow");
-        }
-        v
+        crate::platforms::PLATFORMS.iter().filter(|p| (p.configured)(&self.doc.platforms)).map(|p| p.name).collect()
     }
 
     pub fn seed(&self) -> u64 {
@@ -85,7 +70,15 @@ impl Scenario {
 
 /// The JSON Schema of scenario files, for editors (`lowcode-emu export-schema`).
 pub fn json_schema() -> serde_json::Value {
-    let mut schema = serde_json::to_value(schemars::schema_for!(ScenarioDoc)).unwrap_or_default();
+    let mut generator = schemars::SchemaGenerator::default();
+    let sections: Vec<(&str, schemars::Schema)> =
+        crate::platforms::PLATFORMS.iter().map(|p| (p.name, (p.section_schema)(&mut generator))).collect();
+    let mut schema = serde_json::to_value(generator.into_root_schema_for::<ScenarioDoc>()).unwrap_or_default();
+    if let Some(props) = schema.get_mut("properties").and_then(serde_json::Value::as_object_mut) {
+        for (name, section) in sections {
+            props.insert(name.to_owned(), section.to_value());
+        }
+    }
     schema["title"] = serde_json::json!("lowcode-emu scenario");
     schema["description"] = serde_json::json!("A lowcode-emu scenario file (TOML). See docs/scenarios.md.");
     schema
@@ -181,45 +174,7 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-/// One step of a key path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seg {
-    Key(String),
-    Index(usize),
-}
-
-impl From<&str> for Seg {
-    fn from(s: &str) -> Self {
-        Seg::Key(s.to_owned())
-    }
-}
-impl From<usize> for Seg {
-    fn from(i: usize) -> Self {
-        Seg::Index(i)
-    }
-}
-
-/// Builds a path: `path!["jiandaoyun", "apps", 0usize]`.
-#[macro_export]
-macro_rules! path {
-    ($($s:expr),* $(,)?) => { vec![$($crate::scenario::Seg::from($s)),*] };
-}
-
-pub fn render_path(path: &[Seg]) -> String {
-    let mut s = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) => {
-                if !s.is_empty() {
-                    s.push('.');
-                }
-                s.push_str(k);
-            }
-            Seg::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    s
-}
+pub use crate::core::keypath::{render_path, Seg};
 
 /// A semantic problem found after parsing: which source file, where in it, and what is wrong.
 #[derive(Debug, Clone)]

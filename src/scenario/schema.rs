@@ -1,45 +1,94 @@
 //! The typed shape of scenario files. Platform sections live with their platform.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use std::sync::LazyLock;
 
-pub use crate::platforms::jiandaoyun::scenario::*;
-pub use crate::platforms::omflow::scenario::{OmFieldDef, OmFlowDef, OmSection, SecurityDef};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
-/// Where an array item came from: source file index and its index in that file's array, so semantic
-/// errors found after `include` merging still point at the right line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Origin {
-    pub file: usize,
-    pub index: usize,
+use crate::platforms::Sections;
+
+pub use crate::core::keypath::Origin;
+pub use crate::core::workflow::{EdgeDef, EdgeTable, EdgeWhen, FlowDef, NodeDef, EDGE_OPS, NODE_TYPES};
+
+/// A scenario document. The platform sections (`[jiandaoyun]`, …) are read by their platforms through
+/// the registry ([`crate::platforms::Sections`]), which is why `Deserialize` is written out below
+/// instead of derived: serde's `flatten` would lose `deny_unknown_fields` and the TOML spans that make
+/// errors point at a line. The JSON Schema is derived for the common keys; `super::json_schema` adds
+/// each platform's section.
+#[derive(Debug, Clone, Default, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ScenarioDoc {
+    /// Names the scenario (default: the file stem); health reports it.
+    pub name: Option<String>,
+    /// Scenario files merged before this one, relative to it.
+    #[schemars(default)]
+    pub include: Vec<String>,
+    #[schemars(default)]
+    pub emulator: EmulatorSection,
+    #[schemars(default)]
+    pub server: Option<ServerSection>,
+    #[schemars(default)]
+    pub users: Vec<UserDef>,
+    #[schemars(default)]
+    pub departments: Vec<DeptDef>,
+    #[schemars(default)]
+    pub flows: Vec<FlowDef>,
+    #[schemars(default)]
+    pub faults: Vec<crate::core::faults::FaultDef>,
+    /// Every platform's section.
+    #[schemars(skip)]
+    pub platforms: Sections,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ScenarioDoc {
-    pub name: Option<String>,
-    #[serde(default)]
-    pub include: Vec<String>,
-    #[serde(default)]
-    pub emulator: EmulatorSection,
-    #[serde(default)]
-    pub server: Option<ServerSection>,
-    #[serde(default)]
-    pub users: Vec<UserDef>,
-    #[serde(default)]
-    pub departments: Vec<DeptDef>,
-    #[serde(default)]
-    pub flows: Vec<FlowDef>,
-    #[serde(default)]
-    pub jiandaoyun: Option<JdySection>,
-    #[serde(default)]
-    pub omflow: Option<OmSection>,
-    #[serde(default)]
-    pub yida: Option<crate::platforms::yida::scenario::YidaSection>,
-    #[serde(default)]
-    pub astrozero: Option<crate::platforms::astrozero::scenario::AzSection>,
-    #[serde(default)]
-    pub faults: Vec<crate::core::faults::FaultDef>,
+/// The keys a scenario document accepts, in the order error messages list them.
+fn doc_keys() -> &'static [&'static str] {
+    static KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut keys = vec!["name", "include", "emulator", "server", "users", "departments", "flows"];
+        keys.extend(crate::platforms::names());
+        keys.push("faults");
+        keys
+    });
+    &KEYS
+}
+
+impl<'de> Deserialize<'de> for ScenarioDoc {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DocVisitor;
+        impl<'de> Visitor<'de> for DocVisitor {
+            type Value = ScenarioDoc;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("struct ScenarioDoc")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ScenarioDoc, A::Error> {
+                let mut doc = ScenarioDoc::default();
+                let mut seen: Vec<&'static str> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let Some(&known) = doc_keys().iter().find(|k| **k == key) else {
+                        return Err(de::Error::unknown_field(&key, doc_keys()));
+                    };
+                    if seen.contains(&known) {
+                        return Err(de::Error::duplicate_field(known));
+                    }
+                    seen.push(known);
+                    match known {
+                        "name" => doc.name = map.next_value()?,
+                        "include" => doc.include = map.next_value()?,
+                        "emulator" => doc.emulator = map.next_value()?,
+                        "server" => doc.server = map.next_value()?,
+                        "users" => doc.users = map.next_value()?,
+                        "departments" => doc.departments = map.next_value()?,
+                        "flows" => doc.flows = map.next_value()?,
+                        "faults" => doc.faults = map.next_value()?,
+                        platform => {
+                            doc.platforms.read_value(platform, &mut map)?;
+                        }
+                    }
+                }
+                Ok(doc)
+            }
+        }
+        deserializer.deserialize_struct("ScenarioDoc", doc_keys(), DocVisitor)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
@@ -100,70 +149,6 @@ pub struct DeptDef {
     #[serde(skip)]
     pub origin: Origin,
 }
-
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FlowDef {
-    pub id: String,
-    pub name: Option<String>,
-    pub nodes: Vec<NodeDef>,
-    #[serde(default)]
-    pub edges: Vec<EdgeDef>,
-    #[serde(skip)]
-    pub origin: Origin,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NodeDef {
-    pub id: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub name: Option<String>,
-    #[serde(default)]
-    pub assignees: Vec<String>,
-    pub mode: Option<String>,
-    #[serde(default)]
-    pub verify: bool,
-    /// Users who receive a carbon copy (抄送) when the instance reaches the node.
-    #[serde(default)]
-    pub cc: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(untagged)]
-pub enum EdgeDef {
-    Pair([String; 2]),
-    Table(EdgeTable),
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EdgeTable {
-    pub from: String,
-    pub to: String,
-    pub when: Option<EdgeWhen>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EdgeWhen {
-    pub field: String,
-    pub op: String,
-    pub value: Option<Value>,
-}
-
-impl EdgeDef {
-    pub fn ends(&self) -> (&str, &str) {
-        match self {
-            EdgeDef::Pair([a, b]) => (a, b),
-            EdgeDef::Table(t) => (&t.from, &t.to),
-        }
-    }
-}
-
-pub const NODE_TYPES: &[&str] = &["start", "approve", "handle", "parallel", "join", "condition", "end"];
-pub const EDGE_OPS: &[&str] = &["eq", "ne", "gt", "ge", "lt", "le", "in", "empty", "not_empty"];
 
 /// `generate = { count = N }`: N deterministic records for load tests.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

@@ -5,6 +5,8 @@ use std::collections::{HashMap, HashSet};
 use super::load::Source;
 use super::{Diag, Scenario, Seg, EDGE_OPS, NODE_TYPES};
 use crate::path;
+use crate::platforms::ValidateCx;
+use crate::router::Route;
 
 pub fn validate(scenario: &mut Scenario, sources: &[Source], diags: &mut Vec<Diag>) {
     let doc = &scenario.doc;
@@ -164,38 +166,31 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], diags: &mut Vec<Dia
         }
     }
 
+    let routes = crate::platforms::all_routes();
     for (i, f) in doc.faults.iter().enumerate() {
-        if let Err(why) = check_fault(f) {
+        if let Err(why) = check_fault(f, routes) {
             diags.push(Diag::in_file(0, path!["faults", i], why));
         }
     }
 
     let directory = crate::world::build_directory(doc);
-    crate::platforms::omflow::scenario::validate(scenario, &directory, diags);
-    crate::platforms::yida::scenario::validate(scenario, &directory, diags);
-    crate::platforms::astrozero::scenario::validate(scenario, &directory, diags);
-    crate::platforms::jiandaoyun::scenario::validate(scenario, sources, &directory, &flow_ids_owned(&flow_ids), diags);
-}
-
-fn flow_ids_owned(ids: &HashSet<&str>) -> HashSet<String> {
-    ids.iter().map(|s| (*s).to_owned()).collect()
+    let flow_ids: HashSet<String> = flow_ids.iter().map(|s| (*s).to_owned()).collect();
+    let cx = ValidateCx { sources, directory: &directory, flow_ids: &flow_ids };
+    for p in crate::platforms::PLATFORMS {
+        (p.validate)(scenario, &cx, diags);
+    }
 }
 
 /// A fault rule must name a known platform and route, and an error its platform can render. Used for
 /// scenario `[[faults]]` and `POST /__emu/faults` alike.
-pub fn check_fault(f: &crate::core::faults::FaultDef) -> Result<(), String> {
-    use crate::platforms::PLATFORMS;
+pub fn check_fault(f: &crate::core::faults::FaultDef, routes: &[Route]) -> Result<(), String> {
     f.validate()?;
     if let Some(p) = &f.platform {
         if crate::platforms::by_name(p).is_none() {
-            return Err(format!(
-                "unknown platform {p:?}; expected one of {}",
-                PLATFORMS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
-            ));
+            return Err(format!("unknown platform {p:?}; expected one of {}", crate::platforms::names().join(", ")));
         }
     }
-    let routes = crate::platforms::all_routes();
-    let candidates: Vec<&crate::router::Route> = routes
+    let candidates: Vec<&Route> = routes
         .iter()
         .filter(|r| f.platform.as_deref().is_none_or(|p| p == r.platform))
         .filter(|r| match f.route.strip_suffix('*') {

@@ -418,7 +418,7 @@ pub fn share(call: &Call) -> Result<Value, AzError> {
 /// token; the share token must be live and cover the key.
 pub fn view_shared(ctx: &Ctx) -> Response {
     let locale = ctx.world.locale;
-    let Some(st) = ctx.world.astrozero.as_ref() else { return AzError::not_found("astrozero is not configured").render(locale) };
+    let Some(st) = ctx.world.platforms.astrozero.as_ref() else { return AzError::not_found("astrozero is not configured").render(locale) };
     let call = Call { world: ctx.world, st, req: ctx.req, user: String::new(), body: Default::default() };
     let reply = (|| {
         let key = object_param(&call)?;

@@ -7,6 +7,7 @@
 
 mod bpm;
 mod bulk;
+mod call;
 pub mod connectors;
 mod data;
 #[cfg(test)]
@@ -19,48 +20,23 @@ mod picklists;
 pub mod program;
 pub mod scenario;
 mod scripts;
+mod snapshot;
 
 use base64::Engine;
 use hyper::Method;
 use serde_json::{json, Map, Value};
 
+pub use self::call::Call;
 use self::errors::AzError;
 use self::model::State;
 use crate::http::{json_object, Request, Response};
+use crate::platforms::{BuildCx, Platform, ValidateCx};
 use crate::router::{Ctx, Route};
-use crate::world::World;
+use crate::scenario::{Diag, Scenario};
+use crate::state::StateError;
 use crate::Locale;
 
 pub const PLATFORM: &str = "astrozero";
-
-pub struct Call<'a> {
-    pub world: &'a World,
-    pub st: &'a State,
-    pub req: &'a Request,
-    pub user: String,
-    pub body: Map<String, Value>,
-}
-
-impl Call<'_> {
-    pub fn now(&self) -> i64 {
-        self.world.clock.now_ms()
-    }
-
-    /// A query parameter; empty counts as absent.
-    pub fn query(&self, key: &str) -> Option<String> {
-        self.req.query_value(key).filter(|v| !v.is_empty())
-    }
-
-    /// A query parameter the operation cannot do without.
-    pub fn required_query(&self, key: &str) -> Result<String, AzError> {
-        self.query(key).ok_or_else(|| AzError::param(format!("{key} is required")))
-    }
-
-    /// An optional non-negative integer query parameter (`skip`, `limit`, `offset` …).
-    pub fn query_usize(&self, key: &str) -> Result<Option<usize>, AzError> {
-        self.query(key).map(|v| v.parse::<usize>()).transpose().map_err(|_| AzError::param(format!("{key} must be a non-negative integer")))
-    }
-}
 
 /// An optional string member of a body; anything but a string or null is a parameter error.
 pub fn opt_str<'a>(b: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, AzError> {
@@ -128,7 +104,7 @@ pub enum Reply {
 fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<Reply, AzError>) -> Response {
     let world = ctx.world;
     let locale = world.locale;
-    let Some(st) = world.astrozero.as_ref() else { return AzError::not_found("astrozero is not configured").render(locale) };
+    let Some(st) = world.platforms.astrozero.as_ref() else { return AzError::not_found("astrozero is not configured").render(locale) };
     let now = world.clock.now_ms();
     let Some(user) = token_of(ctx.req).and_then(|t| st.token_user(&t, now).map(|u| (t, u))) else {
         return AzError::new("unauthorized").render(locale);
@@ -164,7 +140,7 @@ fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<Reply, AzError>) -> Response 
 /// `POST /baas/auth/v1.0/oauth2/token`: client credentials from the form body, the query string or
 /// HTTP Basic. The answer is not enveloped.
 fn token(ctx: &Ctx) -> Response {
-    let Some(st) = ctx.world.astrozero.as_ref() else { return Response::json(400, &json!({ "error": "invalid_client" })) };
+    let Some(st) = ctx.world.platforms.astrozero.as_ref() else { return Response::json(400, &json!({ "error": "invalid_client" })) };
     let mut p: Map<String, Value> = ctx.req.query_pairs().into_iter().map(|(k, v)| (k, Value::String(v))).collect();
     match json_object(&ctx.req.body) {
         Ok(m) if !m.is_empty() => p.extend(m),
@@ -385,6 +361,71 @@ fn runtime_routes() -> Vec<Route> {
     v
 }
 
-pub fn render_named_error(name: &str, locale: Locale) -> Option<Response> {
-    errors::render_named(name, locale)
+/// The platform in the registry.
+pub struct AstroZero;
+
+impl Platform for AstroZero {
+    const NAME: &'static str = PLATFORM;
+    const PREFIXES: &'static [&'static str] = &["/u-route/", "/baas/"];
+    type Section = scenario::AzSection;
+    type State = State;
+
+    fn routes() -> Vec<Route> {
+        routes()
+    }
+    fn render_error(name: &str, locale: Locale) -> Option<Response> {
+        errors::render_named(name, locale)
+    }
+    fn error_names() -> Vec<String> {
+        errors::error_names()
+    }
+    fn tag_origins(section: &mut Self::Section, file: usize) {
+        section.tag_origins(file)
+    }
+    fn merge(base: &mut Self::Section, top: Self::Section) {
+        base.merge(top)
+    }
+    fn validate(scenario: &mut Scenario, cx: &ValidateCx, diags: &mut Vec<Diag>) {
+        scenario::validate(scenario, cx.directory, diags)
+    }
+    /// Seeded connector files go into the world's blob store, so state export carries them.
+    fn build(scenario: &Scenario, cx: &BuildCx) -> Option<State> {
+        let st = scenario::build_state(scenario, cx.directory, cx.now)?;
+        connectors::seed(&st, cx.files, cx.now);
+        Some(st)
+    }
+    fn export(state: &State) -> Value {
+        snapshot::export(state)
+    }
+    fn import(state: &mut State, snapshot: Value) -> Result<(), StateError> {
+        snapshot::import(state, snapshot)
+    }
+    fn summary(_scenario: &Scenario, a: &Self::Section) -> String {
+        let records: usize = a.objects.iter().map(|o| o.records.len()).sum();
+        format!(
+            "{} objects, {records} records, {} flows, {} scripts, {} processes, {} connectors",
+            a.objects.len(),
+            a.flows.len(),
+            a.scripts.len(),
+            a.processes.len(),
+            a.connectors.len()
+        )
+    }
+    fn banner(a: &Self::Section) -> Vec<String> {
+        let Some(c) = a.clients.first() else { return Vec::new() };
+        let mut lines = vec![
+            format!("astrozero: client id: {}  client secret: {}", c.client_id, c.client_secret),
+            format!(
+                "  try: curl -s {{BASE}}/baas/auth/v1.0/oauth2/token -d 'grant_type=client_credentials&client_id={}&client_secret={}'",
+                c.client_id, c.client_secret
+            ),
+        ];
+        if let Some(f) = a.flows.iter().find(|f| !f.private) {
+            lines.push(format!(
+                "  then: curl -s -X POST {{BASE}}/u-route/baas/v1.0/flow/run/{} -H 'access-token: <token>' -d '{{…inputs…}}'",
+                f.name
+            ));
+        }
+        lines
+    }
 }

@@ -266,7 +266,7 @@ pub fn custom_name_ok(name: &str, ns: &str) -> bool {
 }
 
 pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
-    let Some(az) = &scenario.doc.astrozero else { return };
+    let Some(az) = &scenario.doc.platforms.astrozero else { return };
     let ns = az.namespace.clone().unwrap_or_else(|| "ns".into());
     let file = az.objects.first().map(|o| o.origin.file).unwrap_or(0);
     for (i, c) in az.clients.iter().enumerate() {
@@ -478,7 +478,7 @@ fn field_of(f: &FieldDef, picklists: &[PicklistDef]) -> Field {
 }
 
 pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<State> {
-    let az = scenario.doc.astrozero.as_ref()?;
+    let az = scenario.doc.platforms.astrozero.as_ref()?;
     let first = dir.first_user().map(|u| u.id).unwrap_or_else(|| "admin".into());
     let st = State {
         namespace: az.namespace.clone().unwrap_or_else(|| "ns".into()),

@@ -55,7 +55,7 @@ fn storage_error(status: u16, msg: &str) -> Response {
 /// `POST {url}` multipart: `token`, then `file` (the last part).
 pub fn upload(ctx: &Ctx) -> Response {
     let world = ctx.world;
-    let Some(st) = world.jiandaoyun.as_ref() else { return storage_error(401, "bad token") };
+    let Some(st) = world.platforms.jiandaoyun.as_ref() else { return storage_error(401, "bad token") };
     let Some(parts) = &ctx.req.multipart else { return storage_error(400, "multipart/form-data expected") };
     let Some(token) =
         parts.iter().find(|p| p.name == "token" && p.filename.is_none()).map(|p| String::from_utf8_lossy(&p.data).trim().to_owned())

@@ -17,6 +17,7 @@ mod generate;
 pub mod model;
 mod record;
 pub mod scenario;
+mod snapshot;
 pub mod values;
 pub mod workflow;
 
@@ -25,7 +26,10 @@ use hyper::Method;
 use self::call::Call;
 use self::errors::JdyError;
 use crate::http::{json_object, Response};
+use crate::platforms::{BuildCx, Platform, ValidateCx};
 use crate::router::{Ctx, Route};
+use crate::scenario::{Diag, Scenario};
+use crate::state::StateError;
 
 pub const PLATFORM: &str = "jiandaoyun";
 
@@ -69,7 +73,7 @@ fn route(id: &'static str, op_name: &'static str, version: u8, pattern: &'static
 fn dispatch(ctx: &Ctx, op_name: &str, version: u8, op: Op) -> Response {
     let world = ctx.world;
     let locale = world.locale;
-    let Some(st) = world.jiandaoyun.as_ref() else {
+    let Some(st) = world.platforms.jiandaoyun.as_ref() else {
         return JdyError::new(8017).render(locale);
     };
     let result = (|| {
@@ -258,7 +262,62 @@ pub fn routes() -> Vec<Route> {
     v
 }
 
-/// Renders a named error (fault injection, server-level failures) in Jiandaoyun's dialect.
-pub fn render_named_error(name: &str, locale: crate::Locale) -> Option<Response> {
-    errors::render_named(name, locale)
+/// The platform in the registry.
+pub struct Jiandaoyun;
+
+impl Platform for Jiandaoyun {
+    const NAME: &'static str = PLATFORM;
+    const PREFIXES: &'static [&'static str] = &["/api/", "/jiandaoyun/"];
+    type Section = scenario::JdySection;
+    type State = model::State;
+
+    fn routes() -> Vec<Route> {
+        routes()
+    }
+    fn render_error(name: &str, locale: crate::Locale) -> Option<Response> {
+        errors::render_named(name, locale)
+    }
+    fn error_names() -> Vec<String> {
+        errors::error_names()
+    }
+    fn tag_origins(section: &mut Self::Section, file: usize) {
+        section.tag_origins(file)
+    }
+    fn merge(base: &mut Self::Section, top: Self::Section) {
+        base.merge(top)
+    }
+    fn validate(scenario: &mut Scenario, cx: &ValidateCx, diags: &mut Vec<Diag>) {
+        scenario::validate(scenario, cx, diags)
+    }
+    fn build(scenario: &Scenario, cx: &BuildCx) -> Option<Self::State> {
+        scenario::build_state(scenario, cx.directory, cx.now)
+    }
+    fn export(state: &Self::State) -> serde_json::Value {
+        snapshot::export(state)
+    }
+    fn import(state: &mut Self::State, snapshot: serde_json::Value) -> Result<(), StateError> {
+        snapshot::import(state, snapshot)
+    }
+    fn summary(_scenario: &Scenario, j: &Self::Section) -> String {
+        let forms: usize = j.apps.iter().map(|a| a.entries.len()).sum();
+        let records: usize = j.seeded_records.values().map(Vec::len).sum::<usize>()
+            + j.apps.iter().flat_map(|a| &a.entries).filter_map(|e| e.generate.as_ref()).map(|g| g.count).sum::<usize>();
+        format!("{} apps, {forms} forms, {records} records", j.apps.len())
+    }
+    fn banner(j: &Self::Section) -> Vec<String> {
+        let Some(key) = j.api_keys.first().map(|k| match k {
+            scenario::ApiKeyDef::Plain(k) => k.clone(),
+            scenario::ApiKeyDef::Scoped(k) => k.key.clone(),
+        }) else {
+            return Vec::new();
+        };
+        let mut lines = vec![format!("jiandaoyun: base {{BASE}}/api  API key: {key}")];
+        if let Some((app, entry)) = j.apps.iter().find_map(|a| a.entries.first().map(|e| (a, e))) {
+            lines.push(format!(
+                "  try: curl -s {{BASE}}/api/v5/app/entry/data/list -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"app_id\":\"{}\",\"entry_id\":\"{}\",\"limit\":2}}'",
+                app.app_id, entry.entry_id
+            ));
+        }
+        lines
+    }
 }

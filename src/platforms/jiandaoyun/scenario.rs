@@ -12,7 +12,8 @@ use super::values::{Converter, Shape};
 use crate::core::directory::Directory;
 use crate::core::ids::IdGen;
 use crate::path;
-use crate::scenario::{Diag, GenerateDef, Origin, Scenario, Seg, Source};
+use crate::platforms::ValidateCx;
+use crate::scenario::{Diag, GenerateDef, Origin, Scenario, Seg};
 
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +40,10 @@ pub struct JdySection {
     /// Connected companies (企业互联) and their contacts.
     #[serde(default)]
     pub guests: Vec<GuestDef>,
+    /// Seeded records per entry id, converted to read shape (without system fields) by validation.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub seeded_records: HashMap<String, Vec<Map<String, Value>>>,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -211,8 +216,9 @@ fn check_widgets(ws: &[WidgetDef], origin: Origin, base: &[Seg], in_subform: boo
     }
 }
 
-pub fn validate(scenario: &mut Scenario, sources: &[Source], dir: &Directory, flows: &HashSet<String>, diags: &mut Vec<Diag>) {
-    let Some(jdy) = &scenario.doc.jiandaoyun else { return };
+pub fn validate(scenario: &mut Scenario, cx: &ValidateCx, diags: &mut Vec<Diag>) {
+    let (sources, dir, flows) = (cx.sources, cx.directory, cx.flow_ids);
+    let Some(jdy) = &scenario.doc.platforms.jiandaoyun else { return };
     let section = &["jiandaoyun"];
     let root_file = jdy.apps.first().map(|a| a.origin.file).unwrap_or(0);
     if jdy.api_keys.is_empty() {
@@ -370,7 +376,9 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], dir: &Directory, fl
             records_out.insert(e.entry_id.clone(), converted);
         }
     }
-    scenario.jdy_records = records_out;
+    if let Some(j) = scenario.doc.platforms.jiandaoyun.as_mut() {
+        j.seeded_records = records_out;
+    }
 }
 
 /// Converts one scenario record (read shape) field by field, so an error names its field.
@@ -416,7 +424,7 @@ fn untoml(v: &Value) -> Value {
 
 /// Builds the live Jiandaoyun state of a fresh world.
 pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<State> {
-    let jdy = scenario.doc.jiandaoyun.as_ref()?;
+    let jdy = scenario.doc.platforms.jiandaoyun.as_ref()?;
     let ids = IdGen::new(scenario.seed(), "jiandaoyun");
     let creator = jdy.default_user.as_deref().and_then(|u| dir.user(u)).or_else(|| dir.first_user());
     let creator_json = creator.as_ref().map(super::values::member_json).unwrap_or(Value::Null);
@@ -465,7 +473,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
                 modified_ms: AtomicI64::new(now),
                 serials: Default::default(),
             };
-            let seeded = scenario.jdy_records.get(&e.entry_id).map(Vec::as_slice).unwrap_or(&[]);
+            let seeded = jdy.seeded_records.get(&e.entry_id).map(Vec::as_slice).unwrap_or(&[]);
             let mut batch = Vec::with_capacity(seeded.len() + e.generate.as_ref().map_or(0, |g| g.count));
             for fields in seeded {
                 let rec = super::data::seed_into_record(&entry, &ids, fields, &creator_json, dir, now);

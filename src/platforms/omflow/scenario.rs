@@ -106,7 +106,7 @@ fn graph(scenario: &Scenario, def: &OmFlowDef) -> Option<Flow> {
 }
 
 pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
-    let Some(om) = &scenario.doc.omflow else { return };
+    let Some(om) = &scenario.doc.platforms.omflow else { return };
     let file = om.flows.first().map(|f| f.origin.file).unwrap_or(0);
     for (i, s) in om.security.iter().enumerate() {
         let (code, user) = match s {
@@ -173,7 +173,7 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
 }
 
 pub fn build_state(scenario: &Scenario, dir: &Directory) -> Option<State> {
-    let om = scenario.doc.omflow.as_ref()?;
+    let om = scenario.doc.platforms.omflow.as_ref()?;
     let ids = IdGen::new(scenario.seed(), "omflow");
     let default_user = om.default_user.clone().or_else(|| dir.first_user().map(|u| u.id)).unwrap_or_default();
     let mut codes = HashMap::new();

@@ -29,7 +29,7 @@ pub fn login(ctx: &Ctx) -> Response {
     let answer = |status: u16, msg: Msg, result: serde_json::Value| {
         Response::json(200, &json!({ "status": status, "message": text(msg, locale), "result": result }))
     };
-    let Some(st) = world.omflow.as_ref() else { return answer(403, Msg::UserNotEnabled, serde_json::Value::Null) };
+    let Some(st) = world.platforms.omflow.as_ref() else { return answer(403, Msg::UserNotEnabled, serde_json::Value::Null) };
     let creds = ctx
         .req
         .header("authorization")

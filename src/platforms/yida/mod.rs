@@ -6,6 +6,7 @@
 //! the `x-emu-user` header, else `[yida] default_user` (the real API uses the browser login).
 //! Errors are HTTP 200 with `{"success": false, "errorCode", "errorMsg"}`.
 
+mod call;
 pub mod errors;
 mod forms;
 pub mod model;
@@ -13,112 +14,32 @@ mod openapi;
 pub mod process;
 pub mod scenario;
 mod search;
+mod snapshot;
 pub mod values;
 
 use hyper::Method;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use self::call::params;
+pub use self::call::Call;
 use self::errors::YidaError;
 use self::model::State;
-use crate::http::{json_object, Request, Response};
+use crate::http::Response;
+use crate::platforms::{BuildCx, Platform, ValidateCx};
 use crate::router::{Ctx, Route};
-use crate::world::World;
+use crate::scenario::{Diag, Scenario};
+use crate::state::StateError;
 use crate::Locale;
 
 pub const PLATFORM: &str = "yida";
 pub const USER_HEADER: &str = "x-emu-user";
-
-/// One call: world, state, the app of the path, the acting user and the merged parameters.
-pub struct Call<'a> {
-    pub world: &'a World,
-    pub st: &'a State,
-    pub app: &'a str,
-    pub user: String,
-    pub p: Map<String, Value>,
-    pub locale: Locale,
-}
-
-impl Call<'_> {
-    pub fn now(&self) -> i64 {
-        self.world.clock.now_ms()
-    }
-
-    pub fn req_str(&self, name: &str) -> Result<String, YidaError> {
-        match self.p.get(name) {
-            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
-            Some(Value::Number(n)) => Ok(n.to_string()),
-            _ => Err(YidaError::param(&format!("{name} 不能为空"), self.locale)),
-        }
-    }
-
-    pub fn opt_str(&self, name: &str) -> Option<String> {
-        match self.p.get(name) {
-            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        }
-    }
-
-    /// A JSON object parameter sent as a JSON string (or, leniently, as an object).
-    pub fn json_object(&self, name: &str, required: bool) -> Result<Option<Map<String, Value>>, YidaError> {
-        match self.p.get(name) {
-            None | Some(Value::Null) if !required => Ok(None),
-            None | Some(Value::Null) => Err(YidaError::param(&format!("{name} 不能为空"), self.locale)),
-            Some(Value::Object(m)) => Ok(Some(m.clone())),
-            Some(Value::String(s)) if s.trim().is_empty() && !required => Ok(None),
-            Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
-                Ok(Value::Object(m)) => Ok(Some(m)),
-                _ => Err(YidaError::param(&format!("{name} 不是合法的 JSON 对象"), self.locale)),
-            },
-            Some(_) => Err(YidaError::param(&format!("{name} 不是合法的 JSON 对象"), self.locale)),
-        }
-    }
-
-    /// `currentPage` ≥ 1 (default 1) and `pageSize` 1..=max (default 10); violations are parameter
-    /// errors, never clamped.
-    pub fn paging(&self, max: i64) -> Result<(usize, usize), YidaError> {
-        let get = |name: &str, default: i64| -> Result<i64, YidaError> {
-            match self.p.get(name) {
-                None | Some(Value::Null) => Ok(default),
-                Some(Value::String(s)) if s.is_empty() => Ok(default),
-                Some(v) => v
-                    .as_i64()
-                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-                    .ok_or_else(|| YidaError::param(&format!("{name} 必须是整数"), self.locale)),
-            }
-        };
-        let page = get("currentPage", 1)?;
-        let size = get("pageSize", 10)?;
-        if page < 1 {
-            return Err(YidaError::param("currentPage 必须大于 0", self.locale));
-        }
-        if size < 1 || size > max {
-            return Err(YidaError::param(&format!("pageSize 必须在 1 到 {max} 之间"), self.locale));
-        }
-        Ok((page as usize, size as usize))
-    }
-}
-
-/// Query string first, then the body (JSON object, else urlencoded); extras of the front end dropped.
-fn params(req: &Request) -> Map<String, Value> {
-    let mut p: Map<String, Value> = req.query_pairs().into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-    if let Ok(m) = json_object(&req.body) {
-        p.extend(m);
-    } else {
-        p.extend(form_urlencoded::parse(&req.body).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))));
-    }
-    for extra in ["_csrf_token", "_api", "_stamp", "_mock"] {
-        p.remove(extra);
-    }
-    p
-}
 
 pub type Op = fn(&Call) -> Result<Response, YidaError>;
 
 fn dispatch(ctx: &Ctx, op: Op) -> Response {
     let world = ctx.world;
     let locale = world.locale;
-    let Some(st) = world.yida.as_ref() else { return YidaError::form_not_found(locale).render() };
+    let Some(st) = world.platforms.yida.as_ref() else { return YidaError::form_not_found(locale).render() };
     let app = ctx.req.param("app").unwrap_or_default();
     if !st.apps.contains_key(app) {
         return YidaError::form_not_found(locale).render();
@@ -184,6 +105,45 @@ pub fn routes() -> Vec<Route> {
     v
 }
 
-pub fn render_named_error(name: &str, locale: Locale) -> Option<Response> {
-    errors::render_named(name, locale)
+/// The platform in the registry.
+pub struct Yida;
+
+impl Platform for Yida {
+    const NAME: &'static str = PLATFORM;
+    const PREFIXES: &'static [&'static str] = &["/dingtalk/", "/v1.0/yida/", "/v1.0/oauth2/"];
+    type Section = scenario::YidaSection;
+    type State = State;
+
+    fn routes() -> Vec<Route> {
+        routes()
+    }
+    fn render_error(name: &str, locale: Locale) -> Option<Response> {
+        errors::render_named(name, locale)
+    }
+    fn error_names() -> Vec<String> {
+        errors::error_names()
+    }
+    fn tag_origins(section: &mut Self::Section, file: usize) {
+        section.tag_origins(file)
+    }
+    fn merge(base: &mut Self::Section, top: Self::Section) {
+        base.merge(top)
+    }
+    fn validate(scenario: &mut Scenario, cx: &ValidateCx, diags: &mut Vec<Diag>) {
+        scenario::validate(scenario, cx.directory, diags)
+    }
+    fn build(scenario: &Scenario, cx: &BuildCx) -> Option<State> {
+        scenario::build_state(scenario, cx.directory, cx.now)
+    }
+    fn export(state: &State) -> Value {
+        snapshot::export(state)
+    }
+    fn import(state: &mut State, snapshot: Value) -> Result<(), StateError> {
+        snapshot::import(state, snapshot)
+    }
+    fn summary(_scenario: &Scenario, y: &Self::Section) -> String {
+        let forms: usize = y.apps.iter().map(|a| a.forms.len()).sum();
+        let records: usize = y.apps.iter().flat_map(|a| &a.forms).map(|f| f.records.len()).sum();
+        format!("{} apps, {forms} forms, {records} records", y.apps.len())
+    }
 }

@@ -17,12 +17,12 @@ use crate::router::{Ctx, Route};
 const TOKEN_TTL_MS: i64 = 7_200_000;
 
 fn error(status: u16, code: &str, message: &str, ctx: &Ctx) -> Response {
-    let requestid = ctx.world.yida.as_ref().map(|s| s.ids.uuid()).unwrap_or_default();
+    let requestid = ctx.world.platforms.yida.as_ref().map(|s| s.ids.uuid()).unwrap_or_default();
     Response::json(status, &json!({ "code": code, "message": message, "requestid": requestid }))
 }
 
 pub fn access_token(ctx: &Ctx) -> Response {
-    let Some(st) = ctx.world.yida.as_ref() else { return error(400, "InvalidParameter", "yida is not configured", ctx) };
+    let Some(st) = ctx.world.platforms.yida.as_ref() else { return error(400, "InvalidParameter", "yida is not configured", ctx) };
     let body = json_object(&ctx.req.body).unwrap_or_default();
     let key = body.get("appKey").and_then(Value::as_str).unwrap_or("");
     let secret = body.get("appSecret").and_then(Value::as_str).unwrap_or("");
@@ -52,7 +52,7 @@ type Shape = fn(&Call, Value) -> Option<Value>;
 /// Runs an in-app handler for an Open API route and reshapes its answer.
 fn open(ctx: &Ctx, op: super::Op, shape: Shape) -> Response {
     let world = ctx.world;
-    let Some(st) = world.yida.as_ref() else { return error(404, "NotFound", "yida is not configured", ctx) };
+    let Some(st) = world.platforms.yida.as_ref() else { return error(404, "NotFound", "yida is not configured", ctx) };
     let now = world.clock.now_ms();
     let token = ctx.req.header("x-acs-dingtalk-access-token").unwrap_or("");
     if st.tokens.lock().get(token).is_none_or(|exp| *exp <= now) {

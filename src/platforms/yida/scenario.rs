@@ -116,7 +116,7 @@ fn upper_id(s: &str, prefix: &str) -> bool {
 }
 
 pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
-    let Some(y) = &scenario.doc.yida else { return };
+    let Some(y) = &scenario.doc.platforms.yida else { return };
     let file = y.apps.first().map(|a| a.origin.file).unwrap_or(0);
     if let Some(u) = &y.default_user {
         if dir.user(u).is_none() {
@@ -186,7 +186,7 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
 }
 
 pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<State> {
-    let y = scenario.doc.yida.as_ref()?;
+    let y = scenario.doc.platforms.yida.as_ref()?;
     let default_user = y.default_user.clone().or_else(|| dir.first_user().map(|u| u.id)).unwrap_or_default();
     let mut state = State {
         apps: HashMap::new(),

@@ -1,0 +1,72 @@
+//! Workflow graphs as scenario files (and inline definitions of platforms that carry their own, such as
+//! Astro Zero BPM) write them: nodes, edges and edge conditions. [`super::Flow::build`] validates one
+//! into a runnable graph.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::core::keypath::Origin;
+
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlowDef {
+    pub id: String,
+    pub name: Option<String>,
+    pub nodes: Vec<NodeDef>,
+    #[serde(default)]
+    pub edges: Vec<EdgeDef>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeDef {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub assignees: Vec<String>,
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub verify: bool,
+    /// Users who receive a carbon copy (抄送) when the instance reaches the node.
+    #[serde(default)]
+    pub cc: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum EdgeDef {
+    Pair([String; 2]),
+    Table(EdgeTable),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeTable {
+    pub from: String,
+    pub to: String,
+    pub when: Option<EdgeWhen>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeWhen {
+    pub field: String,
+    pub op: String,
+    pub value: Option<Value>,
+}
+
+impl EdgeDef {
+    pub fn ends(&self) -> (&str, &str) {
+        match self {
+            EdgeDef::Pair([a, b]) => (a, b),
+            EdgeDef::Table(t) => (&t.from, &t.to),
+        }
+    }
+}
+
+pub const NODE_TYPES: &[&str] = &["start", "approve", "handle", "parallel", "join", "condition", "end"];
+pub const EDGE_OPS: &[&str] = &["eq", "ne", "gt", "ge", "lt", "le", "in", "empty", "not_empty"];

@@ -1,0 +1,365 @@
+//! The path of one request after hyper has parsed its head: admin calls go to [`crate::admin`]; platform
+//! calls pass through the same steps, each a function below —
+//!
+//! 1. [`route`]: find the route (unknown paths get the envelope of the platform whose prefix they carry),
+//! 2. [`read_request`]: read the body within its cap and deadline, decode multipart,
+//! 3. [`fault`]: let a fault rule delay, answer, drop or truncate the call,
+//! 4. [`run_handler`]: run the platform's synchronous handler (a panic becomes `internal_error`),
+//! 5. [`Trace::record`]: write the journal entry.
+//!
+//! The connection layer ([`crate::server`]) only calls [`handle`].
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use serde_json::json;
+
+use crate::core::faults::{Action, Firing};
+use crate::core::journal::JournalEntry;
+use crate::http::{Request, Response};
+use crate::liveness::Watch;
+use crate::platforms::{self, PlatformDef};
+use crate::router::{Ctx, Match, Route};
+use crate::shared::{Shared, NAMESPACE_HEADER};
+use crate::world::World;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// Response bodies: whole buffers, or a stream that breaks off (the `truncate` fault).
+pub type Body = BoxBody<Bytes, BoxError>;
+
+/// Why the server answered nothing: a `disconnect` fault. hyper closes the connection.
+#[derive(Debug)]
+pub struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by a fault rule")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// Answers one request.
+pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: Arc<Watch>) -> Result<hyper::Response<Body>, Dropped> {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    if path == "/__emu" || path.starts_with("/__emu/") {
+        return Ok(to_hyper(crate::admin::handle(&shared, parts, body).await));
+    }
+    let query = parts.uri.query().unwrap_or("").to_owned();
+    let ns = parts.headers.get(NAMESPACE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let world = shared.world(&ns);
+    let mut trace = Trace { started, ns, platform: "unknown", route: "unmatched", method: parts.method.clone(), path, query };
+
+    // 1. Route.
+    let (route, params) = match route(&shared, &trace) {
+        Ok(found) => found,
+        Err(unmatched) => {
+            let body = read_body(body, shared.config.max_body_bytes, declared_length(&parts), &watch).await.unwrap_or_default();
+            let resp = unmatched.answer(&world);
+            trace.platform = unmatched.platform.map_or("unknown", |p| p.name);
+            trace.record(&shared, &body, resp.status, &resp.body, None, world.clock.now_ms());
+            return Ok(to_hyper(resp));
+        }
+    };
+    trace.platform = route.platform;
+    trace.route = route.id;
+    let render = |name: &str| render_named(route.platform, name, &world);
+
+    // 2. Read.
+    let request = match read_request(&shared, &world, route, parts, body, params, &watch, &trace).await {
+        Ok(r) => r,
+        Err(early) => {
+            if let Some(resp) = &early.journal {
+                trace.record(&shared, &Bytes::new(), resp.status, &resp.body, None, world.clock.now_ms());
+            }
+            return Ok(to_hyper(early.response));
+        }
+    };
+
+    // 3. Fault.
+    let firing = fault(&world, route, &request).await;
+    if let Some(f) = &firing {
+        let fault = Some(f.rule.clone());
+        let now = world.clock.now_ms();
+        let early = match &f.action {
+            Action::Disconnect => {
+                trace.record(&shared, &request.body, 0, &Bytes::new(), fault, now);
+                return Err(Dropped);
+            }
+            Action::Error(name) => Some(render(name)),
+            Action::Raw { status, body, headers } => Some(raw_response(*status, body.as_ref(), headers)),
+            Action::Pass | Action::Truncate => None,
+        };
+        if let Some(resp) = early {
+            trace.record(&shared, &request.body, resp.status, &resp.body, fault, now);
+            return Ok(to_hyper(resp));
+        }
+    }
+
+    // 4. Run.
+    let resp = run_handler(route, &world, &request);
+
+    // 5. Journal.
+    let fault = firing.as_ref().map(|f| f.rule.clone());
+    trace.record(&shared, &request.body, resp.status, &resp.body, fault, world.clock.now_ms());
+    tracing::debug!(route = route.id, status = resp.status, "request");
+    if firing.is_some_and(|f| f.action == Action::Truncate) {
+        return Ok(truncated(resp));
+    }
+    Ok(to_hyper(resp))
+}
+
+/// What the journal needs to know about one platform request.
+pub struct Trace {
+    started: Instant,
+    ns: String,
+    platform: &'static str,
+    route: &'static str,
+    method: hyper::Method,
+    path: String,
+    query: String,
+}
+
+impl Trace {
+    fn record(&self, shared: &Shared, body: &Bytes, status: u16, response: &Bytes, fault: Option<String>, now: i64) {
+        shared.journal.record(JournalEntry {
+            id: shared.journal.next_id(),
+            time_ms: now,
+            namespace: self.ns.clone(),
+            platform: self.platform,
+            route: self.route,
+            method: self.method.to_string(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            status,
+            duration_us: self.started.elapsed().as_micros() as u64,
+            request_body: body.clone(),
+            response_body: response.clone(),
+            fault,
+        });
+    }
+}
+
+/// A path no route serves: 404, or 405 when the path exists with another method.
+pub struct Unmatched {
+    platform: Option<&'static PlatformDef>,
+    status: u16,
+    message: String,
+}
+
+impl Unmatched {
+    /// A platform answers unknown paths under its prefix in its own envelope; others get plain JSON.
+    fn answer(&self, world: &World) -> Response {
+        self.platform
+            .and_then(|p| (p.error)("route_not_found", world.locale))
+            .unwrap_or_else(|| plain_error(self.status, self.message.clone()))
+    }
+}
+
+/// Values captured by a route pattern's `{name}` segments.
+type PathParams = Vec<(&'static str, String)>;
+
+/// Step 1: the route and its path parameters.
+fn route<'a>(shared: &'a Shared, trace: &Trace) -> Result<(&'a Route, PathParams), Unmatched> {
+    let (method, path) = (&trace.method, &trace.path);
+    match shared.router.find(method, path) {
+        Match::Found(route, params) => Ok((route, params)),
+        Match::MethodNotAllowed(r) => Err(Unmatched {
+            platform: platforms::for_path(path),
+            status: 405,
+            message: format!("{method} {path} is not a route; {} takes {}", r.pattern, r.method),
+        }),
+        Match::NotFound => Err(Unmatched {
+            platform: platforms::for_path(path),
+            status: 404,
+            message: format!("no emulated route for {method} {path} (see GET /__emu/routes)"),
+        }),
+    }
+}
+
+/// A request that ended before its handler: the answer, and whether it goes into the journal.
+struct Early {
+    response: Response,
+    journal: Option<Response>,
+}
+
+fn declared_length(parts: &hyper::http::request::Parts) -> Option<u64> {
+    parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
+}
+
+/// Step 2: the whole request, its body read within the route's cap.
+#[allow(clippy::too_many_arguments)]
+async fn read_request(
+    shared: &Shared,
+    world: &World,
+    route: &Route,
+    parts: hyper::http::request::Parts,
+    body: Incoming,
+    params: PathParams,
+    watch: &Watch,
+    trace: &Trace,
+) -> Result<Request, Early> {
+    let cap = if route.upload { shared.config.max_upload_bytes } else { shared.config.max_body_bytes };
+    let body = match read_body(body, cap, declared_length(&parts), watch).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => {
+            // Upload endpoints answer like the storage service they stand for.
+            let resp = if route.upload {
+                Response::json(413, &json!({ "error": "file is too large" }))
+            } else {
+                render_named(route.platform, "payload_too_large", world)
+            };
+            return Err(Early { response: resp.clone(), journal: Some(resp) });
+        }
+        Err(BodyError::Broken) => {
+            return Err(Early { response: plain_error(400, "the request body could not be read".into()), journal: None })
+        }
+        Err(BodyError::TimedOut) => {
+            let resp = plain_error(408, "the request body did not arrive in time".into()).with_header("connection", "close");
+            return Err(Early { response: resp, journal: None });
+        }
+    };
+    let multipart = match parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        Some(ct) if ct.to_ascii_lowercase().starts_with("multipart/form-data") => {
+            crate::http::decode_multipart(Some(ct), body.clone()).await
+        }
+        _ => None,
+    };
+    Ok(Request {
+        method: parts.method,
+        path: trace.path.clone(),
+        query: trace.query.clone(),
+        headers: parts.headers,
+        body,
+        params,
+        multipart,
+    })
+}
+
+enum BodyError {
+    TooLarge,
+    Broken,
+    TimedOut,
+}
+
+async fn read_body(body: Incoming, cap: usize, declared: Option<u64>, watch: &Watch) -> Result<Bytes, BodyError> {
+    if declared.is_some_and(|n| n > cap as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    match watch.body(Limited::new(body, cap).collect()).await {
+        None => Err(BodyError::TimedOut),
+        Some(Ok(c)) => Ok(c.to_bytes()),
+        Some(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Some(Err(_)) => Err(BodyError::Broken),
+    }
+}
+
+/// Step 3: the fault rule that fires for this call, after its delay.
+async fn fault(world: &World, route: &Route, request: &Request) -> Option<Firing> {
+    if world.faults.is_empty() {
+        return None;
+    }
+    let firing = world.faults.evaluate(route.platform, route.id, &|k| request_field(request, k), world.clock.now_ms())?;
+    if firing.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(firing.delay_ms)).await;
+    }
+    Some(firing)
+}
+
+/// A request field for fault matching: path parameter, query parameter, then JSON or form body field.
+fn request_field(req: &Request, name: &str) -> Option<serde_json::Value> {
+    if let Some(v) = req.param(name) {
+        return Some(serde_json::Value::String(v.to_owned()));
+    }
+    if let Some(v) = req.query_value(name) {
+        return Some(serde_json::Value::String(v));
+    }
+    if let Ok(obj) = crate::http::json_object(&req.body) {
+        return obj.get(name).cloned();
+    }
+    form_urlencoded::parse(&req.body).find(|(k, _)| k == name).map(|(_, v)| serde_json::Value::String(v.into_owned()))
+}
+
+/// Step 4: the handler's answer; a panic is logged and answered as the platform's `internal_error`.
+fn run_handler(route: &Route, world: &Arc<World>, request: &Request) -> Response {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| (route.handler)(&Ctx { world, req: request, route }))) {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::error!(route = route.id, path = %request.path, "handler panicked; answering internal_error");
+            render_named(route.platform, "internal_error", world)
+        }
+    }
+}
+
+/// A named error in the platform's envelope (plain JSON 500 if the platform has no such name).
+fn render_named(platform: &str, name: &str, world: &World) -> Response {
+    platforms::by_name(platform).and_then(|p| (p.error)(name, world.locale)).unwrap_or_else(|| plain_error(500, name.to_owned()))
+}
+
+fn plain_error(status: u16, message: String) -> Response {
+    Response::json(status, &json!({ "error": message }))
+}
+
+pub fn to_hyper(r: Response) -> hyper::Response<Body> {
+    let mut b = hyper::Response::builder().status(r.status);
+    if !r.content_type.is_empty() {
+        b = b.header(CONTENT_TYPE, r.content_type);
+    }
+    for (k, v) in r.headers {
+        b = b.header(k, v);
+    }
+    let full = |b: Bytes| Full::new(b).map_err(|never| match never {}).boxed();
+    b.body(full(r.body)).unwrap_or_else(|_| hyper::Response::new(full(Bytes::new())))
+}
+
+/// A fault's raw answer: JSON bodies are sent as JSON, strings as they are.
+fn raw_response(status: u16, body: Option<&serde_json::Value>, headers: &serde_json::Map<String, serde_json::Value>) -> Response {
+    let mut r = match body {
+        Some(serde_json::Value::String(s)) => {
+            Response { status, content_type: "text/plain; charset=utf-8", body: Bytes::from(s.clone()), headers: Vec::new() }
+        }
+        Some(v) => Response::json(status, v),
+        None => Response::empty(status),
+    };
+    for (k, v) in headers {
+        let value = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if let (Ok(name), Ok(value)) = (hyper::header::HeaderName::from_bytes(k.as_bytes()), hyper::header::HeaderValue::from_str(&value)) {
+            r.headers.push((name, value));
+        }
+    }
+    r
+}
+
+/// Headers announcing the full length, half the body, then a broken stream: hyper aborts the
+/// connection and the client sees the body end early.
+fn truncated(resp: Response) -> hyper::Response<Body> {
+    let full = resp.body.len();
+    let half = resp.body.slice(..full / 2);
+    // Half the body now; the break only after it has been flushed, so the client really receives it.
+    let frames = futures_util::stream::unfold(Some(half), |state| async move {
+        match state {
+            Some(half) => Some((Ok::<_, BoxError>(Frame::data(half)), None)),
+            None => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Some((Err("truncated by a fault rule".into()), None))
+            }
+        }
+    });
+    let mut r = to_hyper(Response { body: Bytes::new(), ..resp });
+    *r.body_mut() = StreamBody::new(frames).boxed();
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&full.to_string()) {
+        r.headers_mut().insert(CONTENT_LENGTH, v);
+    }
+    r
+}

@@ -1,0 +1,132 @@
+//! What every connection and the admin API share: the scenario, the worlds of every namespace, the
+//! router, the journal and the server settings. The request pipeline ([`crate::pipeline`]) and the
+//! control API ([`crate::admin`]) both work on this; neither knows the other.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use dashmap::DashMap;
+use parking_lot::RwLock;
+
+use crate::core::journal::Journal;
+use crate::error::Error;
+use crate::router::Router;
+use crate::scenario::Scenario;
+use crate::world::World;
+
+/// Selects the namespace (an independent world) of a platform or admin call.
+pub const NAMESPACE_HEADER: &str = "x-emu-namespace";
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub max_body_bytes: usize,
+    pub max_upload_bytes: usize,
+    pub journal_size: usize,
+    pub journal_max_bytes: usize,
+    /// How long a client may take to send its head, and how long it may stay silent mid-body: a
+    /// stalled client is cut off instead of holding its connection forever.
+    pub read_timeout: Duration,
+}
+
+impl ServerConfig {
+    pub fn from_scenario(s: &Scenario) -> Self {
+        let server = s.doc.server.clone().unwrap_or_default();
+        Self {
+            max_body_bytes: server.max_body_bytes.unwrap_or(16 * 1024 * 1024),
+            max_upload_bytes: server.max_upload_bytes.unwrap_or(64 * 1024 * 1024),
+            journal_size: server.journal_size.unwrap_or(10_000),
+            journal_max_bytes: server.journal_max_bytes.unwrap_or(64 * 1024 * 1024),
+            read_timeout: Duration::from_millis(server.read_timeout_ms.unwrap_or(30_000).max(1)),
+        }
+    }
+}
+
+/// Everything the connection tasks share.
+pub struct Shared {
+    pub router: Router,
+    /// Where `POST /__emu/state/save` and graceful shutdown write the state (`--state-file`).
+    pub state_file: Option<PathBuf>,
+    pub scenario: RwLock<Arc<Scenario>>,
+    pub worlds: DashMap<String, Arc<World>>,
+    pub journal: Journal,
+    pub config: ServerConfig,
+}
+
+impl Shared {
+    pub fn new(scenario: Scenario) -> Self {
+        let config = ServerConfig::from_scenario(&scenario);
+        let worlds = DashMap::new();
+        worlds.insert(String::new(), Arc::new(World::build(&scenario, "")));
+        Self {
+            router: Router::new(crate::platforms::all_routes()),
+            state_file: None,
+            scenario: RwLock::new(Arc::new(scenario)),
+            worlds,
+            journal: Journal::new(config.journal_size, config.journal_max_bytes),
+            config,
+        }
+    }
+
+    /// Replaces the scenario: every namespace restarts from it and the journal is cleared.
+    pub fn replace_scenario(&self, scenario: Scenario) {
+        *self.scenario.write() = Arc::new(scenario);
+        self.reset(None);
+        self.journal.clear(&Default::default());
+    }
+
+    /// Replaces one namespace's world with an imported state.
+    pub fn import_state(&self, ns: &str, value: serde_json::Value) -> Result<(), Error> {
+        let scenario = self.scenario.read().clone();
+        let world = crate::state::import(&scenario, ns, value)?;
+        self.worlds.insert(ns.to_owned(), Arc::new(world));
+        Ok(())
+    }
+
+    /// Loads every namespace from a state file written by [`Shared::save_state`].
+    pub fn load_state_file(&self, path: &Path) -> Result<(), Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| Error::StateFile { path: path.to_owned(), message: format!("invalid JSON: {e}") })?;
+        let scenario = self.scenario.read().clone();
+        let worlds =
+            crate::state::import_all(&scenario, value).map_err(|e| Error::StateFile { path: path.to_owned(), message: e.to_string() })?;
+        for (ns, world) in worlds {
+            self.worlds.insert(ns, Arc::new(world));
+        }
+        Ok(())
+    }
+
+    /// Writes every namespace to the state file, atomically.
+    pub fn save_state(&self) -> Result<PathBuf, Error> {
+        let path = self.state_file.clone().ok_or(Error::NoStateFile)?;
+        let mut worlds: Vec<(String, Arc<World>)> = self.worlds.iter().map(|w| (w.key().clone(), w.value().clone())).collect();
+        worlds.sort_by(|a, b| a.0.cmp(&b.0));
+        let bytes = serde_json::to_vec_pretty(&crate::state::export_all(&worlds)).map_err(std::io::Error::from)?;
+        crate::state::write_atomic(&path, &bytes).map_err(|source| Error::Write { path: path.clone(), source })?;
+        Ok(path)
+    }
+
+    /// The world of a namespace, built from the scenario on first use.
+    pub fn world(&self, ns: &str) -> Arc<World> {
+        if let Some(w) = self.worlds.get(ns) {
+            return w.clone();
+        }
+        let scenario = self.scenario.read().clone();
+        self.worlds.entry(ns.to_owned()).or_insert_with(|| Arc::new(World::build(&scenario, ns))).clone()
+    }
+
+    /// Rebuilds one namespace (or, with `None`, drops every namespace and rebuilds the default one).
+    pub fn reset(&self, ns: Option<&str>) {
+        let scenario = self.scenario.read().clone();
+        match ns {
+            Some(ns) => {
+                self.worlds.insert(ns.to_owned(), Arc::new(World::build(&scenario, ns)));
+            }
+            None => {
+                self.worlds.retain(|k, _| k.is_empty());
+                self.worlds.insert(String::new(), Arc::new(World::build(&scenario, "")));
+            }
+        }
+    }
+}

@@ -1,0 +1,468 @@
+//! Huawei Astro Zero: OAuth token, object records (CRUD, conditions, query options, upsert) and
+//! custom-object metadata, over real HTTP.
+
+use crate::common;
+
+use common::astrozero::{az_call as call, az_err as err, az_ok as ok};
+use common::*;
+use lowcode_emu::Emulator;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const AZ: &str = r#"
+name = "astrozero-tests"
+[emulator]
+seed = 5
+clock = "2026-06-01T02:00:00Z"
+
+[[users]]
+id = "robot"
+name = "集成用户"
+
+[astrozero]
+namespace = "ns"
+token_ttl = 600
+clients = [{ client_id = "cid", client_secret = "csecret" }]
+
+[[astrozero.objects]]
+name = "ns__Asset__CST"
+label = "资产"
+fields = [
+  { name = "ns__code__CST", type = "Text", required = true, unique = true },
+  { name = "ns__qty__CST", type = "Number" },
+  { name = "ns__state__CST", type = "SingleSelect", options = ["new", "used"] },
+  { name = "ns__bought__CST", type = "Date" },
+]
+records = [
+  { name = "笔记本", ns__code__CST = "A-1", ns__qty__CST = 3, ns__state__CST = "new" },
+  { name = "显示器", ns__code__CST = "A-2", ns__qty__CST = 7, ns__state__CST = "used" },
+  { name = "键盘", ns__code__CST = "A-3", ns__qty__CST = 1, ns__state__CST = "used" },
+]
+"#;
+
+const DATA: &str = "/u-route/baas/data/v1.0";
+const META: &str = "/u-route/baas/metadata/v1.0";
+
+async fn token(emu: &Emulator) -> String {
+    let r = client()
+        .post(format!("{}/baas/auth/v1.0/oauth2/token", emu.base_url()))
+        .form(&[("grant_type", "client_credentials"), ("client_id", "cid"), ("client_secret", "csecret")])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["expires_in"], 600);
+    assert_eq!(body["token_type"], "Bearer");
+    body["access_token"].as_str().expect("token").to_owned()
+}
+
+#[tokio::test]
+async fn token_by_form_query_or_basic_and_rejections() {
+    let emu = start_with(AZ).await;
+    let t = token(&emu).await;
+    assert_eq!(t.len(), 32);
+    let url = format!("{}/baas/auth/v1.0/oauth2/token", emu.base_url());
+    let q = client().post(format!("{url}?grant_type=client_credentials&client_id=cid&client_secret=csecret")).send().await.unwrap();
+    assert_eq!(q.status(), 200);
+    let b = client().post(&url).basic_auth("cid", Some("csecret")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    assert_eq!(b.status(), 200);
+    let wrong = client()
+        .post(&url)
+        .form(&[("grant_type", "client_credentials"), ("client_id", "cid"), ("client_secret", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 400);
+    assert_eq!(wrong.json::<Value>().await.unwrap()["error"], "unauthorized_client");
+    let grant =
+        client().post(&url).form(&[("grant_type", "password"), ("client_id", "cid"), ("client_secret", "csecret")]).send().await.unwrap();
+    assert_eq!(grant.json::<Value>().await.unwrap()["error"], "unsupported_grant_type");
+
+    // No token, unknown token, and a token past its ten minutes.
+    let path = format!("{DATA}/bobject/ns__Asset__CST/x");
+    let none = client().get(format!("{}{}", emu.base_url(), path)).send().await.unwrap();
+    assert_eq!(none.status(), 401);
+    err(&call(&emu, "garbage", reqwest::Method::GET, &path, None).await, 401);
+    let cookie = client()
+        .post(format!("{}{DATA}/count/ns__Asset__CST", emu.base_url()))
+        .header("cookie", format!("a=b; access-token={t}"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cookie.status(), 200, "the token is also read from a cookie");
+    let adv = client().post(format!("{}/__emu/clock", emu.base_url())).json(&json!({ "advance": "601s" })).send().await.unwrap();
+    assert_eq!(adv.status(), 200);
+    err(&call(&emu, &t, reqwest::Method::POST, &format!("{DATA}/count/ns__Asset__CST"), Some(json!({}))).await, 401);
+    emu.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn record_crud_by_id_and_by_ids() {
+    let emu = start_with(AZ).await;
+    let t = token(&emu).await;
+    let obj = format!("{DATA}/bobject/ns__Asset__CST");
+    let created = call(
+        &emu,
+        &t,
+        reqwest::Method::POST,
+        &obj,
+        Some(json!({ "records": [{ "name": "鼠标", "NS__CODE__CST": "A-9", "ns__qty__CST": 2, "ns__bought__CST": "2026-05-30" }] })),
+    )
+    .await;
+    let id = ok(&created)[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(id.len(), 20);
+
+    let got = call(&emu, &t, reqwest::Method::GET, &format!("{obj}/{id}"), None).await;
+    let rec = &ok(&got)[0];
+    assert_eq!(rec["name"], "鼠标");
+    assert_eq!(rec["ns__code__CST"], "A-9", "field names match case-insensitively and come back as defined");
+    assert_eq!(rec["ns__state__CST"], Value::Null);
+    assert_eq!(rec["createdDate"], "2026-06-01 10:00:00");
+    assert_eq!(rec["owner.__objectType"], "User");
+    snap!("astrozero_record", rec);
+
+    let fields = call(&emu, &t, reqwest::Method::GET, &format!("{obj}/{id}?fields=ns__qty__CST"), None).await;
+    let only = ok(&fields)[0].as_object().unwrap().clone();
+    assert!(only.contains_key("ns__qty__CST") && !only.contains_key("ns__code__CST"));
+
+    // Updates must wrap changes in setValue; values are type-checked; unique stays unique.
+    err(&call(&emu, &t, reqwest::Method::PUT, &format!("{obj}/{id}"), Some(json!({ "ns__qty__CST": 5 }))).await, 400);
+    err(&call(&emu, &t, reqwest::Method::PUT, &format!("{obj}/{id}"), Some(json!({ "setValue": { "ns__qty__CST": "many" } }))).await, 400);
+    err(
+        &call(&emu, &t, reqwest::Method::PUT, &format!("{obj}/{id}"), Some(json!({ "setValue": { "ns__state__CST": "broken" } }))).await,
+        400,
+    );
+    err(&call(&emu, &t, reqwest::Method::PUT, &format!("{obj}/{id}"), Some(json!({ "setValue": { "ns__code__CST": "A-1" } }))).await, 400);
+    err(&call(&emu, &t, reqwest::Method::PUT, &format!("{obj}/{id}"), Some(json!({ "setValue": { "ns__nope__CST": 1 } }))).await, 400);
+    let kept = call(&emu, &t, reqwest::Method::GET, &format!("{obj}/{id}"), None).await;
+    assert_eq!(ok(&kept)[0]["ns__code__CST"], "A-9", "a rejected update changes nothing");
+    assert_eq!(
+        ok(&call(&emu, &t, reqwest::Method::PUT, &format!("{obj}/{id}"), Some(json!({ "setValue": { "ns__qty__CST": 5 } }))).await),
+        &json!(1)
+    );
+
+    // Required and unique on create.
+    err(&call(&emu, &t, reqwest::Method::POST, &obj, Some(json!({ "records": [{ "name": "x" }] }))).await, 400);
+    err(&call(&emu, &t, reqwest::Method::POST, &obj, Some(json!({ "records": [{ "ns__code__CST": "A-2" }] }))).await, 400);
+    let twins = json!({ "records": [{ "ns__code__CST": "A-7" }, { "ns__code__CST": "A-7" }] });
+    err(&call(&emu, &t, reqwest::Method::POST, &obj, Some(twins)).await, 400);
+    err(&call(&emu, &t, reqwest::Method::POST, &obj, Some(json!({ "records": {} }))).await, 400);
+    err(&call(&emu, &t, reqwest::Method::POST, &obj, Some(json!([1]))).await, 400);
+    let raw = client().post(format!("{}{obj}", emu.base_url())).header("access-token", &t).body("{not json").send().await.unwrap();
+    assert_eq!(raw.status(), 400);
+
+    // Several by ids (query string), then delete by ids (at most 100).
+    let all = call(&emu, &t, reqwest::Method::POST, &format!("{DATA}/query/ns__Asset__CST"), Some(json!({}))).await;
+    let ids: Vec<String> = ok(&all).as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids.len(), 4);
+    let two = call(&emu, &t, reqwest::Method::GET, &format!("{obj}?records={},{}", ids[0], ids[1]), None).await;
+    assert_eq!(ok(&two).as_array().unwrap().len(), 2);
+    let many: Vec<String> = (0..101).map(|i| format!("id{i}")).collect();
+    err(&call(&emu, &t, reqwest::Method::DELETE, &format!("{obj}?records={}", many.join(",")), None).await, 400);
+    let del = call(&emu, &t, reqwest::Method::DELETE, &format!("{obj}?records={},{}", ids[0], ids[1]), None).await;
+    assert_eq!(ok(&del), &json!(2));
+    assert_eq!(ok(&call(&emu, &t, reqwest::Method::DELETE, &format!("{obj}/{id}"), None).await), &json!(1));
+    err(&call(&emu, &t, reqwest::Method::DELETE, &format!("{obj}/{id}"), None).await, 404);
+    err(&call(&emu, &t, reqwest::Method::GET, &format!("{obj}/{id}"), None).await, 404);
+    err(&call(&emu, &t, reqwest::Method::GET, &format!("{DATA}/bobject/ns__Nope__CST/{id}"), None).await, 404);
+    let left = call(&emu, &t, reqwest::Method::POST, &format!("{DATA}/count/ns__Asset__CST"), Some(json!({}))).await;
+    assert_eq!(ok(&left), &json!(1));
+    emu.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn conditions_query_options_update_delete_where_and_upsert() {
+    let emu = start_with(AZ).await;
+    let t = token(&emu).await;
+    let q = format!("{DATA}/query/ns__Asset__CST");
+    let used = json!({ "conjunction": "AND", "conditions": [{ "field": "ns__state__CST", "operator": "eq", "value": "used" }] });
+    let r = call(
+        &emu,
+        &t,
+        reqwest::Method::POST,
+        &q,
+        Some(json!({ "condition": used, "options": { "orderby": [{ "field": "ns__qty__CST", "order": "desc" }], "limit": 1 } })),
+    )
+    .await;
+    assert_eq!(r.body["count"], 2, "count is the number of matches, top level");
+    assert_eq!(ok(&r).as_array().unwrap().len(), 1);
+    assert_eq!(ok(&r)[0]["name"], "显示器");
+    let skip = call(
+        &emu,
+        &t,
+        reqwest::Method::POST,
+        &q,
+        Some(json!({ "condition": used, "options": { "orderby": [{ "field": "ns__qty__CST", "order": "desc" }], "limit": 1, "skip": 1 } })),
+    )
+    .await;
+    assert_eq!(ok(&skip)[0]["name"], "键盘");
+
+    // OR with a nested AND.
+    let nested = json!({ "conjunction": "OR", "conditions": [
+        { "field": "ns__code__CST", "operator": "eq", "value": "A-1" },
+        { "conjunction": "AND", "conditions": [{ "field": "ns__qty__CST", "operator": "ge", "value": 7 }, { "field": "ns__state__CST", "operator": "ne", "value": "new" }] }
+    ]});
+    let r =
+        call(&emu, &t, reqwest::Method::POST, &q, Some(json!({ "condition": nested, "options": { "orderby": [{ "field": "name" }] } })))
+            .await;
+    let names: Vec<&str> = ok(&r).as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["显示器", "笔记本"]);
+
+    // Bad conditions and options.
+    for bad in [
+        json!({ "condition": { "conjunction": "XOR", "conditions": [] } }),
+        json!({ "condition": { "conditions": [{ "field": "ns__nope__CST", "value": 1 }] } }),
+        json!({ "condition": { "conditions": [{ "field": "ns__qty__CST", "operator": "like", "value": 1 }] } }),
+        json!({ "options": { "limit": 5001 } }),
+        json!({ "options": { "limit": 0 } }),
+        json!({ "options": { "skip": -1 } }),
+        json!({ "options": { "orderby": [{ "field": "ns__qty__CST", "order": "up" }] } }),
+    ] {
+        err(&call(&emu, &t, reqwest::Method::POST, &q, Some(bad)).await, 400);
+    }
+
+    // Update where, count, upsert, delete where (an empty condition deletes all).
+    let upd = call(
+        &emu,
+        &t,
+        reqwest::Method::PUT,
+        &format!("{DATA}/bobject/ns__Asset__CST"),
+        Some(json!({ "condition": used, "setValue": { "ns__qty__CST": 0 } })),
+    )
+    .await;
+    assert_eq!(ok(&upd), &json!(2));
+    let zero = call(
+        &emu,
+        &t,
+        reqwest::Method::POST,
+        &format!("{DATA}/count/ns__Asset__CST"),
+        Some(json!({ "condition": { "conditions": [{ "field": "ns__qty__CST", "operator": "eq", "value": 0 }] } })),
+    )
+    .await;
+    assert_eq!(ok(&zero), &json!(2));
+    let first = call(
+        &emu,
+        &t,
+        reqwest::Method::POST,
+        &q,
+        Some(json!({ "condition": { "conditions": [{ "field": "ns__code__CST", "value": "A-1" }] } })),
+    )
+    .await;
+    let a1 = ok(&first)[0]["id"].as_str().unwrap().to_owned();
+    let up = call(
+        &emu,
+        &t,
+        reqwest::Method::POST,
+        &format!("{DATA}/upsert/ns__Asset__CST"),
+        Some(json!({ "records": [{ "id": a1, "ns__qty__CST": 9 }, { "ns__code__CST": "A-4", "name": "耳机" }] })),
+    )
+    .await;
+    let out = ok(&up).as_array().unwrap().clone();
+    assert_eq!(out[0]["id"], a1.as_str());
+    assert_eq!(out.len(), 2);
+    let got = call(&emu, &t, reqwest::Method::GET, &format!("{DATA}/bobject/ns__Asset__CST/{a1}"), None).await;
+    assert_eq!(ok(&got)[0]["ns__qty__CST"], 9);
+    let gone = call(&emu, &t, reqwest::Method::POST, &format!("{DATA}/delete/ns__Asset__CST"), Some(json!({ "condition": used }))).await;
+    assert_eq!(ok(&gone), &json!(2));
+    let rest = call(&emu, &t, reqwest::Method::POST, &format!("{DATA}/delete/ns__Asset__CST"), Some(json!({}))).await;
+    assert_eq!(ok(&rest), &json!(2));
+    let none = call(&emu, &t, reqwest::Method::POST, &q, Some(json!({}))).await;
+    assert_eq!(none.body["count"], 0);
+    emu.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn metadata_objects_and_fields_drive_the_data_routes() {
+    let emu = start_with(AZ).await;
+    let t = token(&emu).await;
+    let created = call(
+        &emu,
+        &t,
+        reqwest::Method::POST,
+        &format!("{META}/Object"),
+        Some(json!({ "name": "ns__Ticket__CST", "label": "工单", "fields": [{ "name": "ns__title__CST", "dataType": "Text", "isRequired": true }] })),
+    )
+    .await;
+    let oid = ok(&created).as_str().unwrap().to_owned();
+    err(&call(&emu, &t, reqwest::Method::POST, &format!("{META}/Object"), Some(json!({ "name": "ns__Ticket__CST" }))).await, 400);
+    err(&call(&emu, &t, reqwest::Method::POST, &format!("{META}/Object"), Some(json!({ "name": "Ticket" }))).await, 400);
+    err(&call(&emu, &t, reqwest::Method::POST, &format!("{META}/Object"), Some(json!({}))).await, 400);
+
+    let list = call(&emu, &t, reqwest::Method::GET, &format!("{META}/Object"), None).await;
+    let names: Vec<&str> = ok(&list).as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ns__Asset__CST", "ns__Ticket__CST"]);
+    let one = call(&emu, &t, reqwest::Method::GET, &format!("{META}/object/{oid}"), None).await;
+    assert_eq!(ok(&one)["fields"][0]["name"], "ns__title__CST");
+    assert_eq!(ok(&one)["label"], "工单");
+
+    // A field added through metadata is writable at once; existing records read it as null.
+    let rec = call(
+        &emu,
+        &t,
+        reqwest::Method::POST,
+        &format!("{DATA}/bobject/ns__Ticket__CST"),
+        Some(json!({ "records": [{ "ns__title__CST": "坏了" }] })),
+    )
+    .await;
+    let rid = ok(&rec)[0]["id"].as_str().unwrap().to_owned();
+    let fid = call(
+        &emu,
+        &t,
+        reqwest::Method::POST,
+        &format!("{META}/Object/{oid}/Field"),
+        Some(json!({ "name": "ns__level__CST", "dataType": "Number" })),
+    )
+    .await;
+    let fid = ok(&fid).as_str().unwrap().to_owned();
+    err(
+        &call(&emu, &t, reqwest::Method::POST, &format!("{META}/Object/{oid}/Field"), Some(json!({ "name": "ns__level__CST" }))).await,
+        400,
+    );
+    err(
+        &call(
+            &emu,
+            &t,
+            reqwest::Method::POST,
+            &format!("{META}/Object/{oid}/Field"),
+            Some(json!({ "name": "ns__x__CST", "dataType": "Hologram" })),
+        )
+        .await,
+        400,
+    );
+    let got = call(&emu, &t, reqwest::Method::GET, &format!("{DATA}/bobject/ns__Ticket__CST/{rid}"), None).await;
+    assert_eq!(ok(&got)[0]["ns__level__CST"], Value::Null);
+    let upd = call(
+        &emu,
+        &t,
+        reqwest::Method::PUT,
+        &format!("{DATA}/bobject/ns__Ticket__CST/{rid}"),
+        Some(json!({ "setValue": { "ns__level__CST": 2 } })),
+    )
+    .await;
+    ok(&upd);
+    let field = call(&emu, &t, reqwest::Method::GET, &format!("{META}/Object/{oid}/Field/{fid}"), None).await;
+    assert_eq!(ok(&field)["dataType"], "number");
+    let fields = call(&emu, &t, reqwest::Method::GET, &format!("{META}/Object/{oid}/Field"), None).await;
+    assert_eq!(ok(&fields).as_array().unwrap().len(), 2);
+
+    // Update and delete the field, then the object.
+    ok(&call(&emu, &t, reqwest::Method::PUT, &format!("{META}/Object/{oid}/Field/{fid}"), Some(json!({ "label": "级别" }))).await);
+    let field = call(&emu, &t, reqwest::Method::GET, &format!("{META}/Object/{oid}/Field/ns__level__CST"), None).await;
+    assert_eq!(ok(&field)["label"], "级别");
+    ok(&call(&emu, &t, reqwest::Method::DELETE, &format!("{META}/Object/{oid}/Field/{fid}"), None).await);
+    err(&call(&emu, &t, reqwest::Method::GET, &format!("{META}/Object/{oid}/Field/{fid}"), None).await, 404);
+    err(
+        &call(
+            &emu,
+            &t,
+            reqwest::Method::PUT,
+            &format!("{DATA}/bobject/ns__Ticket__CST/{rid}"),
+            Some(json!({ "setValue": { "ns__level__CST": 3 } })),
+        )
+        .await,
+        400,
+    );
+    ok(&call(&emu, &t, reqwest::Method::PUT, &format!("{META}/Object/{oid}"), Some(json!({ "label": "工单2" }))).await);
+    let after = call(&emu, &t, reqwest::Method::GET, &format!("{DATA}/bobject/ns__Ticket__CST/{rid}"), None).await;
+    assert_eq!(ok(&after)[0]["ns__title__CST"], "坏了", "records survive an object update");
+    ok(&call(&emu, &t, reqwest::Method::DELETE, &format!("{META}/Object/{oid}"), None).await);
+    err(&call(&emu, &t, reqwest::Method::GET, &format!("{META}/Object/{oid}"), None).await, 404);
+    err(&call(&emu, &t, reqwest::Method::POST, &format!("{DATA}/query/ns__Ticket__CST"), Some(json!({}))).await, 404);
+    emu.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn rate_limit_answers_429_per_token() {
+    let emu = start_with(&AZ.replace("token_ttl = 600", "token_ttl = 600\nrate_limits = 2")).await;
+    let t = token(&emu).await;
+    let frozen = client().post(format!("{}/__emu/clock", emu.base_url())).json(&json!({ "freeze": true })).send().await.unwrap();
+    assert_eq!(frozen.status(), 200);
+    let path = format!("{DATA}/count/ns__Asset__CST");
+    ok(&call(&emu, &t, reqwest::Method::POST, &path, Some(json!({}))).await);
+    ok(&call(&emu, &t, reqwest::Method::POST, &path, Some(json!({}))).await);
+    let third = call(&emu, &t, reqwest::Method::POST, &path, Some(json!({}))).await;
+    assert_eq!(err(&third, 429), "429000001");
+    let other = token(&emu).await;
+    ok(&call(&emu, &other, reqwest::Method::POST, &path, Some(json!({}))).await);
+    emu.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn picklists_feed_field_options_and_follow_changes() {
+    let emu = start_with(AZ).await;
+    let t = token(&emu).await;
+    let made = call(
+        &emu,
+        &t,
+        Method::POST,
+        &format!("{META}/Picklist"),
+        Some(json!({ "name": "ns__Colors", "masterLabel": "颜色", "picklistValues": [{ "value": "red", "label": "红" }, { "value": "blue" }] })),
+    )
+    .await;
+    let set = ok(&made).as_str().expect("id").to_owned();
+    assert!(set.starts_with("000P"), "{set}");
+    for bad in [
+        json!({ "name": "ns__Colors", "masterLabel": "again" }),
+        json!({ "name": "Colors", "masterLabel": "x" }),
+        json!({ "name": "ns__a__b", "masterLabel": "x" }),
+        json!({ "name": "ns__Sizes" }),
+        json!({ "name": "ns__Sizes", "masterLabel": "x", "picklistValues": [{ "value": "a;b" }] }),
+    ] {
+        err(&call(&emu, &t, Method::POST, &format!("{META}/Picklist"), Some(bad)).await, 400);
+    }
+    let obj = ok(&call(&emu, &t, Method::GET, &format!("{META}/Object/ns__Asset__CST"), None).await)["id"].as_str().unwrap().to_owned();
+    let field = call(
+        &emu,
+        &t,
+        Method::POST,
+        &format!("{META}/Object/{obj}/Field"),
+        Some(json!({ "name": "ns__color__CST", "dataType": "SingleSelect", "picklist": "ns__Colors" })),
+    )
+    .await;
+    ok(&field);
+    let create = |color: &'static str| {
+        let (emu, t) = (&emu, &t);
+        async move {
+            call(
+                emu,
+                t,
+                Method::POST,
+                &format!("{DATA}/bobject/ns__Asset__CST"),
+                Some(json!({ "records": [{ "ns__code__CST": format!("C-{color}"), "ns__color__CST": color }] })),
+            )
+            .await
+        }
+    };
+    ok(&create("red").await);
+    err(&create("green").await, 400);
+    // Adding a value makes it valid at once; an existing value cannot be added again.
+    let add = call(
+        &emu,
+        &t,
+        Method::POST,
+        &format!("{META}/picklist/{set}"),
+        Some(json!({ "picklistValues": [{ "value": "green", "label": "绿" }] })),
+    )
+    .await;
+    assert_eq!(ok(&add), 1);
+    err(&call(&emu, &t, Method::POST, &format!("{META}/Picklist/{set}"), Some(json!({ "picklistValues": ["green"] }))).await, 400);
+    ok(&create("green").await);
+    // Removing one value makes it invalid again.
+    ok(&call(&emu, &t, Method::DELETE, &format!("{META}/Picklist/{set}?values=blue"), None).await);
+    err(&create("blue").await, 400);
+    let got = call(&emu, &t, Method::GET, &format!("{META}/Picklist/ns__Colors"), None).await;
+    assert_eq!(ok(&got)["picklistValues"], json!([{ "value": "red", "label": "红" }, { "value": "green", "label": "绿" }]));
+    let users = call(&emu, &t, Method::GET, &format!("{META}/Picklist/{set}?flag=field"), None).await;
+    assert_eq!(ok(&users)[0]["fieldName"], "ns__color__CST");
+    assert_eq!(ok(&call(&emu, &t, Method::PUT, &format!("{META}/Picklist/{set}"), Some(json!({ "masterLabel": "色" }))).await), "1");
+    assert_eq!(ok(&call(&emu, &t, Method::GET, &format!("{META}/Picklist"), None).await)[0]["masterLabel"], "色");
+    // A set in use cannot be deleted; unknown sets and values are 404.
+    err(&call(&emu, &t, Method::DELETE, &format!("{META}/Picklist/{set}"), None).await, 400);
+    err(&call(&emu, &t, Method::DELETE, &format!("{META}/Picklist/{set}?values=purple"), None).await, 404);
+    err(&call(&emu, &t, Method::GET, &format!("{META}/Picklist/000P000000nothere000"), None).await, 404);
+    let fid = ok(&field).as_str().unwrap().to_owned();
+    ok(&call(&emu, &t, Method::DELETE, &format!("{META}/Object/{obj}/Field/{fid}"), None).await);
+    assert_eq!(ok(&call(&emu, &t, Method::DELETE, &format!("{META}/Picklist/{set}"), None).await), 1);
+}
