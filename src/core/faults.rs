@@ -23,7 +23,7 @@ pub struct FaultDef {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
-    /// Route id, `*` for any, or a prefix such as `<platform>.data.*`.
+    /// Route id, `*` for any, or a prefix such as `jiandaoyun.data.*`.
     #[serde(default = "any_route")]
     pub route: String,
     /// Equality on request fields (JSON body, form fields, query string, path parameters).

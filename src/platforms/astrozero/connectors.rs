@@ -13,6 +13,7 @@ use super::{Call, Reply};
 use crate::core::clock::Millis;
 use crate::core::files::{Blob, FileStore};
 use crate::http::Response;
+use crate::platforms::PlatformError;
 use crate::router::Ctx;
 
 /// Parts other than the last must be at least this large (OBS's rule, quoted by the docs).

@@ -6,6 +6,7 @@
 use serde_json::json;
 
 use crate::http::Response;
+use crate::platforms::PlatformError;
 use crate::Locale;
 
 /// (name, HTTP status, code, zh, en)
@@ -36,8 +37,10 @@ impl AzError {
     pub fn not_found(detail: impl Into<String>) -> Self {
         AzError { name: "not_found", detail: Some(detail.into()) }
     }
+}
 
-    pub fn render(&self, locale: Locale) -> Response {
+impl PlatformError for AzError {
+    fn render(&self, locale: Locale) -> Response {
         let (_, status, code, zh, en) = *TABLE.iter().find(|r| r.0 == self.name).unwrap_or(&TABLE[TABLE.len() - 1]);
         let base = if locale == Locale::En { en } else { zh };
         let msg = match &self.detail {

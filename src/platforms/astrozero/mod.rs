@@ -30,6 +30,7 @@ pub use self::call::Call;
 use self::errors::AzError;
 use self::model::State;
 use crate::http::{json_object, Request, Response};
+use crate::platforms::PlatformError;
 use crate::platforms::{BuildCx, Platform, ValidateCx};
 use crate::router::{Ctx, Route};
 use crate::scenario::{Diag, Scenario};

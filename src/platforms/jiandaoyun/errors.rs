@@ -7,6 +7,7 @@
 use serde_json::json;
 
 use crate::http::Response;
+use crate::platforms::PlatformError;
 use crate::Locale;
 
 /// (code, English, Chinese). Order follows the official table.
@@ -206,9 +207,11 @@ impl JdyError {
             None => base.to_owned(),
         }
     }
+}
 
+impl PlatformError for JdyError {
     /// HTTP 400 with `{"code","msg"}` — the documented shape of every data/app/contact error.
-    pub fn render(&self, locale: Locale) -> Response {
+    fn render(&self, locale: Locale) -> Response {
         Response::json(400, &json!({ "code": self.code, "msg": self.message(locale) }))
     }
 }

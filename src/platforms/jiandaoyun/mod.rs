@@ -26,6 +26,7 @@ use hyper::Method;
 use self::call::Call;
 use self::errors::JdyError;
 use crate::http::{json_object, Response};
+use crate::platforms::PlatformError;
 use crate::platforms::{BuildCx, Platform, ValidateCx};
 use crate::router::{Ctx, Route};
 use crate::scenario::{Diag, Scenario};

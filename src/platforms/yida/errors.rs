@@ -7,6 +7,7 @@
 use serde_json::json;
 
 use crate::http::Response;
+use crate::platforms::PlatformError;
 use crate::Locale;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,8 +55,11 @@ impl YidaError {
     pub fn param(detail: &str, locale: Locale) -> Self {
         Self::named("invalid_param", Some(detail), locale)
     }
+}
 
-    pub fn render(&self) -> Response {
+impl PlatformError for YidaError {
+    /// The message's language was chosen when the error was made (it may carry a detail).
+    fn render(&self, _locale: Locale) -> Response {
         Response::json(200, &json!({ "success": false, "errorCode": self.code, "errorMsg": self.msg }))
     }
 }
@@ -63,9 +67,9 @@ impl YidaError {
 /// Named errors for fault rules and server-level failures.
 pub fn render_named(name: &str, locale: Locale) -> Option<Response> {
     match name {
-        "payload_too_large" => Some(YidaError::param("request body too large", locale).render()),
+        "payload_too_large" => Some(YidaError::param("request body too large", locale).render(locale)),
         "route_not_found" => Some(Response::json(404, &json!({ "success": false, "errorCode": "404", "errorMsg": "Not Found" }))),
-        _ => row(name).map(|_| YidaError::named(name, None, locale).render()),
+        _ => row(name).map(|_| YidaError::named(name, None, locale).render(locale)),
     }
 }
 

@@ -25,6 +25,7 @@ pub use self::call::Call;
 use self::errors::YidaError;
 use self::model::State;
 use crate::http::Response;
+use crate::platforms::PlatformError;
 use crate::platforms::{BuildCx, Platform, ValidateCx};
 use crate::router::{Ctx, Route};
 use crate::scenario::{Diag, Scenario};
@@ -39,24 +40,32 @@ pub type Op = fn(&Call) -> Result<Response, YidaError>;
 fn dispatch(ctx: &Ctx, op: Op) -> Response {
     let world = ctx.world;
     let locale = world.locale;
-    let Some(st) = world.platforms.yida.as_ref() else { return YidaError::form_not_found(locale).render() };
+    let Some(st) = world.platforms.yida.as_ref() else { return YidaError::form_not_found(locale).render(locale) };
     let app = ctx.req.param("app").unwrap_or_default();
     if !st.apps.contains_key(app) {
-        return YidaError::form_not_found(locale).render();
+        return YidaError::form_not_found(locale).render(locale);
     }
     let user = ctx.req.header(USER_HEADER).map(str::to_owned).unwrap_or_else(|| st.default_user.clone());
     // No such active user: the session is not valid (login expired).
     if world.directory.user(&user).is_none_or(|u| u.status != 1) {
-        return errors::render_named("unauthorized", locale).unwrap_or_else(|| YidaError::forbidden(locale).render());
+        return errors::render_named("unauthorized", locale).unwrap_or_else(|| YidaError::forbidden(locale).render(locale));
     }
     let call = Call { world, st, app, user, p: params(ctx.req), locale };
-    op(&call).unwrap_or_else(|e| e.render())
+    op(&call).unwrap_or_else(|e| e.render(locale))
 }
 
-fn routes_for(group: &'static str, methods: &[(&'static str, &'static str, Op)]) -> Vec<Route> {
+/// The in-app path of a method: `/dingtalk/web/{app}/v1/<group>/<method>.json`, built at compile time
+/// so the route table needs no allocation that lives forever.
+macro_rules! in_app {
+    ($group:literal: $(($method:literal, $id:literal, $op:expr)),+ $(,)?) => {
+        routes_for(&[$((concat!("/dingtalk/web/{app}/v1/", $group, "/", $method, ".json"), $id, $op as Op)),+])
+    };
+}
+
+/// Each in-app method answers GET and POST alike.
+fn routes_for(methods: &[(&'static str, &'static str, Op)]) -> Vec<Route> {
     let mut v = Vec::new();
-    for &(method, id, op) in methods {
-        let path: &'static str = Box::leak(format!("/dingtalk/web/{{app}}/v1/{group}/{method}.json").into_boxed_str());
+    for &(path, id, op) in methods {
         for m in [Method::GET, Method::POST] {
             v.push(Route::new(id, PLATFORM, m, path, move |ctx: &Ctx| dispatch(ctx, op)));
         }
@@ -65,42 +74,33 @@ fn routes_for(group: &'static str, methods: &[(&'static str, &'static str, Op)])
 }
 
 pub fn routes() -> Vec<Route> {
-    let mut v = routes_for(
-        "form",
-        &[
-            ("saveFormData", "yida.form.save", forms::save),
-            ("updateFormData", "yida.form.update", forms::update),
-            ("deleteFormData", "yida.form.delete", forms::delete),
-            ("getFormDataById", "yida.form.get", forms::get),
-            ("searchFormDataIds", "yida.form.search_ids", forms::search_ids),
-            ("searchFormDatas", "yida.form.search", forms::search),
-            ("getFormComponentDefinationList", "yida.form.components", forms::components),
-            ("listTableDataByFormInstIdAndTableId", "yida.form.table_rows", forms::table_rows),
-        ],
+    let mut v = in_app!("form":
+        ("saveFormData", "yida.form.save", forms::save),
+        ("updateFormData", "yida.form.update", forms::update),
+        ("deleteFormData", "yida.form.delete", forms::delete),
+        ("getFormDataById", "yida.form.get", forms::get),
+        ("searchFormDataIds", "yida.form.search_ids", forms::search_ids),
+        ("searchFormDatas", "yida.form.search", forms::search),
+        ("getFormComponentDefinationList", "yida.form.components", forms::components),
+        ("listTableDataByFormInstIdAndTableId", "yida.form.table_rows", forms::table_rows),
     );
-    v.extend(routes_for(
-        "process",
-        &[
-            ("startInstance", "yida.process.start", process::start),
-            ("getInstanceIds", "yida.process.instance_ids", process::instance_ids),
-            ("getInstances", "yida.process.instances", process::instances),
-            ("getInstanceById", "yida.process.get", process::get),
-            ("deleteInstance", "yida.process.delete", process::delete),
-            ("terminateInstance", "yida.process.terminate", process::terminate),
-            ("getOperationRecords", "yida.process.records", process::records),
-            ("updateInstance", "yida.process.update", process::update),
-            ("getMySubmitInApp", "yida.process.my_submit", process::my_submit),
-        ],
+    v.extend(in_app!("process":
+        ("startInstance", "yida.process.start", process::start),
+        ("getInstanceIds", "yida.process.instance_ids", process::instance_ids),
+        ("getInstances", "yida.process.instances", process::instances),
+        ("getInstanceById", "yida.process.get", process::get),
+        ("deleteInstance", "yida.process.delete", process::delete),
+        ("terminateInstance", "yida.process.terminate", process::terminate),
+        ("getOperationRecords", "yida.process.records", process::records),
+        ("updateInstance", "yida.process.update", process::update),
+        ("getMySubmitInApp", "yida.process.my_submit", process::my_submit),
     ));
     v.extend(openapi::routes());
-    v.extend(routes_for(
-        "task",
-        &[
-            ("executeTask", "yida.task.execute", process::execute),
-            ("getTodoTasksInApp", "yida.task.todo", process::todo),
-            ("getDoneTasksInApp", "yida.task.done", process::done),
-            ("getNotifyMeTasksInApp", "yida.task.notify", process::notify),
-        ],
+    v.extend(in_app!("task":
+        ("executeTask", "yida.task.execute", process::execute),
+        ("getTodoTasksInApp", "yida.task.todo", process::todo),
+        ("getDoneTasksInApp", "yida.task.done", process::done),
+        ("getNotifyMeTasksInApp", "yida.task.notify", process::notify),
     ));
     v
 }
