@@ -1,5 +1,7 @@
 //! The control API under `/__emu/`: health, reset, routes, request journal, state, clock, namespaces.
 //! Admin calls are not journaled. `x-emu-namespace` scopes reset, state and clock to one namespace.
+//!
+//! Where this fits: docs/architecture.md.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
@@ -191,7 +193,11 @@ fn put_scenario(shared: &Shared, headers: &hyper::HeaderMap, body: &Bytes) -> Re
     let is_json = headers.get(hyper::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.contains("json"))
         || text.trim_start().starts_with('{');
     let name = shared.scenario.read().name.clone();
-    let loaded = if is_json { crate::Scenario::from_json_str(text, &name) } else { crate::Scenario::from_toml_str(text, &name) };
+    let access = match &shared.scenario_dir {
+        Some(dir) => crate::scenario::FileAccess::Under(dir.clone()),
+        None => crate::scenario::FileAccess::Denied,
+    };
+    let loaded = crate::Scenario::from_untrusted(text, &name, is_json, access);
     match loaded {
         Ok(s) => {
             let summary = json!({ "status": "ok", "scenario": s.name, "platforms": s.platforms() });

@@ -1,5 +1,7 @@
 //! The errors the emulator's own machinery returns (as opposed to platform errors, which are answers in a
 //! platform's envelope: see [`crate::platforms::PlatformError`]).
+//!
+//! Where this fits: docs/architecture.md.
 
 use std::path::PathBuf;
 

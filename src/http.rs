@@ -1,4 +1,6 @@
 //! Request/response values that handlers see, independent of hyper, plus decoding helpers.
+//!
+//! Where this fits: docs/architecture.md.
 
 use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};

@@ -6,6 +6,8 @@
 //! let url = format!("{}/api/v5/app/list", emu.base_url());
 //! # let _ = url; Ok(()) }
 //! ```
+//!
+//! Where this fits: docs/architecture.md.
 
 pub mod admin;
 pub mod core;
@@ -61,11 +63,14 @@ pub struct Options {
     /// Load state from this file at start (when it exists) and save it on [`Emulator::stop`] and
     /// `POST /__emu/state/save`.
     pub state_file: Option<PathBuf>,
+    /// The only directory whose files a scenario sent to `PUT /__emu/scenario` may `include` or name as
+    /// `records_file`. `None` (the default): such scenarios read no file at all.
+    pub scenario_dir: Option<PathBuf>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { addr: "127.0.0.1:0".into(), state_file: None }
+        Options { addr: "127.0.0.1:0".into(), state_file: None, scenario_dir: None }
     }
 }
 
@@ -94,6 +99,7 @@ impl Emulator {
         let ports = scenario.doc.server.as_ref().map(|s| s.ports.clone()).unwrap_or_default();
         let mut shared = Shared::new(scenario);
         shared.state_file = options.state_file.clone();
+        shared.scenario_dir = options.scenario_dir.clone();
         if let Some(path) = options.state_file.as_ref().filter(|p| p.exists()) {
             shared.load_state_file(path).map_err(std::io::Error::other)?;
         }

@@ -43,6 +43,10 @@ enum Command {
         /// SIGTERM) and on POST /__emu/state/save.
         #[arg(long, env = "LOWCODE_EMU_STATE_FILE", value_name = "FILE")]
         state_file: Option<PathBuf>,
+        /// Let scenarios sent to PUT /__emu/scenario include files and read records_file from DIR
+        /// (and below it) only. Without it they can read no file at all.
+        #[arg(long, env = "LOWCODE_EMU_SCENARIO_DIR", value_name = "DIR")]
+        scenario_dir: Option<PathBuf>,
         /// Log format.
         #[arg(long, env = "LOWCODE_EMU_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
@@ -137,7 +141,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Serve { scenario, host, port, state_file, log_format } => {
+        Command::Serve { scenario, host, port, state_file, scenario_dir, log_format } => {
             init_logs(log_format);
             let scenario = match scenario {
                 Some(path) => match Scenario::from_file(&path) {
@@ -156,7 +160,7 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            runtime.block_on(serve(scenario, &host, port, state_file))
+            runtime.block_on(serve(scenario, &host, port, state_file, scenario_dir))
         }
     }
 }
@@ -167,11 +171,11 @@ fn summary(s: &Scenario) -> String {
     parts.join(", ")
 }
 
-async fn serve(scenario: Scenario, host: &str, port: u16, state_file: Option<PathBuf>) -> ExitCode {
+async fn serve(scenario: Scenario, host: &str, port: u16, state_file: Option<PathBuf>, scenario_dir: Option<PathBuf>) -> ExitCode {
     let stop_requested = shutdown_signal();
     let banner_info = banner(&scenario);
     let name = scenario.name.clone();
-    let options = lowcode_emu::Options { addr: format!("{host}:{port}"), state_file: state_file.clone() };
+    let options = lowcode_emu::Options { addr: format!("{host}:{port}"), state_file: state_file.clone(), scenario_dir };
     let platforms: Vec<&'static str> = scenario.platforms();
     let emu = match Emulator::start_with(scenario, options).await {
         Ok(e) => e,

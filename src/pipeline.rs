@@ -8,6 +8,8 @@
 //! 5. [`Trace::record`]: write the journal entry.
 //!
 //! The connection layer ([`crate::server`]) only calls [`handle`].
+//!
+//! Where this fits: docs/architecture.md.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;

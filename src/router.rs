@@ -2,6 +2,8 @@
 //!
 //! Static paths are found with one hash lookup; patterns with `{param}` segments are tried in order
 //! after that. A trailing slash is ignored on both sides so `…/get/x/` and `…/get/x` are the same route.
+//!
+//! Where this fits: docs/architecture.md.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,5 +1,7 @@
 //! The connection layer: hyper 1 on tokio, head size and read-time limits, a watchdog per connection,
 //! graceful shutdown. What happens to each request is [`crate::pipeline`]'s business.
+//!
+//! Where this fits: docs/architecture.md.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! What every connection and the admin API share: the scenario, the worlds of every namespace, the
 //! router, the journal and the server settings. The request pipeline ([`crate::pipeline`]) and the
 //! control API ([`crate::admin`]) both work on this; neither knows the other.
+//!
+//! Where this fits: docs/architecture.md.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -47,6 +49,8 @@ pub struct Shared {
     pub router: Router,
     /// Where `POST /__emu/state/save` and graceful shutdown write the state (`--state-file`).
     pub state_file: Option<PathBuf>,
+    /// The only directory whose files a scenario sent over HTTP may read (`--scenario-dir`); none by default.
+    pub scenario_dir: Option<PathBuf>,
     pub scenario: RwLock<Arc<Scenario>>,
     pub worlds: DashMap<String, Arc<World>>,
     pub journal: Journal,
@@ -61,6 +65,7 @@ impl Shared {
         Self {
             router: Router::new(crate::platforms::all_routes()),
             state_file: None,
+            scenario_dir: None,
             scenario: RwLock::new(Arc::new(scenario)),
             worlds,
             journal: Journal::new(config.journal_size, config.journal_max_bytes),

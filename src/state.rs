@@ -5,6 +5,8 @@
 //! forms, flows) come from the scenario. Importing rebuilds a world from the scenario and overlays the
 //! snapshot, so export → import → export gives the same JSON, and ids continue as they would have.
 //! This module holds the parts every world has; each platform's part is its `snapshot.rs`.
+//!
+//! Where this fits: docs/architecture.md.
 
 use std::sync::Arc;
 

@@ -1,5 +1,7 @@
 //! A `World` holds all mutable state of one namespace: clock, directory and every platform's data.
 //! Reset, export and namespace isolation are all "build a new World from the scenario" or "read one".
+//!
+//! Where this fits: docs/architecture.md.
 
 use serde_json::Value;
 

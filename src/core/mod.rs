@@ -1,5 +1,7 @@
 //! Platform-neutral mechanics: clock, ids, ordered collections, directory, journal, rate windows.
 //! Nothing here knows about any platform's wire format.
+//!
+//! Where this fits: docs/architecture.md.
 
 #[cfg(test)]
 pub mod arb_json;

@@ -10,7 +10,68 @@ use super::{render_path, Diag, Origin, Scenario, ScenarioDoc, ScenarioError, Seg
 pub struct Source {
     pub name: String,
     pub text: String,
+    /// Where relative `include` and `records_file` paths start.
     pub dir: PathBuf,
+    pub access: FileAccess,
+}
+
+/// What a scenario may read from the file system through `include` and `records_file`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileAccess {
+    /// Scenarios the operator names (command line, Rust code): any regular file the process can read.
+    Local,
+    /// Scenarios sent over HTTP (`PUT /__emu/scenario`): no file at all.
+    Denied,
+    /// Scenarios sent over HTTP when the operator named a directory (`serve --scenario-dir`): regular
+    /// files under it only.
+    Under(PathBuf),
+}
+
+/// Most bytes an included scenario file may have.
+pub const MAX_INCLUDE_BYTES: u64 = 16 * 1024 * 1024;
+/// Most bytes a `records_file` may have.
+pub const MAX_RECORDS_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+
+impl Source {
+    /// Reads a file this source names (relative to it), within its access rules and `cap` bytes.
+    /// Errors say what was wrong without telling a remote sender whether a path exists outside
+    /// what it may read.
+    pub fn read_named(&self, rel: &str, cap: u64) -> Result<(PathBuf, String), String> {
+        let path = match &self.access {
+            FileAccess::Denied => {
+                return Err(format!(
+                "scenarios sent over HTTP cannot read files ({rel:?}); start the server with --scenario-dir DIR to allow files under DIR"
+            ))
+            }
+            FileAccess::Local => self.dir.join(rel),
+            FileAccess::Under(root) => {
+                let outside = || format!("{rel:?} is not a readable file under the scenario directory");
+                let root = root.canonicalize().map_err(|_| outside())?;
+                let path = self.dir.join(rel).canonicalize().map_err(|_| outside())?;
+                if !path.starts_with(&root) {
+                    return Err(outside());
+                }
+                path
+            }
+        };
+        let shown = path.display();
+        let meta = std::fs::metadata(&path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        if !meta.is_file() {
+            return Err(format!("cannot read {shown}: not a regular file"));
+        }
+        if meta.len() > cap {
+            return Err(format!("cannot read {shown}: larger than {cap} bytes"));
+        }
+        let mut text = String::new();
+        use std::io::Read;
+        std::fs::File::open(&path)
+            .and_then(|f| f.take(cap + 1).read_to_string(&mut text))
+            .map_err(|e| format!("cannot read {shown}: {e}"))?;
+        if text.len() as u64 > cap {
+            return Err(format!("cannot read {shown}: larger than {cap} bytes"));
+        }
+        Ok((path, text))
+    }
 }
 
 const MAX_INCLUDE_DEPTH: usize = 16;
@@ -25,17 +86,25 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     })?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into());
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    load_source(Source { name: path.display().to_string(), text, dir }, &stem)
+    load_source(Source { name: path.display().to_string(), text, dir, access: FileAccess::Local }, &stem)
 }
 
-pub fn load_str(text: &str, name: &str) -> Result<Scenario, ScenarioError> {
-    let dir = std::env::current_dir().unwrap_or_default();
-    load_source(Source { name: format!("<{name}>"), text: text.to_owned(), dir }, name)
+/// Where relative paths of a scenario given as text start: the allowed directory, else the current one.
+fn text_dir(access: &FileAccess) -> PathBuf {
+    match access {
+        FileAccess::Under(root) => root.clone(),
+        _ => std::env::current_dir().unwrap_or_default(),
+    }
 }
 
-pub fn load_json(text: &str, name: &str) -> Result<Scenario, ScenarioError> {
-    let dir = std::env::current_dir().unwrap_or_default();
-    let src = Source { name: format!("<{name}.json>"), text: text.to_owned(), dir };
+pub fn load_str(text: &str, name: &str, access: FileAccess) -> Result<Scenario, ScenarioError> {
+    let dir = text_dir(&access);
+    load_source(Source { name: format!("<{name}>"), text: text.to_owned(), dir, access }, name)
+}
+
+pub fn load_json(text: &str, name: &str, access: FileAccess) -> Result<Scenario, ScenarioError> {
+    let dir = text_dir(&access);
+    let src = Source { name: format!("<{name}.json>"), text: text.to_owned(), dir, access };
     let mut de = serde_json::Deserializer::from_str(text);
     let mut doc: ScenarioDoc = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let key = e.path().to_string();
@@ -104,19 +173,12 @@ fn parse_with_includes(src: Source, sources: &mut Vec<Source>, depth: usize) -> 
     let includes = std::mem::take(&mut doc.include);
     let mut merged = ScenarioDoc::default();
     for (i, inc) in includes.iter().enumerate() {
-        let path = sources[file].dir.join(inc);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            diag_error(
-                sources,
-                Diag::in_file(
-                    file,
-                    vec![Seg::Key("include".into()), Seg::Index(i)],
-                    format!("cannot read included file {}: {e}", path.display()),
-                ),
-            )
+        let (path, text) = sources[file].read_named(inc, MAX_INCLUDE_BYTES).map_err(|e| {
+            diag_error(sources, Diag::in_file(file, vec![Seg::Key("include".into()), Seg::Index(i)], format!("included file: {e}")))
         })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let child = parse_with_includes(Source { name: path.display().to_string(), text, dir }, sources, depth + 1)?;
+        let access = sources[file].access.clone();
+        let child = parse_with_includes(Source { name: path.display().to_string(), text, dir, access }, sources, depth + 1)?;
         merge(&mut merged, child);
     }
     merge(&mut merged, doc);

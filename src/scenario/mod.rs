@@ -3,6 +3,8 @@
 //! Loading has three steps: typed deserialisation (unknown keys and wrong types are errors that carry
 //! the TOML span), merging of `include`d files, and semantic validation (references, id formats,
 //! record values). Every error names file, line, column, key path and what was expected.
+//!
+//! Where this fits: docs/architecture.md.
 
 mod load;
 mod schema;
@@ -12,7 +14,7 @@ pub mod validate;
 use std::fmt;
 use std::path::Path;
 
-pub use load::Source;
+pub use load::{FileAccess, Source, MAX_INCLUDE_BYTES, MAX_RECORDS_FILE_BYTES};
 pub use schema::*;
 
 /// A loaded and validated scenario.
@@ -33,17 +35,27 @@ impl Scenario {
 
     /// Loads a scenario from TOML text; relative paths resolve against the current directory.
     pub fn from_toml_str(text: &str, name: &str) -> Result<Self, ScenarioError> {
-        load::load_str(text, name)
+        load::load_str(text, name, FileAccess::Local)
     }
 
-    /// Loads a scenario from JSON with the same shape as the TOML format (for `PUT /__emu/scenario`).
+    /// Loads a scenario from JSON with the same shape as the TOML format.
     pub fn from_json_str(text: &str, name: &str) -> Result<Self, ScenarioError> {
-        load::load_json(text, name)
+        load::load_json(text, name, FileAccess::Local)
+    }
+
+    /// Loads a scenario that arrived over HTTP (`PUT /__emu/scenario`, TOML or JSON): its `include` and
+    /// `records_file` may read only what `access` allows.
+    pub fn from_untrusted(text: &str, name: &str, json: bool, access: FileAccess) -> Result<Self, ScenarioError> {
+        if json {
+            load::load_json(text, name, access)
+        } else {
+            load::load_str(text, name, access)
+        }
     }
 
     /// The compiled-in demo tenant.
     pub fn demo() -> Self {
-        match load::load_str(DEMO_TOML, "demo") {
+        match load::load_str(DEMO_TOML, "demo", FileAccess::Local) {
             Ok(s) => s,
             Err(e) => panic!("the embedded demo scenario is invalid: {e}"),
         }
@@ -137,7 +149,7 @@ impl ScenarioBuilder {
             text.push_str(f);
             text.push('\n');
         }
-        load::load_str(&text, self.name.as_deref().unwrap_or("builder"))
+        load::load_str(&text, self.name.as_deref().unwrap_or("builder"), FileAccess::Local)
     }
 }
 

@@ -440,3 +440,46 @@ async fn carbon_copies_are_listed() {
     assert_eq!(post(&emu, "/api/v1/workflow/cc/list", json!({ "username": "li" })).await.body["cc_list"], json!([]));
     assert_jdy_error(&post(&emu, "/api/v1/workflow/cc/list", json!({ "username": "zhao", "read_status": "maybe" })).await, 3005);
 }
+
+/// A key scoped to another app reaches no instance or task of this one: actions and reads answer 17053
+/// like the data routes, and the task and CC lists leave them out.
+#[tokio::test]
+async fn a_key_scoped_to_another_app_reaches_no_workflow() {
+    let scenario = WF
+        .replace(r#"api_keys = ["test-key"]"#, r#"api_keys = ["test-key", { key = "other-app", apps = ["aaaaaaaaaaaaaaaaaaaa0002"] }]"#)
+        + r#"
+[[jiandaoyun.apps]]
+app_id = "aaaaaaaaaaaaaaaaaaaa0002"
+name = "其他"
+"#;
+    let emu = start_with(&scenario).await;
+    let id = start_flow(&emu, REVIEW).await;
+    let task = tasks_of(&emu, "li").await[0]["task_id"].as_str().expect("task").to_owned();
+    let as_other = |path: &'static str, body: Value| {
+        let emu = &emu;
+        async move { post_raw(emu, path, Some("other-app"), body.to_string()).await }
+    };
+    let approve = json!({ "username": "li", "instance_id": id, "task_id": task });
+    assert_jdy_error(&as_other("/api/v1/workflow/task/approve", approve.clone()).await, 17053);
+    assert_jdy_error(&as_other("/api/v1/workflow/task/reject", approve.clone()).await, 17053);
+    assert_jdy_error(
+        &as_other(
+            "/api/v1/workflow/task/transfer",
+            json!({ "username": "li", "instance_id": id, "task_id": task, "transfer_username": "wang" }),
+        )
+        .await,
+        17053,
+    );
+    assert_jdy_error(&as_other("/api/v1/workflow/instance/close", json!({ "instance_id": id })).await, 17053);
+    assert_jdy_error(&as_other("/api/v6/workflow/instance/get", json!({ "instance_id": id })).await, 17053);
+    assert_jdy_error(&as_other("/api/v1/workflow/instance/logs", json!({ "instance_id": id, "types": ["comment"] })).await, 17053);
+    let list = as_other("/api/v5/workflow/task/list", json!({ "username": "li" })).await;
+    assert_eq!((list.status, list.body), (200, json!({ "has_more": false, "tasks": [] })));
+    let cc = as_other("/api/v1/workflow/cc/list", json!({ "username": "zhao" })).await;
+    assert_eq!(cc.status, 200, "{}", cc.body);
+    assert_eq!(cc.body["cc_list"].as_array().map(Vec::len).unwrap_or(0), 0, "{}", cc.body);
+    // Nothing happened: the task is still open for the in-scope key.
+    assert_eq!(tasks_of(&emu, "li").await.len(), 1);
+    let r = act(&emu, "/api/v1/workflow/task/approve", approve).await;
+    assert_eq!(r.body, ok());
+}

@@ -13,6 +13,7 @@ mod astrozero_flows;
 mod concurrency;
 mod faults;
 mod fuzz_routes;
+mod hardening;
 mod jiandaoyun_apps;
 mod jiandaoyun_auth;
 mod jiandaoyun_batch;

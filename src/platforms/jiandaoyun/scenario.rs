@@ -332,15 +332,13 @@ pub fn validate(scenario: &mut Scenario, cx: &ValidateCx, diags: &mut Vec<Diag>)
                 }
             }
             if let Some(file) = &e.records_file {
-                let full = sources.get(o.file).map(|s| s.dir.join(file)).unwrap_or_else(|| file.into());
-                match std::fs::read_to_string(&full) {
-                    Err(err) => diags.push(Diag::at(
-                        o,
-                        &["jiandaoyun", "apps"],
-                        ep(path!["records_file"]),
-                        format!("cannot read {}: {err}", full.display()),
-                    )),
-                    Ok(text) => {
+                let read = match sources.get(o.file) {
+                    Some(src) => src.read_named(file, crate::scenario::MAX_RECORDS_FILE_BYTES),
+                    None => Err(format!("cannot read {file}")),
+                };
+                match read {
+                    Err(err) => diags.push(Diag::at(o, &["jiandaoyun", "apps"], ep(path!["records_file"]), err)),
+                    Ok((full, text)) => {
                         for (li, line) in text.lines().enumerate() {
                             if line.trim().is_empty() {
                                 continue;

@@ -151,12 +151,16 @@ fn task_json(call: &Call, entry: &Entry, flow: &Flow, inst: &Instance, t: &Task)
     })
 }
 
-/// The instance named by `instance_id`, with its form and flow (50016 when unknown).
+/// The instance named by `instance_id`, with its form and flow (50016 when unknown, 17053 when the
+/// caller's key is scoped to other apps: the data routes' rule holds for workflow too).
 fn with_instance<T>(call: &Call, f: impl FnOnce(&Arc<Entry>, &Flow, &mut WfRecord) -> T) -> Result<T, JdyError> {
     let id = call.req_str("instance_id")?;
     let mut map = call.st.workflows.instances.lock();
     let rec = map.get_mut(id).ok_or_else(|| JdyError::new(50016))?;
     let entry = call.st.entries.get(&rec.entry_id).cloned().ok_or_else(|| JdyError::new(50016))?;
+    if !call.key.allows_app(&entry.app_id) {
+        return Err(JdyError::new(17053));
+    }
     let flow = entry.flow.as_ref().and_then(|f| call.st.flows.get(f)).cloned().ok_or_else(|| JdyError::new(5056))?;
     Ok(f(&entry, &flow, rec))
 }
@@ -440,8 +444,9 @@ pub fn task_list(call: &Call) -> Result<Response, JdyError> {
     let map = call.st.workflows.instances.lock();
     let mut open: Vec<Value> = Vec::new();
     let mut ids: Vec<(String, Value)> = Vec::new();
+    // A key scoped to some apps sees only their tasks, as `app/list` shows only their apps.
     for rec in map.values() {
-        let Some(entry) = call.st.entries.get(&rec.entry_id) else { continue };
+        let Some(entry) = call.st.entries.get(&rec.entry_id).filter(|e| call.key.allows_app(&e.app_id)) else { continue };
         let Some(flow) = entry.flow.as_ref().and_then(|f| call.st.flows.get(f)) else { continue };
         for t in rec.instance.open_tasks().filter(|t| t.assignee == username) {
             ids.push((t.id.clone(), task_json(call, entry, flow, &rec.instance, t)));
@@ -503,8 +508,9 @@ pub fn cc_list(call: &Call) -> Result<Response, JdyError> {
     };
     let map = call.st.workflows.instances.lock();
     let mut list: Vec<(Millis, String, Value)> = Vec::new();
+    // A key scoped to some apps sees only their tasks, as `app/list` shows only their apps.
     for rec in map.values() {
-        let Some(entry) = call.st.entries.get(&rec.entry_id) else { continue };
+        let Some(entry) = call.st.entries.get(&rec.entry_id).filter(|e| call.key.allows_app(&e.app_id)) else { continue };
         let Some(flow) = entry.flow.as_ref().and_then(|f| call.st.flows.get(f)) else { continue };
         let inst = &rec.instance;
         for c in inst.cc.iter().filter(|c| c.user == username && read.is_none_or(|r| r == c.read)) {

@@ -1,0 +1,107 @@
+//! Limits and security: what a client or a scenario sent over HTTP cannot make the emulator do.
+
+use std::time::{Duration, Instant};
+
+use crate::common;
+
+use common::*;
+use lowcode_emu::{Emulator, Options, Scenario};
+use serde_json::Value;
+
+async fn put_scenario(emu: &Emulator, body: &str, content_type: &str) -> Reply {
+    let resp = client()
+        .put(format!("{}/__emu/scenario", emu.base_url()))
+        .header("content-type", content_type)
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("sent");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    Reply { status, body: resp.json().await.unwrap_or(Value::Null), headers }
+}
+
+fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("lowcode-emu-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    dir
+}
+
+/// A scenario sent over HTTP reads no file: not a device that never ends, not a file that exists, not a
+/// records file. The answers are the same whether the path exists or not.
+#[tokio::test]
+async fn scenarios_sent_over_http_read_no_file() {
+    let emu = start().await;
+    let started = Instant::now();
+    let zero = put_scenario(&emu, "include = [\"/dev/zero\"]\n", "text/plain").await;
+    assert!(started.elapsed() < Duration::from_secs(5), "answered at once");
+    assert_eq!(zero.status, 400, "{}", zero.body);
+    assert!(zero.body["message"].as_str().is_some_and(|m| m.contains("cannot read files")), "{}", zero.body);
+
+    let existing = env!("CARGO_MANIFEST_DIR").to_owned() + "/Cargo.toml";
+    let missing = env!("CARGO_MANIFEST_DIR").to_owned() + "/no-such-file.toml";
+    let a = put_scenario(&emu, &format!("include = [{existing:?}]\n"), "text/plain").await;
+    let b = put_scenario(&emu, &format!("include = [{missing:?}]\n"), "text/plain").await;
+    assert_eq!(a.status, 400);
+    assert_eq!(
+        a.body["message"].as_str().map(|m| m.replace(&existing, "P")),
+        b.body["message"].as_str().map(|m| m.replace(&missing, "P")),
+        "existence does not show"
+    );
+
+    let rows = temp_dir("rows").join("rows.jsonl");
+    std::fs::write(&rows, "{\"_widget_1\": \"secret\"}\n").expect("write");
+    let toml = format!("{MINIMAL_JDY}records_file = {:?}\n", rows.display().to_string());
+    let r = put_scenario(&emu, &toml, "text/plain").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["key"], "jiandaoyun.apps[0].entries[0].records_file");
+    assert!(r.body["message"].as_str().is_some_and(|m| m.contains("cannot read files")), "{}", r.body);
+
+    // The scenario in force is untouched by the refusals.
+    assert_eq!(get(&emu, "/__emu/health").await.body["scenario"], "jdy-tests");
+}
+
+/// With `scenario_dir`, a scenario sent over HTTP reads regular files under that directory and nothing
+/// outside it; a path that escapes, a missing file and a device all get the same answer.
+#[tokio::test]
+async fn scenario_dir_allows_files_under_it_only() {
+    let dir = temp_dir("scndir");
+    std::fs::write(dir.join("users.toml"), "[[users]]\nid = \"u1\"\nname = \"一\"\n").expect("write");
+    std::fs::write(dir.join("rows.jsonl"), "{\"_widget_1\": \"from the directory\"}\n").expect("write");
+    let options = Options { scenario_dir: Some(dir.clone()), ..Options::default() };
+    let emu = Emulator::start_with(Scenario::from_toml_str(FIXTURE, "t").expect("valid"), options).await.expect("starts");
+
+    let ok = format!("name = \"from-dir\"\ninclude = [\"users.toml\"]\n{MINIMAL_JDY}records_file = \"rows.jsonl\"\n");
+    let r = put_scenario(&emu, &ok, "text/plain").await;
+    assert_eq!((r.status, r.body["scenario"].clone()), (200, "from-dir".into()), "{}", r.body);
+    let list = post_raw(
+        &emu,
+        "/api/v5/app/entry/data/list",
+        Some("k"),
+        serde_json::json!({ "app_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "entry_id": "bbbbbbbbbbbbbbbbbbbbbbbb" }).to_string(),
+    )
+    .await;
+    assert_eq!(list.body["data"][0]["_widget_1"], "from the directory", "{}", list.body);
+
+    let mut messages = Vec::new();
+    for path in ["../../../../etc/hostname", "/etc/hostname", "missing.toml", "/dev/zero"] {
+        let r = put_scenario(&emu, &format!("include = [{path:?}]\n"), "text/plain").await;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        messages.push(r.body["message"].as_str().unwrap_or_default().replace(path, "P"));
+    }
+    assert!(messages.iter().all(|m| m == &messages[0] && m.contains("not a readable file under the scenario directory")), "{messages:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Files named by the operator keep working, but a device or an oversized file is refused at once.
+#[test]
+fn operator_files_must_be_regular_files() {
+    let dir = temp_dir("devzero");
+    std::fs::write(dir.join("main.toml"), "include = [\"/dev/zero\"]\n").expect("write");
+    let started = Instant::now();
+    let e = Scenario::from_file(dir.join("main.toml")).expect_err("a device is refused");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(e.message.contains("not a regular file"), "{e}");
+    assert_eq!(e.key, "include[0]");
+    let _ = std::fs::remove_dir_all(&dir);
+}
