@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 use super::messages::{text, Msg};
 use super::model::State;
 use crate::http::{json_object, Request, Response};
+use crate::router::Ctx;
 use crate::Locale;
 
 /// The language of one request: `Accept-Language` first, else the scenario's (Chinese means zh-Hant,
@@ -33,6 +34,16 @@ pub fn params(req: &Request) -> Map<String, Value> {
         return m;
     }
     form_urlencoded::parse(&req.body).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect()
+}
+
+/// One REST call past the security-code gate: the request, the OMFlow state, the envelope helpers, the
+/// decoded parameters and the acting user.
+pub struct Call<'a> {
+    pub ctx: &'a Ctx<'a>,
+    pub st: &'a State,
+    pub reply: &'a Reply<'a>,
+    pub p: &'a Map<String, Value>,
+    pub user: &'a str,
 }
 
 /// Envelope helpers bound to one request's language and the scenario's shape choice.

@@ -10,8 +10,8 @@ use std::cmp::Ordering;
 use serde_json::{json, Map, Value};
 
 use super::messages::{text, Msg};
-use super::model::{FlowRt, Row, State, Ticket};
-use super::Reply;
+use super::model::{FlowRt, Row, Ticket};
+use super::{Call, Reply};
 use crate::core::clock::iso_utc_ms;
 use crate::core::workflow::{Status, TaskStatus};
 use crate::http::Response;
@@ -243,7 +243,8 @@ fn row_json(ctx: &Ctx, flow: &FlowRt, t: &Ticket, r: &Row) -> Map<String, Value>
     m
 }
 
-pub fn form_data(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, _user: &str) -> Response {
+pub fn form_data(call: &Call) -> Response {
+    let &Call { ctx, st, reply, p, .. } = call;
     let Some(flow) = ctx.req.param("api_path").and_then(|a| st.by_path.get(a)).map(|&i| &st.flows[i]) else {
         return fail(reply, text(Msg::FlowNotFound, reply.locale));
     };
@@ -288,7 +289,8 @@ const MISSION_COLUMNS: &[&str] = &[
 ];
 
 /// Open tasks assigned to the caller (or to anyone) across every flow.
-pub fn my_missions(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, user: &str) -> Response {
+pub fn my_missions(call: &Call) -> Response {
+    let &Call { ctx, st, reply, p, user } = call;
     let mut rows = Vec::new();
     for flow in &st.flows {
         let tickets = flow.tickets.lock();

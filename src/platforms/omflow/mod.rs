@@ -19,7 +19,7 @@ mod tickets;
 use hyper::Method;
 use serde_json::{json, Map, Value};
 
-pub use self::call::{locale_of, params, Reply};
+pub use self::call::{locale_of, params, Call, Reply};
 use self::messages::{text, Msg};
 use self::model::State;
 use crate::http::Response;
@@ -48,7 +48,7 @@ fn gate(st: &State, p: &Map<String, Value>, reply: &Reply, now: i64) -> Result<S
     security::check(st, code, now).map_err(|m| reply.fail_msg(403, m))
 }
 
-type Op = fn(&Ctx, &State, &Reply, &Map<String, Value>, &str) -> Response;
+type Op = fn(&Call) -> Response;
 
 fn rest(ctx: &Ctx, op: Op) -> Response {
     let world = ctx.world;
@@ -59,7 +59,7 @@ fn rest(ctx: &Ctx, op: Op) -> Response {
     let reply = Reply { st, locale };
     let p = params(ctx.req);
     match gate(st, &p, &reply, world.clock.now_ms()) {
-        Ok(user) => op(ctx, st, &reply, &p, &user),
+        Ok(user) => op(&Call { ctx, st, reply: &reply, p: &p, user: &user }),
         Err(r) => r,
     }
 }

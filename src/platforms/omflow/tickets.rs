@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 
 use super::messages::{text, with_reason, Msg};
 use super::model::{FileRef, FlowRt, Row, State, Ticket};
-use super::Reply;
+use super::{Call, Reply};
 use crate::core::files::Blob;
 use crate::core::workflow::{Act, IdSource, Instance, Status};
 use crate::http::Response;
@@ -60,7 +60,8 @@ fn check_fields(flow: &FlowRt, given: &Map<String, Value>, merged: &Map<String, 
     Ok(())
 }
 
-pub fn edit(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, user: &str) -> Response {
+pub fn edit(call: &Call) -> Response {
+    let &Call { ctx, st, reply, p, user } = call;
     match p.get("action") {
         None => reply.fail_msg(404, Msg::MissingParams),
         Some(Value::String(a)) if a.is_empty() => reply.fail_msg(404, Msg::EmptyParams),
@@ -165,7 +166,8 @@ fn missing_or_empty(v: Option<&Value>) -> Option<Msg> {
     }
 }
 
-pub fn query(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, _user: &str) -> Response {
+pub fn query(call: &Call) -> Response {
+    let &Call { ctx, st, reply, p, .. } = call;
     if let Some(m) = missing_or_empty(p.get("data_no")) {
         return reply.fail_msg(404, m);
     }
