@@ -23,7 +23,27 @@ fn bad(status: u16, msg: impl Into<String>) -> Response {
     Response::json(status, &json!({ "error": msg.into() }))
 }
 
+/// The header that carries the admin token (`Authorization: Bearer <token>` works too).
+pub const ADMIN_TOKEN_HEADER: &str = "x-emu-admin-token";
+
+/// With `--admin-token`, every admin call but health must carry it. Compared in constant time.
+fn authorized(shared: &Shared, parts: &Parts) -> bool {
+    let Some(expected) = &shared.admin_token else { return true };
+    let header = |name| parts.headers.get(name).and_then(|v: &hyper::header::HeaderValue| v.to_str().ok());
+    let given = header(ADMIN_TOKEN_HEADER)
+        .or_else(|| header(hyper::header::AUTHORIZATION.as_str()).and_then(|a| a.strip_prefix("Bearer ")))
+        .unwrap_or("");
+    given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
 pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
+    if parts.uri.path().trim_end_matches('/') != "/__emu/health" && !authorized(shared, &parts) {
+        return bad(
+            401,
+            format!("this emulator requires its admin token: send {ADMIN_TOKEN_HEADER}: <token> or Authorization: Bearer <token>"),
+        )
+        .with_header("www-authenticate", "Bearer");
+    }
     let body = match tokio::time::timeout(shared.config.read_timeout, Limited::new(body, shared.config.max_body_bytes).collect()).await {
         Err(_) => return bad(408, "the request body did not arrive in time"),
         Ok(Ok(c)) => c.to_bytes(),

@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use error::Error;
 pub use scenario::{Scenario, ScenarioBuilder, ScenarioError};
@@ -66,11 +67,25 @@ pub struct Options {
     /// The only directory whose files a scenario sent to `PUT /__emu/scenario` may `include` or name as
     /// `records_file`. `None` (the default): such scenarios read no file at all.
     pub scenario_dir: Option<PathBuf>,
+    /// When set, every `/__emu/` call but `/__emu/health` must send it (`x-emu-admin-token: …` or
+    /// `Authorization: Bearer …`). Wanted whenever the emulator listens beyond loopback.
+    pub admin_token: Option<String>,
+    /// How long [`Emulator::stop`] lets in-flight requests finish before closing their connections.
+    pub drain: Duration,
+    /// With a state file: also save every this often, so a kill loses at most one interval.
+    pub save_every: Option<Duration>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { addr: "127.0.0.1:0".into(), state_file: None, scenario_dir: None }
+        Options {
+            addr: "127.0.0.1:0".into(),
+            state_file: None,
+            scenario_dir: None,
+            admin_token: None,
+            drain: Duration::from_secs(3),
+            save_every: None,
+        }
     }
 }
 
@@ -100,6 +115,11 @@ impl Emulator {
         let mut shared = Shared::new(scenario);
         shared.state_file = options.state_file.clone();
         shared.scenario_dir = options.scenario_dir.clone();
+        shared.admin_token = options.admin_token.clone().filter(|t| !t.is_empty());
+        shared.drain = options.drain;
+        if let Some(path) = &options.state_file {
+            state::remove_stale_temp_files(path);
+        }
         if let Some(path) = options.state_file.as_ref().filter(|p| p.exists()) {
             shared.load_state_file(path).map_err(std::io::Error::other)?;
         }
@@ -114,7 +134,7 @@ impl Emulator {
             listeners.push(l);
         }
         let (stop, rx) = watch::channel(false);
-        let tasks = listeners
+        let mut tasks: Vec<JoinHandle<()>> = listeners
             .into_iter()
             .map(|l| {
                 let mut rx = rx.clone();
@@ -123,6 +143,9 @@ impl Emulator {
                 }))
             })
             .collect();
+        if let (Some(_), Some(every)) = (&options.state_file, options.save_every) {
+            tasks.push(tokio::spawn(save_periodically(shared.clone(), every.max(Duration::from_millis(10)), rx.clone())));
+        }
         Ok(Self { addr, platform_addrs, shared, stop: Some(stop), tasks })
     }
 
@@ -145,9 +168,14 @@ impl Emulator {
         self.shared.scenario.read().name.clone()
     }
 
-    /// Stops accepting, drains in-flight requests, waits for the listeners, then saves the state when
-    /// a state file is configured.
+    /// With a state file, saves first (so a kill during the drain loses nothing already answered);
+    /// then stops accepting, lets in-flight requests finish for at most [`Options::drain`], and saves
+    /// again with what they changed.
     pub async fn stop(mut self) -> Result<(), Error> {
+        let first = match &self.shared.state_file {
+            Some(_) => self.shared.save_state().map(|_| ()),
+            None => Ok(()),
+        };
         if let Some(s) = self.stop.take() {
             let _ = s.send(true);
         }
@@ -155,8 +183,31 @@ impl Emulator {
             let _ = t.await;
         }
         match &self.shared.state_file {
-            Some(_) => self.shared.save_state().map(|_| ()),
+            Some(_) => first.and(self.shared.save_state().map(|_| ())),
             None => Ok(()),
+        }
+    }
+}
+
+/// `--save-every`: writes the state file at each interval until the emulator stops.
+async fn save_periodically(shared: Arc<Shared>, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {
+                let shared = shared.clone();
+                match tokio::task::spawn_blocking(move || shared.save_state()).await {
+                    Ok(Err(e)) => tracing::warn!(error = %e, "periodic save failed"),
+                    Err(e) => tracing::warn!(error = %e, "periodic save failed"),
+                    Ok(Ok(_)) => {}
+                }
+            }
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    break;
+                }
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use lowcode_emu::{platforms, Emulator, Scenario};
@@ -47,6 +48,17 @@ enum Command {
         /// (and below it) only. Without it they can read no file at all.
         #[arg(long, env = "LOWCODE_EMU_SCENARIO_DIR", value_name = "DIR")]
         scenario_dir: Option<PathBuf>,
+        /// Require this token on every /__emu/ call but health (header x-emu-admin-token or
+        /// Authorization: Bearer). Set it whenever --host is not loopback.
+        #[arg(long, env = "LOWCODE_EMU_ADMIN_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
+        /// On SIGINT/SIGTERM: save the state file, let in-flight requests finish for at most this many
+        /// milliseconds, then save again.
+        #[arg(long, env = "LOWCODE_EMU_DRAIN_MS", value_name = "MS", default_value_t = 3000)]
+        drain_ms: u64,
+        /// With --state-file, also save every SECONDS, so a SIGKILL loses at most that much.
+        #[arg(long, env = "LOWCODE_EMU_SAVE_EVERY", value_name = "SECONDS")]
+        save_every: Option<f64>,
         /// Log format.
         #[arg(long, env = "LOWCODE_EMU_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
@@ -141,7 +153,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Serve { scenario, host, port, state_file, scenario_dir, log_format } => {
+        Command::Serve { scenario, host, port, state_file, scenario_dir, admin_token, drain_ms, save_every, log_format } => {
             init_logs(log_format);
             let scenario = match scenario {
                 Some(path) => match Scenario::from_file(&path) {
@@ -160,7 +172,22 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            runtime.block_on(serve(scenario, &host, port, state_file, scenario_dir))
+            let save_every = match save_every {
+                Some(s) if !(s.is_finite() && s > 0.0) => {
+                    eprintln!("error: --save-every expects a positive number of seconds, got {s}");
+                    return ExitCode::FAILURE;
+                }
+                s => s.map(Duration::from_secs_f64),
+            };
+            let options = lowcode_emu::Options {
+                addr: format!("{host}:{port}"),
+                state_file,
+                scenario_dir,
+                admin_token,
+                drain: Duration::from_millis(drain_ms),
+                save_every,
+            };
+            runtime.block_on(serve(scenario, &host, options))
         }
     }
 }
@@ -171,16 +198,24 @@ fn summary(s: &Scenario) -> String {
     parts.join(", ")
 }
 
-async fn serve(scenario: Scenario, host: &str, port: u16, state_file: Option<PathBuf>, scenario_dir: Option<PathBuf>) -> ExitCode {
+/// The admin API needs a token when others can reach it: any host that is not a loopback address.
+fn exposed_without_token(host: &str, token: Option<&str>) -> bool {
+    let loopback = host == "localhost" || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    !loopback && token.is_none_or(str::is_empty)
+}
+
+async fn serve(scenario: Scenario, host: &str, options: lowcode_emu::Options) -> ExitCode {
     let stop_requested = shutdown_signal();
     let banner_info = banner(&scenario);
     let name = scenario.name.clone();
-    let options = lowcode_emu::Options { addr: format!("{host}:{port}"), state_file: state_file.clone(), scenario_dir };
+    let state_file = options.state_file.clone();
+    let addr = options.addr.clone();
+    let exposed = exposed_without_token(host, options.admin_token.as_deref());
     let platforms: Vec<&'static str> = scenario.platforms();
     let emu = match Emulator::start_with(scenario, options).await {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: cannot start on {host}:{port}: {e}");
+            eprintln!("error: cannot start on {addr}: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -197,6 +232,10 @@ async fn serve(scenario: Scenario, host: &str, port: u16, state_file: Option<Pat
         say!("state file: {} (saved on shutdown and POST /__emu/state/save)", f.display());
     }
     say!("admin: {base}/__emu/health · {base}/__emu/requests · {base}/__emu/routes   (Ctrl-C to stop)");
+    if exposed {
+        say!("warning: listening on {host} with no --admin-token: anyone who can reach this port can reset, read and replace all data");
+        tracing::warn!(host = %host, "admin API exposed without a token (set --admin-token or LOWCODE_EMU_ADMIN_TOKEN)");
+    }
     tracing::info!(base = %base, scenario = %name, "ready");
     stop_requested.await;
     tracing::info!("shutting down: draining in-flight requests");
@@ -236,6 +275,21 @@ fn probe_health(host: &str, port: u16) -> Result<(), String> {
 /// Registers SIGTERM/SIGINT handlers now and returns the wait. Registering before the banner is
 /// printed matters: a supervisor (or a test) that signals as soon as it reads the banner must get a
 /// graceful drain, not the default action of the signal.
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_loopback_hosts_may_go_without_an_admin_token() {
+        for host in ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"] {
+            assert!(!super::exposed_without_token(host, None), "{host}");
+        }
+        for host in ["0.0.0.0", "::", "192.0.2.10", "example.test"] {
+            assert!(super::exposed_without_token(host, None), "{host}");
+            assert!(super::exposed_without_token(host, Some("")), "{host}");
+            assert!(!super::exposed_without_token(host, Some("t")), "{host}");
+        }
+    }
+}
+
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {

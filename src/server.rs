@@ -4,7 +4,6 @@
 //! Where this fits: docs/architecture.md.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -18,7 +17,7 @@ use crate::shared::Shared;
 /// Most bytes of a request head (request line and headers) before the connection is refused.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
-/// Accepts connections until `shutdown` resolves, then drains in-flight requests (up to 10 s).
+/// Accepts connections until `shutdown` resolves, then drains in-flight requests (up to `shared.drain`).
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl std::future::Future<Output = ()>) {
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
@@ -51,5 +50,5 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl st
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    let _ = tokio::time::timeout(shared.drain, graceful.shutdown()).await;
 }

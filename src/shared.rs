@@ -51,6 +51,12 @@ pub struct Shared {
     pub state_file: Option<PathBuf>,
     /// The only directory whose files a scenario sent over HTTP may read (`--scenario-dir`); none by default.
     pub scenario_dir: Option<PathBuf>,
+    /// Required on every admin call but health when set (`--admin-token`).
+    pub admin_token: Option<String>,
+    /// How long a stopping listener lets in-flight requests finish (`--drain-ms`).
+    pub drain: Duration,
+    /// One save at a time: concurrent `POST /__emu/state/save` calls queue instead of racing.
+    save_lock: parking_lot::Mutex<()>,
     pub scenario: RwLock<Arc<Scenario>>,
     pub worlds: DashMap<String, Arc<World>>,
     pub journal: Journal,
@@ -66,6 +72,9 @@ impl Shared {
             router: Router::new(crate::platforms::all_routes()),
             state_file: None,
             scenario_dir: None,
+            admin_token: None,
+            drain: Duration::from_secs(3),
+            save_lock: parking_lot::Mutex::new(()),
             scenario: RwLock::new(Arc::new(scenario)),
             worlds,
             journal: Journal::new(config.journal_size, config.journal_max_bytes),
@@ -105,6 +114,7 @@ impl Shared {
     /// Writes every namespace to the state file, atomically.
     pub fn save_state(&self) -> Result<PathBuf, Error> {
         let path = self.state_file.clone().ok_or(Error::NoStateFile)?;
+        let _one_at_a_time = self.save_lock.lock();
         let mut worlds: Vec<(String, Arc<World>)> = self.worlds.iter().map(|w| (w.key().clone(), w.value().clone())).collect();
         worlds.sort_by(|a, b| a.0.cmp(&b.0));
         let bytes = serde_json::to_vec_pretty(&crate::state::export_all(&worlds)).map_err(std::io::Error::from)?;

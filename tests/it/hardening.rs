@@ -105,3 +105,81 @@ fn operator_files_must_be_regular_files() {
     assert_eq!(e.key, "include[0]");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With an admin token every admin call but health needs it; platform routes never do.
+#[tokio::test]
+async fn the_admin_token_guards_the_admin_api() {
+    let options = Options { admin_token: Some("s3cret".into()), ..Options::default() };
+    let emu = Emulator::start_with(Scenario::from_toml_str(FIXTURE, "t").expect("valid"), options).await.expect("starts");
+    let admin = |path: &'static str, header: Option<(&'static str, &'static str)>| {
+        let emu = &emu;
+        async move {
+            let mut req = client().get(format!("{}{path}", emu.base_url()));
+            if let Some((k, v)) = header {
+                req = req.header(k, v);
+            }
+            let resp = req.send().await.expect("sent");
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    assert_eq!(admin("/__emu/health", None).await.0, 200, "health stays open for container probes");
+    let (status, body) = admin("/__emu/requests", None).await;
+    assert_eq!(status, 401);
+    assert!(body["error"].as_str().is_some_and(|m| m.contains("x-emu-admin-token")), "{body}");
+    assert_eq!(admin("/__emu/state", Some(("x-emu-admin-token", "wrong"))).await.0, 401);
+    assert_eq!(admin("/__emu/state", Some(("x-emu-admin-token", "s3cre"))).await.0, 401);
+    assert_eq!(admin("/__emu/requests", Some(("x-emu-admin-token", "s3cret"))).await.0, 200);
+    assert_eq!(admin("/__emu/requests", Some(("authorization", "Bearer s3cret"))).await.0, 200);
+    let reset = client().post(format!("{}/__emu/reset", emu.base_url())).send().await.expect("sent");
+    assert_eq!(reset.status().as_u16(), 401, "writes are guarded too");
+    let r = post_raw(&emu, "/api/v5/app/list", Some(KEY), "{}").await;
+    assert_eq!(r.status, 200, "platform routes need no admin token");
+}
+
+/// Concurrent saves all succeed and leave no temp file; temp files a killed save left are removed at start.
+#[tokio::test]
+async fn concurrent_saves_succeed_and_temp_files_do_not_linger() {
+    let dir = temp_dir("saves");
+    let file = dir.join("state.json");
+    std::fs::write(dir.join(".state.json.tmp-99999"), "half a save").expect("write");
+    std::fs::write(dir.join(".other.json.tmp-1"), "not ours").expect("write");
+    let options = Options { state_file: Some(file.clone()), ..Options::default() };
+    let emu = Emulator::start_with(Scenario::from_toml_str(FIXTURE, "t").expect("valid"), options).await.expect("starts");
+    assert!(!dir.join(".state.json.tmp-99999").exists(), "stale temp file removed at start");
+    assert!(dir.join(".other.json.tmp-1").exists(), "other files untouched");
+    let saves = (0..16).map(|_| {
+        let url = format!("{}/__emu/state/save", emu.base_url());
+        async move { client().post(url).send().await.expect("sent").status().as_u16() }
+    });
+    let statuses = futures_util::future::join_all(saves).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".state.json.tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("saved")).expect("valid JSON");
+    assert!(saved["namespaces"][""].is_object());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `save_every` writes the state file on its own, so a kill loses at most one interval.
+#[tokio::test]
+async fn periodic_saves_write_the_state_file() {
+    let dir = temp_dir("every");
+    let file = dir.join("state.json");
+    let options = Options { state_file: Some(file.clone()), save_every: Some(Duration::from_millis(100)), ..Options::default() };
+    let emu = Emulator::start_with(Scenario::from_toml_str(FIXTURE, "t").expect("valid"), options).await.expect("starts");
+    let body = serde_json::json!({ "app_id": APP, "entry_id": ALL, "data": { "_widget_1600000000001": { "value": "PERIODIC" } } });
+    let r = post_raw(&emu, "/api/v5/app/entry/data/create", Some(KEY), body.to_string()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !std::fs::read_to_string(&file).is_ok_and(|t| t.contains("PERIODIC")) {
+        assert!(Instant::now() < deadline, "no periodic save within 5 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(emu);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -225,6 +225,59 @@ fn sigterm_drains_and_persists_the_state_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A half-sent request must not cost the state: SIGTERM saves before draining, the drain is bounded by
+/// --drain-ms, and the process exits soon after even though the request never completes.
+#[test]
+fn sigterm_saves_before_a_stalled_request_drains() {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("lowcode-emu-stall-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("state.json");
+    let scenario = dir.join("s.toml");
+    std::fs::write(&scenario, FIXTURE).expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lowcode-emu"))
+        .args(["serve", "--port", "0", "--drain-ms", "1500", "--scenario"])
+        .arg(&scenario)
+        .arg("--state-file")
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawns");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("banner");
+    let base = first.split_whitespace().last().expect("url").to_owned();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let body = json!({ "app_id": APP, "entry_id": ALL, "data": { "_widget_1600000000001": { "value": "STALL" } } });
+        let r = client()
+            .post(format!("{base}/api/v5/app/entry/data/create"))
+            .header("authorization", format!("Bearer {KEY}"))
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(r.status().as_u16(), 200);
+    });
+    // A request that announces 1000 bytes and sends ten.
+    let addr = base.trim_start_matches("http://");
+    let mut stalled = std::net::TcpStream::connect(addr).expect("connects");
+    write!(stalled, "POST /api/v5/app/entry/data/create HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789").expect("writes");
+    std::thread::sleep(Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill").success());
+    let deadline = started + Duration::from_secs(1);
+    while !std::fs::read_to_string(&file).is_ok_and(|t| t.contains("STALL")) {
+        assert!(std::time::Instant::now() < deadline, "state saved before the drain");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = child.wait().expect("exits");
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "the drain is bounded: {:?}", started.elapsed());
+    drop(stalled);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn put_scenario_replaces_everything_and_reports_errors_like_check() {
     let emu = start().await;
