@@ -275,21 +275,6 @@ fn probe_health(host: &str, port: u16) -> Result<(), String> {
 /// Registers SIGTERM/SIGINT handlers now and returns the wait. Registering before the banner is
 /// printed matters: a supervisor (or a test) that signals as soon as it reads the banner must get a
 /// graceful drain, not the default action of the signal.
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn only_loopback_hosts_may_go_without_an_admin_token() {
-        for host in ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"] {
-            assert!(!super::exposed_without_token(host, None), "{host}");
-        }
-        for host in ["0.0.0.0", "::", "192.0.2.10", "example.test"] {
-            assert!(super::exposed_without_token(host, None), "{host}");
-            assert!(super::exposed_without_token(host, Some("")), "{host}");
-            assert!(!super::exposed_without_token(host, Some("t")), "{host}");
-        }
-    }
-}
-
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
@@ -311,5 +296,20 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(not(unix))]
     async {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_loopback_hosts_may_go_without_an_admin_token() {
+        for host in ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"] {
+            assert!(!super::exposed_without_token(host, None), "{host}");
+        }
+        for host in ["0.0.0.0", "::", "192.0.2.10", "example.test"] {
+            assert!(super::exposed_without_token(host, None), "{host}");
+            assert!(super::exposed_without_token(host, Some("")), "{host}");
+            assert!(!super::exposed_without_token(host, Some("t")), "{host}");
+        }
     }
 }
