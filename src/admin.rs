@@ -11,7 +11,7 @@ use hyper::Method;
 use serde_json::{json, Value};
 
 use crate::core::clock::{iso_utc_ms, parse_duration_ms, parse_rfc3339_ms};
-use crate::core::journal::JournalFilter;
+use crate::core::journal::{JournalFilter, Secrets};
 use crate::http::Response;
 use crate::shared::{Shared, NAMESPACE_HEADER};
 
@@ -69,7 +69,11 @@ pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
         }
         (&Method::GET, "/__emu/routes") => routes(shared),
         (&Method::GET, "/__emu/requests") => match filter(query) {
-            Ok(f) => ok(Value::Array(shared.journal.list(&f).iter().map(|e| e.to_json()).collect())),
+            Ok(f) => {
+                let show = form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "secrets" && v == "true");
+                let entries = shared.journal.list(&f);
+                ok(Value::Array(entries.iter().map(|e| e.to_json(secrets_of(e.platform, show))).collect()))
+            }
             Err(e) => bad(400, e),
         },
         (&Method::GET, "/__emu/requests/count") => match filter(query) {
@@ -146,10 +150,21 @@ fn filter(query: &str) -> Result<JournalFilter, String> {
                         Some(parse_rfc3339_ms(&v).ok_or_else(|| format!("since must be an entry id or an RFC 3339 time, got {v:?}"))?);
                 }
             }
-            other => return Err(format!("unknown filter {other:?}; use platform, route, namespace, status, since")),
+            "secrets" if v == "true" || v == "false" => {}
+            "secrets" => return Err(format!("secrets must be true or false, got {v:?}")),
+            other => return Err(format!("unknown filter {other:?}; use platform, route, namespace, status, since, secrets")),
         }
     }
     Ok(f)
+}
+
+/// Journal entries hide each platform's credential fields unless `?secrets=true` asks for them.
+fn secrets_of(platform: &str, show: bool) -> Secrets<'static> {
+    match (show, crate::platforms::by_name(platform)) {
+        (true, _) => Secrets::Show,
+        (false, Some(p)) => Secrets::Redact(p.secret_fields),
+        (false, None) => Secrets::Redact(&[]),
+    }
 }
 
 fn clock_view(shared: &Shared, ns: Option<&str>) -> Response {

@@ -117,6 +117,28 @@ impl IdGen {
 }
 
 /// FNV-1a, to fold a label into the seed without pulling in a hasher whose output may change.
+/// A credential issued in a namespace: the default namespace keeps the generator's value; every other
+/// namespace gets a value of the same length and alphabet (hex) derived from it and the namespace name,
+/// so tokens stay deterministic under a seed yet no namespace's token works in, or predicts, another's.
+pub fn namespaced_secret(secret: &str, namespace: &str) -> String {
+    if namespace.is_empty() {
+        return secret.to_owned();
+    }
+    let mut out = String::with_capacity(secret.len() + 16);
+    let mut round = 0u64;
+    while out.len() < secret.len() {
+        let mut input = Vec::with_capacity(namespace.len() + secret.len() + 10);
+        input.extend_from_slice(namespace.as_bytes());
+        input.push(0);
+        input.extend_from_slice(secret.as_bytes());
+        input.extend_from_slice(&round.to_le_bytes());
+        out.push_str(&format!("{:016x}", fnv1a(&input)));
+        round += 1;
+    }
+    out.truncate(secret.len());
+    out
+}
+
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
@@ -129,6 +151,18 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn namespaced_secrets_keep_the_default_and_differ_elsewhere() {
+        let t = "0123456789abcdef0123456789abcdef";
+        assert_eq!(namespaced_secret(t, ""), t);
+        let a = namespaced_secret(t, "worker-1");
+        let b = namespaced_secret(t, "worker-2");
+        assert_eq!(a.len(), t.len());
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(a != b && a != t);
+        assert_eq!(a, namespaced_secret(t, "worker-1"), "deterministic");
+    }
 
     #[test]
     fn object_ids_are_24_hex_and_strictly_increasing() {

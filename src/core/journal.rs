@@ -30,8 +30,23 @@ pub struct JournalEntry {
     pub fault: Option<String>,
 }
 
+/// What a journal reader sees of credentials.
+#[derive(Debug, Clone, Copy)]
+pub enum Secrets<'a> {
+    /// Values of these fields (JSON keys at any depth, form and query parameters) read `"***"`.
+    Redact(&'a [&'a str]),
+    Show,
+}
+
+/// What a redacted value reads.
+pub const REDACTED: &str = "***";
+
 impl JournalEntry {
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(&self, secrets: Secrets) -> Value {
+        let fields: &[&str] = match secrets {
+            Secrets::Redact(f) => f,
+            Secrets::Show => &[],
+        };
         json!({
             "id": self.id,
             "time": iso_utc_ms(self.time_ms),
@@ -40,22 +55,70 @@ impl JournalEntry {
             "route": self.route,
             "method": self.method,
             "path": self.path,
-            "query": self.query,
+            "query": redact_form(&self.query, fields).unwrap_or_else(|| self.query.clone()),
             "status": self.status,
             "duration_ms": self.duration_us as f64 / 1000.0,
-            "request_body": body_json(&self.request_body),
-            "response_body": body_json(&self.response_body),
+            "request_body": body_json(&self.request_body, fields),
+            "response_body": body_json(&self.response_body, fields),
             "fault": self.fault,
         })
     }
 }
 
-/// JSON bodies are shown as JSON, anything else as (lossy) text, empty as null.
-fn body_json(b: &Bytes) -> Value {
+/// JSON bodies are shown as JSON, anything else as (lossy) text, empty as null; secret fields redacted.
+fn body_json(b: &Bytes, secrets: &[&str]) -> Value {
     if b.is_empty() {
         return Value::Null;
     }
-    serde_json::from_slice(b).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(b).into_owned()))
+    match serde_json::from_slice(b) {
+        Ok(mut v) => {
+            redact_json(&mut v, secrets);
+            v
+        }
+        Err(_) => {
+            let text = String::from_utf8_lossy(b);
+            Value::String(redact_form(&text, secrets).unwrap_or_else(|| text.into_owned()))
+        }
+    }
+}
+
+fn is_secret(key: &str, secrets: &[&str]) -> bool {
+    secrets.iter().any(|s| s.eq_ignore_ascii_case(key))
+}
+
+fn redact_json(v: &mut Value, secrets: &[&str]) {
+    if secrets.is_empty() {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m.iter_mut() {
+                if is_secret(k, secrets) && !v.is_null() {
+                    *v = Value::String(REDACTED.to_owned());
+                } else {
+                    redact_json(v, secrets);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|v| redact_json(v, secrets)),
+        _ => {}
+    }
+}
+
+/// A urlencoded text with secret parameters replaced, or `None` when it has none (shown unchanged).
+fn redact_form(text: &str, secrets: &[&str]) -> Option<String> {
+    if secrets.is_empty() || !text.contains('=') || text.contains(char::is_whitespace) {
+        return None;
+    }
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(text.as_bytes()).into_owned().collect();
+    if !pairs.iter().any(|(k, _)| is_secret(k, secrets)) {
+        return None;
+    }
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &pairs {
+        out.append_pair(k, if is_secret(k, secrets) { REDACTED } else { v });
+    }
+    Some(out.finish())
 }
 
 /// Which entries a reader wants.
@@ -175,7 +238,7 @@ mod tests {
         assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), vec![2, 3, 4]);
         let f = JournalFilter { route: Some("a".into()), ..Default::default() };
         assert_eq!(j.count(&f), 1);
-        assert_eq!(all[0].to_json()["request_body"]["a"], 1);
+        assert_eq!(all[0].to_json(Secrets::Show)["request_body"]["a"], 1);
     }
 
     #[test]
@@ -194,5 +257,26 @@ mod tests {
         j.record(entry(&j, "a"));
         j.record(entry(&j, "a"));
         assert_eq!(j.count(&JournalFilter::default()), 2, "clearing gives the bytes back");
+    }
+
+    #[test]
+    fn secrets_are_redacted_unless_shown() {
+        let j = Journal::new(10, 1 << 20);
+        let mut e = entry(&j, "r");
+        e.query = "client_id=a&client_secret=s1&x=1".into();
+        e.request_body = Bytes::from_static(b"grant_type=client_credentials&client_secret=s2");
+        e.response_body = Bytes::from_static(br#"{"access_token":"s3","nested":[{"Security":"s4"}],"n":null,"other":"keep"}"#);
+        let secrets: &[&str] = &["client_secret", "access_token", "security"];
+        let v = e.to_json(Secrets::Redact(secrets));
+        let text = v.to_string();
+        for s in ["s1", "s2", "s3", "s4"] {
+            assert!(!text.contains(&format!("\"{s}\"")) && !text.contains(&format!("={s}")), "{s} leaked: {text}");
+        }
+        assert_eq!(v["query"], "client_id=a&client_secret=***&x=1");
+        assert_eq!(v["response_body"]["other"], "keep");
+        assert_eq!(v["response_body"]["n"], Value::Null);
+        let shown = e.to_json(Secrets::Show);
+        assert_eq!(shown["response_body"]["access_token"], "s3");
+        assert_eq!(e.to_json(Secrets::Redact(&["nothing"]))["query"], "client_id=a&client_secret=s1&x=1", "unchanged when nothing matches");
     }
 }

@@ -42,6 +42,9 @@ pub trait Platform: 'static {
     const NAME: &'static str;
     /// Path prefixes that belong to the platform, so unknown paths under them get its envelope.
     const PREFIXES: &'static [&'static str];
+    /// Request and response fields (JSON keys, form and query parameters) that carry credentials: the
+    /// journal shows them as `"***"` unless asked for secrets.
+    const SECRET_FIELDS: &'static [&'static str] = &[];
     /// The typed `[name]` scenario section.
     type Section: DeserializeOwned + schemars::JsonSchema + Clone + Debug + Send + Sync + 'static;
     /// The platform's live state in one world (namespace).
@@ -113,6 +116,7 @@ pub trait Slot: Platform {
 pub struct PlatformDef {
     pub name: &'static str,
     pub prefixes: &'static [&'static str],
+    pub secret_fields: &'static [&'static str],
     pub routes: fn() -> Vec<Route>,
     pub error: fn(&str, Locale) -> Option<Response>,
     pub error_names: fn() -> Vec<String>,
@@ -133,6 +137,7 @@ impl PlatformDef {
         PlatformDef {
             name: P::NAME,
             prefixes: P::PREFIXES,
+            secret_fields: P::SECRET_FIELDS,
             routes: P::routes,
             error: P::render_error,
             error_names: P::error_names,

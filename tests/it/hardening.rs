@@ -183,3 +183,46 @@ async fn periodic_saves_write_the_state_file() {
     drop(emu);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+async fn az_token(emu: &Emulator, ns: &str) -> String {
+    let resp = client()
+        .post(format!("{}/baas/auth/v1.0/oauth2/token", emu.base_url()))
+        .header("x-emu-namespace", ns)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials&client_id=demo-client&client_secret=demo-secret")
+        .send()
+        .await
+        .expect("sent");
+    let v: Value = resp.json().await.expect("json");
+    v["access_token"].as_str().expect("token").to_owned()
+}
+
+/// The journal shows no client secret, issued token or security code unless asked with `secrets=true`;
+/// tokens are deterministic but differ per namespace.
+#[tokio::test]
+async fn the_journal_redacts_credentials_and_tokens_differ_per_namespace() {
+    let emu = Emulator::start(Scenario::demo()).await.expect("starts");
+    let default_token = az_token(&emu, "").await;
+    let (a, b) = (az_token(&emu, "worker-a").await, az_token(&emu, "worker-b").await);
+    assert!(default_token != a && a != b, "{default_token} {a} {b}");
+    assert_eq!(a.len(), default_token.len());
+    let again = Emulator::start(Scenario::demo()).await.expect("starts");
+    assert_eq!(az_token(&again, "worker-a").await, a, "deterministic under the seed");
+
+    let om = client()
+        .post(format!("{}/rest/flowmanage/api/omdata/edit/incident/", emu.base_url()))
+        .body(r#"{"security":"omflow-demo-security","omflow_restapi":1,"action":"create","formdata":[]}"#)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(om.status().as_u16(), 200);
+
+    let journal = get(&emu, "/__emu/requests").await.body.to_string();
+    for secret in ["demo-secret", default_token.as_str(), a.as_str(), "omflow-demo-security"] {
+        assert!(!journal.contains(secret), "{secret} is in the journal: {journal}");
+    }
+    assert!(journal.contains("client_secret=***"), "{journal}");
+    let shown = get(&emu, "/__emu/requests?secrets=true").await.body.to_string();
+    assert!(shown.contains("demo-secret") && shown.contains(&default_token), "secrets=true shows them");
+    assert_eq!(get(&emu, "/__emu/requests?secrets=maybe").await.status, 400);
+}

@@ -172,7 +172,7 @@ fn token(ctx: &Ctx) -> Response {
         );
     }
     let Some(client) = st.clients.get(&get("client_id")).filter(|c| c.secret == get("client_secret")) else { return unauthorized() };
-    let token = st.ids.uuid().replace('-', "");
+    let token = crate::core::ids::namespaced_secret(&st.ids.uuid().replace('-', ""), &ctx.world.namespace);
     let now = ctx.world.clock.now_ms();
     st.tokens.lock().insert(token.clone(), (now + st.token_ttl_s * 1000, client.user.clone()));
     Response::json(200, &json!({ "access_token": token, "expires_in": st.token_ttl_s, "token_type": "Bearer" }))
@@ -368,6 +368,7 @@ pub struct AstroZero;
 impl Platform for AstroZero {
     const NAME: &'static str = PLATFORM;
     const PREFIXES: &'static [&'static str] = &["/u-route/", "/baas/"];
+    const SECRET_FIELDS: &'static [&'static str] = &["client_secret", "access_token", "password"];
     type Section = scenario::AzSection;
     type State = State;
 

@@ -269,6 +269,8 @@ pub struct Jiandaoyun;
 impl Platform for Jiandaoyun {
     const NAME: &'static str = PLATFORM;
     const PREFIXES: &'static [&'static str] = &["/api/", "/jiandaoyun/"];
+    /// Upload tokens (the API key travels in the Authorization header, which the journal does not keep).
+    const SECRET_FIELDS: &'static [&'static str] = &["token"];
     type Section = scenario::JdySection;
     type State = model::State;
 

@@ -89,6 +89,8 @@ pub struct OmFlow;
 impl Platform for OmFlow {
     const NAME: &'static str = PLATFORM;
     const PREFIXES: &'static [&'static str] = &["/rest/", "/accounts/api/"];
+    /// Security codes, asked for and issued, and login passwords.
+    const SECRET_FIELDS: &'static [&'static str] = &["security", "password"];
     type Section = scenario::OmSection;
     type State = State;
 

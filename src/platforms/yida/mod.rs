@@ -111,6 +111,7 @@ pub struct Yida;
 impl Platform for Yida {
     const NAME: &'static str = PLATFORM;
     const PREFIXES: &'static [&'static str] = &["/dingtalk/", "/v1.0/yida/", "/v1.0/oauth2/"];
+    const SECRET_FIELDS: &'static [&'static str] = &["systemToken", "appSecret", "accessToken", "refreshToken", "_csrf_token"];
     type Section = scenario::YidaSection;
     type State = State;
 

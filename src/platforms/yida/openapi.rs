@@ -29,7 +29,7 @@ pub fn access_token(ctx: &Ctx) -> Response {
     if st.app_keys.get(key).map(String::as_str) != Some(secret) || key.is_empty() {
         return error(400, "invalidClientIdOrSecret", "无效的clientId或者clientSecret", ctx);
     }
-    let token = st.ids.uuid().replace('-', "");
+    let token = crate::core::ids::namespaced_secret(&st.ids.uuid().replace('-', ""), &ctx.world.namespace);
     let now = ctx.world.clock.now_ms();
     st.tokens.lock().insert(token.clone(), now + TOKEN_TTL_MS);
     Response::json(200, &json!({ "accessToken": token, "expireIn": TOKEN_TTL_MS / 1000 }))
