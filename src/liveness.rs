@@ -3,7 +3,8 @@
 //! A `tokio::time::timeout` around every body read registers a timer on most requests (hyper
 //! hands the body over asynchronously), which cost a fifth of the read routes' throughput. Instead
 //! each connection's socket records when it last received bytes, and one coarse watchdog per
-//! connection wakes the body read when it has been silent for longer than the read timeout.
+//! connection wakes the body read when it has been silent for longer than the read timeout, or has
+//! taken longer in all than the body deadline (a client trickling one byte a second is never silent).
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,6 +20,7 @@ use tokio::sync::Notify;
 pub struct Watch {
     started: Instant,
     last_read_ms: AtomicU64,
+    body_started_ms: AtomicU64,
     in_body: AtomicBool,
     stalled: Notify,
 }
@@ -28,6 +30,7 @@ impl Watch {
         Arc::new(Watch {
             started: Instant::now(),
             last_read_ms: AtomicU64::new(0),
+            body_started_ms: AtomicU64::new(0),
             in_body: AtomicBool::new(false),
             stalled: Notify::new(),
         })
@@ -39,6 +42,7 @@ impl Watch {
 
     /// Runs `read` (a body read); `None` when the client went silent for longer than the timeout.
     pub async fn body<F: std::future::Future>(&self, read: F) -> Option<F::Output> {
+        self.body_started_ms.store(self.now_ms(), Ordering::Relaxed);
         self.in_body.store(true, Ordering::Release);
         let out = tokio::select! {
             biased;
@@ -49,13 +53,21 @@ impl Watch {
         out
     }
 
-    /// Wakes a body read that has heard nothing for `timeout`; runs for the connection's life.
-    pub async fn guard(self: Arc<Self>, timeout: Duration) {
-        let period = (timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    /// Wakes a body read that has heard nothing for `timeout`, or has run longer than `deadline`;
+    /// runs for the connection's life.
+    pub async fn guard(self: Arc<Self>, timeout: Duration, deadline: Duration) {
+        let period = (timeout.min(deadline) / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
         let limit = timeout.as_millis() as u64;
+        let total = deadline.as_millis() as u64;
         loop {
             tokio::time::sleep(period).await;
-            if self.in_body.load(Ordering::Acquire) && self.now_ms().saturating_sub(self.last_read_ms.load(Ordering::Relaxed)) > limit {
+            if !self.in_body.load(Ordering::Acquire) {
+                continue;
+            }
+            let now = self.now_ms();
+            let silent = now.saturating_sub(self.last_read_ms.load(Ordering::Relaxed)) > limit;
+            let too_long = now.saturating_sub(self.body_started_ms.load(Ordering::Relaxed)) > total;
+            if silent || too_long {
                 self.stalled.notify_waiters();
             }
         }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::json;
@@ -65,7 +65,7 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: A
         Ok(found) => found,
         Err(unmatched) => {
             let body = read_body(body, shared.config.max_body_bytes, declared_length(&parts), &watch).await.unwrap_or_default();
-            let resp = unmatched.answer(&world);
+            let resp = unmatched.answer(&world, &trace.path);
             trace.platform = unmatched.platform.map_or("unknown", |p| p.name);
             trace.record(&shared, &body, resp.status, &resp.body, None, world.clock.now_ms());
             return Ok(to_hyper(resp));
@@ -73,7 +73,7 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: A
     };
     trace.platform = route.platform;
     trace.route = route.id;
-    let render = |name: &str| render_named(route.platform, name, &world);
+    let render = |name: &str| render_named(route.platform, name, &world, &trace.path);
 
     // 2. Read.
     let request = match read_request(&shared, &world, route, parts, body, params, &watch, &trace).await {
@@ -159,9 +159,9 @@ pub struct Unmatched {
 
 impl Unmatched {
     /// A platform answers unknown paths under its prefix in its own envelope; others get plain JSON.
-    fn answer(&self, world: &World) -> Response {
+    fn answer(&self, world: &World, path: &str) -> Response {
         self.platform
-            .and_then(|p| (p.error)("route_not_found", world.locale))
+            .and_then(|p| (p.error)("route_not_found", world.locale, path))
             .unwrap_or_else(|| plain_error(self.status, self.message.clone()))
     }
 }
@@ -213,11 +213,15 @@ async fn read_request(
     let body = match read_body(body, cap, declared_length(&parts), watch).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
-            // Upload endpoints answer like the storage service they stand for.
+            // Upload endpoints answer in the platform's envelope where it has one for them, else like the
+            // storage service they stand for.
+            let platform = platforms::by_name(route.platform);
             let resp = if route.upload {
-                Response::json(413, &json!({ "error": "file is too large" }))
+                platform
+                    .and_then(|p| (p.error)("upload_too_large", world.locale, &trace.path))
+                    .unwrap_or_else(|| Response::json(413, &json!({ "error": "file is too large" })))
             } else {
-                render_named(route.platform, "payload_too_large", world)
+                render_named(route.platform, "payload_too_large", world, &trace.path)
             };
             return Err(Early { response: resp.clone(), journal: Some(resp) });
         }
@@ -252,16 +256,44 @@ enum BodyError {
     TimedOut,
 }
 
-async fn read_body(body: Incoming, cap: usize, declared: Option<u64>, watch: &Watch) -> Result<Bytes, BodyError> {
-    if declared.is_some_and(|n| n > cap as u64) {
+/// Reads a body of at most `cap` bytes. A client answered "too large" while still sending sees a broken
+/// pipe instead of the answer, so an oversized body is read on and discarded, up to `cap` bytes more,
+/// before the 413; a body declared larger than that is refused at once.
+async fn read_body(mut body: Incoming, cap: usize, declared: Option<u64>, watch: &Watch) -> Result<Bytes, BodyError> {
+    let cap = cap as u64;
+    let drain_limit = cap.saturating_mul(2);
+    if declared.is_some_and(|n| n > drain_limit) {
         return Err(BodyError::TooLarge);
     }
-    match watch.body(Limited::new(body, cap).collect()).await {
-        None => Err(BodyError::TimedOut),
-        Some(Ok(c)) => Ok(c.to_bytes()),
-        Some(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
-        Some(Err(_)) => Err(BodyError::Broken),
-    }
+    let read = async {
+        let mut chunks: Vec<Bytes> = Vec::new();
+        let mut seen: u64 = 0;
+        let mut too_large = declared.is_some_and(|n| n > cap);
+        while let Some(frame) = body.frame().await {
+            let Ok(data) = frame.map_err(|_| BodyError::Broken)?.into_data() else { continue };
+            seen += data.len() as u64;
+            if seen > cap {
+                too_large = true;
+                chunks.clear();
+            }
+            if too_large {
+                if seen > drain_limit {
+                    break;
+                }
+                continue;
+            }
+            chunks.push(data);
+        }
+        if too_large {
+            return Err(BodyError::TooLarge);
+        }
+        Ok(match chunks.len() {
+            0 => Bytes::new(),
+            1 => chunks.pop().unwrap_or_default(),
+            _ => Bytes::from(chunks.concat()),
+        })
+    };
+    watch.body(read).await.unwrap_or(Err(BodyError::TimedOut))
 }
 
 /// Step 3: the fault rule that fires for this call, after its delay.
@@ -296,14 +328,14 @@ fn run_handler(route: &Route, world: &Arc<World>, request: &Request) -> Response
         Ok(r) => r,
         Err(_) => {
             tracing::error!(route = route.id, path = %request.path, "handler panicked; answering internal_error");
-            render_named(route.platform, "internal_error", world)
+            render_named(route.platform, "internal_error", world, &request.path)
         }
     }
 }
 
 /// A named error in the platform's envelope (plain JSON 500 if the platform has no such name).
-fn render_named(platform: &str, name: &str, world: &World) -> Response {
-    platforms::by_name(platform).and_then(|p| (p.error)(name, world.locale)).unwrap_or_else(|| plain_error(500, name.to_owned()))
+fn render_named(platform: &str, name: &str, world: &World, path: &str) -> Response {
+    platforms::by_name(platform).and_then(|p| (p.error)(name, world.locale, path)).unwrap_or_else(|| plain_error(500, name.to_owned()))
 }
 
 fn plain_error(status: u16, message: String) -> Response {

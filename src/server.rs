@@ -35,7 +35,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl st
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 let watch = Watch::new();
-                let guard = watch.clone().guard(shared.config.read_timeout);
+                let guard = watch.clone().guard(shared.config.read_timeout, shared.config.body_deadline);
                 let io = TokioIo::new(WatchedIo::new(stream, watch.clone()));
                 let svc = service_fn(move |req| crate::pipeline::handle(shared.clone(), req, watch.clone()));
                 let conn = graceful.watch(builder.serve_connection(io, svc));

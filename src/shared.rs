@@ -29,6 +29,8 @@ pub struct ServerConfig {
     /// How long a client may take to send its head, and how long it may stay silent mid-body: a
     /// stalled client is cut off instead of holding its connection forever.
     pub read_timeout: Duration,
+    /// How long a whole request body may take, however steadily it trickles in.
+    pub body_deadline: Duration,
 }
 
 impl ServerConfig {
@@ -40,6 +42,7 @@ impl ServerConfig {
             journal_size: server.journal_size.unwrap_or(10_000),
             journal_max_bytes: server.journal_max_bytes.unwrap_or(64 * 1024 * 1024),
             read_timeout: Duration::from_millis(server.read_timeout_ms.unwrap_or(30_000).max(1)),
+            body_deadline: Duration::from_millis(server.body_timeout_ms.unwrap_or(120_000).max(1)),
         }
     }
 }

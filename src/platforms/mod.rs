@@ -51,9 +51,10 @@ pub trait Platform: 'static {
     type State: Debug + Send + Sync + 'static;
 
     fn routes() -> Vec<Route>;
-    /// Renders a named error (`rate_limited`, `internal_error`, `payload_too_large`,
-    /// `route_not_found` …) in the platform's envelope; `None` when the platform has no such name.
-    fn render_error(name: &str, locale: Locale) -> Option<Response>;
+    /// Renders a named error (`rate_limited`, `internal_error`, `payload_too_large`, `upload_too_large`,
+    /// `route_not_found` …) in the envelope the platform uses at `path` (a platform may serve several
+    /// API families with different envelopes); `None` when the platform has no such name.
+    fn render_error(name: &str, locale: Locale, path: &str) -> Option<Response>;
     /// The names [`Platform::render_error`] knows, with what they answer, for `routes --errors`.
     fn error_names() -> Vec<String>;
 
@@ -118,7 +119,7 @@ pub struct PlatformDef {
     pub prefixes: &'static [&'static str],
     pub secret_fields: &'static [&'static str],
     pub routes: fn() -> Vec<Route>,
-    pub error: fn(&str, Locale) -> Option<Response>,
+    pub error: fn(&str, Locale, &str) -> Option<Response>,
     pub error_names: fn() -> Vec<String>,
     pub configured: fn(&Sections) -> bool,
     pub tag_origins: fn(&mut Sections, usize),

@@ -239,6 +239,7 @@ fn merge(base: &mut ScenarioDoc, top: ScenarioDoc) {
         b.journal_size = s.journal_size.or(b.journal_size);
         b.journal_max_bytes = s.journal_max_bytes.or(b.journal_max_bytes);
         b.read_timeout_ms = s.read_timeout_ms.or(b.read_timeout_ms);
+        b.body_timeout_ms = s.body_timeout_ms.or(b.body_timeout_ms);
         b.ports.extend(s.ports);
     }
     base.users.extend(top.users);

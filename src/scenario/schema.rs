@@ -119,6 +119,8 @@ pub struct ServerSection {
     pub journal_max_bytes: Option<usize>,
     /// Milliseconds a client may take to send its headers, and then its body (default 30 000).
     pub read_timeout_ms: Option<u64>,
+    /// Milliseconds a whole request body may take to arrive, however steadily (default 120 000).
+    pub body_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

@@ -205,7 +205,7 @@ pub fn check_fault(f: &crate::core::faults::FaultDef, routes: &[Route]) -> Resul
         let mut platforms: Vec<&str> = candidates.iter().map(|r| r.platform).collect();
         platforms.dedup();
         for p in platforms {
-            let renders = crate::platforms::by_name(p).and_then(|def| (def.error)(e, crate::Locale::Zh)).is_some();
+            let renders = crate::platforms::by_name(p).and_then(|def| (def.error)(e, crate::Locale::Zh, "")).is_some();
             if !renders {
                 return Err(format!("{p} has no error named {e:?} (see lowcode-emu routes --errors)"));
             }

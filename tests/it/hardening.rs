@@ -226,3 +226,47 @@ async fn the_journal_redacts_credentials_and_tokens_differ_per_namespace() {
     assert!(shown.contains("demo-secret") && shown.contains(&default_token), "secrets=true shows them");
     assert_eq!(get(&emu, "/__emu/requests?secrets=maybe").await.status, 400);
 }
+
+/// Every error on a platform's paths is in that platform's envelope: the DingTalk Open API's for unknown
+/// paths and oversized bodies under /v1.0/, Astro Zero's for oversized uploads.
+#[tokio::test]
+async fn errors_on_a_platform_path_use_its_envelope() {
+    let emu = Emulator::start(
+        Scenario::from_toml_str(
+            &format!(
+                "[server]\nmax_body_bytes = 1024\nmax_upload_bytes = 2048\n{}",
+                lowcode_emu::scenario::DEMO_TOML.split_once("\n[emulator]").map(|(_, rest)| format!("[emulator]{rest}")).expect("demo")
+            ),
+            "t",
+        )
+        .expect("valid"),
+    )
+    .await
+    .expect("starts");
+    for path in ["/v1.0/yida/nope", "/v1.0/oauth2/nope"] {
+        let r = post_raw(&emu, path, None, "{}").await;
+        assert_eq!(r.status, 404, "{path}: {}", r.body);
+        assert_eq!(r.body["code"], "InvalidAction.NotFound", "{}", r.body);
+        assert!(r.body["message"].is_string() && r.body["requestid"].is_string(), "{}", r.body);
+        assert!(r.body.get("success").is_none());
+    }
+    let r = post_raw(&emu, "/v1.0/yida/forms/instances", None, "x".repeat(1500)).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_eq!(r.body["code"], "InvalidParameter.BodyTooLarge", "{}", r.body);
+    // The in-app API keeps its own shape.
+    let r = post_raw(&emu, "/dingtalk/web/nope", None, "{}").await;
+    assert_eq!((r.status, r.body["success"].clone()), (404, Value::Bool(false)), "{}", r.body);
+
+    let token = az_token(&emu, "").await;
+    let resp = client()
+        .post(format!("{}/u-route/baas/sys/v1.1/connectors/obs/demo__DocsOBS/putobject?object=big.bin", emu.base_url()))
+        .header("access-token", token)
+        .body(vec![0u8; 4096])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 413);
+    let v: Value = resp.json().await.expect("json");
+    assert_eq!(v["resCode"], "413000001", "{v}");
+    assert!(v["resMsg"].is_string());
+}

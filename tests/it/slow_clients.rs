@@ -72,3 +72,70 @@ async fn stalled_and_oversized_clients_do_not_stall_others() {
     assert!(r.body["code"].is_number(), "the platform's own envelope: {}", r.body);
     assert_eq!(get(&emu, "/__emu/health").await.status, 200);
 }
+
+/// A client that trickles its body steadily (never silent long enough for the read timeout) is still cut
+/// off at `[server] body_timeout_ms`, and so are many at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickled_bodies_meet_the_body_deadline() {
+    let emu = start_with(&format!("[server]\nread_timeout_ms = 10000\nbody_timeout_ms = 800\n{MINIMAL_JDY}")).await;
+    let addr = emu.addr();
+    let mut clients = Vec::new();
+    for _ in 0..20 {
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        s.write_all(b"POST /api/v5/app/entry/data/create HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nContent-Length: 1000\r\n\r\n")
+            .await
+            .expect("write");
+        clients.push(s);
+    }
+    let started = Instant::now();
+    let trickles = clients.into_iter().map(|mut s| {
+        tokio::spawn(async move {
+            // One byte every 100 ms, for at most 5 s, until the server answers or closes.
+            let mut buf = [0u8; 256];
+            let mut answer = Vec::new();
+            for _ in 0..50 {
+                if s.write_all(b" ").await.is_err() {
+                    break;
+                }
+                match tokio::time::timeout(Duration::from_millis(100), s.read(&mut buf)).await {
+                    Ok(Ok(0)) | Ok(Err(_)) => break,
+                    Ok(Ok(n)) => {
+                        answer.extend_from_slice(&buf[..n]);
+                        break;
+                    }
+                    Err(_) => {}
+                }
+            }
+            (String::from_utf8_lossy(&answer).into_owned(), Instant::now())
+        })
+    });
+    for t in trickles {
+        let (answer, ended) = t.await.expect("task");
+        let held = ended - started;
+        assert!(held < Duration::from_secs(3), "a trickling body was held {held:?}");
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
+    }
+    assert_eq!(get(&emu, "/__emu/health").await.status, 200);
+}
+
+/// A body one byte over the cap, sent whole by a client that reads only afterwards (as Python's
+/// http.client does), gets the 413 instead of a broken pipe.
+#[test]
+fn one_byte_over_the_cap_gets_the_answer_not_a_broken_pipe() {
+    use std::io::{Read, Write};
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let emu = rt.block_on(start_with(MINIMAL_JDY)); // the default cap, 16 MiB
+    let mut s = std::net::TcpStream::connect(emu.addr()).expect("connect");
+    let body = vec![b' '; 16 * 1024 * 1024 + 1];
+    let head = format!(
+        "POST /api/v5/app/entry/data/create HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).expect("head");
+    s.write_all(&body).expect("the whole body is accepted, no broken pipe");
+    s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    let mut answer = [0u8; 12];
+    s.read_exact(&mut answer).expect("an answer");
+    assert_eq!(&answer, b"HTTP/1.1 413");
+    drop(emu);
+}

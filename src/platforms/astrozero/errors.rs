@@ -16,6 +16,7 @@ const TABLE: &[(&str, u16, &str, &str, &str)] = &[
     ("not_found", 404, "404000001", "对象或记录不存在", "The object or record does not exist"),
     ("invalid_param", 400, "400000001", "参数错误", "Invalid parameter"),
     ("rate_limited", 429, "429000001", "请求过于频繁", "Too Many Requests"),
+    ("upload_too_large", 413, "413000001", "文件大小超过限制", "The file exceeds the size limit"),
     ("internal_error", 500, "500000001", "系统内部错误", "Internal error"),
 ];
 

@@ -277,7 +277,7 @@ impl Platform for Jiandaoyun {
     fn routes() -> Vec<Route> {
         routes()
     }
-    fn render_error(name: &str, locale: crate::Locale) -> Option<Response> {
+    fn render_error(name: &str, locale: crate::Locale, _path: &str) -> Option<Response> {
         errors::render_named(name, locale)
     }
     fn error_names() -> Vec<String> {

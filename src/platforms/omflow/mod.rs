@@ -97,7 +97,7 @@ impl Platform for OmFlow {
     fn routes() -> Vec<Route> {
         routes()
     }
-    fn render_error(name: &str, locale: Locale) -> Option<Response> {
+    fn render_error(name: &str, locale: Locale, _path: &str) -> Option<Response> {
         errors::render_named(name, locale)
     }
     fn error_names() -> Vec<String> {

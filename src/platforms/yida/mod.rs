@@ -118,7 +118,12 @@ impl Platform for Yida {
     fn routes() -> Vec<Route> {
         routes()
     }
-    fn render_error(name: &str, locale: Locale) -> Option<Response> {
+    /// The in-app API answers HTTP 200 `{success:false}`; the DingTalk Open API (`/v1.0/`) answers
+    /// HTTP 4xx/5xx `{code, message, requestid}`.
+    fn render_error(name: &str, locale: Locale, path: &str) -> Option<Response> {
+        if path.starts_with("/v1.0/") {
+            return openapi::render_named(name, path);
+        }
         errors::render_named(name, locale)
     }
     fn error_names() -> Vec<String> {

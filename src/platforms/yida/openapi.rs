@@ -21,6 +21,29 @@ fn error(status: u16, code: &str, message: &str, ctx: &Ctx) -> Response {
     Response::json(status, &json!({ "code": code, "message": message, "requestid": requestid }))
 }
 
+/// Named errors on the Open API paths: the gateway's `{code, message, requestid}` with an HTTP status.
+/// The codes for unknown paths, throttling and server errors are the DingTalk gateway's as client code
+/// handles them; the emulator's choices are listed in `docs/fidelity.md`.
+pub fn render_named(name: &str, path: &str) -> Option<Response> {
+    let (status, code, message) = match name {
+        "unauthorized" => (401, "InvalidAuthentication", "不合法的access_token"),
+        "forbidden" => (403, "Forbidden.AccessDenied", "没有权限"),
+        "not_found" | "route_not_found" => (404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."),
+        "invalid_param" => (400, "InvalidParameter", "参数错误"),
+        "instance_not_found" => (400, "InvalidParameter", "实例不存在"),
+        "csrf" => (403, "Forbidden.AccessDenied", "csrf校验失败"),
+        "payload_too_large" => (413, "InvalidParameter.BodyTooLarge", "request body too large"),
+        "rate_limited" => (429, "Throttling", "请求过于频繁，请稍后再试"),
+        "internal_error" => (500, "InternalError", "系统繁忙，请稍后再试"),
+        _ => return None,
+    };
+    // No state to draw an id from: a stable id per (name, path), in the gateway's format.
+    let h = crate::core::ids::fnv1a(format!("{name} {path}").as_bytes());
+    let requestid =
+        format!("{:08X}-{:04X}-{:04X}-{:04X}-{:012X}", h >> 32, (h >> 16) & 0xffff, h & 0xffff, (h >> 48) & 0xffff, h & 0xffff_ffff_ffff);
+    Some(Response::json(status, &json!({ "code": code, "message": message, "requestid": requestid })))
+}
+
 pub fn access_token(ctx: &Ctx) -> Response {
     let Some(st) = ctx.world.platforms.yida.as_ref() else { return error(400, "InvalidParameter", "yida is not configured", ctx) };
     let body = json_object(&ctx.req.body).unwrap_or_default();
