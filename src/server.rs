@@ -28,10 +28,25 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl st
         .max_buf_size(256 * 1024)
         .keep_alive(true);
     tokio::pin!(shutdown);
+    let mut backoff = AcceptBackoff::default();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _peer)) = accepted else { continue };
+                let stream = match accepted {
+                    Ok((stream, _peer)) => {
+                        backoff.reset();
+                        stream
+                    }
+                    Err(e) => {
+                        // Out of file descriptors (or another accept failure): retrying at once spins a
+                        // core and starves the connections already open. Wait, longer each time.
+                        tokio::select! {
+                            _ = tokio::time::sleep(backoff.failed(&e)) => {}
+                            _ = &mut shutdown => break,
+                        }
+                        continue;
+                    }
+                };
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 let watch = Watch::new();
@@ -51,4 +66,27 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl st
     }
     drop(listener);
     let _ = tokio::time::timeout(shared.drain, graceful.shutdown()).await;
+}
+
+/// How long to wait after failed accepts: 10 ms doubling to 1 s, logged once per run of failures.
+#[derive(Default)]
+struct AcceptBackoff {
+    failures: u32,
+}
+
+impl AcceptBackoff {
+    fn failed(&mut self, e: &std::io::Error) -> std::time::Duration {
+        if self.failures == 0 {
+            tracing::warn!(error = %e, "cannot accept connections (out of file descriptors?); serving open connections and retrying");
+        }
+        self.failures = self.failures.saturating_add(1);
+        std::time::Duration::from_millis(10u64 << self.failures.min(7).saturating_sub(1)).min(std::time::Duration::from_secs(1))
+    }
+
+    fn reset(&mut self) {
+        if self.failures > 0 {
+            tracing::info!(failures = self.failures, "accepting connections again");
+            self.failures = 0;
+        }
+    }
 }

@@ -270,3 +270,64 @@ async fn errors_on_a_platform_path_use_its_envelope() {
     assert_eq!(v["resCode"], "413000001", "{v}");
     assert!(v["resMsg"].is_string());
 }
+
+/// CPU seconds (user + system) a process has used, from /proc.
+#[cfg(target_os = "linux")]
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    let after_name = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
+}
+
+/// Out of file descriptors, the server neither spins nor stops serving the connections it has, and it
+/// accepts again once descriptors are free.
+#[cfg(target_os = "linux")]
+#[test]
+fn running_out_of_file_descriptors_neither_spins_nor_stalls() {
+    use std::io::{BufRead, Read, Write};
+    use std::process::{Command, Stdio};
+    let dir = temp_dir("fds");
+    let scenario = dir.join("s.toml");
+    std::fs::write(&scenario, MINIMAL_JDY).expect("write");
+    let bin = env!("CARGO_BIN_EXE_lowcode-emu");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -n 48 && exec '{bin}' serve --port 0 --scenario '{}'", scenario.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawns");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("banner");
+    let addr = first.split_whitespace().last().expect("url").trim_start_matches("http://").to_owned();
+    let ask = |s: &mut std::net::TcpStream| -> String {
+        s.write_all(b"GET /__emu/health HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        let mut buf = [0u8; 512];
+        let n = s.read(&mut buf).unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let mut keep = std::net::TcpStream::connect(&addr).expect("connect");
+    assert!(ask(&mut keep).starts_with("HTTP/1.1 200"));
+    let flood: Vec<_> = (0..80).filter_map(|_| std::net::TcpStream::connect(&addr).ok()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let before = cpu_ticks(child.id());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(child.id()) - before;
+    assert!(used < 30, "the accept loop spun: {used} ticks of CPU in one second");
+    assert!(ask(&mut keep).starts_with("HTTP/1.1 200"), "an open connection is still served");
+    drop(flood);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let answer = std::net::TcpStream::connect(&addr).map(|mut s| ask(&mut s)).unwrap_or_default();
+        if answer.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "new connections are accepted again once descriptors are free");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
