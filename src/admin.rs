@@ -15,6 +15,16 @@ use crate::core::journal::{JournalFilter, Secrets};
 use crate::http::Response;
 use crate::shared::{Shared, NAMESPACE_HEADER};
 
+/// The world of the call's namespace, or the namespace-limit answer from the enclosing function.
+macro_rules! world {
+    ($shared:expr, $ns:expr) => {
+        match $shared.world($ns.unwrap_or("")) {
+            Ok(w) => w,
+            Err(limit) => return limit.response(),
+        }
+    };
+}
+
 fn ok(v: Value) -> Response {
     Response::json(200, &v)
 }
@@ -57,11 +67,13 @@ pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
         (&Method::POST, "/__emu/reset") => {
             match ns.as_deref() {
                 Some(ns) => {
-                    shared.reset(Some(ns));
+                    if let Err(limit) = shared.reset(Some(ns)) {
+                        return limit.response();
+                    }
                     shared.journal.clear(&JournalFilter { namespace: Some(ns.to_owned()), ..Default::default() });
                 }
                 None => {
-                    shared.reset(None);
+                    let _ = shared.reset(None);
                     shared.journal.clear(&JournalFilter::default());
                 }
             }
@@ -84,7 +96,7 @@ pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
             Ok(f) => ok(json!({ "deleted": shared.journal.clear(&f) })),
             Err(e) => bad(400, e),
         },
-        (&Method::GET, "/__emu/state") => ok(shared.world(ns.as_deref().unwrap_or("")).export()),
+        (&Method::GET, "/__emu/state") => ok(world!(shared, ns.as_deref()).export()),
         (&Method::PUT, "/__emu/state") => match serde_json::from_slice::<Value>(&body) {
             Err(e) => bad(400, format!("state must be JSON: {e}")),
             Ok(v) => match shared.import_state(ns.as_deref().unwrap_or(""), v) {
@@ -102,12 +114,22 @@ pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
             names.sort();
             ok(json!({ "namespaces": names }))
         }
-        (&Method::GET, "/__emu/faults") => ok(json!(shared.world(ns.as_deref().unwrap_or("")).faults.list())),
+        (&Method::DELETE, p) if p.starts_with("/__emu/namespaces/") => {
+            let name = p.trim_start_matches("/__emu/namespaces/");
+            let name = form_urlencoded::parse(format!("n={name}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
+            if shared.drop_namespace(&name) {
+                shared.journal.clear(&JournalFilter { namespace: Some(name), ..Default::default() });
+                ok(json!({ "deleted": 1 }))
+            } else {
+                bad(404, format!("no namespace {name:?} (the default namespace cannot be dropped; reset it)"))
+            }
+        }
+        (&Method::GET, "/__emu/faults") => ok(json!(world!(shared, ns.as_deref()).faults.list())),
         (&Method::POST, "/__emu/faults") => add_fault(shared, ns.as_deref(), &body),
-        (&Method::DELETE, "/__emu/faults") => ok(json!({ "deleted": shared.world(ns.as_deref().unwrap_or("")).faults.clear() })),
+        (&Method::DELETE, "/__emu/faults") => ok(json!({ "deleted": world!(shared, ns.as_deref()).faults.clear() })),
         (&Method::DELETE, p) if p.starts_with("/__emu/faults/") => {
             let id = p.trim_start_matches("/__emu/faults/");
-            if shared.world(ns.as_deref().unwrap_or("")).faults.remove(id) {
+            if world!(shared, ns.as_deref()).faults.remove(id) {
                 ok(json!({ "deleted": 1 }))
             } else {
                 bad(404, format!("no fault rule {id:?}"))
@@ -168,7 +190,7 @@ fn secrets_of(platform: &str, show: bool) -> Secrets<'static> {
 }
 
 fn clock_view(shared: &Shared, ns: Option<&str>) -> Response {
-    let w = shared.world(ns.unwrap_or(""));
+    let w = world!(shared, ns);
     ok(json!({ "now": iso_utc_ms(w.clock.now_ms()), "frozen": w.clock.is_frozen() }))
 }
 
@@ -180,7 +202,7 @@ fn clock_set(shared: &Shared, ns: Option<&str>, body: &Bytes) -> Response {
             "expected a JSON object such as {\"freeze\": \"2026-01-05T09:00:00+08:00\"}, {\"advance\": \"90s\"} or {\"real\": true}",
         );
     };
-    let w = shared.world(ns.unwrap_or(""));
+    let w = world!(shared, ns);
     if let Some(f) = req.get("freeze") {
         match f {
             Value::Bool(true) => w.clock.freeze(w.clock.now_ms()),
@@ -218,7 +240,7 @@ fn add_fault(shared: &Shared, ns: Option<&str>, body: &Bytes) -> Response {
     if let Err(why) = crate::scenario::validate::check_fault(&def, shared.router.routes()) {
         return bad(400, why);
     }
-    let id = shared.world(ns.unwrap_or("")).faults.add(def);
+    let id = world!(shared, ns).faults.add(def);
     Response::json(201, &json!({ "id": id }))
 }
 

@@ -27,4 +27,6 @@ pub enum Error {
     NoStateFile,
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Namespaces(String),
 }

@@ -74,6 +74,9 @@ pub struct Options {
     pub drain: Duration,
     /// With a state file: also save every this often, so a kill loses at most one interval.
     pub save_every: Option<Duration>,
+    /// Most namespaces that may exist at once, the default one included; a call naming one more is
+    /// answered 429 (`DELETE /__emu/namespaces/<name>` frees one).
+    pub max_namespaces: usize,
 }
 
 impl Default for Options {
@@ -85,6 +88,7 @@ impl Default for Options {
             admin_token: None,
             drain: Duration::from_secs(3),
             save_every: None,
+            max_namespaces: shared::DEFAULT_MAX_NAMESPACES,
         }
     }
 }
@@ -117,6 +121,7 @@ impl Emulator {
         shared.scenario_dir = options.scenario_dir.clone();
         shared.admin_token = options.admin_token.clone().filter(|t| !t.is_empty());
         shared.drain = options.drain;
+        shared.max_namespaces = options.max_namespaces.max(1);
         if let Some(path) = &options.state_file {
             state::remove_stale_temp_files(path);
         }

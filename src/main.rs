@@ -59,6 +59,10 @@ enum Command {
         /// With --state-file, also save every SECONDS, so a SIGKILL loses at most that much.
         #[arg(long, env = "LOWCODE_EMU_SAVE_EVERY", value_name = "SECONDS")]
         save_every: Option<f64>,
+        /// Most namespaces (x-emu-namespace worlds) at once, the default one included; past it a call
+        /// naming a new one gets HTTP 429 until DELETE /__emu/namespaces/<name> or POST /__emu/reset.
+        #[arg(long, env = "LOWCODE_EMU_MAX_NAMESPACES", value_name = "N", default_value_t = lowcode_emu::shared::DEFAULT_MAX_NAMESPACES)]
+        max_namespaces: usize,
         /// Log format.
         #[arg(long, env = "LOWCODE_EMU_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
@@ -153,7 +157,18 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Serve { scenario, host, port, state_file, scenario_dir, admin_token, drain_ms, save_every, log_format } => {
+        Command::Serve {
+            scenario,
+            host,
+            port,
+            state_file,
+            scenario_dir,
+            admin_token,
+            drain_ms,
+            save_every,
+            max_namespaces,
+            log_format,
+        } => {
             init_logs(log_format);
             let scenario = match scenario {
                 Some(path) => match Scenario::from_file(&path) {
@@ -186,6 +201,7 @@ fn main() -> ExitCode {
                 admin_token,
                 drain: Duration::from_millis(drain_ms),
                 save_every,
+                max_namespaces,
             };
             runtime.block_on(serve(scenario, &host, options))
         }

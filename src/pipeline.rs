@@ -57,13 +57,14 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: A
     }
     let query = parts.uri.query().unwrap_or("").to_owned();
     let ns = parts.headers.get(NAMESPACE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    let world = shared.world(&ns);
     let mut trace = Trace { started, ns, platform: "unknown", route: "unmatched", method: parts.method.clone(), path, query };
 
     // 1. Route.
     let (route, params) = match route(&shared, &trace) {
         Ok(found) => found,
         Err(unmatched) => {
+            // A path no route serves creates no namespace.
+            let world = shared.existing_world_or_default(&trace.ns);
             let body = read_body(body, shared.config.max_body_bytes, declared_length(&parts), &watch).await.unwrap_or_default();
             let resp = unmatched.answer(&world, &trace.path);
             trace.platform = unmatched.platform.map_or("unknown", |p| p.name);
@@ -73,6 +74,15 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: A
     };
     trace.platform = route.platform;
     trace.route = route.id;
+    let world = match shared.world(&trace.ns) {
+        Ok(w) => w,
+        Err(limit) => {
+            let resp = limit.response();
+            let default = shared.existing_world_or_default("");
+            trace.record(&shared, &Bytes::new(), resp.status, &resp.body, None, default.clock.now_ms());
+            return Ok(to_hyper(resp));
+        }
+    };
     let render = |name: &str| render_named(route.platform, name, &world, &trace.path);
 
     // 2. Read.

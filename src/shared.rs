@@ -20,6 +20,25 @@ use crate::world::World;
 /// Selects the namespace (an independent world) of a platform or admin call.
 pub const NAMESPACE_HEADER: &str = "x-emu-namespace";
 
+/// Namespaces that may exist at once unless `--max-namespaces` says otherwise.
+pub const DEFAULT_MAX_NAMESPACES: usize = 1000;
+
+/// A call named a new namespace while `max_namespaces` exist.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "{max} namespaces exist, the most this emulator keeps (--max-namespaces); drop one with DELETE /__emu/namespaces/<name> or all with POST /__emu/reset"
+)]
+pub struct NamespaceLimit {
+    pub max: usize,
+}
+
+impl NamespaceLimit {
+    /// HTTP 429 with the reason, for platform and admin calls alike.
+    pub fn response(&self) -> crate::http::Response {
+        crate::http::Response::json(429, &serde_json::json!({ "error": self.to_string() }))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub max_body_bytes: usize,
@@ -58,6 +77,8 @@ pub struct Shared {
     pub admin_token: Option<String>,
     /// How long a stopping listener lets in-flight requests finish (`--drain-ms`).
     pub drain: Duration,
+    /// Most namespaces (worlds) that may exist at once, the default one included (`--max-namespaces`).
+    pub max_namespaces: usize,
     /// One save at a time: concurrent `POST /__emu/state/save` calls queue instead of racing.
     save_lock: parking_lot::Mutex<()>,
     pub scenario: RwLock<Arc<Scenario>>,
@@ -78,6 +99,7 @@ impl Shared {
             admin_token: None,
             drain: Duration::from_secs(3),
             save_lock: parking_lot::Mutex::new(()),
+            max_namespaces: DEFAULT_MAX_NAMESPACES,
             scenario: RwLock::new(Arc::new(scenario)),
             worlds,
             journal: Journal::new(config.journal_size, config.journal_max_bytes),
@@ -88,12 +110,15 @@ impl Shared {
     /// Replaces the scenario: every namespace restarts from it and the journal is cleared.
     pub fn replace_scenario(&self, scenario: Scenario) {
         *self.scenario.write() = Arc::new(scenario);
-        self.reset(None);
+        let _ = self.reset(None);
         self.journal.clear(&Default::default());
     }
 
     /// Replaces one namespace's world with an imported state.
     pub fn import_state(&self, ns: &str, value: serde_json::Value) -> Result<(), Error> {
+        if !self.worlds.contains_key(ns) {
+            self.room_for_one_more().map_err(|e| Error::Namespaces(e.to_string()))?;
+        }
         let scenario = self.scenario.read().clone();
         let world = crate::state::import(&scenario, ns, value)?;
         self.worlds.insert(ns.to_owned(), Arc::new(world));
@@ -125,20 +150,46 @@ impl Shared {
         Ok(path)
     }
 
-    /// The world of a namespace, built from the scenario on first use.
-    pub fn world(&self, ns: &str) -> Arc<World> {
+    /// The world of a namespace, built from the scenario on first use, unless `max_namespaces` exist.
+    pub fn world(&self, ns: &str) -> Result<Arc<World>, NamespaceLimit> {
         if let Some(w) = self.worlds.get(ns) {
+            return Ok(w.clone());
+        }
+        self.room_for_one_more()?;
+        let scenario = self.scenario.read().clone();
+        Ok(self.worlds.entry(ns.to_owned()).or_insert_with(|| Arc::new(World::build(&scenario, ns))).clone())
+    }
+
+    /// The world of a namespace if it exists, else the default one: for answers that must not create a
+    /// namespace (paths no route serves).
+    pub fn existing_world_or_default(&self, ns: &str) -> Arc<World> {
+        if let Some(w) = self.worlds.get(ns).or_else(|| self.worlds.get("")) {
             return w.clone();
         }
         let scenario = self.scenario.read().clone();
-        self.worlds.entry(ns.to_owned()).or_insert_with(|| Arc::new(World::build(&scenario, ns))).clone()
+        self.worlds.entry(String::new()).or_insert_with(|| Arc::new(World::build(&scenario, ""))).clone()
+    }
+
+    fn room_for_one_more(&self) -> Result<(), NamespaceLimit> {
+        if self.worlds.len() >= self.max_namespaces {
+            return Err(NamespaceLimit { max: self.max_namespaces });
+        }
+        Ok(())
+    }
+
+    /// Drops one namespace (not the default one); `false` when there was none.
+    pub fn drop_namespace(&self, ns: &str) -> bool {
+        !ns.is_empty() && self.worlds.remove(ns).is_some()
     }
 
     /// Rebuilds one namespace (or, with `None`, drops every namespace and rebuilds the default one).
-    pub fn reset(&self, ns: Option<&str>) {
+    pub fn reset(&self, ns: Option<&str>) -> Result<(), NamespaceLimit> {
         let scenario = self.scenario.read().clone();
         match ns {
             Some(ns) => {
+                if !self.worlds.contains_key(ns) {
+                    self.room_for_one_more()?;
+                }
                 self.worlds.insert(ns.to_owned(), Arc::new(World::build(&scenario, ns)));
             }
             None => {
@@ -146,5 +197,6 @@ impl Shared {
                 self.worlds.insert(String::new(), Arc::new(World::build(&scenario, "")));
             }
         }
+        Ok(())
     }
 }

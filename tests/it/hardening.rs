@@ -331,3 +331,55 @@ fn running_out_of_file_descriptors_neither_spins_nor_stalls() {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+async fn get_in(emu: &Emulator, ns: &str, path: &str) -> Reply {
+    let resp = client().get(format!("{}{path}", emu.base_url())).header("x-emu-namespace", ns).send().await.expect("sent");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    Reply { status, body: resp.json().await.unwrap_or(Value::Null), headers }
+}
+
+/// Junk namespace headers on unknown paths build no world; real calls do, up to the cap, past which they
+/// get a clear 429; dropping a namespace makes room.
+#[tokio::test]
+async fn namespaces_are_created_by_real_calls_only_and_capped() {
+    let options = Options { max_namespaces: 4, ..Options::default() };
+    let emu = Emulator::start_with(Scenario::from_toml_str(FIXTURE, "t").expect("valid"), options).await.expect("starts");
+    for i in 0..50 {
+        let r = get_in(&emu, &format!("junk-{i}"), "/no/such/path").await;
+        assert_eq!(r.status, 404);
+    }
+    assert_eq!(get(&emu, "/__emu/namespaces").await.body["namespaces"], serde_json::json!([""]), "no world for unknown paths");
+
+    for ns in ["a", "b", "c"] {
+        let r = get_in(&emu, ns, "/__emu/clock").await;
+        assert_eq!(r.status, 200, "{ns}: {}", r.body);
+    }
+    let list = |ns: &str| {
+        let emu = &emu;
+        let ns = ns.to_owned();
+        async move {
+            client()
+                .post(format!("{}/api/v5/app/list", emu.base_url()))
+                .header("authorization", format!("Bearer {KEY}"))
+                .header("x-emu-namespace", ns)
+                .body("{}")
+                .send()
+                .await
+                .expect("sent")
+        }
+    };
+    let refused = list("d").await;
+    assert_eq!(refused.status().as_u16(), 429);
+    let body: Value = refused.json().await.expect("json");
+    assert!(body["error"].as_str().is_some_and(|m| m.contains("--max-namespaces") && m.contains("DELETE /__emu/namespaces/")), "{body}");
+    assert_eq!(get_in(&emu, "e", "/__emu/faults").await.status, 429, "admin calls count too");
+    assert_eq!(list("a").await.status().as_u16(), 200, "existing namespaces keep working");
+
+    let del = client().delete(format!("{}/__emu/namespaces/b", emu.base_url())).send().await.expect("sent");
+    assert_eq!(del.status().as_u16(), 200);
+    let again = client().delete(format!("{}/__emu/namespaces/b", emu.base_url())).send().await.expect("sent");
+    assert_eq!(again.status().as_u16(), 404);
+    assert_eq!(list("d").await.status().as_u16(), 200, "room again after a drop");
+    assert_eq!(get(&emu, "/__emu/namespaces").await.body["namespaces"], serde_json::json!(["", "a", "c", "d"]));
+}
