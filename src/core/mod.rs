@@ -7,6 +7,7 @@
 pub mod arb_json;
 pub mod clock;
 pub mod directory;
+pub mod expiring;
 pub mod faults;
 pub mod files;
 pub mod ids;

@@ -383,3 +383,30 @@ async fn namespaces_are_created_by_real_calls_only_and_capped() {
     assert_eq!(list("d").await.status().as_u16(), 200, "room again after a drop");
     assert_eq!(get(&emu, "/__emu/namespaces").await.body["namespaces"], serde_json::json!(["", "a", "c", "d"]));
 }
+
+/// Expired tokens are freed as new ones are issued: after the TTL, one more token call leaves one token
+/// held, not every token ever issued (Astro Zero access tokens, Jiandaoyun upload tokens).
+#[tokio::test]
+async fn expired_tokens_are_freed() {
+    let emu = Emulator::start(Scenario::demo()).await.expect("starts");
+    for _ in 0..200 {
+        az_token(&emu, "").await;
+    }
+    let held = |state: &Value| state["astrozero"]["tokens"].as_object().map(|m| m.len()).unwrap_or(0);
+    assert_eq!(held(&get(&emu, "/__emu/state").await.body), 200);
+    let clock = client().post(format!("{}/__emu/clock", emu.base_url())).body(r#"{"advance":"3h"}"#).send().await.expect("sent");
+    assert_eq!(clock.status().as_u16(), 200);
+    az_token(&emu, "").await;
+    assert_eq!(held(&get(&emu, "/__emu/state").await.body), 1, "expired tokens freed");
+
+    let body = serde_json::json!({ "app_id": "6566f8a1c2e4b10a3c7d0001", "entry_id": "6566f8a1c2e4b10a3c7d0101", "transaction_id": "87cd7d71-c6df-4281-9927-469094395677" });
+    let upload_tokens = |state: &Value| state["jiandaoyun"]["uploads"].as_object().map(|m| m.len()).unwrap_or(0);
+    for _ in 0..3 {
+        let r = post_raw(&emu, "/api/v5/app/entry/file/get_upload_token", Some("jdy-demo-key"), body.to_string()).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    assert_eq!(upload_tokens(&get(&emu, "/__emu/state").await.body), 300);
+    client().post(format!("{}/__emu/clock", emu.base_url())).body(r#"{"advance":"2h"}"#).send().await.expect("sent");
+    post_raw(&emu, "/api/v5/app/entry/file/get_upload_token", Some("jdy-demo-key"), body.to_string()).await;
+    assert_eq!(upload_tokens(&get(&emu, "/__emu/state").await.body), 100, "expired upload tokens freed");
+}

@@ -174,7 +174,7 @@ fn token(ctx: &Ctx) -> Response {
     let Some(client) = st.clients.get(&get("client_id")).filter(|c| c.secret == get("client_secret")) else { return unauthorized() };
     let token = crate::core::ids::namespaced_secret(&st.ids.uuid().replace('-', ""), &ctx.world.namespace);
     let now = ctx.world.clock.now_ms();
-    st.tokens.lock().insert(token.clone(), (now + st.token_ttl_s * 1000, client.user.clone()));
+    st.tokens.lock().insert(token.clone(), now + st.token_ttl_s * 1000, client.user.clone(), now);
     Response::json(200, &json!({ "access_token": token, "expires_in": st.token_ttl_s, "token_type": "Bearer" }))
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::core::clock::Millis;
+use crate::core::expiring::Expiring;
 use crate::core::ids::IdGen;
 use crate::core::store::Collection;
 use crate::core::workflow::Instance;
@@ -81,7 +82,8 @@ pub struct State {
     pub namespace: String,
     pub clients: HashMap<String, Client>,
     /// token → (expiry, user)
-    pub tokens: Mutex<HashMap<String, (Millis, String)>>,
+    /// Issued access tokens → user, freed as they expire.
+    pub tokens: Mutex<Expiring<String>>,
     pub token_ttl_s: i64,
     pub rate_limit: Option<u32>,
     pub rate: crate::core::ratelimit::RateWindows,
@@ -256,7 +258,7 @@ impl State {
 
     /// The user of a valid token (None when missing, unknown or expired).
     pub fn token_user(&self, token: &str, now: Millis) -> Option<String> {
-        self.tokens.lock().get(token).filter(|(exp, _)| *exp > now).map(|(_, u)| u.clone())
+        self.tokens.lock().get(token, now).cloned()
     }
 }
 

@@ -1,6 +1,6 @@
 //! The `[astrozero]` scenario section.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -489,7 +489,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
                 (c.client_id.clone(), Client { secret: c.client_secret.clone(), user: c.user.clone().unwrap_or_else(|| first.clone()) })
             })
             .collect(),
-        tokens: Mutex::new(HashMap::new()),
+        tokens: Mutex::new(Default::default()),
         token_ttl_s: az.token_ttl.unwrap_or(600),
         rate_limit: az.rate_limits,
         rate: Default::default(),

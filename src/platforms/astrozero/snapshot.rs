@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::model::{Field, Obj, Record, Runtime, State, ValueSet};
+use crate::core::expiring::Expiring;
 use crate::core::ids::IdGenState;
 use crate::state::{id_gen, parse, StateError};
 
@@ -45,7 +46,7 @@ pub fn export(st: &State) -> Value {
     let snap = Snap {
         ids: st.ids.state(),
         counter: *st.counter.lock(),
-        tokens: st.tokens.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        tokens: st.tokens.lock().iter().map(|(k, exp, user)| (k.clone(), (exp, user.clone()))).collect(),
         objects: st
             .objects
             .read()
@@ -72,7 +73,7 @@ pub fn import(st: &mut State, value: Value) -> Result<(), StateError> {
     let az: Snap = parse(super::PLATFORM, value)?;
     st.ids = id_gen(&az.ids, "astrozero.ids")?;
     *st.counter.lock() = az.counter;
-    *st.tokens.lock() = az.tokens.into_iter().collect();
+    *st.tokens.lock() = Expiring::from_entries(az.tokens.into_iter().map(|(k, (exp, user))| (k, exp, user)));
     let objects = az
         .objects
         .into_iter()

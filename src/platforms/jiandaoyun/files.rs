@@ -34,14 +34,14 @@ pub fn get_upload_token(call: &Call, req: &Request) -> Result<Response, JdyError
     let now = call.now();
     let url = format!("{}/jiandaoyun/upload", base_url(req));
     let mut uploads = call.st.uploads.lock();
-    uploads.retain(|_, t| now - t.created_ms < TTL_MS);
     let list: Vec<Value> = (0..TOKENS_PER_CALL)
         .map(|_| {
             let key = call.st.ids.uuid();
             let policy = json!({ "scope": "lowcode-emu-upload", "deadline": (now + TTL_MS) / 1000, "saveKey": key, "fsizeMin": FSIZE_MIN, "fsizeLimit": FSIZE_LIMIT });
             let encoded = base64::engine::general_purpose::URL_SAFE.encode(policy.to_string());
             let token = format!("lowcode-emu:{}:{encoded}", &call.st.ids.uuid().replace('-', "")[..20]);
-            uploads.insert(token.clone(), UploadToken { key, transaction_id: txn.to_owned(), entry_id: entry.entry_id.clone(), created_ms: now, used: false });
+            let upload = UploadToken { key, transaction_id: txn.to_owned(), entry_id: entry.entry_id.clone(), created_ms: now, used: false };
+            uploads.insert(token.clone(), now + TTL_MS, upload, now);
             json!({ "url": url, "token": token })
         })
         .collect();
@@ -65,7 +65,7 @@ pub fn upload(ctx: &Ctx) -> Response {
     let Some(file) = parts.iter().find(|p| p.name == "file") else { return storage_error(400, "file not specified") };
     let now = world.clock.now_ms();
     let mut uploads = st.uploads.lock();
-    let Some(t) = uploads.get_mut(&token) else { return storage_error(401, "bad token") };
+    let Some(t) = uploads.get_held_mut(&token) else { return storage_error(401, "bad token") };
     if now - t.created_ms >= TTL_MS {
         return storage_error(401, "expired token");
     }

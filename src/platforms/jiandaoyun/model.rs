@@ -224,7 +224,8 @@ pub struct State {
     pub ids: IdGen,
     pub batches: Mutex<HashMap<String, BatchTxn>>,
     pub rate: RateWindows,
-    pub uploads: Mutex<HashMap<String, UploadToken>>,
+    /// Upload tokens, freed as they expire (`files::TTL_MS` after issue).
+    pub uploads: Mutex<crate::core::expiring::Expiring<UploadToken>>,
     pub file_keys: Mutex<HashMap<String, FileKey>>,
     /// `[jiandaoyun] attachment_quota_bytes`: bytes of attachments records may hold in all.
     pub attachment_quota: Option<u64>,

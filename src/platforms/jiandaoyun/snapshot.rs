@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::model::{BatchTxn, FileKey, Record, State, UploadToken};
 use crate::core::clock::{iso_utc_ms, parse_rfc3339_ms};
+use crate::core::expiring::Expiring;
 use crate::core::ids::IdGenState;
 use crate::state::{id_gen, parse, StateError};
 
@@ -56,7 +57,7 @@ struct Snap {
 pub fn export(st: &State) -> Value {
     let snap = Snap {
         ids: st.ids.state(),
-        uploads: st.uploads.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        uploads: st.uploads.lock().iter().map(|(k, _, v)| (k.clone(), v.clone())).collect(),
         file_keys: st.file_keys.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         attachment_used: st.attachment_used.load(Ordering::Acquire),
         workflows: st.workflows.instances.lock().clone(),
@@ -94,7 +95,7 @@ pub fn export(st: &State) -> Value {
 pub fn import(st: &mut State, value: Value) -> Result<(), StateError> {
     let js: Snap = parse(super::PLATFORM, value)?;
     st.ids = id_gen(&js.ids, "jiandaoyun.ids")?;
-    *st.uploads.lock() = js.uploads.into_iter().collect();
+    *st.uploads.lock() = Expiring::from_entries(js.uploads.into_iter().map(|(k, t)| (k, t.created_ms + super::files::TTL_MS, t)));
     *st.file_keys.lock() = js.file_keys.into_iter().collect();
     st.attachment_used.store(js.attachment_used, Ordering::Release);
     *st.workflows.instances.lock() = js.workflows;

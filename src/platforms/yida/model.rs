@@ -84,7 +84,8 @@ pub struct State {
     pub counter: Mutex<u64>,
     /// DingTalk Open API: app key → secret, issued access tokens → expiry, app code → system token.
     pub app_keys: HashMap<String, String>,
-    pub tokens: Mutex<HashMap<String, Millis>>,
+    /// Open API access tokens, freed as they expire.
+    pub tokens: Mutex<crate::core::expiring::Expiring<()>>,
     pub system_tokens: HashMap<String, String>,
 }
 

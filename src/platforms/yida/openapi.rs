@@ -54,7 +54,7 @@ pub fn access_token(ctx: &Ctx) -> Response {
     }
     let token = crate::core::ids::namespaced_secret(&st.ids.uuid().replace('-', ""), &ctx.world.namespace);
     let now = ctx.world.clock.now_ms();
-    st.tokens.lock().insert(token.clone(), now + TOKEN_TTL_MS);
+    st.tokens.lock().insert(token.clone(), now + TOKEN_TTL_MS, (), now);
     Response::json(200, &json!({ "accessToken": token, "expireIn": TOKEN_TTL_MS / 1000 }))
 }
 
@@ -78,7 +78,7 @@ fn open(ctx: &Ctx, op: super::Op, shape: Shape) -> Response {
     let Some(st) = world.platforms.yida.as_ref() else { return error(404, "NotFound", "yida is not configured", ctx) };
     let now = world.clock.now_ms();
     let token = ctx.req.header("x-acs-dingtalk-access-token").unwrap_or("");
-    if st.tokens.lock().get(token).is_none_or(|exp| *exp <= now) {
+    if st.tokens.lock().get(token, now).is_none() {
         return error(401, "InvalidAuthentication", "不合法的access_token", ctx);
     }
     let mut p: Map<String, Value> = ctx.req.query_pairs().into_iter().map(|(k, v)| (k, Value::String(v))).collect();

@@ -194,7 +194,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         ids: IdGen::new(scenario.seed(), "yida"),
         counter: Mutex::new(0),
         app_keys: y.app_keys.iter().map(|k| (k.app_key.clone(), k.app_secret.clone())).collect(),
-        tokens: Mutex::new(HashMap::new()),
+        tokens: Mutex::new(Default::default()),
         system_tokens: y.apps.iter().filter_map(|a| a.system_token.clone().map(|t| (a.app_type.clone(), t))).collect(),
     };
     *state.counter.lock() = 2_846_866_000;
