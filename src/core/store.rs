@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -14,15 +15,26 @@ use parking_lot::RwLock;
 #[derive(Debug)]
 pub struct Collection<V> {
     map: RwLock<BTreeMap<Arc<str>, Arc<V>>>,
+    /// Bumped by every write, so an index kept beside the collection can tell it is stale.
+    version: AtomicU64,
 }
 
 impl<V> Default for Collection<V> {
     fn default() -> Self {
-        Self { map: RwLock::new(BTreeMap::new()) }
+        Self { map: RwLock::new(BTreeMap::new()), version: AtomicU64::new(0) }
     }
 }
 
 impl<V> Collection<V> {
+    /// How many writes the collection has seen (each call of a writing method counts once).
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    fn wrote(&self) {
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
     pub fn len(&self) -> usize {
         self.map.read().len()
     }
@@ -42,6 +54,7 @@ impl<V> Collection<V> {
     pub fn insert(&self, id: &str, value: V) -> Arc<V> {
         let v = Arc::new(value);
         self.map.write().insert(Arc::from(id), v.clone());
+        self.wrote();
         v
     }
 
@@ -51,16 +64,23 @@ impl<V> Collection<V> {
         for (id, v) in items {
             map.insert(Arc::from(id.as_str()), Arc::new(v));
         }
+        drop(map);
+        self.wrote();
     }
 
     pub fn remove(&self, id: &str) -> Option<Arc<V>> {
-        self.map.write().remove(id)
+        let removed = self.map.write().remove(id);
+        self.wrote();
+        removed
     }
 
     /// Removes every id in `ids` that exists, under one lock; returns how many were removed.
     pub fn remove_many<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> usize {
         let mut map = self.map.write();
-        ids.into_iter().filter(|id| map.remove(*id).is_some()).count()
+        let n = ids.into_iter().filter(|id| map.remove(*id).is_some()).count();
+        drop(map);
+        self.wrote();
+        n
     }
 
     /// Read-modify-write of one record under the write lock, so concurrent updates of the same record
@@ -68,11 +88,14 @@ impl<V> Collection<V> {
     pub fn update<E>(&self, id: &str, f: impl FnOnce(&V) -> Result<V, E>) -> Option<Result<Arc<V>, E>> {
         let mut map = self.map.write();
         let slot = map.get_mut(id)?;
-        Some(f(slot).map(|new| {
+        let out = f(slot).map(|new| {
             let new = Arc::new(new);
             *slot = new.clone();
             new
-        }))
+        });
+        drop(map);
+        self.wrote();
+        Some(out)
     }
 
     /// Up to `limit` records with id strictly greater than `after` (all from the start when `None`),
@@ -93,6 +116,7 @@ impl<V> Collection<V> {
 
     pub fn clear(&self) {
         self.map.write().clear();
+        self.wrote();
     }
 }
 

@@ -410,3 +410,50 @@ async fn expired_tokens_are_freed() {
     post_raw(&emu, "/api/v5/app/entry/file/get_upload_token", Some("jdy-demo-key"), body.to_string()).await;
     assert_eq!(upload_tokens(&get(&emu, "/__emu/state").await.body), 100, "expired upload tokens freed");
 }
+
+/// Unique fields stay unique through the index whatever writes come in between: an update frees the old
+/// value and takes the new one, a delete frees its value, a batch clashes with itself, and a record written
+/// by a Flow (outside the data API) is seen too.
+#[tokio::test]
+async fn unique_fields_hold_through_the_index() {
+    let emu = Emulator::start(Scenario::demo()).await.expect("starts");
+    let token = az_token(&emu, "").await;
+    let obj = format!("{}/u-route/baas/data/v1.0/bobject/demo__Supplier__CST", emu.base_url());
+    let send = |method: reqwest::Method, url: String, body: Value| {
+        let token = token.clone();
+        async move {
+            let resp = client().request(method, url).header("access-token", token).body(body.to_string()).send().await.expect("sent");
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let create = |code: &str| {
+        send(reqwest::Method::POST, obj.clone(), serde_json::json!({ "records": [{ "name": code, "demo__code__CST": code }] }))
+    };
+    let (s, a) = create("U-1").await;
+    assert_eq!(s, 200, "{a}");
+    let a_id = a["result"][0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(create("U-1").await.0, 400, "a clash with a stored record");
+    let (s, body) = send(
+        reqwest::Method::POST,
+        obj.clone(),
+        serde_json::json!({ "records": [{ "name": "x", "demo__code__CST": "U-9" }, { "name": "y", "demo__code__CST": "U-9" }] }),
+    )
+    .await;
+    assert_eq!(s, 400, "a clash inside one batch: {body}");
+    assert_eq!(create("U-9").await.0, 200, "the failed batch wrote nothing");
+
+    let (s, body) =
+        send(reqwest::Method::PUT, format!("{obj}/{a_id}"), serde_json::json!({ "setValue": { "demo__code__CST": "U-2" } })).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(create("U-1").await.0, 200, "the old value is free after an update");
+    assert_eq!(create("U-2").await.0, 400, "the new value is taken");
+    let (s, body) =
+        send(reqwest::Method::PUT, format!("{obj}/{a_id}"), serde_json::json!({ "setValue": { "demo__code__CST": "U-2" } })).await;
+    assert_eq!(s, 200, "a record may keep its own value: {body}");
+
+    let (s, _) = send(reqwest::Method::DELETE, format!("{obj}/{a_id}"), serde_json::json!({})).await;
+    assert_eq!(s, 200);
+    assert_eq!(create("U-2").await.0, 200, "a deleted record's value is free");
+    assert_eq!(create("SUP-001").await.0, 400, "seeded values are indexed");
+}

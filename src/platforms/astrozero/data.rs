@@ -138,17 +138,29 @@ pub fn new_record(st: &State, obj: &Obj, given: &Map<String, Value>, user: &str,
     Ok(rec)
 }
 
-/// `rec` clashes with no stored record nor with `pending` ones written in the same request.
+/// `rec` clashes with no stored record nor with `pending` ones written in the same request. Looks the
+/// values up in the object's unique index: O(unique fields), not O(records).
 fn check_unique(obj: &Obj, rec: &Record, pending: &[Record]) -> Result<(), AzError> {
-    let stored = obj.records.snapshot();
-    for f in obj.fields.read().iter().filter(|f| f.unique) {
-        let v = &rec[&f.name];
-        let clash = |o: &Record| o["id"] != rec["id"] && &o[&f.name] == v;
-        if !v.is_null() && (stored.iter().any(|o| clash(o)) || pending.iter().any(clash)) {
-            return Err(AzError::param(format!("field {} must be unique", f.name)));
+    let fields: Vec<String> = obj.fields.read().iter().filter(|f| f.unique).map(|f| f.name.clone()).collect();
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let mut index = obj.unique_index.lock();
+    index.refresh(&obj.records, &fields);
+    let id = rec["id"].as_str().unwrap_or_default();
+    for f in &fields {
+        let v = &rec[f];
+        let clash = |o: &Record| o["id"] != rec["id"] && &o[f] == v;
+        if !v.is_null() && (index.clashes(f, v, id) || pending.iter().any(clash)) {
+            return Err(AzError::param(format!("field {f} must be unique")));
         }
     }
     Ok(())
+}
+
+/// Tells the unique index about a write the data API just made (see `UniqueIndex::written`).
+fn indexed(obj: &Obj, before: u64, old: Option<&Record>, new: &[Record]) {
+    obj.unique_index.lock().written(&obj.records, before, old, new);
 }
 
 fn apply(obj: &Obj, old: &Record, set: &[(String, Value)], user: &str, now: Millis) -> Result<Record, AzError> {
@@ -171,7 +183,12 @@ fn update_checked(obj: &Obj, id: &str, set: &[(String, Value)], call: &Call) -> 
     let Some(old) = obj.records.get(id) else { return Ok(None) };
     let rec = apply(obj, &old, set, &call.user, call.now())?;
     check_unique(obj, &rec, &[])?;
-    Ok(obj.records.update::<AzError>(id, move |_| Ok(rec)).map(|_| ()))
+    let before = obj.records.version();
+    let written = obj.records.update::<AzError>(id, move |_| Ok(rec));
+    if let Some(Ok(new)) = &written {
+        indexed(obj, before, Some(&old), std::slice::from_ref(&**new));
+    }
+    Ok(written.map(|_| ()))
 }
 
 /// `condition`: `{conjunction: AND|OR, conditions: [{field, operator, value} | nested condition]}`.
@@ -320,7 +337,14 @@ pub fn create(call: &Call) -> Result<Value, AzError> {
         built.push(rec);
     }
     let ids: Vec<Value> = built.iter().map(|r| json!({ "id": r["id"] })).collect();
-    obj.records.insert_many(built.into_iter().map(|r| (r["id"].as_str().unwrap_or_default().to_owned(), r)));
+    let before = obj.records.version();
+    let keyed = |r: Record| (r["id"].as_str().unwrap_or_default().to_owned(), r);
+    if obj.fields.read().iter().any(|f| f.unique) {
+        obj.records.insert_many(built.iter().cloned().map(keyed));
+        indexed(&obj, before, None, &built);
+    } else {
+        obj.records.insert_many(built.into_iter().map(keyed));
+    }
     Ok(Value::Array(ids))
 }
 
@@ -442,7 +466,9 @@ pub fn insert_one(call: &Call, obj: &Obj, given: &Map<String, Value>) -> Result<
     let rec = new_record(call.st, obj, given, &call.user, call.now())?;
     check_unique(obj, &rec, &[])?;
     let id = rec["id"].as_str().unwrap_or_default().to_owned();
-    obj.records.insert(&id, rec);
+    let before = obj.records.version();
+    let stored = obj.records.insert(&id, rec);
+    indexed(obj, before, None, std::slice::from_ref(&*stored));
     Ok(id)
 }
 
@@ -471,7 +497,9 @@ pub fn upsert(call: &Call) -> Result<Value, AzError> {
                 let rec = new_record(call.st, &obj, m, &call.user, call.now())?;
                 check_unique(&obj, &rec, &[])?;
                 let id = rec["id"].as_str().unwrap_or_default().to_owned();
-                obj.records.insert(&id, rec);
+                let before = obj.records.version();
+                let stored = obj.records.insert(&id, rec);
+                indexed(&obj, before, None, std::slice::from_ref(&*stored));
                 out.push(json!({ "id": id }));
             }
         }

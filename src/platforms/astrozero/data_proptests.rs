@@ -34,6 +34,7 @@ fn object() -> Obj {
         fields: RwLock::new(DATA_TYPES.iter().enumerate().map(|(i, k)| field(i, k)).collect()),
         records: Default::default(),
         write_lock: Mutex::new(()),
+        unique_index: Default::default(),
     }
 }
 

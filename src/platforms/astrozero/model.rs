@@ -63,6 +63,78 @@ pub struct Obj {
     pub records: Collection<Record>,
     /// Serialises writes that check uniqueness.
     pub write_lock: Mutex<()>,
+    /// Where each unique field's values live, so a write checks uniqueness without a scan.
+    pub unique_index: Mutex<UniqueIndex>,
+}
+
+/// Values of an object's unique fields → the records holding them. The data API's writes keep it up to
+/// date; any other write (Flows and scripts, metadata changes, imports) shows as a newer collection
+/// version, and the next check rebuilds it once.
+#[derive(Debug, Default)]
+pub struct UniqueIndex {
+    version: Option<u64>,
+    fields: Vec<String>,
+    /// field → value (as JSON text) → ids of the records holding it.
+    values: HashMap<String, HashMap<String, Vec<String>>>,
+}
+
+impl UniqueIndex {
+    /// Makes the index match the collection and the object's current unique fields.
+    pub fn refresh(&mut self, records: &Collection<Record>, fields: &[String]) {
+        let version = records.version();
+        if self.version == Some(version) && self.fields == fields {
+            return;
+        }
+        self.fields = fields.to_vec();
+        self.values.clear();
+        for r in records.snapshot() {
+            self.add(&r);
+        }
+        self.version = Some(version);
+    }
+
+    fn id_of(rec: &Record) -> String {
+        rec.get("id").and_then(Value::as_str).unwrap_or_default().to_owned()
+    }
+
+    fn add(&mut self, rec: &Record) {
+        for f in &self.fields {
+            if let Some(v) = rec.get(f).filter(|v| !v.is_null()) {
+                self.values.entry(f.clone()).or_default().entry(v.to_string()).or_default().push(Self::id_of(rec));
+            }
+        }
+    }
+
+    fn remove(&mut self, rec: &Record) {
+        let id = Self::id_of(rec);
+        for f in &self.fields {
+            if let Some(v) = rec.get(f).filter(|v| !v.is_null()) {
+                if let Some(ids) = self.values.get_mut(f).and_then(|m| m.get_mut(&v.to_string())) {
+                    ids.retain(|i| *i != id);
+                }
+            }
+        }
+    }
+
+    /// Whether a record other than `id` holds `value` in `field`.
+    pub fn clashes(&self, field: &str, value: &Value, id: &str) -> bool {
+        self.values.get(field).and_then(|m| m.get(&value.to_string())).is_some_and(|ids| ids.iter().any(|i| i != id))
+    }
+
+    /// After a data-API write that took the collection from `before` to `before + 1`: `old` replaced by
+    /// `new`. Any other history leaves the index stale, to be rebuilt on the next check.
+    pub fn written(&mut self, records: &Collection<Record>, before: u64, old: Option<&Record>, new: &[Record]) {
+        if self.version != Some(before) || records.version() != before + 1 {
+            return;
+        }
+        if let Some(o) = old {
+            self.remove(o);
+        }
+        for n in new {
+            self.add(n);
+        }
+        self.version = Some(before + 1);
+    }
 }
 
 impl Obj {

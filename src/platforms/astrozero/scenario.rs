@@ -538,6 +538,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
             fields: RwLock::new(fields),
             records: Default::default(),
             write_lock: Mutex::new(()),
+            unique_index: Default::default(),
         });
         for r in &o.records {
             if let Ok(rec) = super::data::new_record(&st, &obj, r, &first, now) {
