@@ -319,3 +319,38 @@ async fn schema_export_and_import_round_trip_objects() {
         400,
     );
 }
+
+/// An import zip that would inflate far past its own size is refused without being inflated, and a
+/// multipart completion may not list a part twice (one 5 MB part listed 40 times made a 200 MB object).
+#[tokio::test]
+async fn zip_bombs_and_repeated_parts_are_refused() {
+    let (emu, t) = setup().await;
+    let bomb = format!("ns__Asset__CST\nname\n{}", "a".repeat(40 * 1024 * 1024));
+    let zipped = zip_of(&[("bomb.csv", &bomb)]);
+    assert!(zipped.len() < 1024 * 1024, "the bomb is small: {}", zipped.len());
+    let r = az_raw(&emu, &t, Method::POST, &format!("{BULK}/import/data?filename=x.zip&flag=noid"), "application/zip", zipped).await;
+    az_err(&r, 400);
+    assert!(r.body["resMsg"].as_str().is_some_and(|m| m.contains("unpacks to more than")), "{}", r.body);
+
+    let init =
+        az_raw(&emu, &t, Method::POST, &format!("{C}/createmultipartupload?object=rep.bin"), "application/octet-stream", Vec::new()).await;
+    let upload = az_ok(&init)["uploadId"].as_str().unwrap().to_owned();
+    let part = |n: u32, data: Vec<u8>| {
+        let (emu, t, upload) = (&emu, &t, upload.clone());
+        async move {
+            let path = format!("{C}/uploadpart?object=rep.bin&uploadId={upload}&partNumber={n}");
+            az_raw(emu, t, Method::POST, &path, "application/octet-stream", data).await
+        }
+    };
+    let p1 = part(1, vec![b'a'; 5 * 1024 * 1024]).await;
+    let p2 = part(2, b"tail".to_vec()).await;
+    let tag1 = az_ok(&p1)["ETag"].clone();
+    let mut listed: Vec<serde_json::Value> = (0..40).map(|_| json!({ "ETag": tag1, "partNumber": 1 })).collect();
+    listed.push(json!({ "ETag": az_ok(&p2)["ETag"], "partNumber": 2 }));
+    let complete = format!("{C}/completeupload?object=rep.bin&uploadId={upload}");
+    let r = az_call(&emu, &t, Method::POST, &complete, Some(json!(listed))).await;
+    az_err(&r, 400);
+    assert!(r.body["resMsg"].as_str().is_some_and(|m| m.contains("listed more than once")), "{}", r.body);
+    let once = json!([{ "ETag": tag1, "partNumber": 1 }, { "ETag": az_ok(&p2)["ETag"], "partNumber": 2 }]);
+    az_ok(&az_call(&emu, &t, Method::POST, &complete, Some(once)).await);
+}

@@ -28,9 +28,21 @@ fn zip_files(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, AzError> {
     Ok(cursor.into_inner())
 }
 
-/// The files of a zip body, in archive order.
+/// Most bytes an import zip may unpack to, all files together.
+pub const MAX_UNZIPPED_BYTES: u64 = 64 * 1024 * 1024;
+/// Most times larger than the zip itself its contents may be (past 1 MiB): a zip bomb is refused, not inflated.
+pub const MAX_ZIP_RATIO: u64 = 100;
+/// Most files an import zip may hold.
+pub const MAX_ZIP_FILES: usize = 1000;
+
+/// The files of a zip body, in archive order, within the size, ratio and count limits.
 fn unzip(body: &[u8]) -> Result<Vec<(String, Vec<u8>)>, AzError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(body)).map_err(|_| AzError::param("the body must be a zip file"))?;
+    if archive.len() > MAX_ZIP_FILES {
+        return Err(AzError::param(format!("the zip file holds more than {MAX_ZIP_FILES} files")));
+    }
+    let budget = MAX_UNZIPPED_BYTES.min((body.len() as u64).saturating_mul(MAX_ZIP_RATIO).max(1024 * 1024));
+    let mut total: u64 = 0;
     let mut out = Vec::new();
     for i in 0..archive.len() {
         let mut f = archive.by_index(i).map_err(|_| AzError::param("the zip file is damaged"))?;
@@ -39,7 +51,17 @@ fn unzip(body: &[u8]) -> Result<Vec<(String, Vec<u8>)>, AzError> {
         }
         let name = f.name().map(|n| n.into_owned()).unwrap_or_default();
         let mut data = Vec::new();
-        f.read_to_end(&mut data).map_err(|_| AzError::param(format!("{name} in the zip file is damaged")))?;
+        // Read at most one byte past what is left, so an oversized file is noticed, never inflated whole.
+        (&mut f)
+            .take(budget - total + 1)
+            .read_to_end(&mut data)
+            .map_err(|_| AzError::param(format!("{name} in the zip file is damaged")))?;
+        total += data.len() as u64;
+        if total > budget {
+            return Err(AzError::param(format!(
+                "the zip file unpacks to more than {budget} bytes (at most {MAX_UNZIPPED_BYTES} bytes, and at most {MAX_ZIP_RATIO} times its own size)"
+            )));
+        }
         out.push((name, data));
     }
     Ok(out)

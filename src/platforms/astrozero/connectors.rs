@@ -20,6 +20,8 @@ use crate::router::Ctx;
 pub const MIN_PART_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_PART_NUMBER: u32 = 10_000;
 pub const MAX_KEYS: usize = 1000;
+/// Most bytes one object assembled from parts may have in the emulator's memory.
+pub const MAX_OBJECT_BYTES: usize = 1024 * 1024 * 1024;
 const ACLS: &[&str] = &["private", "public-read", "public-read-write", "default"];
 
 fn connector<'a>(call: &'a Call) -> Result<&'a ConnectorDef, AzError> {
@@ -340,6 +342,9 @@ pub fn complete_multipart(call: &Call) -> Result<Value, AzError> {
         return Err(AzError::param("at least one part is required"));
     }
     wanted.sort_by_key(|(n, _)| *n);
+    if let Some(w) = wanted.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(AzError::param(format!("part {} is listed more than once", w[0].0)));
+    }
     let upload = call.st.runtime.lock().uploads.get(&id).cloned().ok_or_else(|| AzError::not_found(format!("upload {id}")))?;
     let mut joined = Vec::new();
     for (i, (n, tag)) in wanted.iter().enumerate() {
@@ -353,6 +358,9 @@ pub fn complete_multipart(call: &Call) -> Result<Value, AzError> {
         }
         if i + 1 < wanted.len() && blob.data.len() < MIN_PART_BYTES {
             return Err(AzError::param(format!("part {n} is smaller than 5 MB and is not the last part")));
+        }
+        if joined.len() + blob.data.len() > MAX_OBJECT_BYTES {
+            return Err(AzError::param(format!("the object would exceed {MAX_OBJECT_BYTES} bytes")));
         }
         joined.extend_from_slice(&blob.data);
     }
