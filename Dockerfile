@@ -1,8 +1,10 @@
 # lowcode-emu in a container: a static-enough release binary on a distroless, non-root runtime.
 #   docker build -t lowcode-emu .
-#   docker run --rm -p 8080:8080 lowcode-emu                       # the embedded demo scenario
-#   docker run --rm -p 8080:8080 -v $PWD/my.toml:/scenario.toml:ro \
+#   docker run --rm -p 8080:8080 -e LOWCODE_EMU_ADMIN_TOKEN=change-me lowcode-emu     # the embedded demo
+#   docker run --rm -p 8080:8080 -e LOWCODE_EMU_ADMIN_TOKEN=change-me -v $PWD/my.toml:/scenario.toml:ro \
 #     -e LOWCODE_EMU_SCENARIO=/scenario.toml lowcode-emu
+# The container listens on 0.0.0.0, so set LOWCODE_EMU_ADMIN_TOKEN: without it anyone who reaches the port
+# can read, reset and replace everything under /__emu/ (the health check needs no token).
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
