@@ -46,7 +46,7 @@ pub trait Platform: 'static {
     /// journal shows them as `"***"` unless asked for secrets.
     const SECRET_FIELDS: &'static [&'static str] = &[];
     /// The typed `[name]` scenario section.
-    type Section: DeserializeOwned + schemars::JsonSchema + Clone + Debug + Send + Sync + 'static;
+    type Section: Section;
     /// The platform's live state in one world (namespace).
     type State: Debug + Send + Sync + 'static;
 
@@ -58,10 +58,6 @@ pub trait Platform: 'static {
     /// The names [`Platform::render_error`] knows, with what they answer, for `routes --errors`.
     fn error_names() -> Vec<String>;
 
-    /// Records in every array item of the section which file it came from (for located errors).
-    fn tag_origins(section: &mut Self::Section, file: usize);
-    /// Folds a later file's section over an earlier one (`include`): arrays append, settings override.
-    fn merge(base: &mut Self::Section, top: Self::Section);
     /// Semantic checks of the section; may also prepare derived data in it (converted seed records).
     fn validate(scenario: &mut Scenario, cx: &ValidateCx, diags: &mut Vec<Diag>);
     /// A fresh state from the scenario, `None` when the scenario has no section for the platform.
@@ -78,6 +74,14 @@ pub trait Platform: 'static {
     fn banner(_section: &Self::Section) -> Vec<String> {
         Vec::new()
     }
+}
+
+/// A platform's scenario section (`[name]`): parsed by serde, and merged across included files.
+pub trait Section: DeserializeOwned + schemars::JsonSchema + Clone + Debug + Send + Sync + 'static {
+    /// Records in every array item which file it came from (for located errors).
+    fn tag_origins(&mut self, file: usize);
+    /// Folds a later file's section over an earlier one (`include`): arrays append, settings override.
+    fn merge(&mut self, top: Self);
 }
 
 /// A platform's error value, rendered in the platform's own envelope. Every platform's handlers return
@@ -164,14 +168,14 @@ fn configured<P: Slot>(sections: &Sections) -> bool {
 
 fn tag_origins<P: Slot>(sections: &mut Sections, file: usize) {
     if let Some(section) = P::section_slot(sections) {
-        P::tag_origins(section, file)
+        section.tag_origins(file)
     }
 }
 
 fn merge<P: Slot>(base: &mut Sections, top: &mut Sections) {
     let top = P::section_slot(top).take();
     match (P::section_slot(base), top) {
-        (Some(b), Some(t)) => P::merge(b, t),
+        (Some(b), Some(t)) => b.merge(t),
         (b @ None, t) => *b = t,
         (Some(_), None) => {}
     }

@@ -164,6 +164,24 @@ async fn state_file_saves_on_request_and_on_stop_and_loads_at_start() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Starts the binary on a free port with a scenario and a state file; answers the child and its base URL.
+fn serve_binary(scenario: &std::path::Path, state_file: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lowcode-emu"))
+        .args(["serve", "--port", "0", "--scenario"])
+        .arg(scenario)
+        .arg("--state-file")
+        .arg(state_file)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawns");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("banner");
+    let base = first.split_whitespace().last().expect("url").to_owned();
+    (child, base)
+}
+
 #[test]
 fn sigterm_drains_and_persists_the_state_file() {
     let dir = std::env::temp_dir().join(format!("lowcode-emu-term-{}", std::process::id()));
@@ -171,21 +189,7 @@ fn sigterm_drains_and_persists_the_state_file() {
     let file = dir.join("state.json");
     let scenario = dir.join("s.toml");
     std::fs::write(&scenario, FIXTURE).expect("write");
-    let start = || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_lowcode-emu"))
-            .args(["serve", "--port", "0", "--scenario"])
-            .arg(&scenario)
-            .arg("--state-file")
-            .arg(&file)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawns");
-        let mut first = String::new();
-        std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("banner");
-        let base = first.split_whitespace().last().expect("url").to_owned();
-        (child, base)
-    };
+    let start = || serve_binary(&scenario, &file, &[]);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let (mut child, base) = start();
     let id = rt.block_on(async {
@@ -235,18 +239,7 @@ fn sigterm_saves_before_a_stalled_request_drains() {
     let file = dir.join("state.json");
     let scenario = dir.join("s.toml");
     std::fs::write(&scenario, FIXTURE).expect("write");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lowcode-emu"))
-        .args(["serve", "--port", "0", "--drain-ms", "1500", "--scenario"])
-        .arg(&scenario)
-        .arg("--state-file")
-        .arg(&file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawns");
-    let mut first = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("banner");
-    let base = first.split_whitespace().last().expect("url").to_owned();
+    let (mut child, base) = serve_binary(&scenario, &file, &["--drain-ms", "1500"]);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let body = json!({ "app_id": APP, "entry_id": ALL, "data": { "_widget_1600000000001": { "value": "STALL" } } });

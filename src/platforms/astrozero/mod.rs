@@ -381,12 +381,6 @@ impl Platform for AstroZero {
     fn error_names() -> Vec<String> {
         errors::error_names()
     }
-    fn tag_origins(section: &mut Self::Section, file: usize) {
-        section.tag_origins(file)
-    }
-    fn merge(base: &mut Self::Section, top: Self::Section) {
-        base.merge(top)
-    }
     fn validate(scenario: &mut Scenario, cx: &ValidateCx, diags: &mut Vec<Diag>) {
         scenario::validate(scenario, cx.directory, diags)
     }

@@ -225,8 +225,8 @@ pub const DATA_TYPES: &[&str] = &[
     "url",
 ];
 
-impl AzSection {
-    pub fn tag_origins(&mut self, file: usize) {
+impl crate::platforms::Section for AzSection {
+    fn tag_origins(&mut self, file: usize) {
         fn tag<T>(list: &mut [T], file: usize, origin: fn(&mut T) -> &mut Origin) {
             for (index, x) in list.iter_mut().enumerate() {
                 *origin(x) = Origin { file, index };
@@ -240,7 +240,7 @@ impl AzSection {
         tag(&mut self.picklists, file, |x| &mut x.origin);
     }
 
-    pub fn merge(&mut self, top: AzSection) {
+    fn merge(&mut self, top: AzSection) {
         self.namespace = top.namespace.or(self.namespace.take());
         self.clients.extend(top.clients);
         self.token_ttl = top.token_ttl.or(self.token_ttl);

@@ -133,14 +133,14 @@ pub struct WidgetDef {
     pub digits: Option<u32>,
 }
 
-impl JdySection {
-    pub fn tag_origins(&mut self, file: usize) {
+impl crate::platforms::Section for JdySection {
+    fn tag_origins(&mut self, file: usize) {
         for (index, a) in self.apps.iter_mut().enumerate() {
             a.origin = Origin { file, index };
         }
     }
 
-    pub fn merge(&mut self, top: JdySection) {
+    fn merge(&mut self, top: JdySection) {
         self.api_keys.extend(top.api_keys);
         self.default_user = top.default_user.or(self.default_user.take());
         self.rate_limits |= top.rate_limits;

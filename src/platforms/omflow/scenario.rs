@@ -74,14 +74,14 @@ pub struct OmFieldDef {
     pub default: Option<Value>,
 }
 
-impl OmSection {
-    pub fn tag_origins(&mut self, file: usize) {
+impl crate::platforms::Section for OmSection {
+    fn tag_origins(&mut self, file: usize) {
         for (index, f) in self.flows.iter_mut().enumerate() {
             f.origin = Origin { file, index };
         }
     }
 
-    pub fn merge(&mut self, top: OmSection) {
+    fn merge(&mut self, top: OmSection) {
         self.security.extend(top.security);
         self.default_user = top.default_user.or(self.default_user.take());
         self.server_shapes |= top.server_shapes;

@@ -86,14 +86,14 @@ pub struct ComponentDef {
     pub items: Vec<ComponentDef>,
 }
 
-impl YidaSection {
-    pub fn tag_origins(&mut self, file: usize) {
+impl crate::platforms::Section for YidaSection {
+    fn tag_origins(&mut self, file: usize) {
         for (index, a) in self.apps.iter_mut().enumerate() {
             a.origin = Origin { file, index };
         }
     }
 
-    pub fn merge(&mut self, top: YidaSection) {
+    fn merge(&mut self, top: YidaSection) {
         self.default_user = top.default_user.or(self.default_user.take());
         self.apps.extend(top.apps);
         self.app_keys.extend(top.app_keys);
