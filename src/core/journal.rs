@@ -210,7 +210,7 @@ impl Journal {
 mod tests {
     use super::*;
 
-    fn entry(j: &Journal, route: &'static str) -> JournalEntry {
+    pub(super) fn entry(j: &Journal, route: &'static str) -> JournalEntry {
         JournalEntry {
             id: j.next_id(),
             time_ms: 0,
@@ -278,5 +278,58 @@ mod tests {
         let shown = e.to_json(Secrets::Show);
         assert_eq!(shown["response_body"]["access_token"], "s3");
         assert_eq!(e.to_json(Secrets::Redact(&["nothing"]))["query"], "client_id=a&client_secret=s1&x=1", "unchanged when nothing matches");
+    }
+
+    mod props {
+        use proptest::prelude::*;
+
+        use super::super::*;
+        use crate::core::arb_json::{arb_json, cases};
+
+        const SECRETS: &[&str] = &["token", "client_secret", "security"];
+        const MARK: &str = "S3CR3T";
+
+        /// The value of every secret key, at any depth, in any body; empty when none.
+        fn secret_values(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, v) in m {
+                        if SECRETS.iter().any(|s| s.eq_ignore_ascii_case(k)) && !v.is_null() {
+                            out.push(v.to_string());
+                        }
+                        secret_values(v, out);
+                    }
+                }
+                Value::Array(a) => a.iter().for_each(|v| secret_values(v, out)),
+                _ => {}
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: cases(1000), ..ProptestConfig::default() })]
+
+            /// Any JSON body: no panic, and no secret key keeps its value.
+            #[test]
+            fn json_bodies_never_keep_a_secret(v in arb_json("[a-zA-Z0-9 ]{0,8}", &[MARK], SECRETS)) {
+                let j = Journal::new(1, 1 << 20);
+                let mut e = tests::entry(&j, "r");
+                e.request_body = Bytes::from(v.to_string());
+                let shown = e.to_json(Secrets::Redact(SECRETS));
+                let mut left = Vec::new();
+                secret_values(&shown["request_body"], &mut left);
+                prop_assert!(left.iter().all(|s| s == &format!("\"{REDACTED}\"")), "{left:?}");
+            }
+
+            /// Any text as a body or query: no panic, and a form's secret parameters never show.
+            #[test]
+            fn form_text_never_keeps_a_secret(text in "([a-z_]{1,13}=[A-Za-z0-9%+]{0,6}&?){0,6}", raw in ".{0,40}") {
+                let j = Journal::new(1, 1 << 20);
+                let mut e = tests::entry(&j, "r");
+                e.query = format!("{text}&client_secret={MARK}");
+                e.request_body = Bytes::from(raw);
+                let shown = e.to_json(Secrets::Redact(SECRETS));
+                prop_assert!(!shown["query"].as_str().unwrap_or_default().contains(MARK), "{}", shown["query"]);
+            }
+        }
     }
 }
