@@ -141,6 +141,22 @@ impl Platform for Yida {
     fn import(state: &mut State, snapshot: Value) -> Result<(), StateError> {
         snapshot::import(state, snapshot)
     }
+    fn banner(y: &Self::Section) -> Vec<String> {
+        let Some(app) = y.apps.first() else { return Vec::new() };
+        let mut lines = vec![format!(
+            "yida: in-app API {{BASE}}/dingtalk/web/{}/v1/…  (acting user: x-emu-user header, default {})",
+            app.app_type,
+            y.default_user.as_deref().unwrap_or("the first user")
+        )];
+        if let Some(k) = y.app_keys.first() {
+            lines.push(format!("  DingTalk Open API: appKey {}  appSecret {}", k.app_key, k.app_secret));
+            lines.push(format!(
+                "  try: curl -s {{BASE}}/v1.0/oauth2/accessToken -H 'Content-Type: application/json' -d '{{\"appKey\":\"{}\",\"appSecret\":\"{}\"}}'",
+                k.app_key, k.app_secret
+            ));
+        }
+        lines
+    }
     fn summary(_scenario: &Scenario, y: &Self::Section) -> String {
         let forms: usize = y.apps.iter().map(|a| a.forms.len()).sum();
         let records: usize = y.apps.iter().flat_map(|a| &a.forms).map(|f| f.records.len()).sum();
