@@ -186,7 +186,11 @@ pub fn components(call: &Call) -> Result<Response, YidaError> {
 /// Pages through one sub-form (`pageSize` at most 50).
 pub fn table_rows(call: &Call) -> Result<Response, YidaError> {
     let f = form(call)?;
-    let id = call.req_str("formInstanceId")?;
+    // The Open API names it `formInstanceId` too, which its renames turn into `formInstId`.
+    let id = match call.opt_str("formInstId") {
+        Some(id) => id,
+        None => call.req_str("formInstanceId")?,
+    };
     let table = call.req_str("tableFieldId")?;
     let (p, size) = call.paging(50)?;
     let c = f.component(&table).filter(|c| c.kind == "TableField").ok_or_else(|| YidaError::param("field is null", call.locale))?;

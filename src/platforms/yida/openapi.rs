@@ -96,6 +96,17 @@ fn open(ctx: &Ctx, op: super::Op, shape: Shape) -> Response {
     if let Some(v) = p.get("processInstanceId").cloned() {
         p.entry("procInstId").or_insert(v);
     }
+    // Corp-wide routes (task lists) name their apps in `appTypes`; the tenant's first app otherwise.
+    if !p.contains_key("appType") {
+        let first = p
+            .get("appTypes")
+            .and_then(Value::as_str)
+            .and_then(|a| a.split(',').next().map(str::to_owned))
+            .or_else(|| (st.apps.len() == 1).then(|| st.apps.keys().next().cloned()).flatten());
+        if let Some(a) = first {
+            p.insert("appType".into(), Value::String(a));
+        }
+    }
     let app = p.get("appType").and_then(Value::as_str).unwrap_or("").to_owned();
     if !st.apps.contains_key(&app) {
         return error(400, "InvalidParameter", "appType 不存在", ctx);
@@ -132,6 +143,11 @@ fn result_only(_: &Call, v: Value) -> Option<Value> {
 
 fn empty(_: &Call, _: Value) -> Option<Value> {
     None
+}
+
+/// `{}`: for the routes whose SDK reads the body as JSON though it carries nothing (updateInstance).
+fn empty_object(_: &Call, _: Value) -> Option<Value> {
+    Some(json!({}))
 }
 
 fn person(call: &Call, user: &str) -> Value {
@@ -200,6 +216,107 @@ fn instance_page(call: &Call, v: Value) -> Option<Value> {
     Some(json!({ "pageNumber": v["result"]["currentPage"], "totalCount": v["result"]["totalCount"], "data": data }))
 }
 
+/// Form definition: `{result: [{componentName, fieldId, label, parentId}]}` (label: the i18n JSON string).
+fn definitions(_: &Call, v: Value) -> Option<Value> {
+    let result: Vec<Value> = v["content"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| json!({ "componentName": c["componentName"], "fieldId": c["key"], "label": c["label"], "parentId": null }))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(json!({ "result": result }))
+}
+
+/// The in-app record's times carry a GMT suffix in the Open API's names.
+fn gmt(r: &Value, from: &str, to: &str, out: &mut Map<String, Value>) {
+    if let Some(v) = r.get(from) {
+        out.insert(to.to_owned(), v.clone());
+    }
+}
+
+/// Operation records: `{result: [{operatorUserId, operateTimeGMT, type, taskId, …}]}`.
+fn records(_: &Call, v: Value) -> Option<Value> {
+    let result: Vec<Value> = v["content"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| {
+                    let mut out = Map::new();
+                    for k in [
+                        "action",
+                        "activityId",
+                        "operateType",
+                        "operatorDisplayName",
+                        "operatorName",
+                        "operatorPhotoUrl",
+                        "operatorStatus",
+                        "processInstanceId",
+                        "remark",
+                        "showName",
+                        "size",
+                        "taskId",
+                        "taskType",
+                        "type",
+                    ] {
+                        if let Some(x) = r.get(k) {
+                            out.insert(k.to_owned(), x.clone());
+                        }
+                    }
+                    out.insert("operatorUserId".into(), r["operator"].clone());
+                    out.insert("actionExit".into(), r.get("actionExt").cloned().unwrap_or(Value::Null));
+                    gmt(r, "operateTime", "operateTimeGMT", &mut out);
+                    gmt(r, "activeTime", "activeTimeGMT", &mut out);
+                    Value::Object(out)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(json!({ "result": result }))
+}
+
+/// Running tasks of one instance: the pending (TODO) entries of its operation records.
+fn running(call: &Call, v: Value) -> Option<Value> {
+    let result: Vec<Value> = v["content"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|r| r["type"] == "TODO")
+                .map(|r| {
+                    json!({
+                        "taskId": r["taskId"], "activityId": r["activityId"], "processInstanceId": r["processInstanceId"],
+                        "actualActionerId": r["operator"], "status": "RUNNING", "taskType": r["taskType"],
+                        "title": r["showName"], "titleInEnglish": r["showName"], "activeTimeGMT": r["activeTime"], "createTimeGMT": r["activeTime"],
+                        "originatorId": call.user,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(json!({ "result": result }))
+}
+
+/// The caller's to-do tasks: `{pageNumber, totalCount, data: [{taskId, processInstanceId, title, status, …}]}`.
+fn corp_tasks(_: &Call, v: Value) -> Option<Value> {
+    let data: Vec<Value> = v["result"]["data"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|t| {
+                    json!({
+                        "taskId": t["taskId"], "processInstanceId": t["processInstanceId"], "title": t["title"], "titleInEnglish": t["titleEn"],
+                        "status": t["status"], "appType": t["appType"], "originatorId": t["originatorId"], "originatorName": t["originatorName"],
+                        "originatorNameInEnglish": t["originatorNameEn"], "originatorPhoto": t["originatorPhoto"],
+                        "createTimeGMT": t["createTime"], "activeTimeGMT": t["createTime"], "taskType": "COMMON",
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(json!({ "pageNumber": v["result"]["currentPage"], "totalCount": v["result"]["totalCount"], "data": data }))
+}
+
 fn route(id: &'static str, method: Method, path: &'static str, op: super::Op, shape: Shape) -> Route {
     Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| open(ctx, op, shape))
 }
@@ -231,5 +348,18 @@ pub fn routes() -> Vec<Route> {
         route("yida.openapi.process.instances", Method::POST, "/v1.0/yida/processes/instances", process::instances, instance_page),
         route("yida.openapi.process.instance_ids", Method::POST, "/v1.0/yida/processes/instanceIds", process::instance_ids, ids_page),
         route("yida.openapi.task.execute", Method::POST, "/v1.0/yida/tasks/execute", process::execute, empty),
+        route(
+            "yida.openapi.form.definitions",
+            Method::GET,
+            "/v1.0/yida/forms/definitions/{appType}/{formUuid}",
+            forms::components,
+            definitions,
+        ),
+        route("yida.openapi.form.inner_table", Method::GET, "/v1.0/yida/forms/innerTables/{formInstanceId}", forms::table_rows, ids_page),
+        route("yida.openapi.process.delete", Method::DELETE, "/v1.0/yida/processes/instances", process::delete, empty),
+        route("yida.openapi.process.update", Method::PUT, "/v1.0/yida/processes/instances", process::update, empty_object),
+        route("yida.openapi.process.records", Method::GET, "/v1.0/yida/processes/operationRecords", process::records, records),
+        route("yida.openapi.process.running_tasks", Method::GET, "/v1.0/yida/processes/tasks/getRunningTasks", process::records, running),
+        route("yida.openapi.task.todo", Method::GET, "/v1.0/yida/corpTasks", process::todo, corp_tasks),
     ]
 }
