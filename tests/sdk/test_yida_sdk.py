@@ -215,11 +215,11 @@ def test_a_forged_token_is_a_tea_exception(sdk):
 
 
 def test_a_method_the_emulator_does_not_serve_answers_in_the_open_api_shape(sdk, token):
-    # Batch saves are not emulated yet (see docs/fidelity.md).
+    # Advanced queries are not emulated yet (see docs/fidelity.md).
     with pytest.raises(TeaException) as e:
-        sdk.batch_save_form_data_with_options(
-            yida.BatchSaveFormDataRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", form_data_json_list=["{}"]),
-            headers(yida.BatchSaveFormDataHeaders, token),
+        sdk.search_form_data_second_generation_with_options(
+            yida.SearchFormDataSecondGenerationRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan"),
+            headers(yida.SearchFormDataSecondGenerationHeaders, token),
             _runtime(),
         )
     assert e.value.code == "InvalidAction.NotFound"
@@ -334,3 +334,120 @@ def test_updating_and_deleting_a_process_instance(sdk, token):
             process_id, yida.GetInstanceByIdRequest(app_type=APP, user_id="zhangsan"), headers(yida.GetInstanceByIdHeaders, token), _runtime()
         )
     assert e.value.code == "TIANSHU_000003"
+
+
+def test_batches_of_form_data(sdk, token):
+    saved = sdk.batch_save_form_data_with_options(
+        yida.BatchSaveFormDataRequest(
+            app_type=APP,
+            form_uuid=FORM,
+            user_id="zhangsan",
+            form_data_json_list=[json.dumps({"textField_k1a2b3c4": f"批量{i}", "numberField_k1a2b3c5": i}) for i in range(3)],
+        ),
+        headers(yida.BatchSaveFormDataHeaders, token),
+        _runtime(),
+    )
+    ids = saved.body.result
+    assert len(ids) == 3 and all(i.startswith("FINST-") for i in ids)
+
+    updated = sdk.batch_update_form_data_by_instance_id_with_options(
+        yida.BatchUpdateFormDataByInstanceIdRequest(
+            app_type=APP, form_uuid=FORM, user_id="zhangsan", form_instance_id_list=ids[:2], update_form_data_json=json.dumps({"numberField_k1a2b3c5": 99})
+        ),
+        headers(yida.BatchUpdateFormDataByInstanceIdHeaders, token),
+        _runtime(),
+    )
+    assert updated.body.result == ids[:2]
+
+    got = sdk.batch_get_form_data_by_id_list_with_options(
+        yida.BatchGetFormDataByIdListRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", form_instance_id_list=ids),
+        headers(yida.BatchGetFormDataByIdListHeaders, token),
+        _runtime(),
+    )
+    assert [r.form_instance_id for r in got.body.result] == ids
+    assert [r.form_data["numberField_k1a2b3c5"] for r in got.body.result] == [99, 99, 2]
+
+    sdk.batch_removal_by_form_instance_id_list_with_options(
+        yida.BatchRemovalByFormInstanceIdListRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", form_instance_id_list=ids),
+        headers(yida.BatchRemovalByFormInstanceIdListHeaders, token),
+        _runtime(),
+    )
+    with pytest.raises(TeaException) as e:
+        sdk.batch_get_form_data_by_id_list_with_options(
+            yida.BatchGetFormDataByIdListRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", form_instance_id_list=ids[:1]),
+            headers(yida.BatchGetFormDataByIdListHeaders, token),
+            _runtime(),
+        )
+    assert e.value.code == "TIANSHU_000003"
+
+
+def test_forms_in_the_app(sdk, token):
+    forms = sdk.get_form_list_in_app_with_options(
+        yida.GetFormListInAppRequest(app_type=APP, user_id="zhangsan", page_number=1, page_size=10),
+        headers(yida.GetFormListInAppHeaders, token),
+        _runtime(),
+    )
+    assert forms.body.success is True
+    assert forms.body.result.total_count == 2
+    by_uuid = {f.form_uuid: f for f in forms.body.result.data}
+    assert by_uuid[FORM].form_type == "receipt" and by_uuid[FORM].title.zh_cn == "物资领用登记"
+    assert by_uuid[LEAVE_FORM].form_type == "process"
+
+
+def test_redirect_then_task_lists(sdk, token):
+    started = sdk.start_instance_with_options(
+        yida.StartInstanceRequest(
+            app_type=APP, form_uuid=LEAVE_FORM, process_code=LEAVE_PROCESS, user_id="zhangsan", form_data_json=json.dumps({"textField_l1a2b3c4": "产假"})
+        ),
+        headers(yida.StartInstanceHeaders, token),
+        _runtime(),
+    )
+    process_id = started.body.result
+    task = sdk.get_running_tasks_with_options(
+        yida.GetRunningTasksRequest(app_type=APP, process_instance_id=process_id, user_id="zhangsan"),
+        headers(yida.GetRunningTasksHeaders, token),
+        _runtime(),
+    ).body.result[0]
+    approver = task.actual_actioner_id
+    other = "zhaoliu" if approver != "zhaoliu" else "wangwu"
+    with pytest.raises(TeaException) as e:
+        sdk.redirect_task_with_options(
+            yida.RedirectTaskRequest(app_type=APP, process_instance_id=process_id, task_id=int(task.task_id), user_id=other, now_action_executor_id=other, by_manager="n"),
+            headers(yida.RedirectTaskHeaders, token),
+            _runtime(),
+        )
+    assert e.value.data["statusCode"] == 403, "only the assignee (or a manager) may hand a task on"
+    sdk.redirect_task_with_options(
+        yida.RedirectTaskRequest(app_type=APP, process_instance_id=process_id, task_id=int(task.task_id), user_id=approver, now_action_executor_id=other, remark="请代办"),
+        headers(yida.RedirectTaskHeaders, token),
+        _runtime(),
+    )
+    now = sdk.get_running_tasks_with_options(
+        yida.GetRunningTasksRequest(app_type=APP, process_instance_id=process_id, user_id="zhangsan"),
+        headers(yida.GetRunningTasksHeaders, token),
+        _runtime(),
+    ).body.result
+    assert [t.actual_actioner_id for t in now] == [other]
+    sdk.execute_task_with_options(
+        yida.ExecuteTaskRequest(app_type=APP, process_instance_id=process_id, task_id=int(now[0].task_id), user_id=other, out_result="AGREE", remark="好"),
+        headers(yida.ExecuteTaskHeaders, token),
+        _runtime(),
+    )
+    done = sdk.get_corp_accomplishment_tasks_with_options(
+        "corp", other, yida.GetCorpAccomplishmentTasksRequest(app_types=APP, page_number=1, page_size=100), headers(yida.GetCorpAccomplishmentTasksHeaders, token), _runtime()
+    )
+    assert any(t.process_instance_id == process_id and t.status == "COMPLETED" for t in done.body.data)
+    mine = sdk.get_me_corp_submission_with_options(
+        "zhangsan", yida.GetMeCorpSubmissionRequest(app_types=APP, page_number=1, page_size=100), headers(yida.GetMeCorpSubmissionHeaders, token), _runtime()
+    )
+    assert any(s.process_instance_id == process_id for s in mine.body.data)
+    by_ids = sdk.get_instances_by_id_list_with_options(
+        yida.GetInstancesByIdListRequest(app_type=APP, user_id="zhangsan", process_instance_ids=process_id),
+        headers(yida.GetInstancesByIdListHeaders, token),
+        _runtime(),
+    )
+    assert by_ids.body.result[0].instance_status == "COMPLETED" and by_ids.body.result[0].approved_result == "agree"
+    copies = sdk.get_notify_me_with_options(
+        "zhangsan", yida.GetNotifyMeRequest(app_types=APP, page_number=1, page_size=10), headers(yida.GetNotifyMeHeaders, token), _runtime()
+    )
+    assert copies.body.total_count == 0, "the leave flow copies nobody"

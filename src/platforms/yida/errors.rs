@@ -28,6 +28,12 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("internal_error", "TIANSHU_000000", "系统繁忙，请稍后再试", "The system is busy, please try again later"),
 ];
 
+/// The table's own `&'static` spelling of an error code (for errors passed on from another answer);
+/// `TIANSHU_000002` for a code the table does not hold.
+pub fn static_code(code: &str) -> &'static str {
+    TABLE.iter().find(|r| r.1 == code).map(|r| r.1).unwrap_or("TIANSHU_000002")
+}
+
 fn row(name: &str) -> Option<&'static (&'static str, &'static str, &'static str, &'static str)> {
     TABLE.iter().find(|r| r.0 == name)
 }

@@ -10,6 +10,7 @@
 use hyper::Method;
 use serde_json::{json, Map, Value};
 
+use super::errors::{self, YidaError};
 use super::{forms, process, Call, PLATFORM};
 use crate::http::{json_object, Response};
 use crate::router::{Ctx, Route};
@@ -68,6 +69,8 @@ const RENAMES: &[(&str, &str)] = &[
     ("modifiedToTimeGMT", "modifiedTo"),
     ("orderConfigJson", "dynamicOrder"),
     ("departmentId", "deptId"),
+    // The corp task lists send the app's system token as `token`.
+    ("token", "systemToken"),
 ];
 
 type Shape = fn(&Call, Value) -> Option<Value>;
@@ -317,6 +320,165 @@ fn corp_tasks(_: &Call, v: Value) -> Option<Value> {
     Some(json!({ "pageNumber": v["result"]["currentPage"], "totalCount": v["result"]["totalCount"], "data": data }))
 }
 
+/// `names` as a list: a JSON array, or a string holding one (JSON or comma-separated).
+fn list_param(call: &Call, name: &str) -> Result<Vec<String>, YidaError> {
+    let missing = || YidaError::param(&format!("{name} 不能为空"), call.locale);
+    let items: Vec<String> = match call.p.get(name) {
+        Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        Some(Value::String(s)) if s.trim_start().starts_with('[') => {
+            serde_json::from_str(s).map_err(|_| YidaError::param(&format!("{name} 不是合法的 JSON 数组"), call.locale))?
+        }
+        Some(Value::String(s)) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        _ => return Err(missing()),
+    };
+    if items.is_empty() {
+        return Err(missing());
+    }
+    if items.len() > BATCH_MAX {
+        return Err(YidaError::param(&format!("{name} 最多 {BATCH_MAX} 条"), call.locale));
+    }
+    Ok(items)
+}
+
+/// Most items one batch call takes (the Open API pages document 100).
+const BATCH_MAX: usize = 100;
+
+/// Runs an in-app operation as if the call had `extra` parameters.
+fn run_with(call: &Call, op: super::Op, extra: &[(&str, Value)]) -> Result<Value, YidaError> {
+    let mut p = call.p.clone();
+    for (k, v) in extra {
+        p.insert((*k).to_owned(), v.clone());
+    }
+    let one = Call { world: call.world, st: call.st, app: call.app, user: call.user.clone(), p, locale: call.locale };
+    let resp = op(&one)?;
+    let body: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+    if body.get("success") == Some(&Value::Bool(false)) {
+        return Err(YidaError {
+            code: errors::static_code(body["errorCode"].as_str().unwrap_or("")),
+            msg: body["errorMsg"].as_str().unwrap_or("").to_owned(),
+        });
+    }
+    Ok(body)
+}
+
+fn batch_answer(result: Vec<Value>) -> Result<Response, YidaError> {
+    Ok(Response::json(200, &json!({ "success": true, "result": result })))
+}
+
+/// `batchSave`: each JSON string of `formDataJsonList` saved as `saveFormData` would; the ids in order.
+/// A failing item stops the batch (earlier ones stay) unless `keepRunningAfterException`.
+fn batch_save(call: &Call) -> Result<Response, YidaError> {
+    let keep_going = call.p.get("keepRunningAfterException").and_then(Value::as_bool).unwrap_or(false);
+    let mut ids = Vec::new();
+    for data in list_param(call, "formDataJsonList")? {
+        match run_with(call, forms::save, &[("formDataJson", Value::String(data))]) {
+            Ok(v) => ids.push(v["result"].clone()),
+            Err(_) if keep_going => {}
+            Err(e) => return Err(e),
+        }
+    }
+    batch_answer(ids)
+}
+
+/// `batchRemove`: every instance of `formInstanceIdList` deleted.
+fn batch_remove(call: &Call) -> Result<Response, YidaError> {
+    for id in list_param(call, "formInstanceIdList")? {
+        run_with(call, forms::delete, &[("formInstId", Value::String(id))])?;
+    }
+    batch_answer(Vec::new())
+}
+
+/// `components` (PUT): the same `updateFormDataJson` applied to every listed instance; the ids updated.
+fn batch_update(call: &Call) -> Result<Response, YidaError> {
+    let mut ids = Vec::new();
+    for id in list_param(call, "formInstanceIdList")? {
+        run_with(call, forms::update, &[("formInstId", Value::String(id.clone()))])?;
+        ids.push(Value::String(id));
+    }
+    batch_answer(ids)
+}
+
+/// `ids/query`: the listed instances, as `getFormDataById` shows each.
+fn batch_get(call: &Call) -> Result<Response, YidaError> {
+    let mut out = Vec::new();
+    for id in list_param(call, "formInstanceIdList")? {
+        let v = run_with(call, forms::get, &[("formInstId", Value::String(id))])?;
+        let r = &v["result"];
+        let who = r["originator"]["userId"].as_str().unwrap_or("");
+        out.push(json!({
+            "formInstanceId": r["formInstId"], "formUuid": r["formUuid"], "formData": r["formData"], "title": r["title"], "version": r["version"],
+            "createTimeGMT": r["gmtCreate"], "modifiedTimeGMT": r["gmtModified"], "creatorUserId": who, "originator": person(call, who),
+        }));
+    }
+    batch_answer(out)
+}
+
+/// `instances/searchWithIds`: the listed process instances.
+fn instances_by_ids(call: &Call) -> Result<Response, YidaError> {
+    let mut out = Vec::new();
+    for id in list_param(call, "processInstanceIds")? {
+        let v = run_with(call, process::get, &[("processInstanceId", Value::String(id.clone())), ("procInstId", Value::String(id))])?;
+        out.push(instance(call, &v["result"]));
+    }
+    batch_answer(out)
+}
+
+/// A page of the in-app task center reshaped to the Open API's names.
+fn task_page(v: Value, item: fn(&Value) -> Value) -> Option<Value> {
+    let data: Vec<Value> = v["result"]["data"].as_array().map(|a| a.iter().map(item).collect()).unwrap_or_default();
+    Some(json!({ "pageNumber": v["result"]["currentPage"], "totalCount": v["result"]["totalCount"], "data": data }))
+}
+
+fn done_tasks(_: &Call, v: Value) -> Option<Value> {
+    task_page(v, |t| {
+        json!({
+            "taskId": t["taskId"], "processInstanceId": t["processInstanceId"], "title": t["title"], "titleInEnglish": t["titleEn"],
+            "status": t["status"], "appType": t["appType"], "originatorId": t["originatorId"], "originatorName": t["originatorName"],
+            "createTimeGMT": t["createTime"], "finishTimeGMT": t["finishTime"], "taskType": "COMMON",
+        })
+    })
+}
+
+fn submissions(_: &Call, v: Value) -> Option<Value> {
+    task_page(v, |s| {
+        json!({
+            "formInstanceId": s["formInstanceId"], "formUuid": s["formUuid"], "processInstanceId": s["processInstanceId"], "title": s["title"],
+            "appType": s["appType"], "dataMap": s["dataMap"], "dataType": s["dataType"], "originatorId": s["originatorId"], "version": s["version"],
+            "createTimeGMT": s["createTime"], "modifiedTimeGMT": s["modifiedTime"], "instanceValue": s["instValue"].to_string(),
+        })
+    })
+}
+
+fn copies(_: &Call, v: Value) -> Option<Value> {
+    task_page(v, |s| {
+        json!({
+            "formInstanceId": s["formInstanceId"], "processCode": s["processCode"], "title": s["title"], "titleInEnglish": s["title"],
+            "appType": s["appType"], "creatorUserId": s["originatorId"], "createTimeGMT": s["createTime"], "modifiedTimeGMT": s["modifiedTime"],
+        })
+    })
+}
+
+/// `GET /v1.0/yida/forms`: the app's forms, paged.
+fn form_list(call: &Call) -> Result<Response, YidaError> {
+    let (p, size) = call.paging(100)?;
+    let app = call.st.apps.get(call.app).ok_or_else(|| YidaError::form_not_found(call.locale))?;
+    let all: Vec<Value> = app
+        .forms
+        .iter()
+        .map(|f| {
+            json!({ "formUuid": f.form_uuid, "formType": if f.process_code.is_some() { "process" } else { "receipt" },
+                    "title": { "zhCN": f.name, "enUS": f.name }, "creator": call.st.default_user, "gmtCreate": 0 })
+        })
+        .collect();
+    let total = all.len();
+    let data: Vec<Value> = all.into_iter().skip((p - 1) * size).take(size).collect();
+    Ok(Response::json(200, &json!({ "success": true, "result": { "currentPage": p, "totalCount": total, "data": data } })))
+}
+
+fn whole(_: &Call, v: Value) -> Option<Value> {
+    Some(json!({ "success": true, "result": v["result"] }))
+}
+
 fn route(id: &'static str, method: Method, path: &'static str, op: super::Op, shape: Shape) -> Route {
     Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| open(ctx, op, shape))
 }
@@ -361,5 +523,15 @@ pub fn routes() -> Vec<Route> {
         route("yida.openapi.process.records", Method::GET, "/v1.0/yida/processes/operationRecords", process::records, records),
         route("yida.openapi.process.running_tasks", Method::GET, "/v1.0/yida/processes/tasks/getRunningTasks", process::records, running),
         route("yida.openapi.task.todo", Method::GET, "/v1.0/yida/corpTasks", process::todo, corp_tasks),
+        route("yida.openapi.task.done", Method::GET, "/v1.0/yida/tasks/completedTasks/{corpId}/{userId}", process::done, done_tasks),
+        route("yida.openapi.task.my_submit", Method::GET, "/v1.0/yida/tasks/myCorpSubmission/{userId}", process::my_submit, submissions),
+        route("yida.openapi.task.notify", Method::GET, "/v1.0/yida/corpNotifications/{userId}", process::notify, copies),
+        route("yida.openapi.task.redirect", Method::POST, "/v1.0/yida/tasks/redirect", process::redirect, empty),
+        route("yida.openapi.form.batch_save", Method::POST, "/v1.0/yida/forms/instances/batchSave", batch_save, result_only),
+        route("yida.openapi.form.batch_remove", Method::POST, "/v1.0/yida/forms/instances/batchRemove", batch_remove, empty),
+        route("yida.openapi.form.batch_update", Method::PUT, "/v1.0/yida/forms/instances/components", batch_update, result_only),
+        route("yida.openapi.form.batch_get", Method::POST, "/v1.0/yida/forms/instances/ids/query", batch_get, result_only),
+        route("yida.openapi.process.by_ids", Method::GET, "/v1.0/yida/processes/instances/searchWithIds", instances_by_ids, result_only),
+        route("yida.openapi.form.list", Method::GET, "/v1.0/yida/forms", form_list, whole),
     ]
 }

@@ -290,6 +290,31 @@ pub fn execute(call: &Call) -> Result<Response, YidaError> {
     ok(json!({ "success": true, "errorCode": "", "errorMsg": "" }))
 }
 
+/// Hands one open task to another person (转交): its assignee may, or anyone with `byManager` = `y`.
+pub fn redirect(call: &Call) -> Result<Response, YidaError> {
+    let task = call.req_str("taskId")?;
+    let proc_id = call.req_str("procInstId")?;
+    let to = call.req_str("nowActionExecutorId")?;
+    if call.world.directory.user(&to).is_none_or(|u| u.status != 1) {
+        return Err(YidaError::param("nowActionExecutorId 不存在", call.locale));
+    }
+    let by_manager = call.opt_str("byManager").is_some_and(|m| m.eq_ignore_ascii_case("y"));
+    let remark = call.opt_str("remark");
+    with_instance(call, &proc_id, |_, i| {
+        let p = i.process.as_mut().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+        let owner =
+            p.tasks.iter().find(|t| t.id == task).map(|t| t.assignee.clone()).ok_or_else(|| YidaError::param("任务不存在", call.locale))?;
+        if owner != call.user && !by_manager {
+            return Err(YidaError::forbidden(call.locale));
+        }
+        let act = Act::new(&owner, call.now()).saying(remark.as_deref());
+        p.transfer(&task, &to, act, &mut Ids(call.st)).map_err(|_| YidaError::param("任务已处理或流程已结束", call.locale))?;
+        i.modified_ms = call.now();
+        Ok(())
+    })?;
+    ok(json!({ "success": true, "errorCode": "", "errorMsg": "" }))
+}
+
 /// Every (form, instance) of the app the caller may see.
 fn each_instance(call: &Call, mut f: impl FnMut(&Form, &FormInstance)) {
     if let Some(app) = call.st.apps.get(call.app) {
