@@ -80,7 +80,7 @@ pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
             ok(json!({ "status": "ok" }))
         }
         (&Method::GET, "/__emu/routes") => routes(shared),
-        (&Method::GET, "/__emu/requests") => match filter(query) {
+        (&Method::GET, "/__emu/requests") => match filter(query, ns.as_deref()) {
             Ok(f) => {
                 let show = form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "secrets" && v == "true");
                 let entries = shared.journal.list(&f);
@@ -88,11 +88,11 @@ pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
             }
             Err(e) => bad(400, e),
         },
-        (&Method::GET, "/__emu/requests/count") => match filter(query) {
+        (&Method::GET, "/__emu/requests/count") => match filter(query, ns.as_deref()) {
             Ok(f) => ok(json!({ "count": shared.journal.count(&f) })),
             Err(e) => bad(400, e),
         },
-        (&Method::DELETE, "/__emu/requests") => match filter(query) {
+        (&Method::DELETE, "/__emu/requests") => match filter(query, ns.as_deref()) {
             Ok(f) => ok(json!({ "deleted": shared.journal.clear(&f) })),
             Err(e) => bad(400, e),
         },
@@ -156,8 +156,10 @@ fn routes(shared: &Shared) -> Response {
     ok(Value::Array(list))
 }
 
-fn filter(query: &str) -> Result<JournalFilter, String> {
-    let mut f = JournalFilter::default();
+/// The journal filter of a query string; `x-emu-namespace` narrows it to that namespace, as it scopes every
+/// other admin route (an explicit `namespace=` filter wins).
+fn filter(query: &str, ns: Option<&str>) -> Result<JournalFilter, String> {
+    let mut f = JournalFilter { namespace: ns.map(str::to_owned), ..JournalFilter::default() };
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
         match k.as_ref() {
             "platform" => f.platform = Some(v.into_owned()),

@@ -29,7 +29,7 @@ struct Cli {
 enum Command {
     /// Serve a scenario (the embedded demo when --scenario is absent).
     ///
-    /// Example: lowcode-emu serve --scenario scenarios/jiandaoyun-orders.toml --port 9000
+    /// Example: lowcode-emu serve --scenario scenarios/retry-demo.toml --port 9000
     Serve {
         /// Scenario TOML file.
         #[arg(long, env = "LOWCODE_EMU_SCENARIO")]
@@ -112,7 +112,9 @@ macro_rules! say {
 fn init_logs(format: LogFormat) {
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("LOWCODE_EMU_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only on a terminal: logs piped to a file or a CI log stay plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -124,7 +126,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { file } => match Scenario::from_file(&file) {
             Ok(s) => {
-                println!("ok: {}", summary(&s));
+                say!("ok: {}", summary(&s));
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -140,18 +142,18 @@ fn main() -> ExitCode {
             }
         },
         Command::ExportSchema => {
-            println!("{}", serde_json::to_string_pretty(&lowcode_emu::scenario::json_schema()).unwrap_or_default());
+            say!("{}", serde_json::to_string_pretty(&lowcode_emu::scenario::json_schema()).unwrap_or_default());
             ExitCode::SUCCESS
         }
         Command::Routes { errors } => {
             for r in platforms::all_routes() {
-                println!("{:<12} {:<6} {:<58} {}", r.platform, r.method.as_str(), r.pattern, r.id);
+                say!("{:<12} {:<6} {:<58} {}", r.platform, r.method.as_str(), r.pattern, r.id);
             }
             if errors {
                 for p in platforms::PLATFORMS {
-                    println!("\n{} errors (fault rules: error = \"<name>\"):", p.name);
+                    say!("\n{} errors (fault rules: error = \"<name>\"):", p.name);
                     for e in (p.error_names)() {
-                        println!("  {e}");
+                        say!("  {e}");
                     }
                 }
             }

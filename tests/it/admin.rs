@@ -162,6 +162,13 @@ async fn namespaces_are_isolated_worlds() {
     assert_eq!(b["jiandaoyun"]["apps"][0]["entries"][0]["records"].as_array().map(Vec::len), Some(1));
     assert_eq!(get(&emu, "/__emu/requests/count?namespace=worker-b").await.body, json!({ "count": 1 }));
     assert_eq!(get(&emu, "/__emu/requests/count?namespace=worker-a").await.body, json!({ "count": 0 }));
+    // The namespace header scopes the journal too, like every other admin route.
+    let scoped = admin(&emu, reqwest::Method::GET, "/__emu/requests", Some("worker-b"), None).await.body;
+    assert_eq!(scoped.as_array().map(Vec::len), Some(1));
+    assert_eq!(scoped[0]["namespace"], "worker-b");
+    assert_eq!(admin(&emu, reqwest::Method::GET, "/__emu/requests/count", Some("worker-a"), None).await.body, json!({ "count": 0 }));
+    assert_eq!(admin(&emu, reqwest::Method::DELETE, "/__emu/requests", Some("worker-b"), None).await.body, json!({ "deleted": 1 }));
+    assert_eq!(get(&emu, "/__emu/requests/count").await.body, json!({ "count": 1 }), "the default namespace's entry stays");
 }
 
 #[tokio::test]

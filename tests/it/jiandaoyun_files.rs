@@ -149,3 +149,17 @@ async fn oversized_uploads_and_the_attachment_quota() {
     let over = bind(b["key"].clone()).await;
     assert_eq!(over.body, json!({ "code": 7217, "msg": "附件上传量超过当前版本限制" }));
 }
+
+/// A download's name is percent-encoded as RFC 5987 says: a space is `%20`, not the form encoding's `+`.
+#[tokio::test]
+async fn download_names_are_rfc5987_encoded() {
+    let emu = start().await;
+    let list = tokens(&emu, TXN).await;
+    let (_, body) = upload(&list[0].0, &list[0].1, "季度 报告+附录.pdf", "application/pdf", b"%PDF-1.4").await;
+    let key = body["key"].as_str().expect("key").to_owned();
+    let download = client().get(format!("{}/jiandaoyun/files/{key}", emu.base_url())).send().await.expect("sent");
+    assert_eq!(
+        download.headers().get("content-disposition").and_then(|v| v.to_str().ok()),
+        Some("attachment; filename*=UTF-8''%E5%AD%A3%E5%BA%A6%20%E6%8A%A5%E5%91%8A+%E9%99%84%E5%BD%95.pdf")
+    );
+}

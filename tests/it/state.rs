@@ -459,3 +459,21 @@ async fn astrozero_objects_records_and_tokens_round_trip() {
         .expect("download");
     assert_eq!(file.text().await.expect("text"), "saved bytes");
 }
+
+/// Output into a pipe whose reader has gone (`routes | head -1`) ends quietly, not with a panic.
+#[test]
+fn cli_output_into_a_closed_pipe_ends_quietly() {
+    for args in [&["routes", "--errors"][..], &["export-schema"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lowcode-emu"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        drop(child.stdout.take()); // the reader leaves before the first line
+        let out = child.wait_with_output().expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(out.status.success(), "{args:?}: {:?}", out.status);
+    }
+}
