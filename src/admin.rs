@@ -263,9 +263,12 @@ fn put_scenario(shared: &Shared, headers: &hyper::HeaderMap, body: &Bytes) -> Re
             shared.replace_scenario(s);
             ok(summary)
         }
-        Err(e) => Response::json(
-            400,
-            &json!({ "error": e.to_string(), "file": e.file, "line": e.line, "column": e.column, "key": e.key, "message": e.message }),
-        ),
+        Err(all) => {
+            // The first problem at the top level (as before), every problem under `errors`.
+            let one = |e: &crate::ScenarioError| json!({ "error": e.to_string(), "file": e.file, "line": e.line, "column": e.column, "key": e.key, "message": e.message });
+            let mut body = all.0.first().map(one).unwrap_or_else(|| json!({ "error": "invalid scenario" }));
+            body["errors"] = Value::Array(all.0.iter().map(one).collect());
+            Response::json(400, &body)
+        }
     }
 }

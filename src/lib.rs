@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::Error;
-pub use scenario::{Scenario, ScenarioBuilder, ScenarioError};
+pub use scenario::{Scenario, ScenarioBuilder, ScenarioError, ScenarioErrors};
 use shared::Shared;
 use tokio::net::TcpListener;
 use tokio::sync::watch;

@@ -124,13 +124,18 @@ fn init_logs(format: LogFormat) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { file } => match Scenario::from_file(&file) {
+        Command::Check { file } => match Scenario::check_file(&file) {
             Ok(s) => {
                 say!("ok: {}", summary(&s));
                 ExitCode::SUCCESS
             }
-            Err(e) => {
-                eprintln!("error: {e}");
+            Err(errors) => {
+                for e in &errors.0 {
+                    eprintln!("error: {e}");
+                }
+                if errors.0.len() > 1 {
+                    eprintln!("{} problems", errors.0.len());
+                }
                 ExitCode::FAILURE
             }
         },

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::spans::{line_col, locate};
-use super::{render_path, Diag, Origin, Scenario, ScenarioDoc, ScenarioError, Seg};
+use super::{render_path, Diag, Origin, Scenario, ScenarioDoc, ScenarioError, ScenarioErrors, Seg};
 
 /// One scenario source file, kept for error locations.
 #[derive(Debug, Clone)]
@@ -76,7 +76,10 @@ impl Source {
 
 const MAX_INCLUDE_DEPTH: usize = 16;
 
-pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+pub fn load_file(path: &Path) -> Result<Scenario, ScenarioErrors> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        return load_json_file(path);
+    }
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: path.display().to_string(),
         line: None,
@@ -89,6 +92,20 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     load_source(Source { name: path.display().to_string(), text, dir, access: FileAccess::Local }, &stem)
 }
 
+/// A scenario file in JSON (same shape as TOML): `check`, `serve --scenario` and Rust code take both.
+fn load_json_file(path: &Path) -> Result<Scenario, ScenarioErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: path.display().to_string(),
+        line: None,
+        column: None,
+        key: String::new(),
+        message: format!("cannot read the file: {e}"),
+    })?;
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into());
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    json_source(Source { name: path.display().to_string(), text, dir, access: FileAccess::Local }, &stem)
+}
+
 /// Where relative paths of a scenario given as text start: the allowed directory, else the current one.
 fn text_dir(access: &FileAccess) -> PathBuf {
     match access {
@@ -97,15 +114,29 @@ fn text_dir(access: &FileAccess) -> PathBuf {
     }
 }
 
-pub fn load_str(text: &str, name: &str, access: FileAccess) -> Result<Scenario, ScenarioError> {
-    let dir = text_dir(&access);
-    load_source(Source { name: format!("<{name}>"), text: text.to_owned(), dir, access }, name)
+pub fn load_str(text: &str, name: &str, access: FileAccess) -> Result<Scenario, ScenarioErrors> {
+    load_text(text, &format!("<{name}>"), name, access)
 }
 
-pub fn load_json(text: &str, name: &str, access: FileAccess) -> Result<Scenario, ScenarioError> {
+/// TOML text whose errors name it `label` (a file name, `<PUT /__emu/scenario>` …).
+pub fn load_text(text: &str, label: &str, default_name: &str, access: FileAccess) -> Result<Scenario, ScenarioErrors> {
     let dir = text_dir(&access);
-    let src = Source { name: format!("<{name}.json>"), text: text.to_owned(), dir, access };
-    let mut de = serde_json::Deserializer::from_str(text);
+    load_source(Source { name: label.to_owned(), text: text.to_owned(), dir, access }, default_name)
+}
+
+pub fn load_json(text: &str, name: &str, access: FileAccess) -> Result<Scenario, ScenarioErrors> {
+    load_json_labelled(text, &format!("<{name}.json>"), name, access)
+}
+
+/// A JSON scenario whose errors name it `label`.
+pub fn load_json_labelled(text: &str, label: &str, name: &str, access: FileAccess) -> Result<Scenario, ScenarioErrors> {
+    let dir = text_dir(&access);
+    json_source(Source { name: label.to_owned(), text: text.to_owned(), dir, access }, name)
+}
+
+fn json_source(src: Source, name: &str) -> Result<Scenario, ScenarioErrors> {
+    let text = src.text.clone();
+    let mut de = serde_json::Deserializer::from_str(&text);
     let mut doc: ScenarioDoc = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let key = e.path().to_string();
         let inner = e.inner();
@@ -124,27 +155,28 @@ pub fn load_json(text: &str, name: &str, access: FileAccess) -> Result<Scenario,
             column: None,
             key: "include".into(),
             message: "JSON scenarios cannot include files".into(),
-        });
+        }
+        .into());
     }
     tag_origins(&mut doc, 0);
     finish(doc, vec![src], name)
 }
 
-fn load_source(root: Source, default_name: &str) -> Result<Scenario, ScenarioError> {
+fn load_source(root: Source, default_name: &str) -> Result<Scenario, ScenarioErrors> {
     let mut sources = Vec::new();
     let doc = parse_with_includes(root, &mut sources, 0)?;
     finish(doc, sources, default_name)
 }
 
-fn finish(doc: ScenarioDoc, sources: Vec<Source>, default_name: &str) -> Result<Scenario, ScenarioError> {
+fn finish(doc: ScenarioDoc, sources: Vec<Source>, default_name: &str) -> Result<Scenario, ScenarioErrors> {
     let name = doc.name.clone().unwrap_or_else(|| default_name.to_owned());
     let mut scenario = Scenario { name, doc };
     let mut diags = Vec::new();
     super::validate::validate(&mut scenario, &sources, &mut diags);
-    match diags.into_iter().next() {
-        Some(d) => Err(diag_error(&sources, d)),
-        None => Ok(scenario),
+    if diags.is_empty() {
+        return Ok(scenario);
     }
+    Err(ScenarioErrors(diags.into_iter().map(|d| diag_error(&sources, d)).collect()))
 }
 
 /// Turns a semantic diagnostic into a located error.

@@ -30,32 +30,39 @@ pub const DEMO_TOML: &str = include_str!("../../scenarios/demo.toml");
 impl Scenario {
     /// Loads a scenario file; `include` and `records_file` paths are relative to the file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ScenarioError> {
+        load::load_file(path.as_ref()).map_err(ScenarioErrors::first)
+    }
+
+    /// Like [`Scenario::from_file`], with every problem the file has rather than the first.
+    pub fn check_file(path: impl AsRef<Path>) -> Result<Self, ScenarioErrors> {
         load::load_file(path.as_ref())
     }
 
     /// Loads a scenario from TOML text; relative paths resolve against the current directory.
     pub fn from_toml_str(text: &str, name: &str) -> Result<Self, ScenarioError> {
-        load::load_str(text, name, FileAccess::Local)
+        load::load_str(text, name, FileAccess::Local).map_err(ScenarioErrors::first)
     }
 
     /// Loads a scenario from JSON with the same shape as the TOML format.
     pub fn from_json_str(text: &str, name: &str) -> Result<Self, ScenarioError> {
-        load::load_json(text, name, FileAccess::Local)
+        load::load_json(text, name, FileAccess::Local).map_err(ScenarioErrors::first)
     }
 
     /// Loads a scenario that arrived over HTTP (`PUT /__emu/scenario`, TOML or JSON): its `include` and
     /// `records_file` may read only what `access` allows.
-    pub fn from_untrusted(text: &str, name: &str, json: bool, access: FileAccess) -> Result<Self, ScenarioError> {
+    pub fn from_untrusted(text: &str, name: &str, json: bool, access: FileAccess) -> Result<Self, ScenarioErrors> {
+        // Errors name the document that was sent, not the scenario it would replace.
+        const LABEL: &str = "<PUT /__emu/scenario>";
         if json {
-            load::load_json(text, name, access)
+            load::load_json_labelled(text, LABEL, name, access)
         } else {
-            load::load_str(text, name, access)
+            load::load_text(text, LABEL, name, access)
         }
     }
 
     /// The compiled-in demo tenant.
     pub fn demo() -> Self {
-        match load::load_str(DEMO_TOML, "demo", FileAccess::Local) {
+        match load::load_str(DEMO_TOML, "demo", FileAccess::Local).map_err(ScenarioErrors::first) {
             Ok(s) => s,
             Err(e) => panic!("the embedded demo scenario is invalid: {e}"),
         }
@@ -149,7 +156,7 @@ impl ScenarioBuilder {
             text.push_str(f);
             text.push('\n');
         }
-        load::load_str(&text, self.name.as_deref().unwrap_or("builder"), FileAccess::Local)
+        load::load_str(&text, self.name.as_deref().unwrap_or("builder"), FileAccess::Local).map_err(ScenarioErrors::first)
     }
 }
 
@@ -185,6 +192,30 @@ impl fmt::Display for ScenarioError {
 }
 
 impl std::error::Error for ScenarioError {}
+
+/// Every problem a scenario has, in file order: `check` prints them all, one run instead of one fix at a
+/// time. Syntax and type errors stop parsing, so they come alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioErrors(pub Vec<ScenarioError>);
+
+impl From<ScenarioError> for ScenarioErrors {
+    fn from(e: ScenarioError) -> Self {
+        ScenarioErrors(vec![e])
+    }
+}
+
+impl ScenarioErrors {
+    /// The first problem (what the single-error APIs report).
+    pub fn first(self) -> ScenarioError {
+        self.0.into_iter().next().unwrap_or(ScenarioError {
+            file: String::new(),
+            line: None,
+            column: None,
+            key: String::new(),
+            message: "invalid scenario".into(),
+        })
+    }
+}
 
 pub use crate::core::keypath::{render_path, Seg};
 

@@ -248,3 +248,40 @@ async fn health_command_probes_a_running_emulator() {
     assert!(!down.status.success());
     assert!(String::from_utf8_lossy(&down.stderr).starts_with("unhealthy:"));
 }
+
+/// `check` lists every problem in one run, and JSON scenario files work wherever TOML ones do.
+#[test]
+fn check_reports_every_problem_and_takes_json_files() {
+    let bin = env!("CARGO_BIN_EXE_lowcode-emu");
+    let dir = std::env::temp_dir().join(format!("lowcode-emu-all-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("two.toml");
+    std::fs::write(&bad, "[[users]]\nid = \"u\"\nname = \"一\"\nstatus = 7\n\n[[users]]\nid = \"u\"\nname = \"二\"\n").expect("write");
+    let fail = Command::new(bin).arg("check").arg(&bad).output().expect("runs");
+    assert!(!fail.status.success());
+    let err = String::from_utf8_lossy(&fail.stderr);
+    assert!(err.contains("users[0].status") && err.contains("users[1].id"), "both problems: {err}");
+    assert!(err.contains("2 problems"), "{err}");
+
+    let json = dir.join("s.json");
+    std::fs::write(&json, r#"{"name": "as-json", "jiandaoyun": {"api_keys": ["k"], "apps": []}}"#).expect("write");
+    let ok = Command::new(bin).arg("check").arg(&json).output().expect("runs");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("ok: scenario \"as-json\""));
+    let s = Scenario::from_file(&json).expect("loads");
+    assert_eq!(s.platforms(), ["jiandaoyun"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A refused `PUT /__emu/scenario` names the document it was sent, and lists every problem.
+#[tokio::test]
+async fn a_refused_put_names_the_sent_document_and_every_problem() {
+    let emu = start().await;
+    let text = "[[users]]\nid = \"u\"\nname = \"一\"\nstatus = 7\n\n[[users]]\nid = \"u\"\nname = \"二\"\n";
+    let r = client().put(format!("{}/__emu/scenario", emu.base_url())).body(text).send().await.expect("sent");
+    assert_eq!(r.status().as_u16(), 400);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["file"], "<PUT /__emu/scenario>");
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(2), "{body}");
+    assert_eq!(body["errors"][1]["key"], "users[1].id");
+}
