@@ -285,3 +285,33 @@ async fn a_refused_put_names_the_sent_document_and_every_problem() {
     assert_eq!(body["errors"].as_array().map(Vec::len), Some(2), "{body}");
     assert_eq!(body["errors"][1]["key"], "users[1].id");
 }
+
+/// Seeded records are held to what the platform's UI would enforce: unique fields stay unique and choice
+/// widgets take only their options. Astro Zero reads its namespace from the object names.
+#[test]
+fn seeded_records_respect_unique_fields_and_options() {
+    let az = |records: &str, namespace: &str| {
+        format!(
+            "[astrozero]\n{namespace}clients = [{{ client_id = \"c\", client_secret = \"s\" }}]\n[[astrozero.objects]]\nname = \"acme__Part__CST\"\nfields = [{{ name = \"acme__code__CST\", type = \"Text\", unique = true }}]\nrecords = {records}\n"
+        )
+    };
+    let e = err(&az(r#"[{ name = "a", acme__code__CST = "P-1" }, { name = "b", acme__code__CST = "P-1" }]"#, ""));
+    assert_eq!(e.key, "astrozero.objects[0].records[1].acme__code__CST");
+    assert!(e.message.contains("unique"), "{e}");
+    // No `namespace` key: `acme` comes from the object names.
+    Scenario::from_toml_str(&az(r#"[{ name = "a", acme__code__CST = "P-1" }]"#, ""), "t").expect("namespace inferred");
+    let e = err(&az("[]", "namespace = \"other\"\n"));
+    assert!(e.message.contains("expected other__Name__CST"), "{e}");
+
+    let jdy = format!("{MINIMAL_JDY}records = [{{ _widget_2 = \"紫\" }}]\n").replace(
+        r#"widgets = [{ name = "_widget_1", label = "T", type = "text" }]"#,
+        r#"widgets = [{ name = "_widget_1", label = "T", type = "text" }, { name = "_widget_2", label = "C", type = "combo", options = ["红", "绿"] }]"#,
+    );
+    let e = err(&jdy);
+    assert_eq!(e.key, "jiandaoyun.apps[0].entries[0].records[0]._widget_2");
+    assert!(e.message.contains("options"), "{e}");
+
+    let yida = "[yida]\n[[yida.apps]]\napp_type = \"APP_X\"\n[[yida.apps.forms]]\nform_uuid = \"FORM-X\"\nname = \"F\"\ncomponents = [{ id = \"radioField_a\", label = \"R\", type = \"RadioField\", options = [\"是\", \"否\"] }]\nrecords = [{ radioField_a = \"也许\" }]\n";
+    let e = err(&format!("[[users]]\nid = \"u\"\nname = \"U\"\n{yida}"));
+    assert_eq!(e.key, "yida.apps[0].forms[0].records[0].radioField_a");
+}

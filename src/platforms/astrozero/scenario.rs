@@ -254,6 +254,21 @@ impl crate::platforms::Section for AzSection {
     }
 }
 
+impl AzSection {
+    /// `namespace`, else the prefix the objects' names share (`demo` in `demo__Supplier__CST`), else `ns`:
+    /// a scenario whose objects are all named for one namespace needs no `namespace` key.
+    pub fn effective_namespace(&self) -> String {
+        if let Some(ns) = &self.namespace {
+            return ns.clone();
+        }
+        self.objects
+            .iter()
+            .find_map(|o| o.name.strip_suffix("__CST").and_then(|n| n.split_once("__")).map(|(ns, _)| ns.to_owned()))
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or_else(|| "ns".into())
+    }
+}
+
 /// `ns__Name__CST` with the tenant's namespace.
 pub fn custom_name_ok(name: &str, ns: &str) -> bool {
     name.strip_prefix(ns).and_then(|r| r.strip_prefix("__")).and_then(|r| r.strip_suffix("__CST")).is_some_and(|mid| {
@@ -267,7 +282,7 @@ pub fn custom_name_ok(name: &str, ns: &str) -> bool {
 
 pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
     let Some(az) = &scenario.doc.platforms.astrozero else { return };
-    let ns = az.namespace.clone().unwrap_or_else(|| "ns".into());
+    let ns = az.effective_namespace();
     let file = az.objects.first().map(|o| o.origin.file).unwrap_or(0);
     for (i, c) in az.clients.iter().enumerate() {
         if let Some(u) = &c.user {
@@ -283,7 +298,8 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
     for o in &az.objects {
         let at = |rel, msg: String| Diag::at(o.origin, &["astrozero", "objects"], rel, msg);
         if !custom_name_ok(&o.name, &ns) {
-            diags.push(at(path!["name"], format!("expected {ns}__Name__CST, got {:?}", o.name)));
+            let hint = if az.namespace.is_none() { " (or set [astrozero] namespace)" } else { "" };
+            diags.push(at(path!["name"], format!("expected {ns}__Name__CST{hint}, got {:?}", o.name)));
         }
         for (fi, f) in o.fields.iter().enumerate() {
             if !custom_name_ok(&f.name, &ns) {
@@ -300,6 +316,16 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
             }
         }
         let fields: Vec<Field> = o.fields.iter().map(|f| field_of(f, &az.picklists)).collect();
+        // Seeded records must keep unique fields unique, as the data API would.
+        for f in fields.iter().filter(|f| f.unique) {
+            let mut seen: HashSet<String> = HashSet::new();
+            for (ri, r) in o.records.iter().enumerate() {
+                let Some((k, v)) = r.iter().find(|(k, _)| k.eq_ignore_ascii_case(&f.name)) else { continue };
+                if !v.is_null() && !seen.insert(v.to_string()) {
+                    diags.push(at(path!["records", ri, k.as_str()], format!("duplicate value {v} for unique field {:?}", f.name)));
+                }
+            }
+        }
         for (ri, r) in o.records.iter().enumerate() {
             if let Some(k) = r.keys().find(|k| k.as_str() != "name" && !o.fields.iter().any(|f| f.name.eq_ignore_ascii_case(k))) {
                 diags.push(at(path!["records", ri, k.as_str()], format!("unknown field {k:?}")));
@@ -416,7 +442,7 @@ fn validate_programs(az: &AzSection, scenario: &Scenario, diags: &mut Vec<Diag>)
             diags.push(Diag::at(p.origin, array, path!["flow"], format!("expected a flow id from [[flows]], got {:?}", p.flow)));
         }
     }
-    let ns = az.namespace.clone().unwrap_or_else(|| "ns".into());
+    let ns = az.effective_namespace();
     for p in &az.picklists {
         let array = &["astrozero", "picklists"];
         if !super::picklists::name_ok(&p.name, &ns) {
@@ -481,7 +507,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
     let az = scenario.doc.platforms.astrozero.as_ref()?;
     let first = dir.first_user().map(|u| u.id).unwrap_or_else(|| "admin".into());
     let st = State {
-        namespace: az.namespace.clone().unwrap_or_else(|| "ns".into()),
+        namespace: az.effective_namespace(),
         clients: az
             .clients
             .iter()

@@ -380,6 +380,20 @@ pub fn validate(scenario: &mut Scenario, cx: &ValidateCx, diags: &mut Vec<Diag>)
 }
 
 /// Converts one scenario record (read shape) field by field, so an error names its field.
+/// A seeded value a select-like widget with `options` does not offer (the API itself accepts any text).
+fn outside_options(w: &Widget, v: &Value) -> Option<String> {
+    let select = matches!(w.kind, WidgetType::Radiogroup | WidgetType::Checkboxgroup | WidgetType::Combo | WidgetType::Combocheck);
+    if !select || w.options.is_empty() {
+        return None;
+    }
+    let values: Vec<&Value> = match v {
+        Value::Array(a) => a.iter().collect(),
+        Value::Null => Vec::new(),
+        one => vec![one],
+    };
+    values.into_iter().find(|x| x.as_str().is_none_or(|t| !t.is_empty() && !w.options.iter().any(|o| o == t))).map(|x| x.to_string())
+}
+
 fn seed_record(conv: &Converter, schema: &Schema, r: &Map<String, Value>) -> Result<Map<String, Value>, (String, String)> {
     let mut out = Map::new();
     for (k, v) in r {
@@ -390,6 +404,11 @@ fn seed_record(conv: &Converter, schema: &Schema, r: &Map<String, Value>) -> Res
         }
         if schema.get(k).is_none() {
             return Err((k.clone(), format!("unknown widget {k:?}: records use widget names (or aliases) of this form")));
+        }
+        if let Some(w) = schema.get(k) {
+            if let Some(bad) = outside_options(w, &v) {
+                return Err((k.clone(), format!("{bad} is not one of the widget's options {:?}", w.options)));
+            }
         }
         let one: Map<String, Value> = [(k.clone(), v)].into_iter().collect();
         match conv.convert_data(schema, &one, None) {

@@ -180,10 +180,27 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
                 if let Err(e) = convert_map(&comps, r, dir, crate::Locale::Zh) {
                     diags.push(at(path!["forms", fi, "records", ri], e.msg));
                 }
+                // Choice components with `options` take only those (the API itself stores any text).
+                for c in comps.iter().filter(|c| !c.options.is_empty() && CHOICE_KINDS.contains(&c.kind)) {
+                    let values: Vec<&Value> = match r.get(&c.id) {
+                        Some(Value::Array(a)) => a.iter().collect(),
+                        Some(Value::Null) | None => Vec::new(),
+                        Some(one) => vec![one],
+                    };
+                    if let Some(bad) = values.into_iter().find(|v| v.as_str().is_none_or(|t| !c.options.iter().any(|o| o == t))) {
+                        diags.push(at(
+                            path!["forms", fi, "records", ri, c.id.as_str()],
+                            format!("{bad} is not one of the component's options {:?}", c.options),
+                        ));
+                    }
+                }
             }
         }
     }
 }
+
+/// Components whose value is one (or several) of their `options`.
+const CHOICE_KINDS: &[&str] = &["RadioField", "SelectField", "CheckboxField", "MultiSelectField"];
 
 pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<State> {
     let y = scenario.doc.platforms.yida.as_ref()?;
