@@ -215,11 +215,11 @@ def test_a_forged_token_is_a_tea_exception(sdk):
 
 
 def test_a_method_the_emulator_does_not_serve_answers_in_the_open_api_shape(sdk, token):
-    # Advanced queries are not emulated yet (see docs/fidelity.md).
+    # Form operation logs are not emulated (see docs/fidelity.md).
     with pytest.raises(TeaException) as e:
-        sdk.search_form_data_second_generation_with_options(
-            yida.SearchFormDataSecondGenerationRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan"),
-            headers(yida.SearchFormDataSecondGenerationHeaders, token),
+        sdk.list_operation_logs_with_options(
+            yida.ListOperationLogsRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", form_instance_id_list=["FINST-X"]),
+            headers(yida.ListOperationLogsHeaders, token),
             _runtime(),
         )
     assert e.value.code == "InvalidAction.NotFound"
@@ -451,3 +451,73 @@ def test_redirect_then_task_lists(sdk, token):
         "zhangsan", yida.GetNotifyMeRequest(app_types=APP, page_number=1, page_size=10), headers(yida.GetNotifyMeHeaders, token), _runtime()
     )
     assert copies.body.total_count == 0, "the leave flow copies nobody"
+
+
+def test_insert_or_update_and_the_advanced_queries(sdk, token):
+    condition = json.dumps([{"key": "textField_k1a2b3c4", "value": "回形针", "type": "TEXT", "operator": "eq", "componentName": "TextField"}])
+    first = sdk.create_or_update_form_data_with_options(
+        yida.CreateOrUpdateFormDataRequest(
+            app_type=APP, form_uuid=FORM, user_id="zhangsan", search_condition=condition,
+            form_data_json=json.dumps({"textField_k1a2b3c4": "回形针", "numberField_k1a2b3c5": 1}),
+        ),
+        headers(yida.CreateOrUpdateFormDataHeaders, token),
+        _runtime(),
+    )
+    second = sdk.create_or_update_form_data_with_options(
+        yida.CreateOrUpdateFormDataRequest(
+            app_type=APP, form_uuid=FORM, user_id="zhangsan", search_condition=condition, form_data_json=json.dumps({"numberField_k1a2b3c5": 2})
+        ),
+        headers(yida.CreateOrUpdateFormDataHeaders, token),
+        _runtime(),
+    )
+    assert first.body.result == second.body.result, "the second call updates the record the first made"
+
+    page = sdk.search_form_data_second_generation_with_options(
+        yida.SearchFormDataSecondGenerationRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", search_condition=condition, page_number=1, page_size=10),
+        headers(yida.SearchFormDataSecondGenerationHeaders, token),
+        _runtime(),
+    )
+    assert page.body.total_count == 1
+    assert page.body.data[0].form_instance_id == first.body.result
+    assert page.body.data[0].form_data["numberField_k1a2b3c5"] == 2
+
+    seeded = json.dumps([{"key": "textField_k1a2b3c4", "value": "签字笔", "type": "TEXT", "operator": "eq", "componentName": "TextField"}])
+    with_tables = sdk.search_form_data_second_generation_with_options(
+        yida.SearchFormDataSecondGenerationRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", search_condition=seeded),
+        headers(yida.SearchFormDataSecondGenerationHeaders, token),
+        _runtime(),
+    )
+    without = sdk.search_form_data_second_generation_no_table_field_with_options(
+        yida.SearchFormDataSecondGenerationNoTableFieldRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", search_condition=seeded),
+        headers(yida.SearchFormDataSecondGenerationNoTableFieldHeaders, token),
+        _runtime(),
+    )
+    assert "tableField_k1a2b3c9" in with_tables.body.data[0].form_data
+    assert "tableField_k1a2b3c9" not in without.body.data[0].form_data
+
+
+def test_activities_running_task_list_and_copies(sdk, token):
+    acts = sdk.get_activity_list_with_options(
+        yida.GetActivityListRequest(app_type=APP, user_id="zhangsan", process_code=LEAVE_PROCESS), headers(yida.GetActivityListHeaders, token), _runtime()
+    )
+    assert len(acts.body.result) >= 1 and all(a.activity_id and a.activity_name for a in acts.body.result)
+    ids = []
+    for reason in ("甲", "乙"):
+        ids.append(
+            sdk.start_instance_with_options(
+                yida.StartInstanceRequest(app_type=APP, form_uuid=LEAVE_FORM, process_code=LEAVE_PROCESS, user_id="zhangsan", form_data_json=json.dumps({"textField_l1a2b3c4": reason})),
+                headers(yida.StartInstanceHeaders, token),
+                _runtime(),
+            ).body.result
+        )
+    tasks = sdk.get_running_task_list_with_options(
+        yida.GetRunningTaskListRequest(app_type=APP, user_id="zhangsan", process_instance_id_list=ids),
+        headers(yida.GetRunningTaskListHeaders, token),
+        _runtime(),
+    )
+    assert sorted(t.process_instance_id for t in tasks.body.result) == sorted(ids)
+    assert all(t.task_id and t.actual_action_executor_id for t in tasks.body.result)
+    copies = sdk.get_task_copies_with_options(
+        yida.GetTaskCopiesRequest(app_type=APP, user_id="zhangsan", page_number=1, page_size=10), headers(yida.GetTaskCopiesHeaders, token), _runtime()
+    )
+    assert copies.body.total_count == 0 and copies.body.page_number == 1

@@ -475,6 +475,101 @@ fn form_list(call: &Call) -> Result<Response, YidaError> {
     Ok(Response::json(200, &json!({ "success": true, "result": { "currentPage": p, "totalCount": total, "data": data } })))
 }
 
+/// `insertOrUpdate`: the first instance matching `searchCondition` gets `formDataJson` merged in; with
+/// none, a new instance is saved. Answers the instance id either way.
+fn insert_or_update(call: &Call) -> Result<Response, YidaError> {
+    let data = call.p.get("formDataJson").cloned().ok_or_else(|| YidaError::param("formDataJson 不能为空", call.locale))?;
+    let condition = call.p.get("searchCondition").cloned().unwrap_or(Value::String("[]".into()));
+    let found = run_with(call, forms::search_ids, &[("searchFieldJson", condition), ("currentPage", json!(1)), ("pageSize", json!(1))])?;
+    let id = match found["result"]["data"][0].as_str() {
+        Some(id) => {
+            run_with(call, forms::update, &[("formInstId", Value::String(id.to_owned())), ("updateFormDataJson", data)])?;
+            Value::String(id.to_owned())
+        }
+        None => run_with(call, forms::save, &[("formDataJson", data)])?["result"].clone(),
+    };
+    Ok(Response::json(200, &json!({ "success": true, "result": id })))
+}
+
+/// The advanced queries take their filter as `searchCondition` (the array form of `searchFieldJson`).
+fn advanced_search(call: &Call) -> Result<Response, YidaError> {
+    let condition = call.p.get("searchCondition").cloned().unwrap_or(Value::Null);
+    let body = run_with(call, forms::search, &[("searchFieldJson", condition)])?;
+    Ok(Response::json(200, &body))
+}
+
+fn advanced_item(call: &Call, d: &Value, keep_tables: bool) -> Value {
+    let who = d["originator"]["userId"].as_str().unwrap_or("");
+    let mut form_data = d["formData"].clone();
+    if let (false, Some(m)) = (keep_tables, form_data.as_object_mut()) {
+        m.retain(|k, _| !k.starts_with("tableField_"));
+    }
+    json!({
+        "formInstanceId": d["formInstId"], "formUuid": d["formUuid"], "formData": form_data, "title": d["title"], "version": d["version"],
+        "createTimeGMT": d["gmtCreate"], "modifiedTimeGMT": d["gmtModified"], "creatorUserId": who, "originator": person(call, who),
+    })
+}
+
+fn advanced_page(call: &Call, v: Value, keep_tables: bool) -> Option<Value> {
+    let data: Vec<Value> =
+        v["result"]["data"].as_array().map(|a| a.iter().map(|d| advanced_item(call, d, keep_tables)).collect()).unwrap_or_default();
+    Some(json!({ "pageNumber": v["result"]["currentPage"], "totalCount": v["result"]["totalCount"], "data": data }))
+}
+
+fn advanced_all(call: &Call, v: Value) -> Option<Value> {
+    advanced_page(call, v, true)
+}
+
+fn advanced_no_tables(call: &Call, v: Value) -> Option<Value> {
+    advanced_page(call, v, false)
+}
+
+/// `taskCopies`: instances that copied the caller, in the shape of the submission list.
+fn task_copies(_: &Call, v: Value) -> Option<Value> {
+    task_page(v, |s| {
+        json!({
+            "formInstanceId": s["formInstanceId"], "formUuid": s["formUuid"], "processInstanceId": s["processInstanceId"], "title": s["title"],
+            "appType": s["appType"], "dataMap": s["dataMap"], "dataType": s["dataType"], "originatorId": s["originatorId"], "version": s["version"],
+            "createTimeGMT": s["createTime"], "modifiedTimeGMT": s["modifiedTime"],
+        })
+    })
+}
+
+/// `runningTasks/query`: the pending approvals of every listed instance.
+fn running_task_list(call: &Call) -> Result<Response, YidaError> {
+    let mut out = Vec::new();
+    for id in list_param(call, "processInstanceIdList")? {
+        let v = run_with(call, process::records, &[("processInstanceId", Value::String(id.clone()))])?;
+        for r in v["content"].as_array().into_iter().flatten().filter(|r| r["type"] == "TODO") {
+            out.push(json!({
+                "taskId": r["taskId"], "processInstanceId": id, "actualActionExecutorId": r["operator"], "status": "RUNNING",
+                "title": r["showName"], "titleInEnglish": r["showName"], "taskType": r["taskType"], "appType": call.app,
+                "activeTimeGMT": r["activeTime"], "createTimeGMT": r["activeTime"],
+            }));
+        }
+    }
+    batch_answer(out)
+}
+
+/// `processes/activities`: the human nodes of the process `processCode` runs.
+fn activities(call: &Call) -> Result<Response, YidaError> {
+    let code = call.req_str("processCode")?;
+    let app = call.st.apps.get(call.app).ok_or_else(|| YidaError::form_not_found(call.locale))?;
+    let form = app
+        .forms
+        .iter()
+        .find(|f| f.process_code.as_deref() == Some(code.as_str()))
+        .ok_or_else(|| YidaError::form_not_found(call.locale))?;
+    let result: Vec<Value> = form
+        .flow
+        .iter()
+        .flat_map(|f| f.nodes.iter())
+        .filter(|n| n.kind.is_human())
+        .map(|n| json!({ "activityId": n.id, "activityName": n.name, "activityNameInEnglish": n.name }))
+        .collect();
+    batch_answer(result)
+}
+
 fn whole(_: &Call, v: Value) -> Option<Value> {
     Some(json!({ "success": true, "result": v["result"] }))
 }
@@ -533,5 +628,23 @@ pub fn routes() -> Vec<Route> {
         route("yida.openapi.form.batch_get", Method::POST, "/v1.0/yida/forms/instances/ids/query", batch_get, result_only),
         route("yida.openapi.process.by_ids", Method::GET, "/v1.0/yida/processes/instances/searchWithIds", instances_by_ids, result_only),
         route("yida.openapi.form.list", Method::GET, "/v1.0/yida/forms", form_list, whole),
+        route(
+            "yida.openapi.form.insert_or_update",
+            Method::POST,
+            "/v1.0/yida/forms/instances/insertOrUpdate",
+            insert_or_update,
+            result_only,
+        ),
+        route(
+            "yida.openapi.form.advanced_all",
+            Method::POST,
+            "/v1.0/yida/forms/instances/advances/queryAll",
+            advanced_search,
+            advanced_all,
+        ),
+        route("yida.openapi.form.advanced", Method::POST, "/v1.0/yida/forms/instances/advances/query", advanced_search, advanced_no_tables),
+        route("yida.openapi.task.copies", Method::GET, "/v1.0/yida/tasks/taskCopies", process::notify, task_copies),
+        route("yida.openapi.task.running_list", Method::POST, "/v1.0/yida/tasks/runningTasks/query", running_task_list, result_only),
+        route("yida.openapi.process.activities", Method::GET, "/v1.0/yida/processes/activities", activities, result_only),
     ]
 }
