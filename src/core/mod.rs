@@ -14,5 +14,6 @@ pub mod ids;
 pub mod journal;
 pub mod keypath;
 pub mod ratelimit;
+pub mod schema_hints;
 pub mod store;
 pub mod workflow;

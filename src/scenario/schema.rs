@@ -101,6 +101,8 @@ pub struct EmulatorSection {
     #[serde(default)]
     pub clock_running: bool,
     /// `zh` (default), `en`, `zh-TW`.
+    #[serde(default)]
+    #[schemars(schema_with = "locale_schema")]
     pub locale: Option<String>,
 }
 
@@ -157,4 +159,8 @@ pub struct DeptDef {
 #[serde(deny_unknown_fields)]
 pub struct GenerateDef {
     pub count: usize,
+}
+
+fn locale_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    crate::core::schema_hints::one_of(&["zh", "zh-CN", "zh-Hans", "zh-TW", "zh-Hant", "zh-HK", "en", "en-US", "en-GB"], "Message language.")
 }

@@ -1,4 +1,5 @@
-"""Starts the emulator binary (the embedded demo) for the SDK suite and hands its base URL to the tests.
+"""Python black-box suites: the official DingTalk SDK against the emulator, and the scenario JSON Schema
+checked by an independent validator. The session fixture starts the binary with the embedded demo.
 
 The binary is target/debug/lowcode-emu (what `cargo test` builds), or LOWCODE_EMU_BIN.
 """
@@ -11,11 +12,14 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
+def binary() -> str:
+    return os.environ.get("LOWCODE_EMU_BIN", str(ROOT / "target" / "debug" / "lowcode-emu"))
+
+
 @pytest.fixture(scope="session")
 def emulator():
-    binary = os.environ.get("LOWCODE_EMU_BIN", str(ROOT / "target" / "debug" / "lowcode-emu"))
     proc = subprocess.Popen(
-        [binary, "serve", "--port", "0"],
+        [binary(), "serve", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

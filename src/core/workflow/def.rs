@@ -24,10 +24,13 @@ pub struct FlowDef {
 pub struct NodeDef {
     pub id: String,
     #[serde(rename = "type")]
+    #[schemars(schema_with = "node_type_schema")]
     pub kind: String,
     pub name: Option<String>,
     #[serde(default)]
     pub assignees: Vec<String>,
+    #[serde(default)]
+    #[schemars(schema_with = "mode_schema")]
     pub mode: Option<String>,
     #[serde(default)]
     pub verify: bool,
@@ -55,6 +58,7 @@ pub struct EdgeTable {
 #[serde(deny_unknown_fields)]
 pub struct EdgeWhen {
     pub field: String,
+    #[schemars(schema_with = "op_schema")]
     pub op: String,
     pub value: Option<Value>,
 }
@@ -70,3 +74,15 @@ impl EdgeDef {
 
 pub const NODE_TYPES: &[&str] = &["start", "approve", "handle", "parallel", "join", "condition", "end"];
 pub const EDGE_OPS: &[&str] = &["eq", "ne", "gt", "ge", "lt", "le", "in", "empty", "not_empty"];
+
+fn node_type_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    crate::core::schema_hints::one_of(NODE_TYPES, "The node's kind.")
+}
+
+fn mode_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    crate::core::schema_hints::one_of(&["any", "all"], "Whether one assignee (any) or every assignee (all) must act.")
+}
+
+fn op_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    crate::core::schema_hints::one_of(EDGE_OPS, "How the field is compared with value.")
+}

@@ -185,6 +185,7 @@ pub struct FieldDef {
     pub label: Option<String>,
     /// `Text`, `Number`, `Date`, … (case-insensitive; see docs/scenarios.md).
     #[serde(rename = "type")]
+    #[schemars(schema_with = "data_type_schema")]
     pub kind: String,
     #[serde(default)]
     pub required: bool,
@@ -607,4 +608,26 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         .collect();
     *st.runtime.lock() = Runtime { flows, processes, ..Runtime::default() };
     Some(st)
+}
+
+/// [`DATA_TYPES`] as the metadata API spells them.
+const DATA_TYPE_NAMES: &[&str] = &[
+    "Text",
+    "EncryptedText",
+    "TextArea",
+    "Number",
+    "Percent",
+    "Phone",
+    "Currency",
+    "Date",
+    "DateTime",
+    "Email",
+    "CheckBox",
+    "SingleSelect",
+    "MultiSelect",
+    "URL",
+];
+
+fn data_type_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    crate::core::schema_hints::one_of(DATA_TYPE_NAMES, "The field's Astro Zero data type (case-insensitive).")
 }

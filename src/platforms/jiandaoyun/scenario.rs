@@ -92,6 +92,7 @@ pub struct ScopedKeyDef {
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JdyAppDef {
+    #[schemars(schema_with = "object_id_schema")]
     pub app_id: String,
     pub name: String,
     #[serde(default)]
@@ -103,6 +104,7 @@ pub struct JdyAppDef {
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JdyEntryDef {
+    #[schemars(schema_with = "object_id_schema")]
     pub entry_id: String,
     pub name: String,
     pub flow: Option<String>,
@@ -120,6 +122,7 @@ pub struct WidgetDef {
     pub name: String,
     pub label: String,
     #[serde(rename = "type")]
+    #[schemars(schema_with = "widget_type_schema")]
     pub kind: String,
     #[serde(default)]
     pub required: bool,
@@ -577,4 +580,13 @@ fn corp_from(jdy: &JdySection) -> super::corp::Corp {
     }
     corp.guests = jdy.guests.iter().map(|g| Guest { dept_no: g.dept_no, name: g.name.clone(), members: g.members.clone() }).collect();
     corp
+}
+
+fn widget_type_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = WidgetType::names().collect();
+    crate::core::schema_hints::one_of(&names, "The widget's Jiandaoyun type (case-insensitive).")
+}
+
+fn object_id_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    crate::core::schema_hints::pattern("^[0-9a-f]{24}$", "A 24-hex-digit id, as Jiandaoyun's.")
 }

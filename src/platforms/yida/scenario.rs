@@ -38,6 +38,7 @@ pub struct AppKeyDef {
 #[serde(deny_unknown_fields)]
 pub struct YidaAppDef {
     /// `APP_` + upper-case letters and digits.
+    #[schemars(schema_with = "app_type_schema")]
     pub app_type: String,
     pub name: Option<String>,
     /// Accepted for the DingTalk Open API; the in-app API uses the login session.
@@ -54,6 +55,7 @@ pub struct YidaAppDef {
 #[serde(deny_unknown_fields)]
 pub struct YidaFormDef {
     /// `FORM-` + 38 upper-case letters and digits (any length is accepted).
+    #[schemars(schema_with = "form_uuid_schema")]
     pub form_uuid: String,
     pub name: String,
     /// `TPROC--…`: a process form; needs `flow`.
@@ -76,6 +78,7 @@ pub struct ComponentDef {
     pub id: String,
     pub label: String,
     #[serde(rename = "type")]
+    #[schemars(schema_with = "component_type_schema")]
     pub kind: String,
     #[serde(default)]
     pub required: bool,
@@ -282,4 +285,16 @@ pub fn new_instance(st: &State, form: &Form, data: Map<String, Value>, user: &st
         version: 1,
         process,
     }
+}
+
+fn component_type_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    crate::core::schema_hints::one_of(super::values::KINDS, "The component's Yida type (case-insensitive).")
+}
+
+fn app_type_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    crate::core::schema_hints::pattern("^APP_[A-Z0-9]+$", "APP_ followed by upper-case letters and digits.")
+}
+
+fn form_uuid_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    crate::core::schema_hints::pattern("^FORM-[A-Z0-9]+$", "FORM- followed by upper-case letters and digits.")
 }
