@@ -99,7 +99,7 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: A
     // 3. Fault.
     let firing = fault(&world, route, &request).await;
     if let Some(f) = &firing {
-        let fault = Some(f.rule.clone());
+        let fault = Some(f);
         let now = world.clock.now_ms();
         let early = match &f.action {
             Action::Disconnect => {
@@ -120,8 +120,7 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: A
     let resp = run_handler(route, &world, &request);
 
     // 5. Journal.
-    let fault = firing.as_ref().map(|f| f.rule.clone());
-    trace.record(&shared, &request.body, resp.status, &resp.body, fault, world.clock.now_ms());
+    trace.record(&shared, &request.body, resp.status, &resp.body, firing.as_ref(), world.clock.now_ms());
     tracing::debug!(route = route.id, status = resp.status, "request");
     if firing.is_some_and(|f| f.action == Action::Truncate) {
         return Ok(truncated(resp));
@@ -141,7 +140,7 @@ pub struct Trace {
 }
 
 impl Trace {
-    fn record(&self, shared: &Shared, body: &Bytes, status: u16, response: &Bytes, fault: Option<String>, now: i64) {
+    fn record(&self, shared: &Shared, body: &Bytes, status: u16, response: &Bytes, fault: Option<&Firing>, now: i64) {
         shared.journal.record(JournalEntry {
             id: shared.journal.next_id(),
             time_ms: now,
@@ -155,7 +154,8 @@ impl Trace {
             duration_us: self.started.elapsed().as_micros() as u64,
             request_body: body.clone(),
             response_body: response.clone(),
-            fault,
+            fault: fault.map(|f| f.rule.clone()),
+            fault_action: fault.map(Firing::describe),
         });
     }
 }

@@ -147,6 +147,25 @@ pub struct Firing {
     pub action: Action,
 }
 
+impl Firing {
+    /// What the rule did, for the journal: `error rate_limited`, `status 503`, `disconnect`, `delay 300 ms` …
+    pub fn describe(&self) -> String {
+        let what = match &self.action {
+            Action::Pass => String::new(),
+            Action::Error(name) => format!("error {name}"),
+            Action::Raw { status, .. } => format!("status {status}"),
+            Action::Disconnect => "disconnect".into(),
+            Action::Truncate => "truncate".into(),
+        };
+        match (self.delay_ms, what.is_empty()) {
+            (0, true) => "pass".into(),
+            (0, false) => what,
+            (d, true) => format!("delay {d} ms"),
+            (d, false) => format!("delay {d} ms, {what}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleView {
     pub id: String,

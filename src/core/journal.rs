@@ -28,6 +28,8 @@ pub struct JournalEntry {
     pub request_body: Bytes,
     pub response_body: Bytes,
     pub fault: Option<String>,
+    /// What the fault rule did (`error rate_limited`, `delay 300 ms` …).
+    pub fault_action: Option<String>,
 }
 
 /// What a journal reader sees of credentials.
@@ -61,6 +63,7 @@ impl JournalEntry {
             "request_body": body_json(&self.request_body, fields),
             "response_body": body_json(&self.response_body, fields),
             "fault": self.fault,
+            "fault_action": self.fault_action,
         })
     }
 }
@@ -225,6 +228,7 @@ mod tests {
             request_body: Bytes::from_static(b"{\"a\":1}"),
             response_body: Bytes::new(),
             fault: None,
+            fault_action: None,
         }
     }
 

@@ -36,6 +36,7 @@ async fn named_errors_render_in_each_platform_dialect() {
     assert_eq!((rules[0]["matched"].clone(), rules[0]["fired"].clone()), (json!(3), json!(1)));
     let journal = get(&emu, "/__emu/requests?route=jiandaoyun.data.list").await.body;
     assert_eq!(journal[1]["fault"], "fault-1");
+    assert_eq!(journal[1]["fault_action"], "error rate_limited", "the journal says what the rule did");
     assert_eq!(journal[0]["fault"], Value::Null);
 
     let om = start_with(OM).await;

@@ -15,7 +15,10 @@ async fn app_list_pages_with_skip_and_limit() {
     assert_eq!(r.body, json!({ "apps": [{ "name": "订单", "app_id": APP2 }] }));
     let r = post(&emu, "/api/v5/app/list", json!({ "skip": 5 })).await;
     assert_eq!(r.body, json!({ "apps": [] }));
-    for bad in [json!({ "limit": 0 }), json!({ "limit": 101 }), json!({ "skip": -1 }), json!({ "limit": "10" }), json!({ "limit": 1.5 })] {
+    // The official demo sends `limit: 0`: it lists as the default does.
+    let all = post(&emu, "/api/v5/app/list", json!({})).await;
+    assert_eq!(post(&emu, "/api/v5/app/list", json!({ "limit": 0 })).await.body, all.body);
+    for bad in [json!({ "limit": -1 }), json!({ "limit": 101 }), json!({ "skip": -1 }), json!({ "limit": "10" }), json!({ "limit": 1.5 })] {
         assert_jdy_error(&post(&emu, "/api/v5/app/list", bad).await, 3005);
     }
 }
@@ -29,6 +32,8 @@ async fn entry_list_names_the_forms_of_an_app() {
     let r = post(&emu, "/api/v5/app/entry/list", json!({ "app_id": APP, "skip": 1, "limit": 1 })).await;
     assert_eq!(r.body["forms"].as_array().map(Vec::len), Some(1));
     assert_eq!(r.body["forms"][0]["entry_id"], FLOW);
+    let all = post(&emu, "/api/v5/app/entry/list", json!({ "app_id": APP })).await;
+    assert_eq!(post(&emu, "/api/v5/app/entry/list", json!({ "app_id": APP, "limit": 0 })).await.body, all.body);
     assert_jdy_error(&post(&emu, "/api/v5/app/entry/list", json!({})).await, 1);
     assert_jdy_error(&post(&emu, "/api/v5/app/entry/list", json!({ "app_id": 5 })).await, 3005);
     assert_jdy_error(&post(&emu, "/api/v5/app/entry/list", json!({ "app_id": "ffffffffffffffffffffffff" })).await, 2004);

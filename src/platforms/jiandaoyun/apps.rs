@@ -9,7 +9,7 @@ use crate::core::clock::iso_utc_ms;
 use crate::http::Response;
 
 pub fn app_list(call: &Call) -> Result<Response, JdyError> {
-    let limit = call.opt_int("limit", 100, 1, 100)? as usize;
+    let limit = list_limit(call)?;
     let skip = call.opt_int("skip", 0, 0, i64::MAX)? as usize;
     let apps: Vec<Value> = call
         .st
@@ -25,7 +25,7 @@ pub fn app_list(call: &Call) -> Result<Response, JdyError> {
 
 pub fn entry_list(call: &Call) -> Result<Response, JdyError> {
     let app = call.app()?;
-    let limit = call.opt_int("limit", 100, 1, 100)? as usize;
+    let limit = list_limit(call)?;
     let skip = call.opt_int("skip", 0, 0, i64::MAX)? as usize;
     let forms: Vec<Value> = app
         .entry_ids
@@ -61,4 +61,13 @@ pub fn widget_list(call: &Call) -> Result<Response, JdyError> {
     }
     let modified = entry.modified_ms.load(std::sync::atomic::Ordering::Acquire);
     ok_json(&json!({ "widgets": widgets, "sysWidgets": sys, "dataModifyTime": iso_utc_ms(modified) }))
+}
+
+/// `limit` of the app and form lists: 1–100, default 100. The official demo sends `limit: 0`, so 0 means
+/// the default here rather than an error.
+fn list_limit(call: &Call) -> Result<usize, JdyError> {
+    if call.body.get("limit").and_then(serde_json::Value::as_i64) == Some(0) {
+        return Ok(100);
+    }
+    Ok(call.opt_int("limit", 100, 1, 100)? as usize)
 }
