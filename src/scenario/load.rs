@@ -77,33 +77,22 @@ impl Source {
 const MAX_INCLUDE_DEPTH: usize = 16;
 
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: path.display().to_string(),
+        line: None,
+        column: None,
+        key: String::new(),
+        message: format!("cannot read the file: {e}"),
+    })?;
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into());
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let src = Source { name: path.display().to_string(), text, dir, access: FileAccess::Local };
+    // A `.json` file holds the same document as JSON: `check`, `serve --scenario` and Rust code take both.
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
-        return load_json_file(path);
+        json_source(src, &stem)
+    } else {
+        load_source(src, &stem)
     }
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        file: path.display().to_string(),
-        line: None,
-        column: None,
-        key: String::new(),
-        message: format!("cannot read the file: {e}"),
-    })?;
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into());
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    load_source(Source { name: path.display().to_string(), text, dir, access: FileAccess::Local }, &stem)
-}
-
-/// A scenario file in JSON (same shape as TOML): `check`, `serve --scenario` and Rust code take both.
-fn load_json_file(path: &Path) -> Result<Scenario, ScenarioErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        file: path.display().to_string(),
-        line: None,
-        column: None,
-        key: String::new(),
-        message: format!("cannot read the file: {e}"),
-    })?;
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into());
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    json_source(Source { name: path.display().to_string(), text, dir, access: FileAccess::Local }, &stem)
 }
 
 /// Where relative paths of a scenario given as text start: the allowed directory, else the current one.

@@ -34,6 +34,15 @@ def token(emulator):
     return got.body.access_token
 
 
+def start_leave(sdk, token, data):
+    """Starts a leave request (the demo's process form) as zhangsan; answers the process instance id."""
+    return sdk.start_instance_with_options(
+        yida.StartInstanceRequest(app_type=APP, form_uuid=LEAVE_FORM, process_code=LEAVE_PROCESS, user_id="zhangsan", form_data_json=json.dumps(data)),
+        headers(yida.StartInstanceHeaders, token),
+        _runtime(),
+    ).body.result
+
+
 def headers(cls, token):
     h = cls()
     h.x_acs_dingtalk_access_token = token
@@ -126,18 +135,7 @@ def test_form_data_save_search_update_delete(sdk, token):
 
 
 def test_a_process_from_start_to_agreement(sdk, token, emulator):
-    started = sdk.start_instance_with_options(
-        yida.StartInstanceRequest(
-            app_type=APP,
-            form_uuid=LEAVE_FORM,
-            process_code=LEAVE_PROCESS,
-            user_id="zhangsan",
-            form_data_json=json.dumps({"textField_l1a2b3c4": "病假", "numberField_l1a2b3c5": 1}),
-        ),
-        headers(yida.StartInstanceHeaders, token),
-        _runtime(),
-    )
-    process_id = started.body.result
+    process_id = start_leave(sdk, token, {"textField_l1a2b3c4": "病假", "numberField_l1a2b3c5": 1})
     info = sdk.get_instance_by_id_with_options(
         process_id,
         yida.GetInstanceByIdRequest(app_type=APP, user_id="zhangsan"),
@@ -180,18 +178,7 @@ def test_a_process_from_start_to_agreement(sdk, token, emulator):
 
 
 def test_terminating_an_instance(sdk, token):
-    started = sdk.start_instance_with_options(
-        yida.StartInstanceRequest(
-            app_type=APP,
-            form_uuid=LEAVE_FORM,
-            process_code=LEAVE_PROCESS,
-            user_id="zhangsan",
-            form_data_json=json.dumps({"textField_l1a2b3c4": "事假"}),
-        ),
-        headers(yida.StartInstanceHeaders, token),
-        _runtime(),
-    )
-    process_id = started.body.result
+    process_id = start_leave(sdk, token, {"textField_l1a2b3c4": "事假"})
     sdk.terminate_instance_with_options(
         yida.TerminateInstanceRequest(app_type=APP, process_instance_id=process_id, user_id="zhangsan"),
         headers(yida.TerminateInstanceHeaders, token),
@@ -262,18 +249,7 @@ def test_definitions_and_sub_form_rows(sdk, token, emulator):
 
 
 def test_an_approver_finds_and_approves_a_task_with_the_sdk_alone(sdk, token):
-    started = sdk.start_instance_with_options(
-        yida.StartInstanceRequest(
-            app_type=APP,
-            form_uuid=LEAVE_FORM,
-            process_code=LEAVE_PROCESS,
-            user_id="zhangsan",
-            form_data_json=json.dumps({"textField_l1a2b3c4": "调休", "numberField_l1a2b3c5": 2}),
-        ),
-        headers(yida.StartInstanceHeaders, token),
-        _runtime(),
-    )
-    process_id = started.body.result
+    process_id = start_leave(sdk, token, {"textField_l1a2b3c4": "调休", "numberField_l1a2b3c5": 2})
     running = sdk.get_running_tasks_with_options(
         yida.GetRunningTasksRequest(app_type=APP, process_instance_id=process_id, user_id="zhangsan"),
         headers(yida.GetRunningTasksHeaders, token),
@@ -309,14 +285,7 @@ def test_an_approver_finds_and_approves_a_task_with_the_sdk_alone(sdk, token):
 
 
 def test_updating_and_deleting_a_process_instance(sdk, token):
-    started = sdk.start_instance_with_options(
-        yida.StartInstanceRequest(
-            app_type=APP, form_uuid=LEAVE_FORM, process_code=LEAVE_PROCESS, user_id="zhangsan", form_data_json=json.dumps({"textField_l1a2b3c4": "婚假"})
-        ),
-        headers(yida.StartInstanceHeaders, token),
-        _runtime(),
-    )
-    process_id = started.body.result
+    process_id = start_leave(sdk, token, {"textField_l1a2b3c4": "婚假"})
     sdk.update_instance_with_options(
         yida.UpdateInstanceRequest(app_type=APP, process_instance_id=process_id, user_id="zhangsan", update_form_data_json=json.dumps({"numberField_l1a2b3c5": 10})),
         headers(yida.UpdateInstanceHeaders, token),
@@ -395,14 +364,7 @@ def test_forms_in_the_app(sdk, token):
 
 
 def test_redirect_then_task_lists(sdk, token):
-    started = sdk.start_instance_with_options(
-        yida.StartInstanceRequest(
-            app_type=APP, form_uuid=LEAVE_FORM, process_code=LEAVE_PROCESS, user_id="zhangsan", form_data_json=json.dumps({"textField_l1a2b3c4": "产假"})
-        ),
-        headers(yida.StartInstanceHeaders, token),
-        _runtime(),
-    )
-    process_id = started.body.result
+    process_id = start_leave(sdk, token, {"textField_l1a2b3c4": "产假"})
     task = sdk.get_running_tasks_with_options(
         yida.GetRunningTasksRequest(app_type=APP, process_instance_id=process_id, user_id="zhangsan"),
         headers(yida.GetRunningTasksHeaders, token),
@@ -504,11 +466,7 @@ def test_activities_running_task_list_and_copies(sdk, token):
     ids = []
     for reason in ("甲", "乙"):
         ids.append(
-            sdk.start_instance_with_options(
-                yida.StartInstanceRequest(app_type=APP, form_uuid=LEAVE_FORM, process_code=LEAVE_PROCESS, user_id="zhangsan", form_data_json=json.dumps({"textField_l1a2b3c4": reason})),
-                headers(yida.StartInstanceHeaders, token),
-                _runtime(),
-            ).body.result
+            start_leave(sdk, token, {"textField_l1a2b3c4": reason})
         )
     tasks = sdk.get_running_task_list_with_options(
         yida.GetRunningTaskListRequest(app_type=APP, user_id="zhangsan", process_instance_id_list=ids),
