@@ -164,6 +164,29 @@ async fn state_file_saves_on_request_and_on_stop_and_loads_at_start() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A temp directory holding the fixture as `s.toml`; answers (directory, state file path, scenario path).
+fn binary_workspace(tag: &str) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("lowcode-emu-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let scenario = dir.join("s.toml");
+    std::fs::write(&scenario, FIXTURE).expect("write");
+    (dir.clone(), dir.join("state.json"), scenario)
+}
+
+/// Creates a record whose text widget holds `text` through a running binary; answers the reply body.
+async fn create_over(base: &str, text: &str) -> Value {
+    let body = json!({ "app_id": APP, "entry_id": ALL, "data": { "_widget_1600000000001": { "value": text } } });
+    let resp = client()
+        .post(format!("{base}/api/v5/app/entry/data/create"))
+        .header("authorization", format!("Bearer {KEY}"))
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 200);
+    resp.json().await.expect("json")
+}
+
 /// Starts the binary on a free port with a scenario and a state file; answers the child and its base URL.
 fn serve_binary(scenario: &std::path::Path, state_file: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lowcode-emu"))
@@ -184,27 +207,11 @@ fn serve_binary(scenario: &std::path::Path, state_file: &std::path::Path, extra:
 
 #[test]
 fn sigterm_drains_and_persists_the_state_file() {
-    let dir = std::env::temp_dir().join(format!("lowcode-emu-term-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let file = dir.join("state.json");
-    let scenario = dir.join("s.toml");
-    std::fs::write(&scenario, FIXTURE).expect("write");
+    let (dir, file, scenario) = binary_workspace("term");
     let start = || serve_binary(&scenario, &file, &[]);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let (mut child, base) = start();
-    let id = rt.block_on(async {
-        let r: Value = client()
-            .post(format!("{base}/api/v5/app/entry/data/create"))
-            .header("authorization", format!("Bearer {KEY}"))
-            .body(json!({ "app_id": APP, "entry_id": ALL, "data": { "_widget_1600000000001": { "value": "TERM" } } }).to_string())
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("json");
-        r["data"]["_id"].clone()
-    });
+    let id = rt.block_on(create_over(&base, "TERM"))["data"]["_id"].clone();
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(killed.success());
     let status = child.wait().expect("exits");
@@ -234,24 +241,9 @@ fn sigterm_drains_and_persists_the_state_file() {
 #[test]
 fn sigterm_saves_before_a_stalled_request_drains() {
     use std::io::Write;
-    let dir = std::env::temp_dir().join(format!("lowcode-emu-stall-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let file = dir.join("state.json");
-    let scenario = dir.join("s.toml");
-    std::fs::write(&scenario, FIXTURE).expect("write");
+    let (dir, file, scenario) = binary_workspace("stall");
     let (mut child, base) = serve_binary(&scenario, &file, &["--drain-ms", "1500"]);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        let body = json!({ "app_id": APP, "entry_id": ALL, "data": { "_widget_1600000000001": { "value": "STALL" } } });
-        let r = client()
-            .post(format!("{base}/api/v5/app/entry/data/create"))
-            .header("authorization", format!("Bearer {KEY}"))
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(r.status().as_u16(), 200);
-    });
+    tokio::runtime::Runtime::new().expect("runtime").block_on(create_over(&base, "STALL"));
     // A request that announces 1000 bytes and sends ten.
     let addr = base.trim_start_matches("http://");
     let mut stalled = std::net::TcpStream::connect(addr).expect("connects");
