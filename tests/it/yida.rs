@@ -657,3 +657,47 @@ async fn dingtalk_open_api_routes_share_the_store() {
         "tokens expire after 7200 s"
     );
 }
+
+#[tokio::test]
+async fn operation_logs_are_bounded_and_survive_a_state_round_trip() {
+    let emu = start_with(YIDA).await;
+    let token = open_token(&emu).await;
+    let id = save(&emu, json!({ "textField_aaaa0001": "日志" })).await["result"].as_str().expect("id").to_owned();
+    for n in 0..120 {
+        let patch = json!({ "numberField_aaaa0002": n }).to_string();
+        let r = post_form(&emu, "form", "updateFormData", &[("formInstId", id.clone()), ("updateFormDataJson", patch)], Some("bob")).await;
+        assert_eq!(r["success"], true, "{r}");
+    }
+    let query = json!({ "appType": APPT, "systemToken": "SYS-TOKEN-1", "userId": "alice", "formUuid": F1, "formInstanceIdList": [id] });
+    let (status, logs) =
+        open_call(&emu, reqwest::Method::POST, "/v1.0/yida/forms/operationsLogs/query", &token, &[], Some(query.clone())).await;
+    assert_eq!(status, 200, "{logs}");
+    let entries = logs["operationLogMap"][&id].as_array().expect("entries");
+    assert_eq!(entries.len(), 100, "the log keeps the newest 100 entries");
+    assert_eq!(entries[0]["operationType"], "update", "the creation gave way");
+    assert_eq!(entries[99]["operator"], "bob");
+    assert_eq!(entries[99]["fieldIds"], json!(["numberField_aaaa0002"]));
+
+    // The log is part of the state: exported, imported elsewhere, it reads back the same.
+    let exported: Value = client().get(format!("{}/__emu/state", emu.base_url())).send().await.expect("sent").json().await.expect("json");
+    let put = client()
+        .put(format!("{}/__emu/state", emu.base_url()))
+        .header("x-emu-namespace", "copy")
+        .body(exported.to_string())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(put.status(), 200);
+    let copy: Value = client()
+        .get(format!("{}/__emu/state", emu.base_url()))
+        .header("x-emu-namespace", "copy")
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert!(exported["yida"].is_object());
+    assert_eq!(copy["yida"], exported["yida"]);
+    assert_eq!(exported.to_string().matches(r#""kind":"update""#).count(), 100);
+}

@@ -202,11 +202,11 @@ def test_a_forged_token_is_a_tea_exception(sdk):
 
 
 def test_a_method_the_emulator_does_not_serve_answers_in_the_open_api_shape(sdk, token):
-    # Form operation logs are not emulated (see docs/fidelity.md).
+    # Form remarks (comments) are not emulated (see docs/fidelity.md).
     with pytest.raises(TeaException) as e:
-        sdk.list_operation_logs_with_options(
-            yida.ListOperationLogsRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", form_instance_id_list=["FINST-X"]),
-            headers(yida.ListOperationLogsHeaders, token),
+        sdk.list_form_remarks_with_options(
+            yida.ListFormRemarksRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", form_instance_id_list=["FINST-X"]),
+            headers(yida.ListFormRemarksHeaders, token),
             _runtime(),
         )
     assert e.value.code == "InvalidAction.NotFound"
@@ -479,3 +479,308 @@ def test_activities_running_task_list_and_copies(sdk, token):
         yida.GetTaskCopiesRequest(app_type=APP, user_id="zhangsan", page_number=1, page_size=10), headers(yida.GetTaskCopiesHeaders, token), _runtime()
     )
     assert copies.body.total_count == 0 and copies.body.page_number == 1
+
+
+def save(sdk, token, data, user="zhangsan"):
+    return sdk.save_form_data_with_options(
+        yida.SaveFormDataRequest(app_type=APP, form_uuid=FORM, user_id=user, form_data_json=json.dumps(data)),
+        headers(yida.SaveFormDataHeaders, token),
+        _runtime(),
+    ).body.result
+
+
+def running_tasks(sdk, token, process_id):
+    return sdk.get_running_tasks_with_options(
+        yida.GetRunningTasksRequest(app_type=APP, process_instance_id=process_id, user_id="zhangsan"),
+        headers(yida.GetRunningTasksHeaders, token),
+        _runtime(),
+    ).body.result
+
+
+def test_operation_logs_record_who_wrote_which_fields(sdk, token):
+    first = save(sdk, token, {"textField_k1a2b3c4": "日志", "numberField_k1a2b3c5": 1})
+    sdk.update_form_data_with_options(
+        yida.UpdateFormDataRequest(app_type=APP, form_instance_id=first, user_id="lisi", update_form_data_json=json.dumps({"numberField_k1a2b3c5": 2})),
+        headers(yida.UpdateFormDataHeaders, token),
+        _runtime(),
+    )
+    second = save(sdk, token, {"textField_k1a2b3c4": "日志二"}, user="wangwu")
+    logs = sdk.list_operation_logs_with_options(
+        yida.ListOperationLogsRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", form_instance_id_list=[first, second]),
+        headers(yida.ListOperationLogsHeaders, token),
+        _runtime(),
+    ).body.operation_log_map
+    assert [(e["operationType"], e["operator"]) for e in logs[first]] == [("create", "zhangsan"), ("update", "lisi")]
+    assert logs[first][1]["fieldIds"] == ["numberField_k1a2b3c5"]
+    assert logs[first][1]["operatorName"] == "李四"
+    assert [(e["operationType"], e["operator"]) for e in logs[second]] == [("create", "wangwu")]
+
+    with pytest.raises(TeaException) as e:
+        sdk.list_operation_logs_with_options(
+            yida.ListOperationLogsRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", form_instance_id_list=["FINST-NOPE"]),
+            headers(yida.ListOperationLogsHeaders, token),
+            _runtime(),
+        )
+    assert e.value.code == "TIANSHU_000003" and e.value.data["statusCode"] == 400
+
+
+def test_batch_update_by_instance_map(sdk, token):
+    a = save(sdk, token, {"textField_k1a2b3c4": "映射甲", "numberField_k1a2b3c5": 1})
+    b = save(sdk, token, {"textField_k1a2b3c4": "映射乙", "numberField_k1a2b3c5": 1})
+    done = sdk.batch_update_form_data_by_instance_map_with_options(
+        yida.BatchUpdateFormDataByInstanceMapRequest(
+            app_type=APP,
+            form_uuid=FORM,
+            user_id="zhangsan",
+            ignore_empty=True,
+            update_form_data_json_map={a: json.dumps({"numberField_k1a2b3c5": 5}), b: json.dumps({"numberField_k1a2b3c5": 6, "textField_k1a2b3c4": ""})},
+        ),
+        headers(yida.BatchUpdateFormDataByInstanceMapHeaders, token),
+        _runtime(),
+    )
+    assert sorted(done.body.result) == sorted([a, b])
+    got = sdk.batch_get_form_data_by_id_list_with_options(
+        yida.BatchGetFormDataByIdListRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", form_instance_id_list=[a, b]),
+        headers(yida.BatchGetFormDataByIdListHeaders, token),
+        _runtime(),
+    ).body.result
+    assert [(r.form_data["textField_k1a2b3c4"], r.form_data["numberField_k1a2b3c5"]) for r in got] == [("映射甲", 5), ("映射乙", 6)]
+
+    # An instance of another form is refused before anything is written.
+    leave = start_leave(sdk, token, {"textField_l1a2b3c4": "映射"})
+    with pytest.raises(TeaException) as e:
+        sdk.batch_update_form_data_by_instance_map_with_options(
+            yida.BatchUpdateFormDataByInstanceMapRequest(
+                app_type=APP, form_uuid=FORM, user_id="zhangsan", update_form_data_json_map={a: json.dumps({"numberField_k1a2b3c5": 7}), leave: "{}"}
+            ),
+            headers(yida.BatchUpdateFormDataByInstanceMapHeaders, token),
+            _runtime(),
+        )
+    assert e.value.code == "TIANSHU_000002" and e.value.data["statusCode"] == 400
+
+
+def test_batch_and_platform_task_execution(sdk, token):
+    ids = [start_leave(sdk, token, {"textField_l1a2b3c4": f"批审{i}"}) for i in range(2)]
+    tasks = [running_tasks(sdk, token, i)[0] for i in ids]
+    approver = tasks[0].actual_actioner_id
+    listed = [{"processInstanceId": t.process_instance_id, "taskId": t.task_id} for t in tasks]
+    listed.append({"processInstanceId": ids[0], "taskId": "999999999"})
+    counts = sdk.execute_batch_task_with_options(
+        yida.ExecuteBatchTaskRequest(app_type=APP, user_id=approver, out_result="AGREE", remark="批量同意", task_information_list=json.dumps(listed)),
+        headers(yida.ExecuteBatchTaskHeaders, token),
+        _runtime(),
+    ).body
+    assert (counts.total, counts.success_number, counts.fail_number) == (3, 2, 1)
+    assert all(running_tasks(sdk, token, i) == [] for i in ids)
+
+    rejected = start_leave(sdk, token, {"textField_l1a2b3c4": "平台任务"})
+    with pytest.raises(TeaException) as e:
+        sdk.execute_platform_task_with_options(
+            yida.ExecutePlatformTaskRequest(app_type=APP, user_id="wangwu", process_instance_id=rejected, out_result="DISAGREE"),
+            headers(yida.ExecutePlatformTaskHeaders, token),
+            _runtime(),
+        )
+    assert e.value.code == "TIANSHU_000002", "wangwu holds no task on it"
+    answer = sdk.execute_platform_task_with_options(
+        yida.ExecutePlatformTaskRequest(app_type=APP, user_id=approver, process_instance_id=rejected, out_result="DISAGREE", remark="不批"),
+        headers(yida.ExecutePlatformTaskHeaders, token),
+        _runtime(),
+    )
+    assert answer.status_code == 200
+
+    definition = sdk.get_process_definition_with_options(
+        rejected, yida.GetProcessDefinitionRequest(app_type=APP, user_id="zhangsan"), headers(yida.GetProcessDefinitionHeaders, token), _runtime()
+    ).body
+    assert definition.process_instance_id == rejected and definition.form_uuid == LEAVE_FORM
+    assert definition.status == "COMPLETED" and definition.out_result == "disagree"
+    assert definition.originator.user_id == "zhangsan" and definition.originator.display_name == "张三"
+    handled = [t for t in definition.tasks if t.actioner_id == approver]
+    assert handled and handled[0].status == "COMPLETED" and handled[0].activity.activity_name == "主管审批"
+    assert isinstance(handled[0].task_id, int)
+    assert definition.variables["textField_l1a2b3c4"] == "平台任务"
+
+
+def test_field_definitions_and_form_base_infos(sdk, token):
+    fields = sdk.get_field_def_by_uuid_with_options(
+        yida.GetFieldDefByUuidRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan"), headers(yida.GetFieldDefByUuidHeaders, token), _runtime()
+    ).body
+    assert fields.success is True
+    by_id = {f.field_id: f for f in fields.result}
+    assert by_id["textField_k1a2b3c4"].label["zh_CN"] == "物品" and by_id["textField_k1a2b3c4"].props["required"] is True
+    assert [o["value"] for o in by_id["selectField_k1a2b3c6"].props["dataSource"]] == ["采购部", "销售部"]
+    columns = json.loads(by_id["tableField_k1a2b3c9"].children)
+    assert [c["fieldId"] for c in columns] == ["textField_k1a2b3d0", "numberField_k1a2b3d1"]
+
+    page = sdk.page_form_base_infos_with_options(
+        yida.PageFormBaseInfosRequest(app_key=APP, user_id="zhangsan", form_type_list=["process"], page_index=1, page_size=10),
+        headers(yida.PageFormBaseInfosHeaders, token),
+        _runtime(),
+    ).body
+    assert page.result.total_count == 1 and page.result.data[0].form_uuid == LEAVE_FORM and page.result.data[0].title.zh_cn == "请假申请"
+    both = sdk.page_form_base_infos_with_options(
+        yida.PageFormBaseInfosRequest(app_key=APP, user_id="zhangsan", page_index=2, page_size=1),
+        headers(yida.PageFormBaseInfosHeaders, token),
+        _runtime(),
+    ).body
+    assert both.result.total_count == 2 and both.result.current_page == 2 and len(both.result.data) == 1
+
+
+def test_employee_field_values_and_the_query_without_sub_forms(sdk, token):
+    people = sdk.search_employee_field_values_with_options(
+        yida.SearchEmployeeFieldValuesRequest(
+            app_type=APP,
+            form_uuid=FORM,
+            user_id="zhangsan",
+            target_field_json=json.dumps(["employeeField_k1a2b3c8"]),
+            search_field_json=json.dumps({"selectField_k1a2b3c6": "采购部"}),
+        ),
+        headers(yida.SearchEmployeeFieldValuesHeaders, token),
+        _runtime(),
+    ).body.result
+    assert sorted(json.loads(people)["employeeField_k1a2b3c8"]) == ["lisi", "zhangsan"]
+    with pytest.raises(TeaException) as e:
+        sdk.search_employee_field_values_with_options(
+            yida.SearchEmployeeFieldValuesRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", target_field_json=json.dumps(["textField_k1a2b3c4"])),
+            headers(yida.SearchEmployeeFieldValuesHeaders, token),
+            _runtime(),
+        )
+    assert e.value.code == "TIANSHU_000002"
+
+    page = sdk.search_form_data_removal_table_data_with_options(
+        yida.SearchFormDataRemovalTableDataRequest(
+            app_type=APP, form_uuid=FORM, user_id="zhangsan", search_field_json=json.dumps({"textField_k1a2b3c4": "签字笔"}), page_number=1, page_size=10
+        ),
+        headers(yida.SearchFormDataRemovalTableDataHeaders, token),
+        _runtime(),
+    ).body
+    assert page.total_count == 1 and page.page_number == 1 and page.has_more_data is False
+    row = page.data[0]
+    assert row.form_data["numberField_k1a2b3c5"] == 20 and "tableField_k1a2b3c9" not in row.form_data
+    assert row.originator.user_id == "zhangsan" and row.originator.name.name_in_chinese == "张三"
+    assert row.modify_user.user_id == "zhangsan" and isinstance(row.id, int)
+    paged = sdk.search_form_data_removal_table_data_with_options(
+        yida.SearchFormDataRemovalTableDataRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", page_number=1, page_size=1),
+        headers(yida.SearchFormDataRemovalTableDataHeaders, token),
+        _runtime(),
+    ).body
+    assert paged.has_more_data is True and len(paged.data) == 1
+
+
+def test_apps_navigations_designs_buttons_and_preview(sdk, token):
+    apps = sdk.list_application_with_options(
+        yida.ListApplicationRequest(user_id="zhangsan", page_number=1, page_size=10), headers(yida.ListApplicationHeaders, token), _runtime()
+    ).body
+    assert apps.total_count == 1 and apps.page_number == 1
+    assert apps.data[0].app_type == APP and apps.data[0].name == "行政服务" and apps.data[0].application_status == "ONLINE"
+    none = sdk.list_application_with_options(
+        yida.ListApplicationRequest(user_id="zhangsan", app_name_search_keyword="不存在"), headers(yida.ListApplicationHeaders, token), _runtime()
+    ).body
+    assert none.total_count == 0 and none.data == []
+
+    nav = sdk.list_navigation_by_form_type_with_options(
+        yida.ListNavigationByFormTypeRequest(app_type=APP, user_id="zhangsan", form_type="process"), headers(yida.ListNavigationByFormTypeHeaders, token), _runtime()
+    ).body.result
+    assert [(n.form_uuid, n.process_code, n.title.name_in_chinese) for n in nav] == [(LEAVE_FORM, LEAVE_PROCESS, "请假申请")]
+    with pytest.raises(TeaException) as e:
+        sdk.list_navigation_by_form_type_with_options(
+            yida.ListNavigationByFormTypeRequest(app_type=APP, user_id="zhangsan", form_type="report"), headers(yida.ListNavigationByFormTypeHeaders, token), _runtime()
+        )
+    assert e.value.code == "TIANSHU_000002"
+
+    design = sdk.get_process_design_by_code_with_options(
+        yida.GetProcessDesignByCodeRequest(app_type=APP, user_id="zhangsan", process_code=LEAVE_PROCESS), headers(yida.GetProcessDesignByCodeHeaders, token), _runtime()
+    ).body
+    assert design.props.process_code == LEAVE_PROCESS and design.props.binding_form == LEAVE_FORM
+    by_id = {n.node_id: n for n in design.nodes}
+    approval = next(n for n in design.nodes if n.type == "approval")
+    assert approval.name.zh_cn == "主管审批" and approval.props["approvers"] == ["lisi"]
+    assert by_id[approval.prev_id].type == "start" and all(by_id[n].type == "end" for n in approval.next_id)
+
+    # The numeric process id from an instance's definition leads to the same design.
+    process_id = start_leave(sdk, token, {"textField_l1a2b3c4": "设计"})
+    number = sdk.get_process_definition_with_options(
+        process_id, yida.GetProcessDefinitionRequest(app_type=APP, user_id="zhangsan"), headers(yida.GetProcessDefinitionHeaders, token), _runtime()
+    ).body.process_id
+    same = sdk.get_process_design_with_options(number, yida.GetProcessDesignRequest(app_type=APP, user_id="zhangsan"), headers(yida.GetProcessDesignHeaders, token), _runtime()).body
+    assert [n.node_id for n in same.nodes] == [n.node_id for n in design.nodes]
+
+    buttons = sdk.get_activity_button_list_with_options(
+        APP, LEAVE_PROCESS, approval.node_id, yida.GetActivityButtonListRequest(user_id="zhangsan"), headers(yida.GetActivityButtonListHeaders, token), _runtime()
+    ).body.result
+    assert [b.alias_in_chinese for b in buttons] == ["同意", "拒绝", "转交"]
+    with pytest.raises(TeaException) as e:
+        sdk.get_activity_button_list_with_options(
+            APP, LEAVE_PROCESS, "nope", yida.GetActivityButtonListRequest(user_id="zhangsan"), headers(yida.GetActivityButtonListHeaders, token), _runtime()
+        )
+    assert e.value.code == "TIANSHU_000002"
+
+    before = sdk.get_instance_id_list_with_options(
+        yida.GetInstanceIdListRequest(app_type=APP, form_uuid=LEAVE_FORM, user_id="zhangsan", page_number=1, page_size=100),
+        headers(yida.GetInstanceIdListHeaders, token),
+        _runtime(),
+    ).body.total_count
+    preview = sdk.preview_published_process_with_options(
+        yida.PreviewPublishedProcessRequest(
+            app_type=APP, form_uuid=LEAVE_FORM, process_code=LEAVE_PROCESS, user_id="zhangsan", form_data_json=json.dumps({"textField_l1a2b3c4": "预览"})
+        ),
+        headers(yida.PreviewPublishedProcessHeaders, token),
+        _runtime(),
+    ).body.result
+    assert [(r.type, r.operator_user_id) for r in preview] == [("HISTORY", "zhangsan"), ("TODO", "lisi")]
+    assert preview[1].show_name == "主管审批" and preview[1].activity_id == approval.node_id
+    after = sdk.get_instance_id_list_with_options(
+        yida.GetInstanceIdListRequest(app_type=APP, form_uuid=LEAVE_FORM, user_id="zhangsan", page_number=1, page_size=100),
+        headers(yida.GetInstanceIdListHeaders, token),
+        _runtime(),
+    ).body.total_count
+    assert after == before, "a preview stores nothing"
+
+
+def _fidelity_rows():
+    """`| method | route | status |` rows of the SDK table in docs/fidelity.md."""
+    import pathlib
+    import re
+
+    doc = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "fidelity.md").read_text(encoding="utf-8")
+    return {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \| [A-Z]+ `[^`]+` \| (.+?) \|$", doc, re.M)}
+
+
+def _sdk_methods():
+    return sorted(
+        name.removesuffix("_with_options")
+        for name in dir(yida_client.Client)
+        if name.endswith("_with_options") and not name.startswith("_")
+    )
+
+
+def test_the_fidelity_table_lists_every_sdk_method_and_tests_every_served_one():
+    import pathlib
+
+    rows = _fidelity_rows()
+    methods = _sdk_methods()
+    assert sorted(rows) == methods, "docs/fidelity.md must list each yida_1_0 method exactly once"
+    tests = "".join(p.read_text(encoding="utf-8") for p in pathlib.Path(__file__).parent.glob("test_*.py"))
+    untested = [m for m, status in rows.items() if status.startswith("served") and f".{m}_with_options(" not in tests]
+    assert untested == []
+
+
+def test_every_method_not_served_answers_in_the_open_api_shape(sdk, token):
+    import inspect
+
+    for method, status in _fidelity_rows().items():
+        if status.startswith("served"):
+            continue
+        call = getattr(sdk, f"{method}_with_options")
+        args = []
+        for p in inspect.signature(call).parameters.values():
+            if p.name == "request":
+                args.append(p.annotation())
+            elif p.name == "headers":
+                args.append(headers(p.annotation, token))
+            elif p.name == "runtime":
+                args.append(_runtime())
+            else:
+                args.append("x")
+        with pytest.raises(TeaException) as e:
+            call(*args)
+        assert (method, e.value.code, e.value.data["statusCode"]) == (method, "InvalidAction.NotFound", 404)

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::errors::YidaError;
-use super::model::{Form, FormInstance};
+use super::model::{Form, FormInstance, LogKind};
 use super::search::{order, sort, Search};
 use super::values::{convert_map, i18n, parse_day, render, time_text};
 use super::Call;
@@ -80,6 +80,7 @@ pub fn with_instance<T>(call: &Call, id: &str, f: impl FnOnce(&Form, &mut FormIn
 pub fn apply_update(call: &Call, f: &Form, inst: &mut FormInstance, name: &str) -> Result<(), YidaError> {
     let patch = call.json_object(name, true)?.unwrap_or_default();
     let patch = convert_map(&f.components, &patch, &call.world.directory, call.locale)?;
+    inst.record(LogKind::Update, &call.user, call.now(), patch.keys().cloned().collect());
     inst.data.extend(patch);
     inst.modified_ms = call.now();
     inst.modifier = call.user.clone();
@@ -139,7 +140,7 @@ pub fn matching<'a>(
     Ok(out)
 }
 
-fn page<T: Clone>(items: &[T], page: usize, size: usize) -> Vec<T> {
+pub fn page<T: Clone>(items: &[T], page: usize, size: usize) -> Vec<T> {
     items.iter().skip((page - 1) * size).take(size).cloned().collect()
 }
 
@@ -165,13 +166,19 @@ pub fn search(call: &Call) -> Result<Response, YidaError> {
     ok(json!({ "success": true, "errorCode": "", "errorMsg": "", "result": paged(data, hits.len(), p) }))
 }
 
-/// Form definition: app administrators only (since 2024-12); `label` is an i18n object as a JSON string.
-pub fn components(call: &Call) -> Result<Response, YidaError> {
+/// The form of `formUuid` for a definition read: app administrators only (since 2024-12).
+pub fn definition_form(call: &Call) -> Result<std::sync::Arc<Form>, YidaError> {
     let f = form(call)?;
-    let admins = call.st.apps.get(call.app).and_then(|a| a.admins.clone());
+    let admins = call.st.apps.get(call.app).and_then(|a| a.admins.as_ref());
     if admins.is_some_and(|a| !a.contains(&call.user)) {
         return Err(YidaError::forbidden(call.locale));
     }
+    Ok(f)
+}
+
+/// Form definition; `label` is an i18n object as a JSON string.
+pub fn components(call: &Call) -> Result<Response, YidaError> {
+    let f = definition_form(call)?;
     let content: Vec<Value> = f
         .components
         .iter()

@@ -65,6 +65,39 @@ pub struct FormInstance {
     pub modifier: String,
     pub version: i64,
     pub process: Option<Instance>,
+    /// Who created and changed the instance, oldest first, at most [`FormInstance::LOG_MAX`] entries
+    /// (the oldest give way). Field ids only, never values, so the bound holds for large forms.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<LogEntry>,
+}
+
+impl FormInstance {
+    pub const LOG_MAX: usize = 100;
+
+    /// Records one change by `user` at `at` touching `fields`.
+    pub fn record(&mut self, kind: LogKind, user: &str, at: Millis, fields: Vec<String>) {
+        if self.log.len() >= Self::LOG_MAX {
+            self.log.remove(0);
+        }
+        self.log.push(LogEntry { kind, operator: user.to_owned(), at, fields });
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogKind {
+    Create,
+    Update,
+}
+
+/// One entry of a form instance's operation log (`forms/operationsLogs/query`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub kind: LogKind,
+    pub operator: String,
+    pub at: Millis,
+    /// The field ids the change wrote.
+    pub fields: Vec<String>,
 }
 
 #[derive(Debug)]

@@ -71,12 +71,22 @@ const RENAMES: &[(&str, &str)] = &[
     ("departmentId", "deptId"),
     // The corp task lists send the app's system token as `token`.
     ("token", "systemToken"),
+    // `apps/forms/query` names the app `appKey` and the page `pageIndex`.
+    ("appKey", "appType"),
+    ("pageIndex", "currentPage"),
 ];
 
 type Shape = fn(&Call, Value) -> Option<Value>;
 
+/// Whether a route acts in one app (`appType`, checked with its system token) or across the tenant.
+#[derive(Clone, Copy, PartialEq)]
+enum Scope {
+    App,
+    Tenant,
+}
+
 /// Runs an in-app handler for an Open API route and reshapes its answer.
-fn open(ctx: &Ctx, op: super::Op, shape: Shape) -> Response {
+fn open(ctx: &Ctx, op: super::Op, shape: Shape, scope: Scope) -> Response {
     let world = ctx.world;
     let Some(st) = world.platforms.yida.as_ref() else { return error(404, "NotFound", "yida is not configured", ctx) };
     let now = world.clock.now_ms();
@@ -111,10 +121,10 @@ fn open(ctx: &Ctx, op: super::Op, shape: Shape) -> Response {
         }
     }
     let app = p.get("appType").and_then(Value::as_str).unwrap_or("").to_owned();
-    if !st.apps.contains_key(&app) {
+    if scope == Scope::App && !st.apps.contains_key(&app) {
         return error(400, "InvalidParameter", "appType 不存在", ctx);
     }
-    if let Some(expected) = st.system_tokens.get(&app) {
+    if let (Scope::App, Some(expected)) = (scope, st.system_tokens.get(&app)) {
         if p.get("systemToken").and_then(Value::as_str) != Some(expected.as_str()) {
             return error(403, "Forbidden.AccessDenied", "systemToken 不正确", ctx);
         }
@@ -460,14 +470,20 @@ fn copies(_: &Call, v: Value) -> Option<Value> {
 
 /// `GET /v1.0/yida/forms`: the app's forms, paged.
 fn form_list(call: &Call) -> Result<Response, YidaError> {
+    form_page(call, None)
+}
+
+/// The app's forms (of `types` when given: `receipt`, `process`), one page.
+fn form_page(call: &Call, types: Option<&[String]>) -> Result<Response, YidaError> {
     let (p, size) = call.paging(100)?;
     let app = call.st.apps.get(call.app).ok_or_else(|| YidaError::form_not_found(call.locale))?;
     let all: Vec<Value> = app
         .forms
         .iter()
-        .map(|f| {
-            json!({ "formUuid": f.form_uuid, "formType": if f.process_code.is_some() { "process" } else { "receipt" },
-                    "title": { "zhCN": f.name, "enUS": f.name }, "creator": call.st.default_user, "gmtCreate": 0 })
+        .map(|f| (f, if f.process_code.is_some() { "process" } else { "receipt" }))
+        .filter(|(_, kind)| types.is_none_or(|t| t.iter().any(|t| t == kind)))
+        .map(|(f, kind)| {
+            json!({ "formUuid": f.form_uuid, "formType": kind, "title": { "zhCN": f.name, "enUS": f.name }, "creator": call.st.default_user, "gmtCreate": 0 })
         })
         .collect();
     let total = all.len();
@@ -570,12 +586,460 @@ fn activities(call: &Call) -> Result<Response, YidaError> {
     batch_answer(result)
 }
 
+/// A map parameter: a JSON object, or a string holding one.
+fn map_param(call: &Call, name: &str) -> Result<Map<String, Value>, YidaError> {
+    let m = call.json_object(name, true)?.unwrap_or_default();
+    if m.is_empty() {
+        return Err(YidaError::param(&format!("{name} 不能为空"), call.locale));
+    }
+    if m.len() > BATCH_MAX {
+        return Err(YidaError::param(&format!("{name} 最多 {BATCH_MAX} 条"), call.locale));
+    }
+    Ok(m)
+}
+
+/// `datas` (PUT): each instance of `updateFormDataJsonMap` gets its own patch; with `ignoreEmpty`
+/// the empty values (null, "", []) of a patch are left out. Every instance must belong to `formUuid`
+/// (checked before anything is written); answers the ids updated.
+fn batch_update_map(call: &Call) -> Result<Response, YidaError> {
+    let f = forms::form(call)?;
+    let map = map_param(call, "updateFormDataJsonMap")?;
+    {
+        let list = f.instances.lock();
+        if let Some(stray) = map.keys().find(|id| !list.iter().any(|i| &i.form_inst_id == *id)) {
+            return Err(YidaError::param(&format!("实例 {stray} 不属于该表单"), call.locale));
+        }
+    }
+    let ignore_empty = call.p.get("ignoreEmpty").and_then(Value::as_bool).unwrap_or(false);
+    let mut ids = Vec::new();
+    for (id, data) in map {
+        let mut patch = match data {
+            Value::Object(m) => m,
+            Value::String(s) => match serde_json::from_str::<Value>(&s) {
+                Ok(Value::Object(m)) => m,
+                _ => return Err(YidaError::param(&format!("实例 {id} 的数据不是合法的 JSON 对象"), call.locale)),
+            },
+            _ => return Err(YidaError::param(&format!("实例 {id} 的数据不是合法的 JSON 对象"), call.locale)),
+        };
+        if ignore_empty {
+            patch.retain(|_, v| !(v.is_null() || v.as_str() == Some("") || v.as_array().is_some_and(Vec::is_empty)));
+        }
+        run_with(call, forms::update, &[("formInstId", Value::String(id.clone())), ("updateFormDataJson", Value::Object(patch))])?;
+        ids.push(Value::String(id));
+    }
+    batch_answer(ids)
+}
+
+/// `outResult` of the batch and platform task routes: `AGREE`/`DISAGREE` in any case.
+fn out_result(call: &Call) -> Result<String, YidaError> {
+    let out = call.req_str("outResult")?.to_ascii_uppercase();
+    if out != "AGREE" && out != "DISAGREE" {
+        return Err(YidaError::param("outResult 只能是 AGREE 或 DISAGREE", call.locale));
+    }
+    Ok(out)
+}
+
+/// `tasks/batches/execute`: `taskInformationList` is a JSON array of `{processInstanceId, taskId}`;
+/// each task is executed as `executeTask` would, and the answer counts successes and failures.
+fn execute_batch_task(call: &Call) -> Result<Response, YidaError> {
+    let out = out_result(call)?;
+    let bad = || YidaError::param("taskInformationList 应为 [{\"processInstanceId\", \"taskId\"}] 形式的 JSON 数组", call.locale);
+    let items: Vec<Value> = match call.p.get("taskInformationList") {
+        Some(Value::Array(a)) => a.clone(),
+        Some(Value::String(s)) => serde_json::from_str(s).map_err(|_| bad())?,
+        _ => return Err(YidaError::param("taskInformationList 不能为空", call.locale)),
+    };
+    if items.is_empty() {
+        return Err(YidaError::param("taskInformationList 不能为空", call.locale));
+    }
+    if items.len() > BATCH_MAX {
+        return Err(YidaError::param(&format!("taskInformationList 最多 {BATCH_MAX} 条"), call.locale));
+    }
+    let remark = Value::String(call.opt_str("remark").unwrap_or_default());
+    let mut ok = 0;
+    for item in &items {
+        let text = |k: &str| match &item[k] {
+            Value::String(s) => Some(Value::String(s.clone())),
+            Value::Number(n) => Some(Value::String(n.to_string())),
+            _ => None,
+        };
+        let (Some(proc_id), Some(task)) = (text("processInstanceId"), text("taskId")) else { return Err(bad()) };
+        let done = run_with(
+            call,
+            process::execute,
+            &[("procInstId", proc_id), ("taskId", task), ("outResult", Value::String(out.clone())), ("remark", remark.clone())],
+        );
+        ok += usize::from(done.is_ok());
+    }
+    let counts = json!({ "total": items.len(), "successNumber": ok, "failNumber": items.len() - ok });
+    Ok(Response::json(200, &json!({ "success": true, "result": counts })))
+}
+
+/// `tasks/platformTasks/execute`: the caller's open task on `processInstanceId`, executed without
+/// naming it.
+fn execute_platform_task(call: &Call) -> Result<Response, YidaError> {
+    let out = out_result(call)?;
+    let id = call.req_str("processInstanceId")?;
+    let task = forms::with_instance(call, &id, |_, i| {
+        let p = i.process.as_ref().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+        let mine = p.open_tasks().find(|t| t.assignee == call.user).map(|t| t.id.clone());
+        mine.ok_or_else(|| YidaError::param("当前用户在该实例上没有待处理的任务", call.locale))
+    })?;
+    let remark = Value::String(call.opt_str("remark").unwrap_or_default());
+    run_with(call, process::execute, &[("taskId", Value::String(task)), ("outResult", Value::String(out)), ("remark", remark)])?;
+    Ok(Response::json(200, &json!({ "success": true })))
+}
+
+/// `forms/formFields`: the form's components with their settings (`props`) and, for a sub-form,
+/// its columns as a JSON string (`children`). App administrators only, like the in-app definition.
+fn field_definitions(call: &Call) -> Result<Response, YidaError> {
+    fn def(c: &super::model::Component, parent: Option<&str>) -> Value {
+        let label = json!({ "zh_CN": c.label, "en_US": c.label, "type": "i18n" });
+        let mut props = json!({ "fieldId": c.id, "label": label, "required": c.required, "behavior": "NORMAL" });
+        if !c.options.is_empty() {
+            props["dataSource"] =
+                c.options.iter().map(|o| json!({ "text": { "zh_CN": o, "en_US": o, "type": "i18n" }, "value": o })).collect();
+        }
+        if let Some(p) = parent {
+            props["parentId"] = json!(p);
+        }
+        let mut v = json!({ "fieldId": c.id, "componentName": c.kind, "label": label, "behavior": "NORMAL", "props": props });
+        if !c.items.is_empty() {
+            let children: Vec<Value> = c.items.iter().map(|i| def(i, Some(&c.id))).collect();
+            v["children"] = json!(Value::Array(children).to_string());
+        }
+        v
+    }
+    let f = forms::definition_form(call)?;
+    let result: Vec<Value> = f.components.iter().map(|c| def(c, None)).collect();
+    batch_answer(result)
+}
+
+/// `processes/definitions/{processInstanceId}`: an instance with its tasks and the nodes they sit on.
+fn process_definition(call: &Call) -> Result<Response, YidaError> {
+    let id = call.req_str("processInstanceId")?;
+    let body = forms::with_instance(call, &id, |f, i| {
+        let p = i.process.as_ref().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+        let flow = f.flow.as_ref().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+        let member = |user: &str| {
+            let who = person(call, user);
+            let name = who["name"]["nameInChinese"].clone();
+            json!({ "userId": user, "displayName": name, "displayEnName": name, "departmentDescription": who["departmentName"], "status": "A", "personalPhoto": "" })
+        };
+        let tasks: Vec<Value> = p
+            .tasks
+            .iter()
+            .filter(|t| t.status != crate::core::workflow::TaskStatus::Cancelled)
+            .map(|t| {
+                let node = &flow.nodes[t.node];
+                let open = t.status == crate::core::workflow::TaskStatus::Open;
+                json!({
+                    "taskId": t.id.parse::<u64>().unwrap_or(0), "actionerId": t.assignee, "status": if open { "NEW" } else { "COMPLETED" },
+                    "activity": { "activityId": node.id, "activityName": node.name, "activityNameInEnglish": node.name, "id": t.node,
+                                  "activityInstanceStatus": if open { "RUNNING" } else { "COMPLETED" } },
+                })
+            })
+            .collect();
+        let owners: Vec<Value> = p.open_tasks().map(|t| member(&t.assignee)).collect();
+        let process_id = process_number(f.process_code.as_deref().unwrap_or("")).to_string();
+        let mut v = json!({
+            "processInstanceId": i.process_instance_id, "processId": process_id,
+            "formUuid": f.form_uuid, "title": format!("{}发起的流程", person(call, &i.originator)["name"]["nameInChinese"].as_str().unwrap_or("")),
+            "status": process::status_name(p), "originator": member(&i.originator), "owners": owners, "tasks": tasks,
+            "variables": super::values::render(&f.components, &i.data, &call.world.directory),
+        });
+        if let Some(r) = match p.outcome {
+            Some(crate::core::workflow::Outcome::Approved) => Some("agree"),
+            Some(crate::core::workflow::Outcome::Rejected) => Some("disagree"),
+            None => None,
+        } {
+            v["outResult"] = json!(r);
+        }
+        Ok(v)
+    })?;
+    Ok(Response::json(200, &json!({ "success": true, "result": body })))
+}
+
+/// `forms/operationsLogs/query`: each listed instance of `formUuid` mapped to its operation log,
+/// oldest first.
+fn operation_logs(call: &Call) -> Result<Response, YidaError> {
+    let f = forms::form(call)?;
+    let ids = list_param(call, "formInstanceIdList")?;
+    let list = f.instances.lock();
+    let mut map = Map::new();
+    for id in ids {
+        let inst = list.iter().find(|i| i.form_inst_id == id).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+        let entries: Vec<Value> = inst
+            .log
+            .iter()
+            .map(|e| {
+                let who = person(call, &e.operator);
+                json!({
+                    "operator": e.operator, "operatorName": who["name"]["nameInChinese"], "operationType": e.kind,
+                    "operationTimeGMT": super::values::time_text(e.at), "fieldIds": e.fields,
+                })
+            })
+            .collect();
+        map.insert(id, Value::Array(entries));
+    }
+    Ok(Response::json(200, &json!({ "success": true, "result": { "operationLogMap": map } })))
+}
+
+/// `apps/forms/query`: the app's forms (`appKey` names the app), optionally of the types in
+/// `formTypeList`, paged by `pageIndex`/`pageSize`.
+fn page_form_infos(call: &Call) -> Result<Response, YidaError> {
+    let types = match call.p.get("formTypeList") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(list_param(call, "formTypeList")?),
+    };
+    form_page(call, types.as_deref())
+}
+
+/// `forms/employeeFields`: the people found in the employee fields named by `targetFieldJson` (a
+/// JSON array of field ids, or one id) across the instances matching the search parameters, as a
+/// JSON string `{"<fieldId>": [userId, …]}`, each list in first-seen order without repeats.
+fn employee_field_values(call: &Call) -> Result<Response, YidaError> {
+    let f = forms::form(call)?;
+    let targets: Vec<String> = match call.p.get("targetFieldJson") {
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+            Ok(Value::String(one)) => vec![one],
+            _ => vec![s.trim().to_owned()],
+        },
+        Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        _ => Vec::new(),
+    };
+    if targets.is_empty() {
+        return Err(YidaError::param("targetFieldJson 不能为空", call.locale));
+    }
+    if let Some(bad) = targets.iter().find(|t| f.component(t).is_none_or(|c| c.kind != "EmployeeField")) {
+        return Err(YidaError::param(&format!("field is null: {bad} 不是成员组件"), call.locale));
+    }
+    let list = f.instances.lock();
+    let hits = forms::matching(call, &f, &list, &|_, _| None)?;
+    let mut out = Map::new();
+    for t in &targets {
+        let mut seen: Vec<Value> = Vec::new();
+        for v in hits.iter().filter_map(|i| i.data.get(t)).filter_map(Value::as_array).flatten() {
+            if !seen.contains(v) {
+                seen.push(v.clone());
+            }
+        }
+        out.insert(t.clone(), Value::Array(seen));
+    }
+    Ok(Response::json(200, &json!({ "success": true, "result": Value::Object(out).to_string() })))
+}
+
+/// `forms/instances/query`: the search of `searchFormDatas` without sub-form values, with each
+/// instance's serial number, modifier and `hasMoreData`.
+fn query_without_tables(call: &Call) -> Result<Response, YidaError> {
+    let f = forms::form(call)?;
+    let (p, size) = call.paging(100)?;
+    let list = f.instances.lock();
+    let hits = forms::matching(call, &f, &list, &|_, _| None)?;
+    let data: Vec<Value> = forms::page(&hits, p, size)
+        .iter()
+        .map(|i| {
+            let mut form_data = super::values::render(&f.components, &i.data, &call.world.directory);
+            form_data.retain(|k, _| !k.starts_with("tableField_"));
+            let serial = i.form_inst_id.get(6..16).unwrap_or("");
+            json!({
+                "formInstanceId": i.form_inst_id, "id": i.form_inst_id.get(6..16).and_then(|n| u64::from_str_radix(n, 36).ok()).unwrap_or(0),
+                "formUuid": f.form_uuid, "formData": form_data, "title": forms::detail(call, &f, i)["title"], "version": i.version,
+                "serialNumber": serial, "sequence": serial, "instanceValue": Value::Object(form_data.clone()).to_string(),
+                "createTimeGMT": super::values::time_text(i.created_ms), "modifiedTimeGMT": super::values::time_text(i.modified_ms),
+                "creatorUserId": i.originator, "modifier": i.modifier, "originator": person(call, &i.originator), "modifyUser": person(call, &i.modifier),
+            })
+        })
+        .collect();
+    let body = json!({ "pageNumber": p, "totalCount": hits.len(), "hasMoreData": p * size < hits.len(), "data": data });
+    Ok(Response::json(200, &json!({ "success": true, "result": body })))
+}
+
+/// `organizations/applications`: the tenant's apps by code, paged, `appNameSearchKeyword` matching
+/// names. An app's system token is shown to its administrators only (to everyone when it names none).
+fn applications(call: &Call) -> Result<Response, YidaError> {
+    let (p, size) = call.paging(100)?;
+    let keyword = call.opt_str("appNameSearchKeyword");
+    let mut apps: Vec<&super::model::App> =
+        call.st.apps.values().filter(|a| keyword.as_ref().is_none_or(|k| a.name.contains(k.as_str()))).collect();
+    apps.sort_by(|a, b| a.app_type.cmp(&b.app_type));
+    let corp = call.opt_str("corpId").unwrap_or_default();
+    let data: Vec<Value> = forms::page(&apps, p, size)
+        .iter()
+        .map(|a| {
+            let admin = a.admins.as_ref().is_none_or(|list| list.contains(&call.user));
+            let creator = a.admins.as_ref().and_then(|list| list.first()).unwrap_or(&call.st.default_user);
+            let mut v = json!({
+                "appType": a.app_type, "name": a.name, "description": "", "icon": "", "applicationStatus": "ONLINE", "inexistence": "n",
+                "creatorUserId": creator, "corpId": corp, "subCorpId": "", "appConfig": "{}", "releaseToDingStatus": "n",
+            });
+            if let (true, Some(t)) = (admin, call.st.system_tokens.get(&a.app_type)) {
+                v["systemToken"] = json!(t);
+            }
+            v
+        })
+        .collect();
+    Ok(Response::json(200, &json!({ "success": true, "result": { "pageNumber": p, "totalCount": apps.len(), "data": data } })))
+}
+
+/// `apps/navigations`: the forms of the app the caller may see, of `formType` (`receipt`,
+/// `process`) when given, in the app's order.
+fn navigations(call: &Call) -> Result<Response, YidaError> {
+    let kind = call.opt_str("formType");
+    if kind.as_deref().is_some_and(|k| k != "receipt" && k != "process") {
+        return Err(YidaError::param("formType 只能是 receipt 或 process", call.locale));
+    }
+    let app = call.st.apps.get(call.app).ok_or_else(|| YidaError::form_not_found(call.locale))?;
+    let result: Vec<Value> = app
+        .forms
+        .iter()
+        .filter(|f| f.can_view(&call.user))
+        .filter(|f| kind.as_deref().is_none_or(|k| (k == "process") == f.process_code.is_some()))
+        .map(|f| json!({ "formUuid": f.form_uuid, "processCode": f.process_code, "title": { "nameInChinese": f.name, "nameInEnglish": f.name, "type": "i18n" } }))
+        .collect();
+    batch_answer(result)
+}
+
+/// The numeric id the product gives a process, stable per process code.
+fn process_number(code: &str) -> u64 {
+    crate::core::ids::fnv1a(code.as_bytes()) % 1_000_000_000
+}
+
+/// The process form named by `processCode`, or by the numeric `processId` the design routes take.
+fn process_by_code_or_id(call: &Call) -> Result<std::sync::Arc<super::model::Form>, YidaError> {
+    let app = call.st.apps.get(call.app).ok_or_else(|| YidaError::form_not_found(call.locale))?;
+    let code = call.opt_str("processCode");
+    let number = call.opt_str("processId").map(|n| n.trim_end_matches("definitions").to_owned());
+    if code.is_none() && number.is_none() {
+        return Err(YidaError::param("processCode 不能为空", call.locale));
+    }
+    app.forms
+        .iter()
+        .filter(|f| f.flow.is_some())
+        .find(|f| {
+            let c = f.process_code.as_deref().unwrap_or("");
+            code.as_deref() == Some(c) || number.as_deref() == Some(process_number(c).to_string().as_str())
+        })
+        .cloned()
+        .ok_or_else(|| YidaError::form_not_found(call.locale))
+}
+
+/// `processes/designStructures` and `processes/{processId}definitions/designs`: the process's nodes
+/// as the designer shows them (ids, names, types, links, approvers).
+fn process_design(call: &Call) -> Result<Response, YidaError> {
+    let f = process_by_code_or_id(call)?;
+    let flow = f.flow.as_ref().ok_or_else(|| YidaError::form_not_found(call.locale))?;
+    let kind_name = |k: crate::core::workflow::NodeKind| {
+        use crate::core::workflow::NodeKind::*;
+        match k {
+            Start => "start",
+            Approve => "approval",
+            Handle => "operator",
+            Parallel => "parallel",
+            Join => "join",
+            Condition => "condition",
+            End => "end",
+        }
+    };
+    let nodes: Vec<Value> = flow
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(n, node)| {
+            let next: Vec<&str> = flow.edges.iter().filter(|e| e.from == n).map(|e| flow.nodes[e.to].id.as_str()).collect();
+            let prev = flow.edges.iter().find(|e| e.to == n).map(|e| flow.nodes[e.from].id.as_str()).unwrap_or("");
+            json!({
+                "nodeId": node.id, "name": { "zh_CN": node.name, "en_US": node.name }, "type": kind_name(node.kind), "prevId": prev, "nextId": next,
+                "description": "", "childNodes": [],
+                "props": { "approvers": node.assignees, "multiApprove": if node.mode == crate::core::workflow::Mode::All { "all" } else { "any" }, "cc": node.cc },
+            })
+        })
+        .collect();
+    let body = json!({
+        "nodes": nodes, "approvalSummary": [], "formulaRules": [], "flowConfig": { "sidInstDetail": [] },
+        "props": { "processCode": f.process_code, "bindingForm": f.form_uuid, "allowWithdraw": true, "allowCollaboration": false,
+                   "allowTemporaryStorage": false, "noRecordRecall": false, "stopAssociationRulesIfFailed": false,
+                   "processDetailUrl": "", "processInitUrl": "", "processMobileDetailUrl": "" },
+    });
+    Ok(Response::json(200, &json!({ "success": true, "result": body })))
+}
+
+/// `processDefinitions/buttons/{appType}/{processCode}/{activityId}`: what a task of the node offers:
+/// approve nodes agree, reject and transfer; handle nodes submit and transfer.
+fn activity_buttons(call: &Call) -> Result<Response, YidaError> {
+    let f = process_by_code_or_id(call)?;
+    let flow = f.flow.as_ref().ok_or_else(|| YidaError::form_not_found(call.locale))?;
+    let activity = call.req_str("activityId")?;
+    let node = flow.nodes.iter().find(|n| n.id == activity).ok_or_else(|| YidaError::param("activityId 不存在", call.locale))?;
+    let buttons: &[(&str, &str)] = match node.kind {
+        crate::core::workflow::NodeKind::Approve => &[("同意", "Agree"), ("拒绝", "Disagree"), ("转交", "Transfer")],
+        crate::core::workflow::NodeKind::Handle => &[("提交", "Submit"), ("转交", "Transfer")],
+        _ => &[],
+    };
+    batch_answer(buttons.iter().map(|(zh, en)| json!({ "aliasInChinese": zh, "aliasInEnglish": en })).collect())
+}
+
+/// `processes/preview`: the path an instance with `formDataJson` would take if every approver
+/// agreed — the submission, then each node's assignees in order — computed on a copy; nothing is stored.
+fn preview_process(call: &Call) -> Result<Response, YidaError> {
+    struct Scratch(u64);
+    impl crate::core::workflow::IdSource for Scratch {
+        fn token_id(&mut self) -> u64 {
+            self.0 += 1;
+            self.0
+        }
+        fn task_id(&mut self) -> String {
+            self.0 += 1;
+            self.0.to_string()
+        }
+    }
+    /// Enough for any flow a scenario can hold; a cycle of approvals stops here.
+    const MAX_STEPS: usize = 200;
+    let f = process_by_code_or_id(call)?;
+    let flow = f.flow.as_ref().ok_or_else(|| YidaError::form_not_found(call.locale))?;
+    let data = call.json_object("formDataJson", false)?.unwrap_or_default();
+    let data = super::values::convert_map(&f.components, &data, &call.world.directory, call.locale)?;
+    let now = call.now();
+    let mut ids = Scratch(0);
+    let mut inst = crate::core::workflow::Instance::start(flow, "preview".into(), &call.user, data, now, &mut ids);
+    let name = |u: &str| person(call, u)["name"]["nameInChinese"].clone();
+    let mut out = vec![json!({
+        "type": "HISTORY", "operateType": "NEW_PROCESS", "showName": "提交申请", "action": "提交申请", "actionExit": "submit",
+        "operatorUserId": call.user, "operatorName": name(&call.user), "operatorDisplayName": name(&call.user), "size": 1, "domains": [],
+    })];
+    for _ in 0..MAX_STEPS {
+        let Some(t) = inst.open_tasks().next().cloned() else { break };
+        let node = &flow.nodes[t.node];
+        out.push(json!({
+            "type": "TODO", "activityId": node.id, "showName": node.name, "operatorUserId": t.assignee, "operatorName": name(&t.assignee),
+            "operatorDisplayName": name(&t.assignee), "size": 1, "domains": [],
+            "taskType": if node.mode == crate::core::workflow::Mode::All { "COMMON_ALL_AT_ONCE" } else { "COMMON" },
+        }));
+        let act = crate::core::workflow::Act::new(&t.assignee, now);
+        if inst.complete(flow, &t.id, crate::core::workflow::Action::Agree, act, None, &mut ids).is_err() {
+            break;
+        }
+    }
+    batch_answer(out)
+}
+
+/// The handler's `result` as the whole body.
+fn result_body(_: &Call, mut v: Value) -> Option<Value> {
+    Some(v["result"].take())
+}
+
 fn whole(_: &Call, v: Value) -> Option<Value> {
     Some(json!({ "success": true, "result": v["result"] }))
 }
 
 fn route(id: &'static str, method: Method, path: &'static str, op: super::Op, shape: Shape) -> Route {
-    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| open(ctx, op, shape))
+    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| open(ctx, op, shape, Scope::App))
+}
+
+/// A route that lists across the tenant's apps rather than acting in one.
+fn tenant_route(id: &'static str, method: Method, path: &'static str, op: super::Op, shape: Shape) -> Route {
+    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| open(ctx, op, shape, Scope::Tenant))
 }
 
 pub fn routes() -> Vec<Route> {
@@ -646,5 +1110,33 @@ pub fn routes() -> Vec<Route> {
         route("yida.openapi.task.copies", Method::GET, "/v1.0/yida/tasks/taskCopies", process::notify, task_copies),
         route("yida.openapi.task.running_list", Method::POST, "/v1.0/yida/tasks/runningTasks/query", running_task_list, result_only),
         route("yida.openapi.process.activities", Method::GET, "/v1.0/yida/processes/activities", activities, result_only),
+        route("yida.openapi.form.batch_update_map", Method::PUT, "/v1.0/yida/forms/instances/datas", batch_update_map, result_only),
+        route("yida.openapi.task.batch_execute", Method::POST, "/v1.0/yida/tasks/batches/execute", execute_batch_task, result_body),
+        route("yida.openapi.task.platform_execute", Method::POST, "/v1.0/yida/tasks/platformTasks/execute", execute_platform_task, empty),
+        route("yida.openapi.form.field_defs", Method::GET, "/v1.0/yida/forms/formFields", field_definitions, whole),
+        route(
+            "yida.openapi.process.definition",
+            Method::GET,
+            "/v1.0/yida/processes/definitions/{processInstanceId}",
+            process_definition,
+            result_body,
+        ),
+        route("yida.openapi.form.operation_logs", Method::POST, "/v1.0/yida/forms/operationsLogs/query", operation_logs, result_body),
+        route("yida.openapi.form.page_infos", Method::POST, "/v1.0/yida/apps/forms/query", page_form_infos, whole),
+        route("yida.openapi.form.employee_values", Method::POST, "/v1.0/yida/forms/employeeFields", employee_field_values, result_only),
+        route("yida.openapi.form.query", Method::POST, "/v1.0/yida/forms/instances/query", query_without_tables, result_body),
+        tenant_route("yida.openapi.app.list", Method::GET, "/v1.0/yida/organizations/applications", applications, result_body),
+        route("yida.openapi.form.navigations", Method::GET, "/v1.0/yida/apps/navigations", navigations, result_only),
+        route("yida.openapi.process.design", Method::GET, "/v1.0/yida/processes/designStructures", process_design, result_body),
+        // The SDK builds this path without a slash before `definitions`; the emulator matches what it sends.
+        route("yida.openapi.process.design_by_id", Method::GET, "/v1.0/yida/processes/{processId}/designs", process_design, result_body),
+        route(
+            "yida.openapi.process.buttons",
+            Method::GET,
+            "/v1.0/yida/processDefinitions/buttons/{appType}/{processCode}/{activityId}",
+            activity_buttons,
+            result_only,
+        ),
+        route("yida.openapi.process.preview", Method::POST, "/v1.0/yida/processes/preview", preview_process, result_only),
     ]
 }

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use super::errors::YidaError;
 use super::forms::{apply_update, detail, matching, ok, paged, with_instance};
-use super::model::{Form, FormInstance, State};
+use super::model::{Form, FormInstance, LogKind, State};
 use super::values::{i18n, time_text};
 use super::Call;
 use crate::core::workflow::{Act, Action, IdSource, Instance, Outcome, Status, TaskStatus};
@@ -282,6 +282,7 @@ pub fn execute(call: &Call) -> Result<Response, YidaError> {
         };
         res.map_err(|_| YidaError::param("任务已处理或流程已结束", call.locale))?;
         if let Some(patch) = patch {
+            i.record(LogKind::Update, &call.user, call.now(), patch.keys().cloned().collect());
             i.data.extend(patch);
         }
         i.modified_ms = call.now();

@@ -7,7 +7,7 @@ use parking_lot::Mutex;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::model::{App, Component, Form, FormInstance, State};
+use super::model::{App, Component, Form, FormInstance, LogKind, State};
 use super::values::{convert_map, kind};
 use crate::core::directory::Directory;
 use crate::core::ids::IdGen;
@@ -274,7 +274,8 @@ pub fn new_instance(st: &State, form: &Form, data: Map<String, Value>, user: &st
         }
         None => (None, None),
     };
-    FormInstance {
+    let fields = data.keys().cloned().collect();
+    let mut inst = FormInstance {
         form_inst_id,
         process_instance_id,
         data,
@@ -284,7 +285,10 @@ pub fn new_instance(st: &State, form: &Form, data: Map<String, Value>, user: &st
         modifier: user.to_owned(),
         version: 1,
         process,
-    }
+        log: Vec::new(),
+    };
+    inst.record(LogKind::Create, user, now, fields);
+    inst
 }
 
 fn component_type_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {

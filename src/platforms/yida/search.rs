@@ -288,7 +288,7 @@ mod props {
             let comps = components();
             for input in [raw.clone(), Value::String(raw.to_string()), Value::String(text.clone())] {
                 if let Ok(s) = Search::parse(Some(&input), &comps, Locale::Zh) {
-                    let inst = FormInstance { form_inst_id: "x".into(), process_instance_id: None, data: data.clone().into_iter().collect(), originator: "u".into(), created_ms: 0, modified_ms: 0, modifier: "u".into(), version: 1, process: None };
+                    let inst = FormInstance { form_inst_id: "x".into(), process_instance_id: None, data: data.clone().into_iter().collect(), originator: "u".into(), created_ms: 0, modified_ms: 0, modifier: "u".into(), version: 1, process: None, log: Vec::new() };
                     let _ = s.matches(&inst, &|_| None);
                 }
                 let _ = order(Some(&input), &comps, Locale::Zh);
