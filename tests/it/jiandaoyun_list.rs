@@ -99,10 +99,12 @@ async fn filter_fixture() -> (lowcode_emu::Emulator, Vec<String>) {
     let rows = [
         json!({ "_widget_1600000000001": { "value": "苹果" }, "_widget_1600000000003": { "value": 10 }, "_widget_1600000000004": { "value": "2024-11-20 09:00:00" },
                 "_widget_1600000000006": { "value": ["一", "二"] }, "_widget_1600000000015": { "value": "xiaojian" }, "_widget_1600000000016": { "value": ["xiaojian", "dao"] },
-                "_widget_1600000000017": { "value": 2 }, "_widget_1600000000019": { "value": { "phone": "15852540044" } }, "_widget_1600000000014": { "value": "67221b4fac0a62ac8f43a1c3" } }),
+                "_widget_1600000000017": { "value": 2 }, "_widget_1600000000019": { "value": { "phone": "15852540044" } }, "_widget_1600000000014": { "value": "67221b4fac0a62ac8f43a1c3" },
+                "_widget_1600000000005": { "value": "一" }, "_widget_1600000000007": { "value": "甲" }, "_widget_1600000000002": { "value": "多行" } }),
         json!({ "_widget_1600000000001": { "value": "香蕉" }, "_widget_1600000000003": { "value": 20.5 }, "_widget_1600000000004": { "value": "2024-11-21T01:00:00Z" },
                 "_widget_1600000000006": { "value": ["二"] }, "_widget_1600000000015": { "value": "dao" }, "_widget_1600000000016": { "value": ["dao"] },
-                "_widget_1600000000017": { "value": 3 }, "_widget_1600000000019": { "value": { "phone": "13900001111" } } }),
+                "_widget_1600000000017": { "value": 3 }, "_widget_1600000000019": { "value": { "phone": "13900001111" } },
+                "_widget_1600000000005": { "value": "二" }, "_widget_1600000000007": { "value": "乙" } }),
         json!({ "_widget_1600000000001": { "value": "" }, "_widget_1600000000003": { "value": 30 } }),
     ];
     let mut ids = Vec::new();
@@ -179,6 +181,144 @@ async fn every_filter_method_on_every_field_type() {
         assert_eq!(r.status, 200, "{c}: {}", r.body);
         let want: Vec<String> = expected.iter().map(|i| id[*i].clone()).collect();
         assert_eq!(ids(&r), want, "{c}");
+    }
+}
+
+/// The support table of the v5 "query multiple records" page, row by row, system fields included:
+/// flowState eq/ne; date-times (createTime, updateTime too) eq/ne/range/empty/not_empty; numbers
+/// eq/ne/range/empty/not_empty; text — single line, dropdown, radio group, serial number —
+/// eq/ne/in/nin/empty/not_empty; phone like/verified/unverified/empty/not_empty; every other
+/// field (sub-forms excepted) empty/not_empty.
+#[tokio::test]
+async fn the_documented_filter_table_row_by_row() {
+    let (emu, id) = filter_fixture().await;
+    // Record 1 is edited a day later, so updateTime tells it apart.
+    let r = post(&emu, "/__emu/clock", json!({ "advance": "1d" })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = post(
+        &emu,
+        "/api/v5/app/entry/data/update",
+        json!({ "app_id": APP, "entry_id": ALL, "data_id": id[1], "data": { "_widget_1600000000003": { "value": 21 } } }),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let created = post(&emu, "/api/v5/app/entry/data/get", json!({ "app_id": APP, "entry_id": ALL, "data_id": id[0] })).await.body["data"]
+        ["createTime"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let updated = post(&emu, "/api/v5/app/entry/data/get", json!({ "app_id": APP, "entry_id": ALL, "data_id": id[1] })).await.body["data"]
+        ["updateTime"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let sn: Vec<String> = {
+        let mut out = Vec::new();
+        for i in &id {
+            let r = post(&emu, "/api/v5/app/entry/data/get", json!({ "app_id": APP, "entry_id": ALL, "data_id": i })).await;
+            out.push(r.body["data"]["_widget_1600000000020"].as_str().unwrap_or_default().to_owned());
+        }
+        out
+    };
+    assert!(sn.iter().all(|s| s.starts_with("NO")), "{sn:?}");
+    let c = |field: &str, ty: &str, method: &str, value: Value| json!({ "field": field, "type": ty, "method": method, "value": value });
+    let rows: Vec<(&str, Vec<(Value, Vec<usize>)>)> = vec![
+        (
+            "date-time system fields",
+            vec![
+                (c("createTime", "datetime", "eq", json!([created])), vec![0, 1, 2]),
+                (c("createTime", "datetime", "ne", json!([created])), vec![]),
+                (c("createTime", "datetime", "not_empty", json!([])), vec![0, 1, 2]),
+                (c("createTime", "datetime", "empty", json!([])), vec![]),
+                (c("updateTime", "datetime", "eq", json!([updated])), vec![1]),
+                (c("updateTime", "datetime", "ne", json!([updated])), vec![0, 2]),
+                (c("updateTime", "datetime", "range", json!([updated, null])), vec![1]),
+            ],
+        ),
+        (
+            "date-time fields",
+            vec![
+                (c("_widget_1600000000004", "datetime", "ne", json!(["2024-11-20"])), vec![1, 2]),
+                (c("_widget_1600000000004", "datetime", "not_empty", json!([])), vec![0, 1]),
+            ],
+        ),
+        (
+            "numbers",
+            vec![
+                (c("_widget_1600000000003", "number", "eq", json!([21])), vec![1]),
+                (c("_widget_1600000000003", "number", "range", json!([null, 21])), vec![0, 1]),
+                (c("_widget_1600000000003", "number", "empty", json!([])), vec![]),
+                (c("_widget_1600000000003", "number", "not_empty", json!([])), vec![0, 1, 2]),
+            ],
+        ),
+        (
+            "radio group",
+            vec![
+                (c("_widget_1600000000005", "radiogroup", "eq", json!(["一"])), vec![0]),
+                (c("_widget_1600000000005", "radiogroup", "ne", json!(["一"])), vec![1, 2]),
+                (c("_widget_1600000000005", "radiogroup", "in", json!(["一", "二"])), vec![0, 1]),
+                (c("_widget_1600000000005", "radiogroup", "nin", json!(["二"])), vec![0, 2]),
+                (c("_widget_1600000000005", "radiogroup", "empty", json!([])), vec![2]),
+                (c("_widget_1600000000005", "radiogroup", "not_empty", json!([])), vec![0, 1]),
+            ],
+        ),
+        (
+            "dropdown",
+            vec![
+                (c("_widget_1600000000007", "combo", "eq", json!(["乙"])), vec![1]),
+                (c("_widget_1600000000007", "combo", "ne", json!(["乙"])), vec![0, 2]),
+                (c("_widget_1600000000007", "combo", "in", json!(["甲", "丙"])), vec![0]),
+                (c("_widget_1600000000007", "combo", "nin", json!(["甲", "乙"])), vec![2]),
+                (c("_widget_1600000000007", "combo", "empty", json!([])), vec![2]),
+                (c("_widget_1600000000007", "combo", "not_empty", json!([])), vec![0, 1]),
+            ],
+        ),
+        (
+            "serial number",
+            vec![
+                (c("_widget_1600000000020", "sn", "eq", json!([sn[1]])), vec![1]),
+                (c("_widget_1600000000020", "sn", "ne", json!([sn[1]])), vec![0, 2]),
+                (c("_widget_1600000000020", "sn", "in", json!([sn[0], sn[2]])), vec![0, 2]),
+                (c("_widget_1600000000020", "sn", "nin", json!([sn[0]])), vec![1, 2]),
+                (c("_widget_1600000000020", "sn", "not_empty", json!([])), vec![0, 1, 2]),
+                (c("_widget_1600000000020", "sn", "empty", json!([])), vec![]),
+            ],
+        ),
+        ("phone", vec![(c("_widget_1600000000019", "phone", "not_empty", json!([])), vec![0, 1])]),
+        (
+            "member system fields",
+            vec![
+                (c("updater", "user", "eq", json!(["xiaojian"])), vec![0, 1, 2]),
+                (c("creator", "user", "ne", json!(["xiaojian"])), vec![]),
+            ],
+        ),
+        (
+            "other fields: empty and not_empty",
+            vec![
+                (c("_widget_1600000000002", "textarea", "not_empty", json!([])), vec![0]),
+                (c("_widget_1600000000008", "combocheck", "empty", json!([])), vec![0, 1, 2]),
+                (c("_widget_1600000000010", "location", "empty", json!([])), vec![0, 1, 2]),
+                (c("_widget_1600000000011", "image", "not_empty", json!([])), vec![]),
+                (c("_widget_1600000000012", "upload", "empty", json!([])), vec![0, 1, 2]),
+                (c("_widget_1600000000014", "linkdata", "not_empty", json!([])), vec![0]),
+                (c("_widget_1600000000018", "deptgroup", "empty", json!([])), vec![0, 1, 2]),
+                (c("_widget_1600000000021", "richtext", "empty", json!([])), vec![0, 1, 2]),
+                (c("_widget_1600000000022", "signature", "empty", json!([])), vec![0, 1, 2]),
+            ],
+        ),
+    ];
+    for (row, cases) in rows {
+        for (cond, expected) in cases {
+            let r = filtered(&emu, json!({ "rel": "and", "cond": [cond.clone()] })).await;
+            assert_eq!(r.status, 200, "{row}: {cond}: {}", r.body);
+            let want: Vec<String> = expected.iter().map(|i| id[*i].clone()).collect();
+            assert_eq!(ids(&r), want, "{row}: {cond}");
+        }
+    }
+    // The table's "other fields" take nothing but empty/not_empty; sub-forms take nothing at all.
+    for field in ["_widget_1600000000009", "_widget_1600000000011", "_widget_1600000000021", "_widget_1600000000022"] {
+        let r = filtered(&emu, json!({ "rel": "and", "cond": [c(field, "", "eq", json!(["x"]))] })).await;
+        assert_jdy_error(&r, 4815);
     }
 }
 

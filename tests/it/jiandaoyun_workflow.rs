@@ -262,12 +262,12 @@ async fn workflow_errors() {
         let r = act(&emu, "/api/v1/workflow/task/approve", body).await;
         assert_eq!(r.body["code"], code);
     }
-    assert_jdy_error(
+    assert_workflow_failure(
         &act(&emu, "/api/v1/workflow/task/approve", json!({ "username": "ghost", "instance_id": id, "task_id": t })).await,
         1010,
     );
-    assert_jdy_error(&act(&emu, "/api/v1/workflow/task/approve", json!({ "instance_id": id, "task_id": t })).await, 1);
-    assert_jdy_error(
+    assert_workflow_failure(&act(&emu, "/api/v1/workflow/task/approve", json!({ "instance_id": id, "task_id": t })).await, 1);
+    assert_workflow_failure(
         &act(
             &emu,
             "/api/v1/workflow/task/transfer",
@@ -283,7 +283,7 @@ async fn workflow_errors() {
     );
     let rb = act(&emu, "/api/v1/workflow/task/rollback", json!({ "username": "li", "instance_id": id, "task_id": t, "flow_id": 1 })).await;
     assert_eq!(rb.body["code"], 50041, "cannot roll back to the current node");
-    assert_jdy_error(
+    assert_workflow_failure(
         &act(&emu, "/api/v2/workflow/task/rollback", json!({ "username": "li", "instance_id": id, "task_id": t, "back_type": 3 })).await,
         3005,
     );
@@ -410,11 +410,11 @@ async fn add_sign_before_after_and_alongside() {
             .body["code"],
         50061
     );
-    assert_jdy_error(
+    assert_workflow_failure(
         &sign(json!({ "username": "li", "instance_id": id, "task_id": t, "add_sign_type": 7, "add_sign_usernames": ["zhao"] })).await,
         3005,
     );
-    assert_jdy_error(
+    assert_workflow_failure(
         &act(&emu, "/api/v1/workflow/task/add_sign", json!({ "username": "li", "instance_id": id, "task_id": t, "add_sign_type": 0 }))
             .await,
         1,
@@ -460,9 +460,9 @@ name = "其他"
         async move { post_raw(emu, path, Some("other-app"), body.to_string()).await }
     };
     let approve = json!({ "username": "li", "instance_id": id, "task_id": task });
-    assert_jdy_error(&as_other("/api/v1/workflow/task/approve", approve.clone()).await, 17053);
-    assert_jdy_error(&as_other("/api/v1/workflow/task/reject", approve.clone()).await, 17053);
-    assert_jdy_error(
+    assert_workflow_failure(&as_other("/api/v1/workflow/task/approve", approve.clone()).await, 17053);
+    assert_workflow_failure(&as_other("/api/v1/workflow/task/reject", approve.clone()).await, 17053);
+    assert_workflow_failure(
         &as_other(
             "/api/v1/workflow/task/transfer",
             json!({ "username": "li", "instance_id": id, "task_id": task, "transfer_username": "wang" }),
@@ -470,7 +470,7 @@ name = "其他"
         .await,
         17053,
     );
-    assert_jdy_error(&as_other("/api/v1/workflow/instance/close", json!({ "instance_id": id })).await, 17053);
+    assert_workflow_failure(&as_other("/api/v1/workflow/instance/close", json!({ "instance_id": id })).await, 17053);
     assert_jdy_error(&as_other("/api/v6/workflow/instance/get", json!({ "instance_id": id })).await, 17053);
     assert_jdy_error(&as_other("/api/v1/workflow/instance/logs", json!({ "instance_id": id, "types": ["comment"] })).await, 17053);
     let list = as_other("/api/v5/workflow/task/list", json!({ "username": "li" })).await;
@@ -482,4 +482,46 @@ name = "其他"
     assert_eq!(tasks_of(&emu, "li").await.len(), 1);
     let r = act(&emu, "/api/v1/workflow/task/approve", approve).await;
     assert_eq!(r.body, ok());
+}
+
+/// The action pages document one failure body, `{"status":"failure","code","message"}`: the emulator
+/// answers every failure of an action route in it — parameter, member, key and injected errors too —
+/// while the query routes keep `{code, msg}`.
+#[tokio::test]
+async fn every_failure_of_an_action_route_uses_the_pages_body() {
+    let emu = start_with(WF).await;
+    let id = start_flow(&emu, REVIEW).await;
+    let t = tasks_of(&emu, "li").await[0]["task_id"].clone();
+    // The documented sample, verbatim.
+    let ghost = act(&emu, "/api/v1/workflow/task/approve", json!({ "username": "ghost", "instance_id": id, "task_id": t })).await;
+    assert_eq!((ghost.status, ghost.body), (400, json!({ "status": "failure", "code": 1010, "message": "用户不存在" })));
+    for path in [
+        "/api/v1/workflow/instance/close",
+        "/api/v1/workflow/instance/activate",
+        "/api/v1/workflow/task/approve",
+        "/api/v1/workflow/task/rollback",
+        "/api/v2/workflow/task/rollback",
+        "/api/v1/workflow/task/transfer",
+        "/api/v1/workflow/task/revoke",
+        "/api/v2/workflow/task/revoke",
+        "/api/v1/workflow/task/add_sign",
+        "/api/v2/workflow/task/add_sign",
+        "/api/v1/workflow/task/reject",
+    ] {
+        // A body that is not JSON, then a wrong key.
+        assert_workflow_failure(&post_raw(&emu, path, Some(KEY), "not json").await, 1);
+        let r = post_raw(&emu, path, Some("wrong-key"), json!({ "instance_id": id }).to_string()).await;
+        assert_eq!((r.status, r.body["status"].clone()), (400, json!("failure")), "{path}: {}", r.body);
+        assert!(r.body["message"].is_string() && r.body.get("msg").is_none(), "{path}: {}", r.body);
+    }
+    // Queries keep the ordinary body.
+    assert_jdy_error(&post_raw(&emu, "/api/v5/workflow/task/list", Some(KEY), "not json").await, 1);
+    assert_jdy_error(&post_raw(&emu, "/api/v5/workflow/instance/get", Some(KEY), "not json").await, 1);
+
+    // A fault rule naming a business error renders in the page's body on an action route.
+    let rule = json!({ "route": "jiandaoyun.workflow.task.approve", "error": "4009" });
+    let r = client().post(format!("{}/__emu/faults", emu.base_url())).body(rule.to_string()).send().await.expect("fault");
+    assert_eq!(r.status(), 201);
+    let injected = act(&emu, "/api/v1/workflow/task/approve", json!({ "username": "li", "instance_id": id, "task_id": t })).await;
+    assert_workflow_failure(&injected, 4009);
 }

@@ -97,15 +97,17 @@ fn dispatch(ctx: &Ctx, op_name: &str, version: u8, op: Op) -> Response {
     })();
     match result {
         Ok(r) => r,
-        Err(e) => render_error(&e, st.strict_values, locale),
+        Err(e) => render_error(&e, st.strict_values, locale, workflow::is_action(op_name)),
     }
 }
 
-/// The exact documented body; the emulator's detail goes into `x-emu-error-detail` (and into the message
-/// only in strict mode, where naming the offending field is the point).
-fn render_error(e: &JdyError, strict: bool, locale: crate::Locale) -> Response {
+/// The exact documented body — a workflow action's page documents `{"status":"failure","code",
+/// "message"}` for every failure, the other pages `{"code","msg"}`; the emulator's detail goes into
+/// `x-emu-error-detail` (and into the message only in strict mode, where naming the offending field is
+/// the point).
+fn render_error(e: &JdyError, strict: bool, locale: crate::Locale, action: bool) -> Response {
     let shown = if strict { e.clone() } else { JdyError::new(e.code) };
-    let mut r = shown.render(locale);
+    let mut r = if action { workflow::failure_body(&shown, locale) } else { shown.render(locale) };
     if let Some(d) = &e.detail {
         r = r.with_header("x-emu-error-detail", &d.escape_default().to_string());
     }
@@ -277,8 +279,16 @@ impl Platform for Jiandaoyun {
     fn routes() -> Vec<Route> {
         routes()
     }
-    fn render_error(name: &str, locale: crate::Locale, _path: &str) -> Option<Response> {
-        errors::render_named(name, locale)
+    fn render_error(name: &str, locale: crate::Locale, path: &str) -> Option<Response> {
+        // Injected business errors on a workflow action answer in that page's failure body too.
+        let action = workflow::is_action_path(path);
+        match errors::render_named(name, locale)? {
+            r if action && r.status == 400 => {
+                let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+                Some(workflow::failure_body(&JdyError::new(v["code"].as_u64().unwrap_or(0) as u32), locale))
+            }
+            r => Some(r),
+        }
     }
     fn error_names() -> Vec<String> {
         errors::error_names()

@@ -79,8 +79,36 @@ fn node_of_flow_id(flow: &Flow, id: i64) -> Option<usize> {
 }
 
 fn failure(code: u32, locale: crate::Locale) -> Response {
-    Response::json(400, &json!({ "status": "failure", "code": code, "message": super::errors::message_for(code, locale) }))
+    failure_body(&JdyError::new(code), locale)
 }
+
+/// HTTP 400 `{"status":"failure","code","message"}`: how a workflow action's page shows every failure.
+pub fn failure_body(e: &JdyError, locale: crate::Locale) -> Response {
+    Response::json(400, &json!({ "status": "failure", "code": e.code, "message": e.message(locale) }))
+}
+
+/// The routes that act on an instance or task (close, activate, approve, rollback, transfer, revoke,
+/// add_sign, reject): their pages answer `{"status": …}`, success or failure. The queries (get, logs,
+/// comments, task and cc lists) answer data or the ordinary `{code, msg}`.
+pub fn is_action(op_name: &str) -> bool {
+    op_name.strip_prefix("workflow.").is_some_and(|rest| ACTIONS.iter().any(|(dotted, _)| *dotted == rest))
+}
+
+/// [`is_action`] for a request path (`/api/v1/workflow/task/approve`, `/api/v2/…`).
+pub fn is_action_path(path: &str) -> bool {
+    path.starts_with("/api/v") && path.contains("/workflow/") && ACTIONS.iter().any(|(_, slashed)| path.ends_with(slashed))
+}
+
+const ACTIONS: &[(&str, &str)] = &[
+    ("instance.close", "/instance/close"),
+    ("instance.activate", "/instance/activate"),
+    ("task.approve", "/task/approve"),
+    ("task.rollback", "/task/rollback"),
+    ("task.transfer", "/task/transfer"),
+    ("task.revoke", "/task/revoke"),
+    ("task.add_sign", "/task/add_sign"),
+    ("task.reject", "/task/reject"),
+];
 
 fn wf_error(e: WfError) -> u32 {
     match e {
@@ -101,8 +129,8 @@ fn wf_error(e: WfError) -> u32 {
     }
 }
 
-/// Runs a workflow route: parameter errors are ordinary 400 `{code,msg}` bodies; engine refusals use
-/// the workflow failure body.
+/// Runs a workflow action: engine refusals become the failure body here; parameter errors return as
+/// `JdyError`s, which the dispatcher renders in the same body for action routes.
 pub fn action(call: &Call, f: impl FnOnce(&Call) -> Result<Result<Response, u32>, JdyError>) -> Result<Response, JdyError> {
     Ok(match f(call)? {
         Ok(r) => r,

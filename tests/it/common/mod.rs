@@ -86,6 +86,15 @@ pub fn assert_jdy_error(r: &Reply, code: u64) {
     assert_eq!(r.body.as_object().map(|o| o.len()), Some(2), "only code and msg in {}", r.body);
 }
 
+/// A workflow action's documented failure: HTTP 400 `{"status":"failure","code","message"}` and nothing else.
+pub fn assert_workflow_failure(r: &Reply, code: u64) {
+    assert_eq!(r.status, 400, "status for {}", r.body);
+    assert_eq!(r.body["status"], "failure", "status in {}", r.body);
+    assert_eq!(r.body["code"], code, "code in {}", r.body);
+    assert!(r.body["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {}", r.body);
+    assert_eq!(r.body.as_object().map(|o| o.len()), Some(3), "only status, code and message in {}", r.body);
+}
+
 /// Pins a JSON body under the top-level `snapshots/` directory.
 #[macro_export]
 macro_rules! snap {
