@@ -184,6 +184,9 @@ async fn every_filter_method_on_every_field_type() {
     }
 }
 
+/// One filter condition and the records (by creation index) it must return.
+type Case = (Value, Vec<usize>);
+
 /// The support table of the v5 "query multiple records" page, row by row, system fields included:
 /// flowState eq/ne; date-times (createTime, updateTime too) eq/ne/range/empty/not_empty; numbers
 /// eq/ne/range/empty/not_empty; text — single line, dropdown, radio group, serial number —
@@ -222,7 +225,7 @@ async fn the_documented_filter_table_row_by_row() {
     };
     assert!(sn.iter().all(|s| s.starts_with("NO")), "{sn:?}");
     let c = |field: &str, ty: &str, method: &str, value: Value| json!({ "field": field, "type": ty, "method": method, "value": value });
-    let rows: Vec<(&str, Vec<(Value, Vec<usize>)>)> = vec![
+    let rows: Vec<(&str, Vec<Case>)> = vec![
         (
             "date-time system fields",
             vec![
