@@ -495,7 +495,12 @@ async fn every_component_type_writes_reads_and_searches() {
     let got = get_q(&emu, "form", "getFormDataById", &[("formInstId", id.clone())], None).await;
     let fd = &got["result"]["formData"];
     for (k, v) in data.as_object().cloned().unwrap_or_default() {
-        let expect = if k == "departmentSelectField_aaaa0006" { json!("信息平台部") } else { v };
+        // The documented read format: departments and regions by name, the rest as written.
+        let expect = match k.as_str() {
+            "departmentSelectField_aaaa0006" => json!("信息平台部"),
+            "citySelectField_aaaa0010" => json!(["北京市", "北京市"]),
+            _ => v,
+        };
         assert_eq!(fd[&k], expect, "{k} reads back");
     }
     let searches = [
@@ -700,4 +705,57 @@ async fn operation_logs_are_bounded_and_survive_a_state_round_trip() {
     assert!(exported["yida"].is_object());
     assert_eq!(copy["yida"], exported["yida"]);
     assert_eq!(exported.to_string().matches(r#""kind":"update""#).count(), 100);
+}
+
+/// "Form Data Format Description as Return Value": regions come back as names, and the choice
+/// components in the caller's language (`language=en_US`) where the scenario labels the options.
+#[tokio::test]
+async fn values_read_back_in_the_documented_return_format() {
+    let scenario = YIDA.replace(
+        r#"{ id = "selectField_aaaa0013", label = "下拉", type = "SelectField" },"#,
+        r#"{ id = "selectField_aaaa0013", label = "下拉", type = "SelectField", options = ["选项一", "选项二"], options_en = { "选项一" = "Option 1", "选项二" = "Option 2" } },
+  { id = "checkboxField_aaaa0023", label = "多选带英文", type = "CheckboxField", options = ["甲", "乙"], options_en = { "甲" = "A", "乙" = "B" } },"#,
+    );
+    let emu = start_with(&scenario).await;
+    let data = json!({
+        "textField_aaaa0001": "区域与语言", "selectField_aaaa0013": "Option 2", "checkboxField_aaaa0023": ["甲", "B"],
+        "citySelectField_aaaa0010": ["120000", "120100", "120102"],
+        "tableField_aaaa0008": [{ "textField_aaaa0009": "行" }],
+    });
+    let id = save(&emu, data).await["result"].as_str().expect("id").to_owned();
+    let zh = get_q(&emu, "form", "getFormDataById", &[("formInstId", id.clone())], None).await;
+    let fd = &zh["result"]["formData"];
+    assert_eq!(fd["citySelectField_aaaa0010"], json!(["天津市", "天津市", "河东区"]), "the page's own example");
+    assert_eq!(fd["selectField_aaaa0013"], "选项二", "an English label is stored as the option it labels");
+    assert_eq!(fd["checkboxField_aaaa0023"], json!(["甲", "乙"]));
+    let en = get_q(&emu, "form", "getFormDataById", &[("formInstId", id.clone()), ("language", "en_US".into())], None).await;
+    let fd = &en["result"]["formData"];
+    assert_eq!(fd["selectField_aaaa0013"], "Option 2");
+    assert_eq!(fd["checkboxField_aaaa0023"], json!(["A", "B"]));
+    assert_eq!(fd["textField_aaaa0001"], "区域与语言", "other components are not translated");
+    // Searches match the stored option, whichever label was written.
+    let r = get_q(
+        &emu,
+        "form",
+        "searchFormDataIds",
+        &[("formUuid", F1.into()), ("searchFieldJson", json!({ "selectField_aaaa0013": "选项二" }).to_string())],
+        None,
+    )
+    .await;
+    assert_eq!(r["result"]["data"], json!([id]));
+    // The Open API reads the same way.
+    let token = open_token(&emu).await;
+    let q = [
+        ("appType", APPT.to_owned()),
+        ("systemToken", "SYS-TOKEN-1".to_owned()),
+        ("userId", "alice".to_owned()),
+        ("language", "en_US".to_owned()),
+    ];
+    let (_, got) = open_call(&emu, reqwest::Method::GET, &format!("/v1.0/yida/forms/instances/{id}"), &token, &q, None).await;
+    assert_eq!(got["formData"]["selectField_aaaa0013"], "Option 2");
+    assert_eq!(got["formData"]["citySelectField_aaaa0010"], json!(["天津市", "天津市", "河东区"]));
+    // A label that is not an option's is refused when the scenario is checked.
+    let bad = scenario.replace(r#""甲" = "A", "乙" = "B""#, r#""甲" = "A", "丙" = "C""#);
+    let err = lowcode_emu::scenario::Scenario::from_toml_str(&bad, "t").err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("options_en") && err.contains("丙"), "{err}");
 }

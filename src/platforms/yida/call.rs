@@ -32,6 +32,12 @@ impl Call<'_> {
         }
     }
 
+    /// How reads render values for this caller (`language=en_US` → English option labels).
+    pub fn reading(&self) -> super::values::Reading<'_> {
+        let english = self.opt_str("language").is_some_and(|l| l.to_ascii_lowercase().starts_with("en"));
+        super::values::Reading { dir: &self.world.directory, english }
+    }
+
     pub fn opt_str(&self, name: &str) -> Option<String> {
         match self.p.get(name) {
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),

@@ -34,7 +34,7 @@ pub fn detail(call: &Call, f: &Form, i: &FormInstance) -> Value {
         "gmtCreate": time_text(i.created_ms),
         "formUuid": f.form_uuid,
         "formInstId": i.form_inst_id,
-        "formData": render(&f.components, &i.data, &call.world.directory),
+        "formData": render(&f.components, &i.data, &call.reading()),
         "originator": originator(call, &i.originator),
         "title": format!("{}发起的{}", call.world.directory.user(&i.originator).map(|u| u.name).unwrap_or_default(), f.name),
         "version": i.version,
@@ -207,9 +207,7 @@ pub fn table_rows(call: &Call) -> Result<Response, YidaError> {
         .find(|i| i.form_inst_id == id || i.process_instance_id.as_deref() == Some(id.as_str()))
         .ok_or_else(|| YidaError::instance_not_found(call.locale))?;
     let rows: Vec<Value> = inst.data.get(&table).and_then(Value::as_array).cloned().unwrap_or_default();
-    let rendered: Vec<Value> = rows
-        .iter()
-        .map(|r| r.as_object().map(|r| Value::Object(render(&c.items, r, &call.world.directory))).unwrap_or(Value::Null))
-        .collect();
+    let rendered: Vec<Value> =
+        rows.iter().map(|r| r.as_object().map(|r| Value::Object(render(&c.items, r, &call.reading()))).unwrap_or(Value::Null)).collect();
     ok(json!({ "result": paged(page(&rendered, p, size), rendered.len(), p), "success": true }))
 }

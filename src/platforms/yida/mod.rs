@@ -12,6 +12,7 @@ mod forms;
 pub mod model;
 mod openapi;
 pub mod process;
+mod regions;
 pub mod scenario;
 mod search;
 mod snapshot;

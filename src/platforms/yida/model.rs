@@ -19,8 +19,17 @@ pub struct Component {
     pub kind: &'static str,
     pub required: bool,
     pub options: Vec<String>,
+    /// English labels of `options` (option → label), returned for `language=en_US`.
+    pub options_en: HashMap<String, String>,
     /// Columns of a `TableField`.
     pub items: Vec<Component>,
+}
+
+impl Component {
+    /// The stored option for a written one: an English label is taken as the option it labels.
+    pub fn canonical_option<'a>(&'a self, written: &'a str) -> &'a str {
+        self.options_en.iter().find(|(_, en)| en.as_str() == written).map(|(o, _)| o.as_str()).unwrap_or(written)
+    }
 }
 
 #[derive(Debug)]

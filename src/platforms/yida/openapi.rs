@@ -746,7 +746,7 @@ fn process_definition(call: &Call) -> Result<Response, YidaError> {
             "processInstanceId": i.process_instance_id, "processId": process_id,
             "formUuid": f.form_uuid, "title": format!("{}发起的流程", person(call, &i.originator)["name"]["nameInChinese"].as_str().unwrap_or("")),
             "status": process::status_name(p), "originator": member(&i.originator), "owners": owners, "tasks": tasks,
-            "variables": super::values::render(&f.components, &i.data, &call.world.directory),
+            "variables": super::values::render(&f.components, &i.data, &call.reading()),
         });
         if let Some(r) = match p.outcome {
             Some(crate::core::workflow::Outcome::Approved) => Some("agree"),
@@ -840,7 +840,7 @@ fn query_without_tables(call: &Call) -> Result<Response, YidaError> {
     let data: Vec<Value> = forms::page(&hits, p, size)
         .iter()
         .map(|i| {
-            let mut form_data = super::values::render(&f.components, &i.data, &call.world.directory);
+            let mut form_data = super::values::render(&f.components, &i.data, &call.reading());
             form_data.retain(|k, _| !k.starts_with("tableField_"));
             let serial = i.form_inst_id.get(6..16).unwrap_or("");
             json!({

@@ -70,7 +70,7 @@ fn instance_detail(call: &Call, f: &Form, i: &FormInstance) -> Value {
         "actioners": actioners,
         "processInstanceId": i.process_instance_id,
         "formUuid": f.form_uuid,
-        "data": super::values::render(&f.components, &i.data, &call.world.directory),
+        "data": super::values::render(&f.components, &i.data, &call.reading()),
         "processCode": f.process_code,
         "originator": { "name": i18n(&name_of(call, &i.originator)), "userId": i.originator },
         "title": title(call, &i.originator),

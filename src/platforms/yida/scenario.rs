@@ -84,6 +84,10 @@ pub struct ComponentDef {
     pub required: bool,
     #[serde(default)]
     pub options: Vec<String>,
+    /// English labels of the options (`{ "采购部" = "Purchasing" }`): a read with `language=en_US`
+    /// returns them, and a write may use them.
+    #[serde(default)]
+    pub options_en: std::collections::BTreeMap<String, String>,
     /// Columns of a `TableField`.
     #[serde(default)]
     pub items: Vec<ComponentDef>,
@@ -110,6 +114,7 @@ fn component(d: &ComponentDef) -> Component {
         kind: kind(&d.kind).unwrap_or("TextField"),
         required: d.required,
         options: d.options.clone(),
+        options_en: d.options_en.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         items: d.items.iter().map(component).collect(),
     }
 }
@@ -170,6 +175,12 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
                     }
                     Some(_) => {}
                 }
+                if let Some(stray) = c.options_en.keys().find(|o| !c.options.contains(o)) {
+                    diags.push(at(
+                        path!["forms", fi, "components", ci, "options_en", stray.as_str()],
+                        format!("options_en labels options; {stray:?} is not one of {:?}", c.options),
+                    ));
+                }
             }
             if !diags.is_empty() {
                 continue;
@@ -190,7 +201,8 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
                         Some(Value::Null) | None => Vec::new(),
                         Some(one) => vec![one],
                     };
-                    if let Some(bad) = values.into_iter().find(|v| v.as_str().is_none_or(|t| !c.options.iter().any(|o| o == t))) {
+                    let known = |t: &str| c.options.iter().any(|o| o == t) || c.options_en.values().any(|en| en == t);
+                    if let Some(bad) = values.into_iter().find(|v| v.as_str().is_none_or(|t| !known(t))) {
                         diags.push(at(
                             path!["forms", fi, "records", ri, c.id.as_str()],
                             format!("{bad} is not one of the component's options {:?}", c.options),

@@ -258,12 +258,14 @@ mod props {
                 kind: k,
                 required: false,
                 options: vec![],
+                options_en: Default::default(),
                 items: vec![Component {
                     id: "s".into(),
                     label: "s".into(),
                     kind: "TextField",
                     required: false,
                     options: vec![],
+                    options_en: Default::default(),
                     items: vec![],
                 }],
             })

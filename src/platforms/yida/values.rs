@@ -63,7 +63,12 @@ pub fn convert(c: &Component, v: &Value, dir: &Directory, locale: Locale) -> Res
         return Ok(Value::Null);
     }
     Ok(match c.kind {
-        "TextField" | "TextareaField" | "RadioField" | "SelectField" | "DigitalSignatureField" | "SerialNumberField" => match v {
+        "RadioField" | "SelectField" => match v {
+            Value::String(s) => json!(c.canonical_option(s)),
+            Value::Number(n) => json!(n.to_string()),
+            _ => return Err(bad()),
+        },
+        "TextField" | "TextareaField" | "DigitalSignatureField" | "SerialNumberField" => match v {
             Value::String(_) => v.clone(),
             Value::Number(n) => json!(n.to_string()),
             _ => return Err(bad()),
@@ -83,9 +88,10 @@ pub fn convert(c: &Component, v: &Value, dir: &Directory, locale: Locale) -> Res
             Some(a) if a.len() == 2 => Value::Array(a),
             _ => return Err(bad()),
         },
-        "CheckboxField" | "MultiSelectField" | "CitySelectField" | "CascadeSelectField" | "DepartmentSelectField" => {
-            Value::Array(strings(v).ok_or_else(bad)?)
+        "CheckboxField" | "MultiSelectField" => {
+            Value::Array(strings(v).ok_or_else(bad)?.iter().map(|o| json!(c.canonical_option(o.as_str().unwrap_or_default()))).collect())
         }
+        "CitySelectField" | "CascadeSelectField" | "DepartmentSelectField" => Value::Array(strings(v).ok_or_else(bad)?),
         "EmployeeField" => {
             let ids = strings(v).ok_or_else(bad)?;
             if let Some(unknown) = ids.iter().filter_map(Value::as_str).find(|u| dir.user(u).is_none()) {
@@ -130,12 +136,35 @@ pub fn convert_map(
     Ok(out)
 }
 
-/// The read format: departments as their name, everything else as stored.
-pub fn render(components: &[Component], data: &Map<String, Value>, dir: &Directory) -> Map<String, Value> {
+/// What a read needs besides the data: the directory (department names) and the caller's language.
+pub struct Reading<'a> {
+    pub dir: &'a Directory,
+    /// `language=en_US`: choice components answer their English labels where the scenario gives them.
+    pub english: bool,
+}
+
+/// The read format ("Form Data Format Description as Return Value"): departments as their name,
+/// regions as names, choices in the caller's language, everything else as stored.
+pub fn render(components: &[Component], data: &Map<String, Value>, r: &Reading) -> Map<String, Value> {
+    let dir = r.dir;
+    let label = |c: &Component, v: &Value| match (r.english, v.as_str()) {
+        (true, Some(o)) => c.options_en.get(o).map(|en| json!(en)).unwrap_or_else(|| v.clone()),
+        _ => v.clone(),
+    };
     let mut out = Map::new();
     for (k, v) in data {
         let c = components.iter().find(|c| &c.id == k);
         let shown = match (c.map(|c| c.kind), v) {
+            (Some("CitySelectField"), Value::Array(codes)) => Value::Array(
+                codes
+                    .iter()
+                    .map(|code| code.as_str().and_then(super::regions::name).map(|n| json!(n)).unwrap_or_else(|| code.clone()))
+                    .collect(),
+            ),
+            (Some("RadioField" | "SelectField"), _) => c.map(|c| label(c, v)).unwrap_or_else(|| v.clone()),
+            (Some("CheckboxField" | "MultiSelectField"), Value::Array(items)) => {
+                Value::Array(items.iter().map(|o| c.map(|c| label(c, o)).unwrap_or_else(|| o.clone())).collect())
+            }
             (Some("DepartmentSelectField"), Value::Array(ids)) => {
                 let names: Vec<String> = ids
                     .iter()
@@ -149,7 +178,7 @@ pub fn render(components: &[Component], data: &Map<String, Value>, dir: &Directo
             (Some("TableField"), Value::Array(rows)) => {
                 let items = c.map(|c| c.items.as_slice()).unwrap_or(&[]);
                 Value::Array(
-                    rows.iter().map(|r| r.as_object().map(|r| Value::Object(render(items, r, dir))).unwrap_or(Value::Null)).collect(),
+                    rows.iter().map(|row| row.as_object().map(|row| Value::Object(render(items, row, r))).unwrap_or(Value::Null)).collect(),
                 )
             }
             _ => v.clone(),
