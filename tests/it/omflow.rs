@@ -362,3 +362,73 @@ async fn query_parameter_errors() {
     assert_eq!(r.body["message"], "必要參數為空，請確認後重新發送請求。");
     assert_eq!(query(&emu, "incident", &json!("42")).await.body["result"], json!([]));
 }
+
+/// The edit API takes the three actions the product's `editOmDataAjax` accepts: `create`, `update` and
+/// `delete`; anything else is refused with its message.
+#[tokio::test]
+async fn delete_removes_tickets_rows_missions_and_attachments() {
+    let emu = start_with(FIXTURE_OM).await;
+    for t in ["一", "二", "三"] {
+        create(&emu, "incident", json!([{ "id": "FORMITM_1", "value": format!("待刪{t}") }])).await;
+    }
+    let path = edit("incident");
+    let delete =
+        |data_no: Value| call(&emu, &path, json!({ "security": SEC, "omflow_restapi": 1, "action": "delete", "data_no": data_no }), None);
+    let r = delete(json!("1")).await;
+    assert_eq!((r.status, r.body.clone()), (200, json!({ "status": "200", "message": "刪除成功。", "result": "" })));
+    assert_eq!(query(&emu, "incident", &json!("1")).await.body["result"], json!([]));
+    assert_eq!(stops(&query(&emu, "incident", &json!("2")).await).len(), 1, "other tickets stay");
+    // A list, numbers or strings; numbers naming no ticket are skipped, as in the product.
+    assert_eq!(delete(json!([3, "999"])).await.body["status"], "200");
+    let list = call(
+        &emu,
+        "/rest/flowmanage/api/omdata/list/incident/",
+        json!({ "security": SEC, "omflow_restapi": 1, "search_columns": ["data_no"] }),
+        None,
+    )
+    .await;
+    let left: Vec<Value> = list.body["result"].as_array().map(|a| a.iter().map(|r| r["data_no"].clone()).collect()).unwrap_or_default();
+    assert_eq!(left, vec![json!(2), json!(2)], "only ticket 2's start and open rows remain");
+    let missions = call(&emu, "/rest/my-mission/api/my-mission/list/", json!({ "security": SEC, "omflow_restapi": 1 }), None).await;
+    assert!(missions.body["result"].as_array().is_some_and(|a| a.iter().all(|m| m["data_no"] == 2)), "{}", missions.body);
+    // Ticket numbers keep counting after a delete.
+    assert_eq!(create(&emu, "incident", json!([{ "id": "FORMITM_1", "value": "新單" }])).await.body["result"], "4");
+
+    let bad = delete(json!({ "no": 1 })).await;
+    assert_eq!(bad.body, json!({ "status": "404", "message": "找不到該筆資料。" }));
+    let en =
+        call(&emu, &edit("incident"), json!({ "security": SEC, "omflow_restapi": 1, "action": "delete", "data_no": "2" }), Some("en-US"))
+            .await;
+    assert_eq!(en.body["message"], "Delete successfully.");
+    let other = call(&emu, &edit("incident"), json!({ "security": SEC, "omflow_restapi": 1, "action": "archive" }), None).await;
+    assert_eq!(other.body, json!({ "status": "404", "message": "請提供正確的動作，新增、編輯或刪除。" }));
+    let unknown =
+        call(&emu, &edit("nope"), json!({ "security": SEC, "omflow_restapi": 1, "action": "delete", "data_no": "1" }), None).await;
+    assert_eq!(unknown.body, json!({ "status": "404", "message": "找不到該流程。" }));
+
+    // A ticket's attachments go with it.
+    let boundary = "----lowcodeemu";
+    let mut body = String::new();
+    for (k, v) in [
+        ("security", SEC.to_owned()),
+        ("omflow_restapi", "1".to_owned()),
+        ("action", "create".to_owned()),
+        ("formdata", json!([{ "id": "FORMITM_1", "value": "附件" }]).to_string()),
+    ] {
+        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\nx\r\n--{boundary}--\r\n"
+    ));
+    let r = client()
+        .post(format!("{}{path}", emu.base_url()))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    let no = r.json::<Value>().await.expect("json")["result"].clone();
+    assert_eq!(get(&emu, "/__emu/state").await.body["files"].as_array().map(Vec::len), Some(1));
+    assert_eq!(delete(no).await.body["status"], "200");
+    assert_eq!(get(&emu, "/__emu/state").await.body["files"], json!([]));
+}

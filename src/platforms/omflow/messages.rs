@@ -20,6 +20,8 @@ pub enum Msg {
     MissingParams,
     EmptyParams,
     BadAction,
+    DeleteOk,
+    DataNotFound,
     RequiredMissing,
     FlowNotFound,
     ApiDisabled,
@@ -57,6 +59,8 @@ fn texts(m: Msg) -> (&'static str, &'static str) {
             ("必要參數為空，請確認後重新發送請求。", "Necessary parameters are empty, please confirm and resend the request.")
         }
         Msg::BadAction => ("請提供正確的動作，新增、編輯或刪除。", "Please provide the correct action to add, edit or delete."),
+        Msg::DeleteOk => ("刪除成功。", "Delete successfully."),
+        Msg::DataNotFound => ("找不到該筆資料。", "The data cannot be found."),
         Msg::RequiredMissing => ("缺少必填欄位。", "Missing required fields."),
         Msg::FlowNotFound => ("找不到該流程。", "The flow could not be found."),
         Msg::ApiDisabled => ("該流程未啟用API呼叫。", "API call is not enabled for this flow."),

@@ -67,8 +67,50 @@ pub fn edit(call: &Call) -> Response {
         Some(Value::String(a)) if a.is_empty() => reply.fail_msg(404, Msg::EmptyParams),
         Some(Value::String(a)) if a == "create" => create(ctx, st, reply, p, user),
         Some(Value::String(a)) if a == "update" => push(ctx, st, reply, p, user),
+        Some(Value::String(a)) if a == "delete" => delete(ctx, st, reply, p),
         Some(_) => reply.fail_msg(404, Msg::BadAction),
     }
+}
+
+/// `action: "delete"`: removes the tickets named by `data_no` (one number, or a list) with all their
+/// rows, missions and attachments, as the product's `deleteOmData` does. Numbers that name no
+/// ticket are skipped and the call still succeeds; so does a call without `data_no`, which deletes
+/// nothing (both as the product behaves).
+fn delete(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>) -> Response {
+    let Some(flow) = flow_of(ctx, st) else { return reply.fail_msg(404, Msg::FlowNotFound) };
+    if !flow.api {
+        return reply.fail_msg(404, Msg::ApiDisabled);
+    }
+    let one = |v: &Value| match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    let numbers: Vec<u64> = match p.get("data_no") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => match items.iter().map(one).collect::<Option<Vec<u64>>>() {
+            Some(n) => n,
+            None => return reply.fail_msg(404, Msg::DataNotFound),
+        },
+        Some(v) => match one(v) {
+            Some(n) => vec![n],
+            None => return reply.fail_msg(404, Msg::DataNotFound),
+        },
+    };
+    let mut guard = flow.tickets.lock();
+    let mut gone = Vec::new();
+    guard.list.retain_mut(|t| {
+        let delete = t.data_no.is_some_and(|n| numbers.contains(&n));
+        if delete {
+            gone.append(&mut t.files);
+        }
+        !delete
+    });
+    drop(guard);
+    for f in gone {
+        ctx.world.files.remove(&f.id);
+    }
+    reply.ok(Msg::DeleteOk, json!(""))
 }
 
 fn create(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, user: &str) -> Response {
