@@ -135,6 +135,25 @@ pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
                 bad(404, format!("no fault rule {id:?}"))
             }
         }
+        (&Method::GET, "/__emu/deliveries") => {
+            let platform = query_param(query, "platform");
+            ok(json!(world!(shared, ns.as_deref()).outbox.list(platform.as_deref())))
+        }
+        (&Method::DELETE, "/__emu/deliveries") => ok(json!({ "deleted": world!(shared, ns.as_deref()).outbox.clear_finished() })),
+        (&Method::POST, "/__emu/deliveries/wait") => {
+            let timeout = query_param(query, "timeout_ms").and_then(|t| t.parse::<u64>().ok()).unwrap_or(5_000).min(60_000);
+            let w = world!(shared, ns.as_deref());
+            ok(json!(w.outbox.wait_idle(std::time::Duration::from_millis(timeout)).await))
+        }
+        (&Method::POST, p) if p.starts_with("/__emu/deliveries/") && p.ends_with("/redeliver") => {
+            let id = p.trim_start_matches("/__emu/deliveries/").trim_end_matches("/redeliver");
+            let w = world!(shared, ns.as_deref());
+            match id.parse::<u64>().ok().and_then(|id| w.outbox.redeliver(id)) {
+                Some(new) => Response::json(202, &json!({ "id": new })),
+                None => bad(404, format!("no delivery {id} in this namespace")),
+            }
+        }
+        (&Method::POST, "/__emu/act") => act(shared, ns.as_deref(), &body),
         (&Method::GET, "/__emu/clock") => clock_view(shared, ns.as_deref()),
         (&Method::POST, "/__emu/clock") => clock_set(shared, ns.as_deref(), &body),
         (m, p) => bad(404, format!("no admin endpoint {m} {p} (see docs/admin-api.md)")),
@@ -230,7 +249,32 @@ fn clock_set(shared: &Shared, ns: Option<&str>, body: &Bytes) -> Response {
     if req.get("real") == Some(&Value::Bool(true)) {
         w.clock.set_real();
     }
+    // Retries are due on this clock: the ones it passed go now.
+    w.outbox.clock_changed();
     clock_view(shared, ns)
+}
+
+/// One query parameter, percent-decoded.
+fn query_param(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// `POST /__emu/act`: `{"platform", "as", "action", …}` performs what a person does in the platform's
+/// own UI, with the side effects the platform documents for it (pushes, workflow moves).
+fn act(shared: &Shared, ns: Option<&str>, body: &Bytes) -> Response {
+    let Ok(Value::Object(req)) = serde_json::from_slice::<Value>(body) else {
+        return bad(400, "expected a JSON object such as {\"platform\": \"jiandaoyun\", \"as\": \"zhang\", \"action\": \"create\", …}");
+    };
+    let Some(name) = req.get("platform").and_then(Value::as_str) else { return bad(400, "platform: expected a platform name") };
+    let Some(p) = crate::platforms::PLATFORMS.iter().find(|p| p.name == name) else {
+        let names: Vec<&str> = crate::platforms::PLATFORMS.iter().map(|p| p.name).collect();
+        return bad(400, format!("platform: expected one of {names:?}, got {name:?}"));
+    };
+    let w = world!(shared, ns);
+    match (p.act)(&w, &req) {
+        Ok(v) => ok(v),
+        Err((status, msg)) => bad(status, msg),
+    }
 }
 
 /// `POST /__emu/faults` takes the keys of a `[[faults]]` table as JSON.

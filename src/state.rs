@@ -14,7 +14,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::core::clock::{iso_utc_ms, parse_rfc3339_ms, Clock};
+use crate::core::clock::{iso_utc_ms, parse_rfc3339_ms};
 use crate::core::directory::{Department, Directory, User};
 use crate::core::faults::{Faults, FaultsState};
 use crate::core::files::Blob;
@@ -143,7 +143,13 @@ pub fn import(scenario: &Scenario, namespace: &str, value: Value) -> Result<Worl
     }
     let mut w = World::build(scenario, namespace);
     let now = parse_rfc3339_ms(&snap.clock.now).ok_or_else(|| StateError::mismatch("clock.now must be an RFC 3339 time"))?;
-    w.clock = if snap.clock.frozen { Clock::frozen_at(now) } else { Clock::running_from(now) };
+    // The clock is shared with the outbox: set it in place rather than replace it.
+    if snap.clock.frozen {
+        w.clock.freeze(now);
+    } else {
+        w.clock.set_real();
+        w.clock.set(now);
+    }
     w.directory = Directory::new(snap.directory.users, snap.directory.departments);
     for f in snap.files {
         let data = base64::engine::general_purpose::STANDARD

@@ -16,11 +16,13 @@ use crate::Locale;
 #[derive(Debug)]
 pub struct World {
     pub namespace: String,
-    pub clock: Clock,
+    pub clock: std::sync::Arc<Clock>,
     pub locale: Locale,
     pub directory: Directory,
     pub files: FileStore,
     pub faults: Faults,
+    /// Calls this namespace's platforms make to customers' services (pushes, callbacks).
+    pub outbox: std::sync::Arc<crate::core::outbound::Outbox>,
     /// Every platform's state, typed (`world.platforms.<name>`).
     pub platforms: States,
 }
@@ -62,6 +64,7 @@ impl World {
             Some(at) => Clock::frozen_at(at),
             None => Clock::real(),
         };
+        let clock = std::sync::Arc::new(clock);
         let now = clock.now_ms();
         let directory = build_directory(&scenario.doc);
         let files = FileStore::default();
@@ -72,6 +75,7 @@ impl World {
         }
         World {
             namespace: namespace.to_owned(),
+            outbox: crate::core::outbound::Outbox::new(clock.clone()),
             clock,
             locale: scenario.locale(),
             directory,

@@ -13,6 +13,7 @@ pub mod files;
 pub mod ids;
 pub mod journal;
 pub mod keypath;
+pub mod outbound;
 pub mod ratelimit;
 pub mod schema_hints;
 pub mod store;

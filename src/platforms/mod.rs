@@ -25,7 +25,7 @@ use std::fmt::Debug;
 use std::sync::LazyLock;
 
 use serde::de::{DeserializeOwned, MapAccess};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::core::directory::Directory;
 use crate::core::files::FileStore;
@@ -33,6 +33,7 @@ use crate::http::Response;
 use crate::router::Route;
 use crate::scenario::{Diag, Scenario, Source};
 use crate::state::StateError;
+use crate::world::World;
 use crate::Locale;
 
 /// What a platform is to the rest of the emulator.
@@ -71,6 +72,12 @@ pub trait Platform: 'static {
     /// One line for `lowcode-emu check`: what the section holds.
     fn summary(scenario: &Scenario, section: &Self::Section) -> String;
     /// Banner lines for `serve`: credentials and a request to paste; `{BASE}` is the base URL.
+    /// `POST /__emu/act`: performs an action as a person would in the platform's UI (`request` has
+    /// `as`, `action` and the action's fields); answers what the UI would show, or an admin error.
+    fn act(_world: &World, _request: &Map<String, Value>) -> ActResult {
+        Err((400, format!("{} has no act actions yet", Self::NAME)))
+    }
+
     fn banner(_section: &Self::Section) -> Vec<String> {
         Vec::new()
     }
@@ -99,6 +106,9 @@ pub struct ValidateCx<'a> {
     /// Ids of the scenario's `[[flows]]`.
     pub flow_ids: &'a HashSet<String>,
 }
+
+/// What `POST /__emu/act` answers: the platform's own answer, or an admin error (HTTP status, text).
+pub type ActResult = Result<Value, (u16, String)>;
 
 /// What building a platform's state may use besides the scenario: the world's shared parts.
 pub struct BuildCx<'a> {
@@ -134,6 +144,7 @@ pub struct PlatformDef {
     pub import: fn(&mut States, Option<Value>) -> Result<(), StateError>,
     pub summary: fn(&Scenario) -> Option<String>,
     pub banner: fn(&Sections) -> Vec<String>,
+    pub act: fn(&World, &Map<String, Value>) -> ActResult,
     pub section_schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
 }
 
@@ -155,6 +166,7 @@ impl PlatformDef {
             import: import::<P>,
             summary: summary::<P>,
             banner: banner::<P>,
+            act: P::act,
             section_schema: section_schema::<P>,
         }
     }

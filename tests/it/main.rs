@@ -24,6 +24,7 @@ mod jiandaoyun_legacy;
 mod jiandaoyun_list;
 mod jiandaoyun_workflow;
 mod omflow;
+mod outbound;
 mod scenario;
 mod slow_clients;
 mod state;

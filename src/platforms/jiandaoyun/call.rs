@@ -20,6 +20,9 @@ pub struct Call<'a> {
     pub req: &'a crate::http::Request,
     /// Route version: 5 for the current routes, 1–4 for legacy ones (read/write shapes differ).
     pub version: u8,
+    /// Set when a person acts through the UI (`POST /__emu/act`) rather than an API key: they are the
+    /// creator/updater, and the change pushes.
+    pub actor: Option<String>,
 }
 
 impl Call<'_> {

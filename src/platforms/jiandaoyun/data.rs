@@ -216,7 +216,7 @@ impl<'a> Write<'a> {
 }
 
 fn member_of(call: &Call, username: Option<&str>) -> Result<Value, JdyError> {
-    let name = match username {
+    let name = match username.or(call.actor.as_deref()) {
         Some(u) => u,
         None => match &call.st.default_user {
             Some(u) => u.as_str(),
@@ -305,6 +305,9 @@ pub fn create(call: &Call) -> Result<Response, JdyError> {
     }
     let stored = entry.records.insert(&id, entry.interner.store(&rec));
     entry.touch(now);
+    if super::push::pushes(call) {
+        super::push::record_event(call, &entry, "data_create", &stored, &[]);
+    }
     one_record(call, &entry, &stored, true)
 }
 
@@ -374,6 +377,9 @@ pub fn update(call: &Call) -> Result<Response, JdyError> {
         Some(Err(e)) => Err(e),
         Some(Ok(rec)) => {
             entry.touch(now);
+            if super::push::pushes(call) {
+                super::push::record_event(call, &entry, "data_update", &rec, &[]);
+            }
             one_record(call, &entry, &rec, true)
         }
     }
@@ -420,9 +426,14 @@ pub fn delete(call: &Call) -> Result<Response, JdyError> {
     let entry = call.entry()?;
     let id = call.req_str("data_id")?;
     call.opt_bool("is_start_trigger")?;
-    entry.records.remove(id).ok_or(JdyError::new(4001))?;
+    let gone = entry.records.remove(id).ok_or(JdyError::new(4001))?;
     call.st.workflows.instances.lock().remove(id);
     entry.touch(call.now());
+    if super::push::pushes(call) {
+        let deleter = member_of(call, None)?;
+        let at = serde_json::Value::String(iso_utc_ms(call.now()));
+        super::push::record_event(call, &entry, "data_remove", &gone, &[("deleter", deleter), ("deleteTime", at)]);
+    }
     ok_json(&Status::success())
 }
 

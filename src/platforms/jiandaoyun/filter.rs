@@ -406,6 +406,7 @@ mod props {
             records: vec![],
             records_file: None,
             generate: None,
+            push: None,
         };
         Entry {
             app_id: "a".into(),
@@ -418,6 +419,7 @@ mod props {
             interner: Default::default(),
             modified_ms: Default::default(),
             serials: Default::default(),
+            push: None,
         }
     }
 

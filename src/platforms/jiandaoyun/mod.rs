@@ -5,6 +5,7 @@
 //! `Authorization: Bearer <API key>`; every error is HTTP 400 with `{"code", "msg"}`; ids are 24-hex
 //! ObjectIds. Where the docs are silent the choice is written in `docs/fidelity.md`.
 
+mod act;
 mod apps;
 mod auth;
 mod call;
@@ -15,6 +16,7 @@ mod files;
 mod filter;
 mod generate;
 pub mod model;
+pub mod push;
 mod record;
 pub mod scenario;
 mod snapshot;
@@ -93,7 +95,7 @@ fn dispatch(ctx: &Ctx, op_name: &str, version: u8, op: Op) -> Response {
         for (name, value) in &ctx.req.params {
             body.insert((*name).to_owned(), serde_json::Value::String(value.clone()));
         }
-        op(&Call { world, st, key, body, req: ctx.req, version })
+        op(&Call { world, st, key, body, req: ctx.req, version, actor: None })
     })();
     match result {
         Ok(r) => r,
@@ -311,6 +313,10 @@ impl Platform for Jiandaoyun {
             + j.apps.iter().flat_map(|a| &a.entries).filter_map(|e| e.generate.as_ref()).map(|g| g.count).sum::<usize>();
         format!("{} apps, {forms} forms, {records} records", j.apps.len())
     }
+    fn act(world: &crate::world::World, request: &serde_json::Map<String, serde_json::Value>) -> super::ActResult {
+        act::act(world, request)
+    }
+
     fn banner(j: &Self::Section) -> Vec<String> {
         let Some(key) = j.api_keys.first().map(|k| match k {
             scenario::ApiKeyDef::Plain(k) => k.clone(),

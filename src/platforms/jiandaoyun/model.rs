@@ -145,6 +145,8 @@ pub struct Entry {
     pub modified_ms: AtomicI64,
     /// Next serial number per `sn` widget.
     pub serials: Mutex<HashMap<String, u64>>,
+    /// The form's data push, when the scenario sets one.
+    pub push: Option<super::push::Push>,
 }
 
 impl Entry {
@@ -219,6 +221,8 @@ pub struct State {
     pub entries: HashMap<String, Arc<Entry>>,
     pub default_user: Option<String>,
     pub rate_limits: bool,
+    /// `[jiandaoyun] api_writes_push`: API writes push as UI changes do (not the real behaviour).
+    pub api_writes_push: bool,
     pub strict_values: bool,
     pub filter_in_max: usize,
     pub ids: IdGen,

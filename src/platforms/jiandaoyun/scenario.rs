@@ -32,6 +32,10 @@ pub struct JdySection {
     pub filter_in_max: Option<usize>,
     /// Attachment quota of the tenant in bytes; binding files beyond it fails with 7217.
     pub attachment_quota_bytes: Option<u64>,
+    /// Make API writes (single create, update, delete) push too. The real Jiandaoyun never pushes on
+    /// API writes; this is a convenience for tests that have no UI to act through.
+    #[serde(default)]
+    pub api_writes_push: bool,
     #[serde(default)]
     pub apps: Vec<JdyAppDef>,
     /// Role groups with their roles and members (default: one group "默认").
@@ -114,6 +118,20 @@ pub struct JdyEntryDef {
     pub records: Vec<Map<String, Value>>,
     pub records_file: Option<String>,
     pub generate: Option<GenerateDef>,
+    /// Data push (数据推送): where changes of this form's records are posted, signed with `secret`.
+    pub push: Option<PushDef>,
+}
+
+/// A form's data push, as set in 表单设置 » 数据推送.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushDef {
+    /// The receiver: `http://…` (the emulator posts there; loopback in tests).
+    pub url: String,
+    /// Signs every push (`X-JDY-Signature`); without one, pushes carry no signature.
+    pub secret: Option<String>,
+    /// Which of `data_create`, `data_update`, `data_remove`, `data_recover` push (default: all).
+    pub events: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -492,6 +510,11 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
                 interner: Default::default(),
                 modified_ms: AtomicI64::new(now),
                 serials: Default::default(),
+                push: e.push.as_ref().map(|p| super::push::Push {
+                    url: p.url.clone(),
+                    secret: p.secret.clone(),
+                    events: p.events.clone().unwrap_or_else(|| super::push::DATA_EVENTS.iter().map(|e| (*e).to_owned()).collect()),
+                }),
             };
             let seeded = jdy.seeded_records.get(&e.entry_id).map(Vec::as_slice).unwrap_or(&[]);
             let mut batch = Vec::with_capacity(seeded.len() + e.generate.as_ref().map_or(0, |g| g.count));
@@ -520,6 +543,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         entries,
         default_user: creator.map(|u| u.id),
         rate_limits: jdy.rate_limits,
+        api_writes_push: jdy.api_writes_push,
         strict_values: jdy.strict_values,
         filter_in_max: jdy.filter_in_max.unwrap_or(200),
         ids,

@@ -193,11 +193,15 @@ fn with_instance<T>(call: &Call, f: impl FnOnce(&Arc<Entry>, &Flow, &mut WfRecor
     Ok(f(&entry, &flow, rec))
 }
 
-/// Writes the instance's `flowState` into its record after an action.
+/// Writes the instance's `flowState` into its record after an action. A workflow move is a data
+/// change the form pushes (`data_update`), whoever moved it.
 fn sync_record(call: &Call, entry: &Entry, inst: &Instance) {
     let state = flow_state(inst);
-    let _ = entry.records.update::<()>(&inst.id, |old| Ok(old.with_changes([("flowState", &json!(state))], &entry.interner)));
+    let updated = entry.records.update::<()>(&inst.id, |old| Ok(old.with_changes([("flowState", &json!(state))], &entry.interner)));
     entry.touch(call.now());
+    if let Some(Ok(rec)) = updated {
+        super::push::record_event(call, entry, "data_update", &rec, &[]);
+    }
 }
 
 fn user_exists(call: &Call, name: &str) -> Result<(), JdyError> {

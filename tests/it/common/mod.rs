@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod astrozero;
+pub mod receiver;
 
 use lowcode_emu::{Emulator, Scenario};
 use serde_json::Value;

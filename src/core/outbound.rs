@@ -1,0 +1,392 @@
+//! Outbound deliveries: the HTTP calls a platform makes to its customers' services (Jiandaoyun's data
+//! push, DingTalk event callbacks, Flow callouts). Platforms build each request completely (URL,
+//! headers, signed body) and hand it to their world's [`Outbox`]; everything after that is shared.
+//!
+//! Nothing here runs on the request path: enqueueing takes a lock for a few pointer moves and wakes
+//! one background task per namespace, which sends due deliveries with a hyper client and records
+//! every attempt. Retries are due on the *emulator* clock, so a frozen clock plus
+//! `POST /__emu/clock {"advance": …}` fires them deterministically; on a running clock they fire as
+//! real time passes. Every resource is bounded: pending deliveries per namespace ([`MAX_PENDING`]),
+//! finished entries kept ([`MAX_FINISHED`]), sends at once ([`MAX_IN_FLIGHT`]), response bytes kept
+//! ([`MAX_RESPONSE_BYTES`]), and each attempt's time (the platform's timeout).
+//!
+//! A reset or a namespace delete drops the world and with it the outbox: pending deliveries are
+//! discarded and the worker ends; answers to sends already under way are ignored.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use parking_lot::Mutex;
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use super::clock::{iso_utc_ms, Clock, Millis};
+
+/// Deliveries waiting for an attempt in one namespace; more are recorded as dropped.
+pub const MAX_PENDING: usize = 1_000;
+/// Finished deliveries kept for `GET /__emu/deliveries` (the oldest give way).
+pub const MAX_FINISHED: usize = 1_000;
+/// Sends under way at once in one namespace.
+pub const MAX_IN_FLIGHT: usize = 16;
+/// Bytes of a receiver's answer kept in the journal.
+pub const MAX_RESPONSE_BYTES: usize = 4_096;
+
+/// How a platform retries: the time an attempt may take, the waits before each retry (their number
+/// is the number of retries), and after how many failures in a row a target is switched off.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub timeout_ms: u64,
+    pub retry_after_ms: &'static [Millis],
+    pub disable_after_failures: Option<u32>,
+}
+
+/// One request to send, built completely by the platform.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Waiting for its next attempt (`next_attempt_at`).
+    Pending,
+    InFlight,
+    Delivered,
+    /// Every attempt failed.
+    Failed,
+    /// Never sent: the queue was full, or the target had been switched off.
+    Dropped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    /// Emulator time of the send.
+    pub at: String,
+    pub status: Option<u16>,
+    pub response_body: String,
+    pub latency_ms: u64,
+    /// Why no status came back (connection refused, timeout …).
+    pub error: Option<String>,
+}
+
+/// One delivery and everything that happened to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivery {
+    pub id: u64,
+    pub platform: &'static str,
+    /// The platform's event name (`data_create` …).
+    pub event: String,
+    /// What consecutive failures are counted against (a form's push, a callback URL …).
+    pub target: String,
+    pub request: OutRequest,
+    pub created_at: String,
+    pub outcome: Outcome,
+    pub next_attempt_at: Option<String>,
+    pub attempts: Vec<Attempt>,
+    /// The delivery this one re-sends, for `redeliver`.
+    pub redelivery_of: Option<u64>,
+    pub note: Option<String>,
+    #[serde(skip)]
+    due_ms: Millis,
+    #[serde(skip)]
+    policy: RetryPolicy,
+}
+
+#[derive(Default)]
+struct Inner {
+    next_id: u64,
+    /// Every delivery, oldest first: pending and in-flight ones are never evicted.
+    deliveries: VecDeque<Delivery>,
+    in_flight: usize,
+    failures_in_a_row: HashMap<String, u32>,
+}
+
+impl Inner {
+    fn pending(&self) -> usize {
+        self.deliveries.iter().filter(|d| d.outcome == Outcome::Pending).count()
+    }
+
+    fn find(&mut self, id: u64) -> Option<&mut Delivery> {
+        self.deliveries.iter_mut().find(|d| d.id == id)
+    }
+
+    /// Drops the oldest finished entries beyond [`MAX_FINISHED`].
+    fn trim(&mut self) {
+        let finished = |d: &Delivery| !matches!(d.outcome, Outcome::Pending | Outcome::InFlight);
+        let mut extra = self.deliveries.iter().filter(|d| finished(d)).count().saturating_sub(MAX_FINISHED);
+        self.deliveries.retain(|d| {
+            if extra > 0 && finished(d) {
+                extra -= 1;
+                false
+            } else {
+                true
+            }
+        });
+    }
+}
+
+/// One namespace's deliveries and the task that sends them.
+pub struct Outbox {
+    clock: Arc<Clock>,
+    inner: Mutex<Inner>,
+    wake: Arc<Notify>,
+    started: AtomicBool,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.inner.lock();
+        f.debug_struct("Outbox").field("deliveries", &inner.deliveries.len()).field("in_flight", &inner.in_flight).finish()
+    }
+}
+
+/// What `wait_idle` found when it returned.
+#[derive(Debug, Serialize)]
+pub struct Idle {
+    pub idle: bool,
+    pub pending: usize,
+    pub in_flight: usize,
+}
+
+impl Outbox {
+    pub fn new(clock: Arc<Clock>) -> Arc<Self> {
+        Arc::new(Outbox { clock, inner: Mutex::default(), wake: Arc::new(Notify::new()), started: AtomicBool::new(false) })
+    }
+
+    /// Queues a delivery; answers its id. A full queue or a switched-off target records it as dropped.
+    pub fn enqueue(self: &Arc<Self>, platform: &'static str, event: &str, target: &str, request: OutRequest, policy: RetryPolicy) -> u64 {
+        self.add(platform, event, target, request, policy, None)
+    }
+
+    fn add(
+        self: &Arc<Self>,
+        platform: &'static str,
+        event: &str,
+        target: &str,
+        request: OutRequest,
+        policy: RetryPolicy,
+        redelivery_of: Option<u64>,
+    ) -> u64 {
+        let now = self.clock.now_ms();
+        let mut inner = self.inner.lock();
+        inner.next_id += 1;
+        let id = inner.next_id;
+        let switched_off = policy.disable_after_failures.is_some_and(|n| inner.failures_in_a_row.get(target).is_some_and(|f| *f >= n));
+        let (outcome, note) = if switched_off {
+            (
+                Outcome::Dropped,
+                Some(format!(
+                    "not sent: {target} was switched off after failing {} times in a row",
+                    policy.disable_after_failures.unwrap_or(0)
+                )),
+            )
+        } else if inner.pending() >= MAX_PENDING {
+            (Outcome::Dropped, Some(format!("not sent: {MAX_PENDING} deliveries were already waiting in this namespace")))
+        } else {
+            (Outcome::Pending, None)
+        };
+        inner.deliveries.push_back(Delivery {
+            id,
+            platform,
+            event: event.to_owned(),
+            target: target.to_owned(),
+            request,
+            created_at: iso_utc_ms(now),
+            outcome,
+            next_attempt_at: (outcome == Outcome::Pending).then(|| iso_utc_ms(now)),
+            attempts: Vec::new(),
+            redelivery_of,
+            note,
+            due_ms: now,
+            policy,
+        });
+        inner.trim();
+        drop(inner);
+        self.start();
+        self.wake.notify_one();
+        id
+    }
+
+    /// Sends delivery `id`'s request again as a new delivery; `None` when there is no such delivery.
+    pub fn redeliver(self: &Arc<Self>, id: u64) -> Option<u64> {
+        let (platform, event, target, request, policy) = {
+            let mut inner = self.inner.lock();
+            let d = inner.find(id)?;
+            (d.platform, d.event.clone(), d.target.clone(), d.request.clone(), d.policy)
+        };
+        Some(self.add(platform, &event, &target, request, policy, Some(id)))
+    }
+
+    /// Every delivery, oldest first, optionally of one platform.
+    pub fn list(&self, platform: Option<&str>) -> Vec<Delivery> {
+        self.inner.lock().deliveries.iter().filter(|d| platform.is_none_or(|p| d.platform == p)).cloned().collect()
+    }
+
+    /// Forgets finished deliveries; pending and in-flight ones stay. Answers how many went.
+    pub fn clear_finished(&self) -> usize {
+        let mut inner = self.inner.lock();
+        let before = inner.deliveries.len();
+        inner.deliveries.retain(|d| matches!(d.outcome, Outcome::Pending | Outcome::InFlight));
+        before - inner.deliveries.len()
+    }
+
+    /// The clock moved: due retries may fire now.
+    pub fn clock_changed(&self) {
+        self.wake.notify_one();
+    }
+
+    fn snapshot(&self) -> Idle {
+        let now = self.clock.now_ms();
+        let inner = self.inner.lock();
+        let due = inner.deliveries.iter().filter(|d| d.outcome == Outcome::Pending && d.due_ms <= now).count();
+        Idle { idle: due == 0 && inner.in_flight == 0, pending: inner.pending(), in_flight: inner.in_flight }
+    }
+
+    /// Waits until nothing is due and nothing is in flight (retries due later on a frozen clock do
+    /// not count), or `timeout` passes.
+    pub async fn wait_idle(&self, timeout: Duration) -> Idle {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let s = self.snapshot();
+            if s.idle || tokio::time::Instant::now() >= deadline {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Starts the sending task once, on the runtime of the first caller (none outside a runtime:
+    /// deliveries then wait until a caller inside one arrives).
+    fn start(self: &Arc<Self>) {
+        if self.started.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+        if self.started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        handle.spawn(run(Arc::downgrade(self), self.wake.clone()));
+    }
+
+    /// Marks due deliveries in flight (up to [`MAX_IN_FLIGHT`]) and answers what to send.
+    fn take_due(&self) -> Vec<(u64, OutRequest, u64)> {
+        let now = self.clock.now_ms();
+        let mut inner = self.inner.lock();
+        let room = MAX_IN_FLIGHT.saturating_sub(inner.in_flight);
+        let mut out = Vec::new();
+        for d in inner.deliveries.iter_mut().filter(|d| d.outcome == Outcome::Pending && d.due_ms <= now).take(room) {
+            d.outcome = Outcome::InFlight;
+            d.next_attempt_at = None;
+            out.push((d.id, d.request.clone(), d.policy.timeout_ms));
+        }
+        inner.in_flight += out.len();
+        out
+    }
+
+    /// How long the worker may sleep: until the next due retry on a running clock, else a second.
+    fn next_wait(&self) -> Duration {
+        let now = self.clock.now_ms();
+        let inner = self.inner.lock();
+        let next = inner.deliveries.iter().filter(|d| d.outcome == Outcome::Pending).map(|d| d.due_ms).min();
+        match next {
+            Some(t) if !self.clock.is_frozen() => Duration::from_millis((t - now).clamp(1, 1_000) as u64),
+            _ => Duration::from_secs(1),
+        }
+    }
+
+    fn finish(&self, id: u64, attempt: Attempt, sent_at: Millis) {
+        let ok = attempt.status.is_some_and(|s| (200..300).contains(&s));
+        let mut inner = self.inner.lock();
+        inner.in_flight = inner.in_flight.saturating_sub(1);
+        let Some(d) = inner.find(id) else { return };
+        d.attempts.push(attempt);
+        let target = d.target.clone();
+        let policy = d.policy;
+        if ok {
+            d.outcome = Outcome::Delivered;
+        } else if let Some(wait) = policy.retry_after_ms.get(d.attempts.len() - 1) {
+            d.outcome = Outcome::Pending;
+            d.due_ms = sent_at + wait;
+            d.next_attempt_at = Some(iso_utc_ms(d.due_ms));
+        } else {
+            d.outcome = Outcome::Failed;
+        }
+        let count = inner.failures_in_a_row.entry(target).or_insert(0);
+        *count = if ok { 0 } else { *count + 1 };
+        inner.trim();
+    }
+}
+
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+/// The namespace's sending task: sends what is due, sleeps until the next retry or a wake-up, and
+/// ends when the world (and so the outbox) is gone.
+async fn run(outbox: Weak<Outbox>, wake: Arc<Notify>) {
+    let client: HttpClient = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build_http();
+    loop {
+        let Some(ob) = outbox.upgrade() else { return };
+        for (id, request, timeout_ms) in ob.take_due() {
+            let ob = ob.clone();
+            let client = client.clone();
+            tokio::spawn(async move {
+                let sent_at = ob.clock.now_ms();
+                let attempt = send(&client, &request, timeout_ms, &ob.clock).await;
+                ob.finish(id, attempt, sent_at);
+                ob.wake.notify_one();
+            });
+        }
+        let wait = ob.next_wait();
+        drop(ob);
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+async fn send(client: &HttpClient, r: &OutRequest, timeout_ms: u64, clock: &Clock) -> Attempt {
+    let at = iso_utc_ms(clock.now_ms());
+    let started = std::time::Instant::now();
+    let failed = |error: String, started: std::time::Instant| Attempt {
+        at: at.clone(),
+        status: None,
+        response_body: String::new(),
+        latency_ms: started.elapsed().as_millis() as u64,
+        error: Some(error),
+    };
+    let mut builder = hyper::Request::builder().method(r.method).uri(&r.url);
+    for (k, v) in &r.headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    let request = match builder.body(Full::new(Bytes::from(r.body.clone()))) {
+        Ok(req) => req,
+        Err(e) => return failed(format!("invalid request: {e}"), started),
+    };
+    let exchange = async {
+        let response = client.request(request).await.map_err(|e| format!("{e}"))?;
+        let status = response.status().as_u16();
+        // Read at most a little more than what is kept; a receiver streaming forever is cut off by
+        // the attempt's timeout.
+        let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES * 4).collect().await;
+        let text = body.map(|b| b.to_bytes()).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text[..text.len().min(MAX_RESPONSE_BYTES)]).into_owned();
+        Ok::<_, String>((status, text))
+    };
+    match tokio::time::timeout(Duration::from_millis(timeout_ms), exchange).await {
+        Err(_) => failed(format!("no answer within {timeout_ms} ms"), started),
+        Ok(Err(e)) => failed(e, started),
+        Ok(Ok((status, body))) => {
+            Attempt { at, status: Some(status), response_body: body, latency_ms: started.elapsed().as_millis() as u64, error: None }
+        }
+    }
+}

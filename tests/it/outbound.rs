@@ -1,0 +1,248 @@
+//! Outbound deliveries: Jiandaoyun's data push to a real receiver — triggers, format, signature,
+//! retries on the emulator clock, the delivery journal and redelivery.
+
+use crate::common;
+
+use common::receiver::Receiver;
+use common::*;
+use lowcode_emu::Emulator;
+use serde_json::{json, Value};
+use sha1::{Digest, Sha1};
+
+const FORM: &str = "bbbbbbbbbbbbbbbbbbbbbbbb";
+const SECRET: &str = "push-secret";
+
+fn scenario(url: &str, extra: &str) -> String {
+    format!(
+        r#"
+[emulator]
+seed = 5
+clock = "2026-05-01T00:00:00Z"
+[[users]]
+id = "zhang"
+name = "张三"
+[[users]]
+id = "li"
+name = "李四"
+[[flows]]
+id = "review"
+nodes = [{{ id = "start", type = "start" }}, {{ id = "boss", type = "approve", name = "审批", assignees = ["li"] }}, {{ id = "end", type = "end" }}]
+edges = [["start", "boss"], ["boss", "end"]]
+[jiandaoyun]
+api_keys = ["k"]
+{extra}
+[[jiandaoyun.apps]]
+app_id = "aaaaaaaaaaaaaaaaaaaaaaaa"
+name = "A"
+[[jiandaoyun.apps.entries]]
+entry_id = "{FORM}"
+name = "报销"
+flow = "review"
+widgets = [{{ name = "_widget_1", label = "事由", type = "text" }}]
+push = {{ url = "{url}", secret = "{SECRET}" }}
+"#
+    )
+}
+
+async fn act(emu: &Emulator, body: Value) -> Reply {
+    post(emu, "/__emu/act", body).await
+}
+
+async fn settle(emu: &Emulator) -> Value {
+    let r = post(emu, "/__emu/deliveries/wait?timeout_ms=5000", json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body
+}
+
+fn sha1_hex(s: &str) -> String {
+    format!("{:x}", Sha1::digest(s.as_bytes()))
+}
+
+#[tokio::test]
+async fn a_ui_submission_pushes_a_signed_data_create() {
+    let rx = Receiver::start().await;
+    let emu = start_with(&scenario(&rx.url, "")).await;
+    let r = act(&emu, json!({ "platform": "jiandaoyun", "as": "zhang", "action": "create", "entry_id": FORM, "data": { "_widget_1": { "value": "差旅" } } })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = r.body["data"]["_id"].as_str().expect("id").to_owned();
+    assert_eq!(r.body["data"]["creator"]["username"], "zhang", "the person who acted submitted it");
+    assert_eq!(r.body["data"]["flowState"], 0, "a UI submission starts the form's workflow");
+    settle(&emu).await;
+
+    let got = rx.received().await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    let push = &got[0];
+    assert_eq!(push.method, "POST");
+    assert!(push.target.starts_with("/hook?timestamp="), "{}", push.target);
+    assert_eq!(push.header("content-type"), Some("application/json"));
+    let (nonce, timestamp) = (push.query("nonce").expect("nonce"), push.query("timestamp").expect("timestamp"));
+    assert_eq!(timestamp, "1777593600", "seconds on the emulator clock");
+    let expected = sha1_hex(&format!("{nonce}:{}:{SECRET}:{timestamp}", push.body));
+    assert_eq!(push.header("x-jdy-signature"), Some(expected.as_str()), "sha1 of nonce:payload:secret:timestamp");
+    assert!(push.header("x-jdy-deliverid").is_some_and(|d| !d.is_empty()));
+    let body = push.json();
+    assert_eq!(body["op"], "data_create");
+    assert_eq!(body["data"]["_id"], id.as_str());
+    assert_eq!(body["data"]["formName"], "报销");
+    assert_eq!(body["data"]["_widget_1"], "差旅");
+    assert_eq!(body["data"]["creator"]["username"], "zhang");
+
+    // The journal shows the delivery and its one attempt.
+    let journal = get(&emu, "/__emu/deliveries").await.body;
+    assert_eq!(journal[0]["outcome"], "delivered");
+    assert_eq!(journal[0]["event"], "data_create");
+    assert_eq!(journal[0]["platform"], "jiandaoyun");
+    assert_eq!(journal[0]["attempts"][0]["status"], 200);
+    assert_eq!(journal[0]["attempts"][0]["response_body"], "replied");
+    assert_eq!(journal[0]["request"]["body"], push.body.as_str());
+}
+
+#[tokio::test]
+async fn edits_deletes_and_workflow_moves_push_but_api_writes_do_not() {
+    let rx = Receiver::start().await;
+    let emu = start_with(&scenario(&rx.url, "")).await;
+    // An API write is not a UI change: nothing is pushed.
+    let api = post_raw(
+        &emu,
+        "/api/v5/app/entry/data/create",
+        Some("k"),
+        json!({ "app_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "entry_id": FORM, "data": { "_widget_1": { "value": "接口" } } }).to_string(),
+    )
+    .await;
+    assert_eq!(api.status, 200, "{}", api.body);
+    settle(&emu).await;
+    assert!(rx.received().await.is_empty(), "API writes never push");
+
+    let created = act(&emu, json!({ "platform": "jiandaoyun", "as": "zhang", "action": "create", "entry_id": FORM, "data": { "_widget_1": { "value": "采购" } } })).await;
+    let id = created.body["data"]["_id"].as_str().expect("id").to_owned();
+    let edited = act(&emu, json!({ "platform": "jiandaoyun", "as": "li", "action": "update", "entry_id": FORM, "data_id": id, "data": { "_widget_1": { "value": "采购（改）" } } })).await;
+    assert_eq!(edited.status, 200, "{}", edited.body);
+    assert_eq!(edited.body["data"]["updater"]["username"], "li");
+    // The approver approves in the UI: the workflow moves, the record changes, the form pushes.
+    let tasks = post_raw(&emu, "/api/v5/workflow/task/list", Some("k"), json!({ "username": "li" }).to_string()).await;
+    let task = tasks.body["tasks"][0]["task_id"].as_str().expect("task").to_owned();
+    let approved = act(
+        &emu,
+        json!({ "platform": "jiandaoyun", "as": "li", "action": "approve", "instance_id": id, "task_id": task, "comment": "同意" }),
+    )
+    .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    let deleted = act(&emu, json!({ "platform": "jiandaoyun", "as": "zhang", "action": "delete", "entry_id": FORM, "data_id": id })).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    settle(&emu).await;
+
+    let ops: Vec<(String, Value)> =
+        rx.received().await.iter().map(|r| (r.json()["op"].as_str().unwrap_or("").to_owned(), r.json()["data"].clone())).collect();
+    let names: Vec<&str> = ops.iter().map(|(o, _)| o.as_str()).collect();
+    assert_eq!(names, ["data_create", "data_update", "data_update", "data_remove"]);
+    assert_eq!(ops[1].1["_widget_1"], "采购（改）");
+    assert_eq!(ops[2].1["flowState"], 1, "the approval finished the flow");
+    assert_eq!(ops[3].1["deleter"]["username"], "zhang");
+    assert_eq!(ops[3].1["deleteTime"], "2026-05-01T00:00:00.000Z");
+
+    // Acting needs a known member and a known action.
+    assert_eq!(
+        act(&emu, json!({ "platform": "jiandaoyun", "as": "ghost", "action": "create", "entry_id": FORM, "data": {} })).await.status,
+        400
+    );
+    let bad = act(&emu, json!({ "platform": "jiandaoyun", "as": "zhang", "action": "fly" })).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body["error"].as_str().is_some_and(|e| e.contains("create")), "{}", bad.body);
+    let refused = act(&emu, json!({ "platform": "jiandaoyun", "as": "zhang", "action": "update", "entry_id": FORM, "data_id": "ffffffffffffffffffffffff", "data": {} })).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+}
+
+#[tokio::test]
+async fn api_writes_push_when_the_scenario_opts_in() {
+    let rx = Receiver::start().await;
+    let emu = start_with(&scenario(&rx.url, "api_writes_push = true")).await;
+    let api = post_raw(
+        &emu,
+        "/api/v5/app/entry/data/create",
+        Some("k"),
+        json!({ "app_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "entry_id": FORM, "data": { "_widget_1": { "value": "接口" } } }).to_string(),
+    )
+    .await;
+    assert_eq!(api.status, 200);
+    // Batch writes never push, even then.
+    let batch = post_raw(
+        &emu,
+        "/api/v5/app/entry/data/batch_create",
+        Some("k"),
+        json!({ "app_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "entry_id": FORM, "data_list": [{}, {}] }).to_string(),
+    )
+    .await;
+    assert_eq!(batch.status, 200, "{}", batch.body);
+    settle(&emu).await;
+    let got = rx.received().await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].json()["op"], "data_create");
+}
+
+#[tokio::test]
+async fn failures_retry_on_the_emulator_clock_and_can_be_redelivered() {
+    let rx = Receiver::start().await;
+    rx.script.lock().await.extend([500, 503]);
+    let emu = start_with(&scenario(&rx.url, "")).await;
+    act(&emu, json!({ "platform": "jiandaoyun", "as": "zhang", "action": "create", "entry_id": FORM, "data": {} })).await;
+    let idle = settle(&emu).await;
+    assert_eq!((idle["idle"].clone(), idle["pending"].clone()), (json!(true), json!(1)), "the retry waits for the clock");
+    let d = &get(&emu, "/__emu/deliveries").await.body[0];
+    assert_eq!(d["outcome"], "pending");
+    assert_eq!(d["attempts"][0]["status"], 500);
+    assert_eq!(d["next_attempt_at"], "2026-05-01T00:00:30.000Z", "the first retry 30 s later");
+    // The clock is frozen: nothing happens until it moves.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(rx.received().await.len(), 1);
+    post(&emu, "/__emu/clock", json!({ "advance": "30s" })).await;
+    settle(&emu).await;
+    assert_eq!(rx.received().await.len(), 2);
+    post(&emu, "/__emu/clock", json!({ "advance": "1m" })).await;
+    settle(&emu).await;
+    let d = &get(&emu, "/__emu/deliveries").await.body[0];
+    assert_eq!(d["outcome"], "delivered");
+    let statuses: Vec<Value> = d["attempts"].as_array().expect("attempts").iter().map(|a| a["status"].clone()).collect();
+    assert_eq!(statuses, [json!(500), json!(503), json!(200)]);
+    let bodies: Vec<String> = rx.received().await.iter().map(|r| r.body.clone()).collect();
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "a retry sends the same signed request");
+
+    // Redelivery sends it once more as a new delivery.
+    let r = post(&emu, &format!("/__emu/deliveries/{}/redeliver", d["id"]), json!({})).await;
+    assert_eq!(r.status, 202);
+    settle(&emu).await;
+    let all = get(&emu, "/__emu/deliveries").await.body;
+    assert_eq!(all[1]["redelivery_of"], d["id"]);
+    assert_eq!(all[1]["outcome"], "delivered");
+    assert_eq!(rx.received().await.len(), 4);
+    assert_eq!(post(&emu, "/__emu/deliveries/999/redeliver", json!({})).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_receiver_that_is_down_never_blocks_the_api_and_fails_after_five_retries() {
+    // A port nobody listens on.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    let emu = start_with(&scenario(&format!("http://{closed}/hook"), "")).await;
+    let started = std::time::Instant::now();
+    let r = act(&emu, json!({ "platform": "jiandaoyun", "as": "zhang", "action": "create", "entry_id": FORM, "data": {} })).await;
+    assert_eq!(r.status, 200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "delivery is not on the request path");
+    for advance in ["30s", "1m", "5m", "10m", "30m"] {
+        settle(&emu).await;
+        post(&emu, "/__emu/clock", json!({ "advance": advance })).await;
+    }
+    settle(&emu).await;
+    let d = &get(&emu, "/__emu/deliveries").await.body[0];
+    assert_eq!(d["outcome"], "failed");
+    assert_eq!(d["attempts"].as_array().map(Vec::len), Some(6), "the first attempt and 5 retries");
+    assert!(d["attempts"][0]["error"].is_string());
+    // Finished deliveries can be cleared; a reset drops the journal with the world.
+    assert_eq!(delete_json(&emu, "/__emu/deliveries").await["deleted"], 1);
+    assert_eq!(get(&emu, "/__emu/deliveries").await.body, json!([]));
+}
+
+async fn delete_json(emu: &Emulator, path: &str) -> Value {
+    client().delete(format!("{}{path}", emu.base_url())).send().await.expect("sent").json().await.expect("json")
+}
