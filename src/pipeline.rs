@@ -108,7 +108,8 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: A
             }
             Action::Error(name) => Some(render(name)),
             Action::Raw { status, body, headers } => Some(raw_response(*status, body.as_ref(), headers)),
-            Action::Pass | Action::Truncate => None,
+            // Delivery-only actions never match a request route (validation keeps them apart).
+            Action::Pass | Action::Truncate | Action::Duplicate | Action::Reorder => None,
         };
         if let Some(resp) = early {
             trace.record(&shared, &request.body, resp.status, &resp.body, fault, now);

@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 
 use crate::core::clock::{iso_utc_ms, parse_rfc3339_ms};
 use crate::core::directory::{Department, Directory, User};
-use crate::core::faults::{Faults, FaultsState};
+use crate::core::faults::FaultsState;
 use crate::core::files::Blob;
 use crate::core::ids::{IdGen, IdGenState};
 use crate::platforms::PLATFORMS;
@@ -157,7 +157,9 @@ pub fn import(scenario: &Scenario, namespace: &str, value: Value) -> Result<Worl
             .map_err(|_| StateError::mismatch(format!("file {}: data_base64 is not base64", f.id)))?;
         w.files.put(Blob { id: f.id, name: f.name, mime: f.mime, size: f.size, data: data.into(), created_ms: f.created_ms });
     }
-    w.faults = Faults::from_state(&snap.faults).ok_or_else(|| StateError::mismatch("faults.rng is not a valid generator state"))?;
+    if !w.faults.restore(&snap.faults) {
+        return Err(StateError::mismatch("faults.rng is not a valid generator state"));
+    }
     for (p, part) in PLATFORMS.iter().zip(parts.into_iter().chain(std::iter::repeat(None))) {
         (p.import)(&mut w.platforms, part)?;
     }

@@ -20,7 +20,7 @@ pub struct World {
     pub locale: Locale,
     pub directory: Directory,
     pub files: FileStore,
-    pub faults: Faults,
+    pub faults: std::sync::Arc<Faults>,
     /// Calls this namespace's platforms make to customers' services (pushes, callbacks).
     pub outbox: std::sync::Arc<crate::core::outbound::Outbox>,
     /// Every platform's state, typed (`world.platforms.<name>`).
@@ -65,6 +65,7 @@ impl World {
             None => Clock::real(),
         };
         let clock = std::sync::Arc::new(clock);
+        let faults = std::sync::Arc::new(Faults::new(scenario.seed(), &scenario.doc.faults));
         let now = clock.now_ms();
         let directory = build_directory(&scenario.doc);
         let files = FileStore::default();
@@ -75,12 +76,12 @@ impl World {
         }
         World {
             namespace: namespace.to_owned(),
-            outbox: crate::core::outbound::Outbox::new(clock.clone()),
+            outbox: crate::core::outbound::Outbox::new(clock.clone(), faults.clone()),
             clock,
             locale: scenario.locale(),
             directory,
             files,
-            faults: Faults::new(scenario.seed(), &scenario.doc.faults),
+            faults,
             platforms,
         }
     }

@@ -68,6 +68,12 @@ pub struct FaultDef {
     /// Throttle: calls beyond N per second (emulator clock) get the platform's `rate_limited` error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimitDef>,
+    /// Deliveries only (`route = "delivery.…"`): send the delivery twice.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub duplicate: bool,
+    /// Deliveries only: hold the delivery back until the next one to the same target has gone.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub reorder: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema, Serialize, PartialEq)]
@@ -98,15 +104,30 @@ impl FaultDef {
         if self.rate_limit.as_ref().is_some_and(|r| r.per_second == 0) {
             return Err("rate_limit.per_second must be at least 1".into());
         }
-        let actions = [self.error.is_some(), self.status.is_some(), self.disconnect, self.truncate, self.rate_limit.is_some()]
-            .iter()
-            .filter(|a| **a)
-            .count();
+        let actions = [
+            self.error.is_some(),
+            self.status.is_some(),
+            self.disconnect,
+            self.truncate,
+            self.rate_limit.is_some(),
+            self.duplicate,
+            self.reorder,
+        ]
+        .iter()
+        .filter(|a| **a)
+        .count();
         if actions > 1 {
-            return Err("choose one of error, status (+ body, headers), disconnect, truncate, rate_limit".into());
+            return Err("choose one of error, status (+ body, headers), disconnect, truncate, rate_limit, duplicate, reorder".into());
         }
         if actions == 0 && self.delay_ms.is_none() {
-            return Err("a fault needs an action: error, status, delay_ms, disconnect, truncate or rate_limit".into());
+            return Err("a fault needs an action: error, status, delay_ms, disconnect, truncate, rate_limit, duplicate or reorder".into());
+        }
+        let delivery = self.route.starts_with("delivery.");
+        if delivery && (self.error.is_some() || self.truncate || self.rate_limit.is_some()) {
+            return Err("a delivery fault takes status (the receiver's answer), delay_ms, disconnect (drop), duplicate or reorder".into());
+        }
+        if !delivery && (self.duplicate || self.reorder) {
+            return Err("duplicate and reorder apply to deliveries: route = \"delivery.<platform>.<event>\" (or \"delivery.*\")".into());
         }
         if self.body.is_some() && self.status.is_none() {
             return Err("body needs a status".into());
@@ -138,6 +159,8 @@ pub enum Action {
     },
     Disconnect,
     Truncate,
+    Duplicate,
+    Reorder,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -156,6 +179,8 @@ impl Firing {
             Action::Raw { status, .. } => format!("status {status}"),
             Action::Disconnect => "disconnect".into(),
             Action::Truncate => "truncate".into(),
+            Action::Duplicate => "duplicate".into(),
+            Action::Reorder => "reorder".into(),
         };
         match (self.delay_ms, what.is_empty()) {
             (0, true) => "pass".into(),
@@ -214,6 +239,14 @@ impl Faults {
             rules: g.0.iter().map(|r| RuleState { id: r.id.clone(), def: r.def.clone(), matched: r.matched, fired: r.fired }).collect(),
             rng: super::ids::RngState::of(&self.rng.lock()),
         }
+    }
+
+    /// Takes `s`'s rules, counters and probability stream in place (the outbox shares this value).
+    pub fn restore(&self, s: &FaultsState) -> bool {
+        let Some(fresh) = Faults::from_state(s) else { return false };
+        *self.rules.lock() = fresh.rules.into_inner();
+        *self.rng.lock() = fresh.rng.into_inner();
+        true
     }
 
     pub fn from_state(s: &FaultsState) -> Option<Faults> {
@@ -308,6 +341,10 @@ impl Faults {
                 Action::Disconnect
             } else if d.truncate {
                 Action::Truncate
+            } else if d.duplicate {
+                Action::Duplicate
+            } else if d.reorder {
+                Action::Reorder
             } else {
                 Action::Pass
             };

@@ -27,6 +27,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use super::clock::{iso_utc_ms, Clock, Millis};
+use super::faults::{Action, Faults};
 
 /// Deliveries waiting for an attempt in one namespace; more are recorded as dropped.
 pub const MAX_PENDING: usize = 1_000;
@@ -77,6 +78,9 @@ pub struct Attempt {
     pub latency_ms: u64,
     /// Why no status came back (connection refused, timeout …).
     pub error: Option<String>,
+    /// The fault rule that shaped this attempt (its status stands in for the receiver's answer,
+    /// or it delayed the send).
+    pub fault: Option<String>,
 }
 
 /// One delivery and everything that happened to it.
@@ -95,7 +99,11 @@ pub struct Delivery {
     pub attempts: Vec<Attempt>,
     /// The delivery this one re-sends, for `redeliver`.
     pub redelivery_of: Option<u64>,
+    /// The delivery a `duplicate` fault copied.
+    pub duplicate_of: Option<u64>,
     pub note: Option<String>,
+    /// Held back by a `reorder` fault until the next delivery to the same target has gone.
+    pub held: bool,
     #[serde(skip)]
     due_ms: Millis,
     #[serde(skip)]
@@ -138,6 +146,7 @@ impl Inner {
 /// One namespace's deliveries and the task that sends them.
 pub struct Outbox {
     clock: Arc<Clock>,
+    faults: Arc<Faults>,
     inner: Mutex<Inner>,
     wake: Arc<Notify>,
     started: AtomicBool,
@@ -159,8 +168,8 @@ pub struct Idle {
 }
 
 impl Outbox {
-    pub fn new(clock: Arc<Clock>) -> Arc<Self> {
-        Arc::new(Outbox { clock, inner: Mutex::default(), wake: Arc::new(Notify::new()), started: AtomicBool::new(false) })
+    pub fn new(clock: Arc<Clock>, faults: Arc<Faults>) -> Arc<Self> {
+        Arc::new(Outbox { clock, faults, inner: Mutex::default(), wake: Arc::new(Notify::new()), started: AtomicBool::new(false) })
     }
 
     /// Queues a delivery; answers its id. A full queue or a switched-off target records it as dropped.
@@ -206,7 +215,9 @@ impl Outbox {
             next_attempt_at: (outcome == Outcome::Pending).then(|| iso_utc_ms(now)),
             attempts: Vec::new(),
             redelivery_of,
+            duplicate_of: None,
             note,
+            held: false,
             due_ms: now,
             policy,
         });
@@ -248,7 +259,7 @@ impl Outbox {
     fn snapshot(&self) -> Idle {
         let now = self.clock.now_ms();
         let inner = self.inner.lock();
-        let due = inner.deliveries.iter().filter(|d| d.outcome == Outcome::Pending && d.due_ms <= now).count();
+        let due = inner.deliveries.iter().filter(|d| d.outcome == Outcome::Pending && !d.held && d.due_ms <= now).count();
         Idle { idle: due == 0 && inner.in_flight == 0, pending: inner.pending(), in_flight: inner.in_flight }
     }
 
@@ -278,16 +289,76 @@ impl Outbox {
         handle.spawn(run(Arc::downgrade(self), self.wake.clone()));
     }
 
-    /// Marks due deliveries in flight (up to [`MAX_IN_FLIGHT`]) and answers what to send.
-    fn take_due(&self) -> Vec<(u64, OutRequest, u64)> {
+    /// Marks due deliveries in flight (up to [`MAX_IN_FLIGHT`]) and answers what to send, after
+    /// the namespace's delivery faults (`route = "delivery.<platform>.<event>"`) had their say.
+    fn take_due(&self) -> Vec<Send> {
         let now = self.clock.now_ms();
         let mut inner = self.inner.lock();
         let room = MAX_IN_FLIGHT.saturating_sub(inner.in_flight);
+        let due: Vec<u64> = inner
+            .deliveries
+            .iter()
+            .filter(|d| d.outcome == Outcome::Pending && !d.held && d.due_ms <= now)
+            .take(room)
+            .map(|d| d.id)
+            .collect();
         let mut out = Vec::new();
-        for d in inner.deliveries.iter_mut().filter(|d| d.outcome == Outcome::Pending && d.due_ms <= now).take(room) {
-            d.outcome = Outcome::InFlight;
-            d.next_attempt_at = None;
-            out.push((d.id, d.request.clone(), d.policy.timeout_ms));
+        for id in due {
+            let Some(d) = inner.find(id) else { continue };
+            let firing = if self.faults.is_empty() {
+                None
+            } else {
+                let body: serde_json::Value = serde_json::from_str(&d.request.body).unwrap_or_default();
+                let route = format!("delivery.{}.{}", d.platform, d.event);
+                let field =
+                    |k: &str| if k == "url" { Some(serde_json::Value::String(d.request.url.clone())) } else { body.get(k).cloned() };
+                self.faults.evaluate(d.platform, &route, &field, now)
+            };
+            let (delay_ms, rule) = firing.as_ref().map(|f| (f.delay_ms, Some(f.rule.clone()))).unwrap_or((0, None));
+            match firing.map(|f| f.action) {
+                Some(Action::Disconnect) => {
+                    d.outcome = Outcome::Dropped;
+                    d.next_attempt_at = None;
+                    d.note = Some(format!("dropped by fault {}", rule.unwrap_or_default()));
+                    continue;
+                }
+                Some(Action::Reorder) => {
+                    d.held = true;
+                    d.note = Some(format!("held back by fault {} until the next delivery to {} goes", rule.unwrap_or_default(), d.target));
+                    continue;
+                }
+                Some(Action::Raw { status, body, .. }) => {
+                    d.outcome = Outcome::InFlight;
+                    d.next_attempt_at = None;
+                    let shown = match body {
+                        Some(serde_json::Value::String(s)) => s,
+                        Some(v) => v.to_string(),
+                        None => String::new(),
+                    };
+                    out.push(Send { id, request: None, timeout_ms: 0, delay_ms, rule, status, body: shown });
+                }
+                action => {
+                    d.outcome = Outcome::InFlight;
+                    d.next_attempt_at = None;
+                    let (request, timeout_ms, target) = (d.request.clone(), d.policy.timeout_ms, d.target.clone());
+                    if action == Some(Action::Duplicate) {
+                        let mut copy = d.clone();
+                        inner.next_id += 1;
+                        copy.id = inner.next_id;
+                        copy.outcome = Outcome::Pending;
+                        copy.duplicate_of = Some(id);
+                        copy.note = Some(format!("a second copy of delivery {id}, sent by fault {}", rule.clone().unwrap_or_default()));
+                        inner.deliveries.push_back(copy);
+                    }
+                    // A delivery going out releases the ones held back for its target.
+                    for held in inner.deliveries.iter_mut().filter(|h| h.held && h.target == target && h.id < id) {
+                        held.held = false;
+                        held.due_ms = now;
+                        held.next_attempt_at = Some(iso_utc_ms(now));
+                    }
+                    out.push(Send { id, request: Some(request), timeout_ms, delay_ms, rule, status: 0, body: String::new() });
+                }
+            }
         }
         inner.in_flight += out.len();
         out
@@ -297,7 +368,7 @@ impl Outbox {
     fn next_wait(&self) -> Duration {
         let now = self.clock.now_ms();
         let inner = self.inner.lock();
-        let next = inner.deliveries.iter().filter(|d| d.outcome == Outcome::Pending).map(|d| d.due_ms).min();
+        let next = inner.deliveries.iter().filter(|d| d.outcome == Outcome::Pending && !d.held).map(|d| d.due_ms).min();
         match next {
             Some(t) if !self.clock.is_frozen() => Duration::from_millis((t - now).clamp(1, 1_000) as u64),
             _ => Duration::from_secs(1),
@@ -329,19 +400,44 @@ impl Outbox {
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
+/// One attempt to make: a real send, or (no `request`) the answer a fault stands in for.
+struct Send {
+    id: u64,
+    request: Option<OutRequest>,
+    timeout_ms: u64,
+    delay_ms: u64,
+    rule: Option<String>,
+    status: u16,
+    body: String,
+}
+
 /// The namespace's sending task: sends what is due, sleeps until the next retry or a wake-up, and
 /// ends when the world (and so the outbox) is gone.
 async fn run(outbox: Weak<Outbox>, wake: Arc<Notify>) {
     let client: HttpClient = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build_http();
     loop {
         let Some(ob) = outbox.upgrade() else { return };
-        for (id, request, timeout_ms) in ob.take_due() {
+        for s in ob.take_due() {
             let ob = ob.clone();
             let client = client.clone();
             tokio::spawn(async move {
+                if s.delay_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(s.delay_ms)).await;
+                }
                 let sent_at = ob.clock.now_ms();
-                let attempt = send(&client, &request, timeout_ms, &ob.clock).await;
-                ob.finish(id, attempt, sent_at);
+                let mut attempt = match &s.request {
+                    Some(request) => send(&client, request, s.timeout_ms, &ob.clock).await,
+                    None => Attempt {
+                        at: iso_utc_ms(sent_at),
+                        status: Some(s.status),
+                        response_body: s.body.clone(),
+                        latency_ms: 0,
+                        error: None,
+                        fault: None,
+                    },
+                };
+                attempt.fault = s.rule;
+                ob.finish(s.id, attempt, sent_at);
                 ob.wake.notify_one();
             });
         }
@@ -363,6 +459,7 @@ async fn send(client: &HttpClient, r: &OutRequest, timeout_ms: u64, clock: &Cloc
         response_body: String::new(),
         latency_ms: started.elapsed().as_millis() as u64,
         error: Some(error),
+        fault: None,
     };
     let mut builder = hyper::Request::builder().method(r.method).uri(&r.url);
     for (k, v) in &r.headers {
@@ -385,8 +482,13 @@ async fn send(client: &HttpClient, r: &OutRequest, timeout_ms: u64, clock: &Cloc
     match tokio::time::timeout(Duration::from_millis(timeout_ms), exchange).await {
         Err(_) => failed(format!("no answer within {timeout_ms} ms"), started),
         Ok(Err(e)) => failed(e, started),
-        Ok(Ok((status, body))) => {
-            Attempt { at, status: Some(status), response_body: body, latency_ms: started.elapsed().as_millis() as u64, error: None }
-        }
+        Ok(Ok((status, body))) => Attempt {
+            at,
+            status: Some(status),
+            response_body: body,
+            latency_ms: started.elapsed().as_millis() as u64,
+            error: None,
+            fault: None,
+        },
     }
 }

@@ -72,6 +72,9 @@ pub trait Platform: 'static {
     /// One line for `lowcode-emu check`: what the section holds.
     fn summary(scenario: &Scenario, section: &Self::Section) -> String;
     /// Banner lines for `serve`: credentials and a request to paste; `{BASE}` is the base URL.
+    /// The events this platform sends out (faults name them as `delivery.<platform>.<event>`).
+    const DELIVERY_EVENTS: &'static [&'static str] = &[];
+
     /// `POST /__emu/act`: performs an action as a person would in the platform's UI (`request` has
     /// `as`, `action` and the action's fields); answers what the UI would show, or an admin error.
     fn act(_world: &World, _request: &Map<String, Value>) -> ActResult {
@@ -145,6 +148,7 @@ pub struct PlatformDef {
     pub summary: fn(&Scenario) -> Option<String>,
     pub banner: fn(&Sections) -> Vec<String>,
     pub act: fn(&World, &Map<String, Value>) -> ActResult,
+    pub delivery_events: &'static [&'static str],
     pub section_schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
 }
 
@@ -167,6 +171,7 @@ impl PlatformDef {
             summary: summary::<P>,
             banner: banner::<P>,
             act: P::act,
+            delivery_events: P::DELIVERY_EVENTS,
             section_schema: section_schema::<P>,
         }
     }

@@ -190,6 +190,22 @@ pub fn check_fault(f: &crate::core::faults::FaultDef, routes: &[Route]) -> Resul
             return Err(format!("unknown platform {p:?}; expected one of {}", crate::platforms::names().join(", ")));
         }
     }
+    if f.route.starts_with("delivery.") {
+        // Delivery faults name an outbound event: delivery.<platform>.<event>.
+        let events: Vec<String> = crate::platforms::PLATFORMS
+            .iter()
+            .filter(|p| f.platform.as_deref().is_none_or(|want| want == p.name))
+            .flat_map(|p| p.delivery_events.iter().map(move |e| format!("delivery.{}.{e}", p.name)))
+            .collect();
+        let hit = events.iter().any(|e| match f.route.strip_suffix('*') {
+            Some(prefix) => e.starts_with(prefix),
+            None => *e == f.route,
+        });
+        if !hit {
+            return Err(format!("route {:?} names no outbound event; expected one of {}", f.route, events.join(", ")));
+        }
+        return Ok(());
+    }
     let candidates: Vec<&Route> = routes
         .iter()
         .filter(|r| f.platform.as_deref().is_none_or(|p| p == r.platform))

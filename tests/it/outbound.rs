@@ -246,3 +246,86 @@ async fn a_receiver_that_is_down_never_blocks_the_api_and_fails_after_five_retri
 async fn delete_json(emu: &Emulator, path: &str) -> Value {
     client().delete(format!("{}{path}", emu.base_url())).send().await.expect("sent").json().await.expect("json")
 }
+
+async fn add_fault(emu: &Emulator, rule: Value) -> Reply {
+    post(emu, "/__emu/faults", rule).await
+}
+
+async fn submit(emu: &Emulator, text: &str) -> String {
+    let r = act(emu, json!({ "platform": "jiandaoyun", "as": "zhang", "action": "create", "entry_id": FORM, "data": { "_widget_1": { "value": text } } })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["data"]["_id"].as_str().expect("id").to_owned()
+}
+
+/// Delivery faults use the request faults' rule language on `delivery.<platform>.<event>` routes:
+/// a status stands in for the receiver's answer, `disconnect` drops, `duplicate` sends twice,
+/// `reorder` holds a delivery back behind the next one, `delay_ms` slows the send.
+#[tokio::test]
+async fn delivery_faults_fail_drop_duplicate_reorder_and_delay() {
+    let rx = Receiver::start().await;
+    let emu = start_with(&scenario(&rx.url, "")).await;
+
+    // Fail the first two attempts: the receiver sees only the third.
+    let r =
+        add_fault(&emu, json!({ "name": "flaky", "route": "delivery.jiandaoyun.data_create", "status": 503, "body": "busy", "times": 2 }))
+            .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    submit(&emu, "一").await;
+    settle(&emu).await;
+    post(&emu, "/__emu/clock", json!({ "advance": "30s" })).await;
+    settle(&emu).await;
+    assert!(rx.received().await.is_empty(), "faulted attempts never reach the receiver");
+    post(&emu, "/__emu/clock", json!({ "advance": "1m" })).await;
+    settle(&emu).await;
+    let d = get(&emu, "/__emu/deliveries").await.body[0].clone();
+    assert_eq!(d["outcome"], "delivered");
+    let shaped: Vec<(Value, Value)> =
+        d["attempts"].as_array().expect("attempts").iter().map(|a| (a["status"].clone(), a["fault"].clone())).collect();
+    assert_eq!(shaped, [(json!(503), json!("flaky")), (json!(503), json!("flaky")), (json!(200), Value::Null)]);
+    assert_eq!(d["attempts"][0]["response_body"], "busy");
+    assert_eq!(rx.received().await.len(), 1);
+    client().delete(format!("{}/__emu/faults", emu.base_url())).send().await.expect("cleared");
+
+    // Drop: never sent, never retried.
+    add_fault(&emu, json!({ "name": "lost", "route": "delivery.*", "disconnect": true, "nth": 1 })).await;
+    submit(&emu, "二").await;
+    settle(&emu).await;
+    let all = get(&emu, "/__emu/deliveries").await.body;
+    assert_eq!(all[1]["outcome"], "dropped");
+    assert!(all[1]["note"].as_str().is_some_and(|n| n.contains("lost")));
+    assert_eq!(rx.received().await.len(), 1);
+    client().delete(format!("{}/__emu/faults", emu.base_url())).send().await.expect("cleared");
+
+    // Duplicate: the same signed request twice, same delivery id header — what idempotent receivers must absorb.
+    add_fault(&emu, json!({ "route": "delivery.*", "duplicate": true, "times": 1 })).await;
+    submit(&emu, "三").await;
+    settle(&emu).await;
+    let got = rx.received().await;
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[1].body, got[2].body);
+    assert_eq!(got[1].header("x-jdy-deliverid"), got[2].header("x-jdy-deliverid"));
+    client().delete(format!("{}/__emu/faults", emu.base_url())).send().await.expect("cleared");
+
+    // Reorder: the first of two pushes arrives after the second.
+    add_fault(&emu, json!({ "route": "delivery.jiandaoyun.*", "reorder": true, "nth": 1 })).await;
+    submit(&emu, "甲").await;
+    settle(&emu).await;
+    assert_eq!(rx.received().await.len(), 3, "held back");
+    submit(&emu, "乙").await;
+    settle(&emu).await;
+    let order: Vec<String> =
+        rx.received().await[3..].iter().map(|r| r.json()["data"]["_widget_1"].as_str().unwrap_or("").to_owned()).collect();
+    assert_eq!(order, ["乙", "甲"]);
+    client().delete(format!("{}/__emu/faults", emu.base_url())).send().await.expect("cleared");
+
+    // Delay: sent late, still delivered, the rule named.
+    add_fault(&emu, json!({ "name": "slow", "route": "delivery.*", "delay_ms": 200 })).await;
+    submit(&emu, "慢").await;
+    settle(&emu).await;
+    let last = get(&emu, "/__emu/deliveries").await.body.as_array().and_then(|a| a.last().cloned()).expect("last");
+    assert_eq!((last["outcome"].clone(), last["attempts"][0]["fault"].clone()), (json!("delivered"), json!("slow")));
+
+    // Delivery-only actions stay off request routes, and request-only ones off deliveries.
+    assert_eq!(add_fault(&emu, json!({ "route": "jiandaoyun.data.create", "duplicate": true })).await.status, 400);
+    assert_eq!(add_fault(&emu, json!({ "route": "delivery.*", "error": "rate_limited" })).await.status, 400);
+}

@@ -313,6 +313,8 @@ impl Platform for Jiandaoyun {
             + j.apps.iter().flat_map(|a| &a.entries).filter_map(|e| e.generate.as_ref()).map(|g| g.count).sum::<usize>();
         format!("{} apps, {forms} forms, {records} records", j.apps.len())
     }
+    const DELIVERY_EVENTS: &'static [&'static str] = push::DATA_EVENTS;
+
     fn act(world: &crate::world::World, request: &serde_json::Map<String, serde_json::Value>) -> super::ActResult {
         act::act(world, request)
     }
