@@ -414,7 +414,10 @@ struct Send {
 /// The namespace's sending task: sends what is due, sleeps until the next retry or a wake-up, and
 /// ends when the world (and so the outbox) is gone.
 async fn run(outbox: Weak<Outbox>, wake: Arc<Notify>) {
-    let client: HttpClient = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build_http();
+    // Title-case header names on the wire (`X-Jdy-Signature`), as most senders write them; receivers
+    // must compare names case-insensitively either way.
+    let client: HttpClient =
+        Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).http1_title_case_headers(true).build_http();
     loop {
         let Some(ob) = outbox.upgrade() else { return };
         for s in ob.take_due() {

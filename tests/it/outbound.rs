@@ -329,3 +329,14 @@ async fn delivery_faults_fail_drop_duplicate_reorder_and_delay() {
     assert_eq!(add_fault(&emu, json!({ "route": "jiandaoyun.data.create", "duplicate": true })).await.status, 400);
     assert_eq!(add_fault(&emu, json!({ "route": "delivery.*", "error": "rate_limited" })).await.status, 400);
 }
+
+#[test]
+fn push_settings_are_checked_like_the_rest_of_the_scenario() {
+    let error_of = |toml: &str| lowcode_emu::Scenario::from_toml_str(toml, "t").err().map(|e| e.to_string()).unwrap_or_default();
+    let https = error_of(&scenario("https://example.invalid/hook", ""));
+    assert!(https.contains("push.url") && https.contains("http://"), "{https}");
+    let events = scenario("http://127.0.0.1:1/hook", "")
+        .replace(&format!(r#"secret = "{SECRET}" }}"#), &format!(r#"secret = "{SECRET}", events = ["data_create", "form_update"] }}"#));
+    let events = error_of(&events);
+    assert!(events.contains("push.events[1]") && events.contains("form_update"), "{events}");
+}

@@ -1,8 +1,10 @@
-"""Python black-box suites: the official DingTalk SDK against the emulator, and the scenario JSON Schema
-checked by an independent validator. The session fixture starts the binary with the embedded demo.
+"""Python black-box suites: the official DingTalk SDK against the emulator, the scenario JSON Schema
+checked by an independent validator, and outbound pushes checked by independent receivers. The
+session fixture starts the binary with the embedded demo; `launch` starts one with other arguments.
 
 The binary is target/debug/lowcode-emu (what `cargo test` builds), or LOWCODE_EMU_BIN.
 """
+import contextlib
 import os
 import pathlib
 import subprocess
@@ -16,10 +18,11 @@ def binary() -> str:
     return os.environ.get("LOWCODE_EMU_BIN", str(ROOT / "target" / "debug" / "lowcode-emu"))
 
 
-@pytest.fixture(scope="session")
-def emulator():
+@contextlib.contextmanager
+def launch(*args):
+    """Runs `lowcode-emu serve --port 0 <args>`; yields its base URL once it listens."""
     proc = subprocess.Popen(
-        [binary(), "serve", "--port", "0"],
+        [binary(), "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -36,3 +39,9 @@ def emulator():
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    with launch() as base:
+        yield base

@@ -321,6 +321,26 @@ pub fn validate(scenario: &mut Scenario, cx: &ValidateCx, diags: &mut Vec<Diag>)
                     format!("expected 24 lowercase hex characters, got {:?}", e.entry_id),
                 ));
             }
+            if let Some(push) = &e.push {
+                if !push.url.starts_with("http://") || push.url.parse::<hyper::Uri>().is_err() {
+                    diags.push(Diag::at(
+                        o,
+                        &["jiandaoyun", "apps"],
+                        ep(path!["push", "url"]),
+                        format!("expected an http:// URL (the emulator sends plain HTTP), got {:?}", push.url),
+                    ));
+                }
+                for (i, ev) in push.events.iter().flatten().enumerate() {
+                    if !super::push::DATA_EVENTS.contains(&ev.as_str()) {
+                        diags.push(Diag::at(
+                            o,
+                            &["jiandaoyun", "apps"],
+                            ep(path!["push", "events", i]),
+                            format!("expected one of {}, got {ev:?}", super::push::DATA_EVENTS.join(", ")),
+                        ));
+                    }
+                }
+            }
             if !seen_entries.insert(e.entry_id.as_str()) || seen_apps.contains(e.entry_id.as_str()) {
                 diags.push(Diag::at(o, &["jiandaoyun", "apps"], ep(path!["entry_id"]), format!("duplicate id {:?}", e.entry_id)));
             }
