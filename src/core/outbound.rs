@@ -13,7 +13,7 @@
 //! A reset or a namespace delete drops the world and with it the outbox: pending deliveries are
 //! discarded and the worker ends; answers to sends already under way are ignored.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -113,27 +113,37 @@ pub struct Delivery {
 #[derive(Default)]
 struct Inner {
     next_id: u64,
-    /// Every delivery, oldest first: pending and in-flight ones are never evicted.
+    /// Every delivery in id order (ids grow as they are pushed): pending and in-flight ones are never
+    /// evicted.
     deliveries: VecDeque<Delivery>,
+    /// How many deliveries are pending, in flight and finished: kept with every change of outcome so
+    /// enqueueing (on the request path) never scans the queue.
+    pending: usize,
     in_flight: usize,
+    finished: usize,
+    /// Pending deliveries that are not held back, by (due time, id): the sender takes what is due
+    /// without scanning the journal.
+    schedule: BTreeSet<(Millis, u64)>,
+    /// How many deliveries a `reorder` fault holds back (the release scan runs only when some are).
+    held: usize,
     failures_in_a_row: HashMap<String, u32>,
 }
 
 impl Inner {
-    fn pending(&self) -> usize {
-        self.deliveries.iter().filter(|d| d.outcome == Outcome::Pending).count()
+    fn index(&self, id: u64) -> Option<usize> {
+        self.deliveries.binary_search_by_key(&id, |d| d.id).ok()
     }
 
-    fn find(&mut self, id: u64) -> Option<&mut Delivery> {
-        self.deliveries.iter_mut().find(|d| d.id == id)
-    }
-
-    /// Drops the oldest finished entries beyond [`MAX_FINISHED`].
+    /// Drops the oldest finished entries once they exceed [`MAX_FINISHED`] by an eighth, so the scan
+    /// runs once per many deliveries rather than on each.
     fn trim(&mut self) {
-        let finished = |d: &Delivery| !matches!(d.outcome, Outcome::Pending | Outcome::InFlight);
-        let mut extra = self.deliveries.iter().filter(|d| finished(d)).count().saturating_sub(MAX_FINISHED);
+        if self.finished <= MAX_FINISHED + MAX_FINISHED / 8 {
+            return;
+        }
+        let mut extra = self.finished - MAX_FINISHED;
+        self.finished = MAX_FINISHED;
         self.deliveries.retain(|d| {
-            if extra > 0 && finished(d) {
+            if extra > 0 && !matches!(d.outcome, Outcome::Pending | Outcome::InFlight) {
                 extra -= 1;
                 false
             } else {
@@ -199,11 +209,18 @@ impl Outbox {
                     policy.disable_after_failures.unwrap_or(0)
                 )),
             )
-        } else if inner.pending() >= MAX_PENDING {
+        } else if inner.pending >= MAX_PENDING {
             (Outcome::Dropped, Some(format!("not sent: {MAX_PENDING} deliveries were already waiting in this namespace")))
         } else {
             (Outcome::Pending, None)
         };
+        match outcome {
+            Outcome::Pending => {
+                inner.pending += 1;
+                inner.schedule.insert((now, id));
+            }
+            _ => inner.finished += 1,
+        }
         inner.deliveries.push_back(Delivery {
             id,
             platform,
@@ -231,8 +248,8 @@ impl Outbox {
     /// Sends delivery `id`'s request again as a new delivery; `None` when there is no such delivery.
     pub fn redeliver(self: &Arc<Self>, id: u64) -> Option<u64> {
         let (platform, event, target, request, policy) = {
-            let mut inner = self.inner.lock();
-            let d = inner.find(id)?;
+            let inner = self.inner.lock();
+            let d = &inner.deliveries[inner.index(id)?];
             (d.platform, d.event.clone(), d.target.clone(), d.request.clone(), d.policy)
         };
         Some(self.add(platform, &event, &target, request, policy, Some(id)))
@@ -248,6 +265,7 @@ impl Outbox {
         let mut inner = self.inner.lock();
         let before = inner.deliveries.len();
         inner.deliveries.retain(|d| matches!(d.outcome, Outcome::Pending | Outcome::InFlight));
+        inner.finished = 0;
         before - inner.deliveries.len()
     }
 
@@ -259,8 +277,8 @@ impl Outbox {
     fn snapshot(&self) -> Idle {
         let now = self.clock.now_ms();
         let inner = self.inner.lock();
-        let due = inner.deliveries.iter().filter(|d| d.outcome == Outcome::Pending && !d.held && d.due_ms <= now).count();
-        Idle { idle: due == 0 && inner.in_flight == 0, pending: inner.pending(), in_flight: inner.in_flight }
+        let due = inner.schedule.range(..=(now, u64::MAX)).count();
+        Idle { idle: due == 0 && inner.in_flight == 0, pending: inner.pending, in_flight: inner.in_flight }
     }
 
     /// Waits until nothing is due and nothing is in flight (retries due later on a frozen clock do
@@ -295,16 +313,20 @@ impl Outbox {
         let now = self.clock.now_ms();
         let mut inner = self.inner.lock();
         let room = MAX_IN_FLIGHT.saturating_sub(inner.in_flight);
-        let due: Vec<u64> = inner
-            .deliveries
-            .iter()
-            .filter(|d| d.outcome == Outcome::Pending && !d.held && d.due_ms <= now)
-            .take(room)
-            .map(|d| d.id)
-            .collect();
+        let mut due = Vec::new();
+        while due.len() < room {
+            match inner.schedule.first() {
+                Some(&(at, id)) if at <= now => {
+                    inner.schedule.pop_first();
+                    due.push(id);
+                }
+                _ => break,
+            }
+        }
         let mut out = Vec::new();
         for id in due {
-            let Some(d) = inner.find(id) else { continue };
+            let Some(i) = inner.index(id) else { continue };
+            let d = &mut inner.deliveries[i];
             let firing = if self.faults.is_empty() {
                 None
             } else {
@@ -320,10 +342,14 @@ impl Outbox {
                     d.outcome = Outcome::Dropped;
                     d.next_attempt_at = None;
                     d.note = Some(format!("dropped by fault {}", rule.unwrap_or_default()));
+                    inner.pending -= 1;
+                    inner.finished += 1;
                     continue;
                 }
                 Some(Action::Reorder) => {
                     d.held = true;
+                    inner.held += 1;
+                    let d = &mut inner.deliveries[i];
                     d.note = Some(format!("held back by fault {} until the next delivery to {} goes", rule.unwrap_or_default(), d.target));
                     continue;
                 }
@@ -348,19 +374,29 @@ impl Outbox {
                         copy.outcome = Outcome::Pending;
                         copy.duplicate_of = Some(id);
                         copy.note = Some(format!("a second copy of delivery {id}, sent by fault {}", rule.clone().unwrap_or_default()));
+                        let copy_id = copy.id;
                         inner.deliveries.push_back(copy);
+                        inner.pending += 1;
+                        inner.schedule.insert((now, copy_id));
                     }
                     // A delivery going out releases the ones held back for its target.
-                    for held in inner.deliveries.iter_mut().filter(|h| h.held && h.target == target && h.id < id) {
-                        held.held = false;
-                        held.due_ms = now;
-                        held.next_attempt_at = Some(iso_utc_ms(now));
+                    if inner.held > 0 {
+                        let mut released = Vec::new();
+                        for h in inner.deliveries.iter_mut().filter(|h| h.held && h.target == target && h.id < id) {
+                            h.held = false;
+                            h.due_ms = now;
+                            h.next_attempt_at = Some(iso_utc_ms(now));
+                            released.push(h.id);
+                        }
+                        inner.held -= released.len();
+                        inner.schedule.extend(released.into_iter().map(|r| (now, r)));
                     }
                     out.push(Send { id, request: Some(request), timeout_ms, delay_ms, rule, status: 0, body: String::new() });
                 }
             }
         }
         inner.in_flight += out.len();
+        inner.pending -= out.len();
         out
     }
 
@@ -368,7 +404,7 @@ impl Outbox {
     fn next_wait(&self) -> Duration {
         let now = self.clock.now_ms();
         let inner = self.inner.lock();
-        let next = inner.deliveries.iter().filter(|d| d.outcome == Outcome::Pending && !d.held).map(|d| d.due_ms).min();
+        let next = inner.schedule.first().map(|&(at, _)| at);
         match next {
             Some(t) if !self.clock.is_frozen() => Duration::from_millis((t - now).clamp(1, 1_000) as u64),
             _ => Duration::from_secs(1),
@@ -379,18 +415,22 @@ impl Outbox {
         let ok = attempt.status.is_some_and(|s| (200..300).contains(&s));
         let mut inner = self.inner.lock();
         inner.in_flight = inner.in_flight.saturating_sub(1);
-        let Some(d) = inner.find(id) else { return };
+        let Some(i) = inner.index(id) else { return };
+        let d = &mut inner.deliveries[i];
         d.attempts.push(attempt);
         let target = d.target.clone();
         let policy = d.policy;
-        if ok {
-            d.outcome = Outcome::Delivered;
-        } else if let Some(wait) = policy.retry_after_ms.get(d.attempts.len() - 1) {
+        let retry = if ok { None } else { policy.retry_after_ms.get(d.attempts.len() - 1) };
+        if let Some(wait) = retry {
             d.outcome = Outcome::Pending;
             d.due_ms = sent_at + wait;
             d.next_attempt_at = Some(iso_utc_ms(d.due_ms));
+            let due = (d.due_ms, id);
+            inner.pending += 1;
+            inner.schedule.insert(due);
         } else {
-            d.outcome = Outcome::Failed;
+            d.outcome = if ok { Outcome::Delivered } else { Outcome::Failed };
+            inner.finished += 1;
         }
         let count = inner.failures_in_a_row.entry(target).or_insert(0);
         *count = if ok { 0 } else { *count + 1 };
@@ -493,5 +533,59 @@ async fn send(client: &HttpClient, r: &OutRequest, timeout_ms: u64, clock: &Cloc
             error: None,
             fault: None,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: RetryPolicy = RetryPolicy { timeout_ms: 10, retry_after_ms: &[], disable_after_failures: Some(2) };
+
+    fn request() -> OutRequest {
+        OutRequest { method: "POST", url: "http://127.0.0.1:9/x".into(), headers: Vec::new(), body: "{}".into() }
+    }
+
+    fn outbox() -> Arc<Outbox> {
+        Outbox::new(Arc::new(Clock::frozen_at(0)), Arc::new(Faults::new(1, &[])))
+    }
+
+    #[test]
+    fn the_queue_is_bounded_and_says_so() {
+        // Outside a runtime nothing is sent: every delivery stays pending.
+        let ob = outbox();
+        for _ in 0..MAX_PENDING {
+            ob.enqueue("p", "e", "t", request(), POLICY);
+        }
+        let over = ob.enqueue("p", "e", "t", request(), POLICY);
+        let list = ob.list(None);
+        let last = list.iter().find(|d| d.id == over).expect("recorded");
+        assert_eq!(last.outcome, Outcome::Dropped);
+        assert!(last.note.as_deref().is_some_and(|n| n.contains("1000")));
+        assert_eq!(ob.snapshot().pending, MAX_PENDING);
+    }
+
+    #[test]
+    fn finished_entries_are_trimmed_and_a_failing_target_is_switched_off() {
+        let ob = outbox();
+        let first = ob.enqueue("p", "e", "t", request(), POLICY);
+        let second = ob.enqueue("p", "e", "t", request(), POLICY);
+        let sends: Vec<u64> = ob.take_due().iter().map(|s| s.id).collect();
+        assert_eq!(sends, [first, second]);
+        for id in sends {
+            let failed =
+                Attempt { at: String::new(), status: Some(500), response_body: String::new(), latency_ms: 0, error: None, fault: None };
+            ob.finish(id, failed, 0);
+        }
+        // Two failures in a row: the target is off, later deliveries are not sent.
+        let third = ob.enqueue("p", "e", "t", request(), POLICY);
+        assert_eq!(ob.list(None).iter().find(|d| d.id == third).map(|d| d.outcome), Some(Outcome::Dropped));
+        // Dropped deliveries are finished ones: past the bound the oldest go.
+        for _ in 0..MAX_FINISHED + MAX_FINISHED / 8 {
+            ob.enqueue("p", "e", "t", request(), POLICY);
+        }
+        let kept = ob.list(None).len();
+        assert!((MAX_FINISHED..=MAX_FINISHED + MAX_FINISHED / 8).contains(&kept), "{kept}");
+        assert!(ob.list(None).iter().all(|d| d.id > second), "the oldest went first");
     }
 }

@@ -226,6 +226,9 @@ pub struct State {
     pub strict_values: bool,
     pub filter_in_max: usize,
     pub ids: IdGen,
+    /// Nonces and delivery ids of data pushes: a stream of their own, so pushing never shifts the
+    /// record ids a scenario produces.
+    pub push_ids: IdGen,
     pub batches: Mutex<HashMap<String, BatchTxn>>,
     pub rate: RateWindows,
     /// Upload tokens, freed as they expire (`files::TTL_MS` after issue).

@@ -10,7 +10,7 @@
 //! Triggers follow the platform: changes made in the UI (`POST /__emu/act`) and workflow moves push;
 //! API writes do not, unless the scenario sets `api_writes_push`; batch operations never do.
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use sha1::{Digest, Sha1};
 
 use super::call::Call;
@@ -47,30 +47,42 @@ pub fn pushes(call: &Call) -> bool {
     call.actor.is_some() || call.st.api_writes_push
 }
 
-/// Queues the push of `op` for a record of `entry` when the form pushes that event.
+/// Queues the push of `op` for a record of `entry` when the form pushes that event. The body is
+/// spliced from the record's cached JSON (no value tree is built on the request path):
+/// `{"op":…,"data":{<record>,"formName":…,<extra>}}`.
 pub fn record_event(call: &Call, entry: &Entry, op: &str, record: &Stored, extra: &[(&str, Value)]) {
     let Some(push) = &entry.push else { return };
     if !push.events.iter().any(|e| e == op) {
         return;
     }
-    let mut data = match serde_json::to_value(record) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
-    };
-    data.insert("formName".into(), json!(entry.name));
-    for (k, v) in extra {
-        data.insert((*k).to_owned(), v.clone());
+    let mut body = Vec::with_capacity(record.json_len_hint() + 96);
+    body.extend_from_slice(b"{\"op\":");
+    let _ = serde_json::to_writer(&mut body, op);
+    body.extend_from_slice(b",\"data\":");
+    record.write_json(&mut body);
+    if body.last() == Some(&b'}') {
+        body.pop();
     }
-    send(call, entry, push, op, Value::Object(data), call.now());
+    let fields = std::iter::once(("formName", Value::String(entry.name.clone()))).chain(extra.iter().map(|(k, v)| (*k, v.clone())));
+    for (k, v) in fields {
+        if body.last() != Some(&b'{') {
+            body.push(b',');
+        }
+        let _ = serde_json::to_writer(&mut body, k);
+        body.push(b':');
+        let _ = serde_json::to_writer(&mut body, &v);
+    }
+    body.extend_from_slice(b"}}");
+    send(call, entry, push, op, String::from_utf8(body).unwrap_or_default(), call.now());
 }
 
-fn send(call: &Call, entry: &Entry, push: &Push, op: &str, data: Value, now: Millis) {
-    let payload = json!({ "op": op, "data": data }).to_string();
+fn send(call: &Call, entry: &Entry, push: &Push, op: &str, payload: String, now: Millis) {
     let timestamp = (now / 1000).to_string();
-    let nonce = format!("{:06x}", call.st.ids.below(0x100_0000));
+    let nonce = format!("{:06x}", call.st.push_ids.below(0x100_0000));
     let sep = if push.url.contains('?') { '&' } else { '?' };
     let url = format!("{}{sep}timestamp={timestamp}&nonce={nonce}", push.url);
-    let mut headers = vec![("content-type".to_owned(), "application/json".to_owned()), ("x-jdy-deliverid".to_owned(), call.st.ids.uuid())];
+    let mut headers =
+        vec![("content-type".to_owned(), "application/json".to_owned()), ("x-jdy-deliverid".to_owned(), call.st.push_ids.uuid())];
     if let Some(secret) = &push.secret {
         headers.push(("x-jdy-signature".to_owned(), signature(&nonce, &payload, secret, &timestamp)));
     }

@@ -567,6 +567,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         strict_values: jdy.strict_values,
         filter_in_max: jdy.filter_in_max.unwrap_or(200),
         ids,
+        push_ids: IdGen::new(scenario.seed(), "jiandaoyun-push"),
         batches: Default::default(),
         rate: Default::default(),
         uploads: Default::default(),
