@@ -59,6 +59,19 @@ impl<V> Collection<V> {
     }
 
     /// Inserts many records under one lock acquisition (bulk loads, atomic batches).
+    /// Puts back a value taken out with [`Collection::remove`] (a recovered record), unless the id is
+    /// in use again. Answers whether it went in.
+    pub fn restore(&self, id: &str, value: Arc<V>) -> bool {
+        let mut map = self.map.write();
+        if map.contains_key(id) {
+            return false;
+        }
+        map.insert(Arc::from(id), value);
+        drop(map);
+        self.wrote();
+        true
+    }
+
     pub fn insert_many(&self, items: impl IntoIterator<Item = (String, V)>) {
         let mut map = self.map.write();
         for (id, v) in items {

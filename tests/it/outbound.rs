@@ -340,3 +340,44 @@ fn push_settings_are_checked_like_the_rest_of_the_scenario() {
     let events = error_of(&events);
     assert!(events.contains("push.events[1]") && events.contains("form_update"), "{events}");
 }
+
+#[tokio::test]
+async fn a_record_deleted_in_the_ui_can_be_recovered_and_pushes_data_recover() {
+    let rx = Receiver::start().await;
+    let emu = start_with(&scenario(&rx.url, "")).await;
+    let id = submit(&emu, "回收").await;
+    let del = act(&emu, json!({ "platform": "jiandaoyun", "as": "zhang", "action": "delete", "entry_id": FORM, "data_id": id })).await;
+    assert_eq!(del.status, 200);
+    let back = act(&emu, json!({ "platform": "jiandaoyun", "as": "li", "action": "recover", "entry_id": FORM, "data_id": id })).await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert_eq!(back.body["data"]["_id"], id.as_str());
+    let read = post_raw(
+        &emu,
+        "/api/v5/app/entry/data/get",
+        Some("k"),
+        json!({ "app_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "entry_id": FORM, "data_id": id }).to_string(),
+    )
+    .await;
+    assert_eq!((read.status, read.body["data"]["_widget_1"].clone()), (200, json!("回收")), "the record is back under its id");
+    settle(&emu).await;
+    let ops: Vec<String> = rx.received().await.iter().map(|r| r.json()["op"].as_str().unwrap_or("").to_owned()).collect();
+    assert_eq!(ops, ["data_create", "data_remove", "data_recover"]);
+    assert_eq!(rx.received().await[2].json()["data"]["_id"], id.as_str());
+    // Out of the bin once; an API delete is final.
+    assert_eq!(
+        act(&emu, json!({ "platform": "jiandaoyun", "as": "li", "action": "recover", "entry_id": FORM, "data_id": id })).await.status,
+        400
+    );
+    let api_delete = post_raw(
+        &emu,
+        "/api/v5/app/entry/data/delete",
+        Some("k"),
+        json!({ "app_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "entry_id": FORM, "data_id": id }).to_string(),
+    )
+    .await;
+    assert_eq!(api_delete.status, 200);
+    assert_eq!(
+        act(&emu, json!({ "platform": "jiandaoyun", "as": "li", "action": "recover", "entry_id": FORM, "data_id": id })).await.status,
+        400
+    );
+}

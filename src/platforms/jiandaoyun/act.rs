@@ -19,6 +19,7 @@ const ACTIONS: &[(&str, Op)] = &[
     ("create", data::create),
     ("update", data::update),
     ("delete", data::delete),
+    ("recover", data::recover),
     ("approve", workflow::approve),
     ("rollback", workflow::rollback),
     ("transfer", workflow::transfer),
@@ -49,7 +50,7 @@ pub fn act(world: &World, request: &Map<String, Value>) -> crate::platforms::Act
             body.entry("data_creator").or_insert(json!(user));
         }
     }
-    if name != "create" && name != "update" && name != "delete" {
+    if !["create", "update", "delete", "recover"].contains(&name) {
         body.insert("username".into(), json!(user));
     }
     // The person acts inside the product: every app is theirs to use.

@@ -434,7 +434,36 @@ pub fn delete(call: &Call) -> Result<Response, JdyError> {
         let at = serde_json::Value::String(iso_utc_ms(call.now()));
         super::push::record_event(call, &entry, "data_remove", &gone, &[("deleter", deleter), ("deleteTime", at)]);
     }
+    // A delete in the UI goes to the form's recycle bin, from which it can be recovered.
+    if call.actor.is_some() {
+        let mut bin = entry.recycle.lock();
+        if bin.len() >= Entry::RECYCLE_MAX {
+            bin.pop_front();
+        }
+        bin.push_back((id.to_owned(), gone));
+    }
     ok_json(&Status::success())
+}
+
+/// 恢复 (UI only, through `POST /__emu/act`): puts a record deleted in the UI back under its id and
+/// pushes `data_recover`. Its workflow, if it had one, is not revived.
+pub fn recover(call: &Call) -> Result<Response, JdyError> {
+    let entry = call.entry()?;
+    let id = call.req_str("data_id")?;
+    let taken = {
+        let mut bin = entry.recycle.lock();
+        let at = bin.iter().position(|(d, _)| d == id).ok_or(JdyError::new(4001))?;
+        bin.remove(at)
+    };
+    let Some((_, rec)) = taken else { return Err(JdyError::new(4001)) };
+    if !entry.records.restore(id, rec.clone()) {
+        return Err(JdyError::with_detail(4001, "the id is in use again"));
+    }
+    entry.touch(call.now());
+    if super::push::pushes(call) {
+        super::push::record_event(call, &entry, "data_recover", &rec, &[]);
+    }
+    one_record(call, &entry, &rec, false)
 }
 
 pub fn batch_delete(call: &Call) -> Result<Response, JdyError> {

@@ -420,6 +420,7 @@ mod props {
             modified_ms: Default::default(),
             serials: Default::default(),
             push: None,
+            recycle: Default::default(),
         }
     }
 

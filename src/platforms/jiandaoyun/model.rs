@@ -147,9 +147,15 @@ pub struct Entry {
     pub serials: Mutex<HashMap<String, u64>>,
     /// The form's data push, when the scenario sets one.
     pub push: Option<super::push::Push>,
+    /// 数据回收站: records deleted in the UI, newest last, at most [`Entry::RECYCLE_MAX`]; recovering
+    /// one puts it back under its id.
+    pub recycle: Mutex<std::collections::VecDeque<(String, Arc<super::record::Stored>)>>,
 }
 
 impl Entry {
+    /// Records the recycle bin keeps per form (the oldest go first).
+    pub const RECYCLE_MAX: usize = 1_000;
+
     pub fn is_workflow(&self) -> bool {
         self.flow.is_some()
     }

@@ -530,6 +530,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
                 interner: Default::default(),
                 modified_ms: AtomicI64::new(now),
                 serials: Default::default(),
+                recycle: Default::default(),
                 push: e.push.as_ref().map(|p| super::push::Push {
                     url: p.url.clone(),
                     secret: p.secret.clone(),
