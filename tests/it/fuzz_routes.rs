@@ -32,8 +32,35 @@ static AZ_TOKEN: LazyLock<String> = LazyLock::new(|| {
     body["access_token"].as_str().expect("token").to_owned()
 });
 
+/// A DingTalk Open API token minted through its route, so Yida's `/v1.0/` routes decode past auth.
+static YIDA_TOKEN: LazyLock<String> = LazyLock::new(|| {
+    let route = ROUTES.iter().find(|r| r.id == "yida.openapi.access_token").expect("token route");
+    let body = json!({ "appKey": "ding-demo-key", "appSecret": "ding-demo-secret" }).to_string().into_bytes();
+    let req = request(route, Vec::new(), String::new(), body);
+    let resp = (route.handler)(&Ctx { world: &WORLD, req: &req, route });
+    let body: Value = serde_json::from_slice(&resp.body).expect("token JSON");
+    body["accessToken"].as_str().expect("token").to_owned()
+});
+
 /// Names the decoders read, so arbitrary bodies reach past "missing parameter".
 const KEYS: &[&str] = &[
+    "userId",
+    "formInstanceId",
+    "processInstanceId",
+    "formInstanceIdList",
+    "updateFormDataJsonMap",
+    "taskInformationList",
+    "targetFieldJson",
+    "searchCondition",
+    "formTypeList",
+    "appKey",
+    "pageIndex",
+    "pageNumber",
+    "outResult",
+    "processCode",
+    "activityId",
+    "as",
+    "platform",
     "app_id",
     "entry_id",
     "data_id",
@@ -115,6 +142,12 @@ const WORDS: &[&str] = &[
     "incident",
     "zhangsan",
     "lisi",
+    "APP_DEMO0000000000000001",
+    "FORM-DEMO00000000000000000000000000000001",
+    "TPROC--DEMO00000000000000000000000000000002",
+    "AGREE",
+    "jiandaoyun",
+    "6566f8a1c2e4b10a3c7d0101",
     "_widget_1600000000001",
     "2026-01-01",
     "",
@@ -164,6 +197,9 @@ fn request(route: &Route, params: Vec<(&'static str, String)>, query: String, bo
     if route.id.starts_with("astrozero.") && route.id != "astrozero.oauth2.token" {
         set("access-token", &AZ_TOKEN);
     }
+    if route.id.starts_with("yida.openapi.") && route.id != "yida.openapi.access_token" {
+        set("x-acs-dingtalk-access-token", &YIDA_TOKEN);
+    }
     let path = route.pattern.to_owned();
     Request { method: route.method.clone(), path, query, headers, body: Bytes::from(body), params, multipart: None }
 }
@@ -196,6 +232,24 @@ proptest! {
         let req = request(route, params_of(route, &pick), query, body);
         let resp = (route.handler)(&Ctx { world: &WORLD, req: &req, route });
         prop_assert!((100..600).contains(&resp.status), "{} answered {}", route.id, resp.status);
+    }
+
+    /// `POST /__emu/act` decodes arbitrary requests for every platform without panicking: an answer,
+    /// or an admin error with a 4xx/5xx status and a message.
+    #[test]
+    fn act_never_panics_on_arbitrary_requests(
+        platform in any::<prop::sample::Index>(),
+        action in prop_oneof![prop::sample::select(&["create", "update", "delete", "recover", "approve", "rollback", "transfer", "reject", "revoke"][..]).prop_map(String::from), ".{0,6}"],
+        user in prop_oneof![Just("zhangsan".to_owned()), Just("lisi".to_owned()), ".{0,6}"],
+        fields in prop::collection::btree_map(prop::sample::select(KEYS).prop_map(String::from), arb_json(), 0..6),
+    ) {
+        let def = platform.get(platforms::PLATFORMS);
+        let mut req: serde_json::Map<String, Value> = fields.into_iter().collect();
+        req.insert("as".into(), json!(user));
+        req.insert("action".into(), json!(action));
+        if let Err((status, msg)) = (def.act)(&WORLD, &req) {
+            prop_assert!((400..600).contains(&status) && !msg.is_empty(), "{} act answered {status} {msg:?}", def.name);
+        }
     }
 }
 
