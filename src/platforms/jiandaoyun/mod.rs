@@ -333,6 +333,14 @@ impl Platform for Jiandaoyun {
                 app.app_id, entry.entry_id
             ));
         }
+        for e in j.apps.iter().flat_map(|a| &a.entries) {
+            if let Some(push) = &e.push {
+                lines.push(format!(
+                    "  data push: form {} ({}) → {}   (act as a user: POST {{BASE}}/__emu/act; see GET {{BASE}}/__emu/deliveries)",
+                    e.name, e.entry_id, push.url
+                ));
+            }
+        }
         lines
     }
 }
