@@ -5,6 +5,7 @@
 #   bash bench/ab.sh OLD_BINARY NEW_BINARY        # ROUNDS=3 DURATION=5 CONNS=32
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 A=${1:?usage: bench/ab.sh OLD_BINARY NEW_BINARY}
 B=${2:?usage: bench/ab.sh OLD_BINARY NEW_BINARY}
 ROUNDS=${ROUNDS:-3}
@@ -18,21 +19,15 @@ PA=$!
 "$B" serve --scenario bench/bench.toml --port "$PORT_B" >/dev/null 2>&1 &
 PB=$!
 trap 'kill $PA $PB 2>/dev/null || true' EXIT
-for p in "$PORT_A" "$PORT_B"; do
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$p/__emu/health" >/dev/null && break; sleep 0.1; done
-done
+wait_healthy "$PORT_A" "$PORT_B"
 APP=b00000000000000000000001
 FORM=b00000000000000000000101
-ID=$(curl -s "http://127.0.0.1:$PORT_A/api/v5/app/entry/data/list" -H "Authorization: Bearer bench-key" \
-  -d "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":1}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["_id"])')
+ID=$(first_bench_id "$PORT_A")
 TARGETS=(
   "jdy-data-get|/api/v5/app/entry/data/get|{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data_id\":\"$ID\"}"
   "jdy-data-list-filter|/api/v5/app/entry/data/list|{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":100,\"filter\":{\"rel\":\"and\",\"cond\":[{\"field\":\"_widget_1600000000003\",\"method\":\"eq\",\"value\":[\"发货\"]}]}}"
   "jdy-data-create|/api/v5/app/entry/data/create|{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data\":{\"_widget_1600000000001\":{\"value\":\"压测\"},\"_widget_1600000000002\":{\"value\":5}}}"
 )
-rps() { # port path body
-  BODY="$3" AUTH="Bearer bench-key" wrk -t1 -c"$CONNS" -d"${DURATION}s" -s bench/post.lua "http://127.0.0.1:$1$2" 2>&1 | awk '/Requests\/sec/ {print $2}'
-}
 printf '%-22s %s\n' target "req/s per round: A (old) | B (new)"
 for t in "${TARGETS[@]}"; do
   IFS='|' read -r name path body <<<"$t"

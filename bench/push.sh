@@ -9,6 +9,7 @@
 #   bash bench/push.sh [BINARY]          # default target/release/lowcode-emu; ROUNDS=3 DURATION=5 CONNS=32
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BIN=${1:-target/release/lowcode-emu}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
@@ -25,21 +26,15 @@ declare -A PORT=([none]=18691 [push]=18692 [api-push]=18693)
 "$BIN" serve --scenario bench/bench.toml --port "${PORT[none]}" >/dev/null 2>&1 &
 "$BIN" serve --scenario "$TMP/push.toml" --port "${PORT[push]}" >/dev/null 2>&1 &
 "$BIN" serve --scenario "$TMP/api-push.toml" --port "${PORT[api-push]}" >/dev/null 2>&1 &
-for p in "$RX_PORT" "${PORT[@]}"; do
-  for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$p/__emu/health" >/dev/null && break; sleep 0.1; done
-done
+wait_healthy "$RX_PORT" "${PORT[@]}"
 APP=b00000000000000000000001
 FORM=b00000000000000000000101
-ID=$(curl -s "http://127.0.0.1:${PORT[none]}/api/v5/app/entry/data/list" -H "Authorization: Bearer bench-key" \
-  -d "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":1}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["_id"])')
+ID=$(first_bench_id "${PORT[none]}")
 TARGETS=(
   "jdy-data-create|/api/v5/app/entry/data/create|{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data\":{\"_widget_1600000000001\":{\"value\":\"压测\"},\"_widget_1600000000002\":{\"value\":5}}}"
   "jdy-data-update|/api/v5/app/entry/data/update|{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data_id\":\"$ID\",\"data\":{\"_widget_1600000000002\":{\"value\":6}}}"
   "jdy-data-get|/api/v5/app/entry/data/get|{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data_id\":\"$ID\"}"
 )
-rps() { # port path body
-  BODY="$3" AUTH="Bearer bench-key" wrk -t1 -c"$CONNS" -d"${DURATION}s" -s bench/post.lua "http://127.0.0.1:$1$2" 2>&1 | awk '/Requests\/sec/ {print $2}'
-}
 printf '%-18s %s\n' target "median req/s: none | push (API writes do not push) | api-push (every write pushes)"
 for t in "${TARGETS[@]}"; do
   IFS='|' read -r name path body <<<"$t"

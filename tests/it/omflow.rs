@@ -240,24 +240,7 @@ async fn form_encoded_and_multipart_bodies_with_files() {
     let r = client().post(&url).header("content-type", "text/plain").body(raw).send().await.expect("sent");
     assert_eq!(r.json::<Value>().await.expect("json")["result"], "2");
 
-    let boundary = "----lowcodeemu";
-    let mut body = String::new();
-    for (k, v) in [
-        ("security", SEC.to_owned()),
-        ("omflow_restapi", "1".to_owned()),
-        ("action", "create".to_owned()),
-        ("formdata", json!([{ "id": "FORMITM_1", "value": "附件單" }]).to_string()),
-    ] {
-        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"));
-    }
-    body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"log.txt\"\r\nContent-Type: text/plain\r\n\r\nprinter log line\r\n--{boundary}--\r\n"));
-    let r = client()
-        .post(&url)
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .expect("sent");
+    let r = multipart_create(&emu, "incident", "附件單", "log.txt", "printer log line").await;
     assert_eq!(r.json::<Value>().await.expect("json"), json!({ "status": "200", "message": "開單成功。", "result": "3" }));
     let state = get(&emu, "/__emu/state").await.body;
     assert_eq!(state["files"][0]["name"], "log.txt");
@@ -267,6 +250,30 @@ async fn form_encoded_and_multipart_bodies_with_files() {
     assert_eq!(ticket["instance"]["data"]["FORMITM_1"], "附件單");
     let journal = get(&emu, "/__emu/requests?route=omflow.data.edit").await.body;
     assert!(journal[2]["request_body"].as_str().is_some_and(|b| b.contains("printer log line")), "the upload is in the journal");
+}
+
+/// Creates a ticket with one attachment, as a multipart form (text parts and one `files` part).
+async fn multipart_create(emu: &Emulator, path: &str, title: &str, file_name: &str, content: &str) -> reqwest::Response {
+    let boundary = "----lowcodeemu";
+    let mut body = String::new();
+    for (k, v) in [
+        ("security", SEC.to_owned()),
+        ("omflow_restapi", "1".to_owned()),
+        ("action", "create".to_owned()),
+        ("formdata", json!([{ "id": "FORMITM_1", "value": title }]).to_string()),
+    ] {
+        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{file_name}\"\r\nContent-Type: text/plain\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    ));
+    client()
+        .post(format!("{}{}", emu.base_url(), edit(path)))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .expect("sent")
 }
 
 fn urlencode(s: &str) -> String {
@@ -407,26 +414,7 @@ async fn delete_removes_tickets_rows_missions_and_attachments() {
     assert_eq!(unknown.body, json!({ "status": "404", "message": "找不到該流程。" }));
 
     // A ticket's attachments go with it.
-    let boundary = "----lowcodeemu";
-    let mut body = String::new();
-    for (k, v) in [
-        ("security", SEC.to_owned()),
-        ("omflow_restapi", "1".to_owned()),
-        ("action", "create".to_owned()),
-        ("formdata", json!([{ "id": "FORMITM_1", "value": "附件" }]).to_string()),
-    ] {
-        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"));
-    }
-    body.push_str(&format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\nx\r\n--{boundary}--\r\n"
-    ));
-    let r = client()
-        .post(format!("{}{path}", emu.base_url()))
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .expect("sent");
+    let r = multipart_create(&emu, "incident", "附件", "a.txt", "x").await;
     let no = r.json::<Value>().await.expect("json")["result"].clone();
     assert_eq!(get(&emu, "/__emu/state").await.body["files"].as_array().map(Vec::len), Some(1));
     assert_eq!(delete(no).await.body["status"], "200");

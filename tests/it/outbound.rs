@@ -44,6 +44,12 @@ push = {{ url = "{url}", secret = "{SECRET}" }}
     )
 }
 
+/// A record created through the API with the scenario's key.
+async fn api_create(emu: &Emulator, text: &str) -> Reply {
+    let body = json!({ "app_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "entry_id": FORM, "data": { "_widget_1": { "value": text } } });
+    post_raw(emu, "/api/v5/app/entry/data/create", Some("k"), body.to_string()).await
+}
+
 async fn act(emu: &Emulator, body: Value) -> Reply {
     post(emu, "/__emu/act", body).await
 }
@@ -102,13 +108,7 @@ async fn edits_deletes_and_workflow_moves_push_but_api_writes_do_not() {
     let rx = Receiver::start().await;
     let emu = start_with(&scenario(&rx.url, "")).await;
     // An API write is not a UI change: nothing is pushed.
-    let api = post_raw(
-        &emu,
-        "/api/v5/app/entry/data/create",
-        Some("k"),
-        json!({ "app_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "entry_id": FORM, "data": { "_widget_1": { "value": "接口" } } }).to_string(),
-    )
-    .await;
+    let api = api_create(&emu, "接口").await;
     assert_eq!(api.status, 200, "{}", api.body);
     settle(&emu).await;
     assert!(rx.received().await.is_empty(), "API writes never push");
@@ -156,13 +156,7 @@ async fn edits_deletes_and_workflow_moves_push_but_api_writes_do_not() {
 async fn api_writes_push_when_the_scenario_opts_in() {
     let rx = Receiver::start().await;
     let emu = start_with(&scenario(&rx.url, "api_writes_push = true")).await;
-    let api = post_raw(
-        &emu,
-        "/api/v5/app/entry/data/create",
-        Some("k"),
-        json!({ "app_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "entry_id": FORM, "data": { "_widget_1": { "value": "接口" } } }).to_string(),
-    )
-    .await;
+    let api = api_create(&emu, "接口").await;
     assert_eq!(api.status, 200);
     // Batch writes never push, even then.
     let batch = post_raw(

@@ -13,29 +13,6 @@ use serde_json::{json, Value};
 
 const OM: &str = include_str!("fixtures/omflow.toml");
 
-async fn put(emu: &Emulator, path: &str, ns: Option<&str>, body: String) -> Reply {
-    let mut req = client().put(format!("{}{path}", emu.base_url())).body(body);
-    if let Some(ns) = ns {
-        req = req.header("x-emu-namespace", ns);
-    }
-    let resp = req.send().await.expect("sent");
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    Reply { status, body: resp.json().await.unwrap_or(Value::Null), headers }
-}
-
-async fn state_of(emu: &Emulator, ns: &str) -> Value {
-    client()
-        .get(format!("{}/__emu/state", emu.base_url()))
-        .header("x-emu-namespace", ns)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json")
-}
-
 async fn create_jdy(emu: &Emulator, ns: &str, text: &str) -> Value {
     client()
         .post(format!("{}/api/v5/app/entry/data/create", emu.base_url()))
@@ -82,7 +59,7 @@ async fn state_round_trips_exactly_and_ids_continue() {
 
     let exported = state_of(&emu, "").await;
     assert_eq!(exported["version"], 1);
-    let r = put(&emu, "/__emu/state", Some("copy"), exported.to_string()).await;
+    let r = put_in(&emu, "/__emu/state", Some("copy"), exported.to_string()).await;
     assert_eq!((r.status, r.body), (200, json!({ "status": "ok" })));
     let again = state_of(&emu, "copy").await;
     assert_eq!(without_namespace(again), without_namespace(exported.clone()), "round trip is exact");
@@ -94,11 +71,11 @@ async fn state_round_trips_exactly_and_ids_continue() {
     assert_eq!(state_of(&emu, "copy").await["faults"]["rules"][0]["matched"], 1);
 
     for bad in [json!({ "version": 9 }), json!([]), json!({ "version": 1 })] {
-        let r = put(&emu, "/__emu/state", Some("broken"), bad.to_string()).await;
+        let r = put_in(&emu, "/__emu/state", Some("broken"), bad.to_string()).await;
         assert_eq!(r.status, 400, "{bad}");
         assert!(r.body["error"].is_string());
     }
-    let r = put(&emu, "/__emu/state", None, "not json".into()).await;
+    let r = put_in(&emu, "/__emu/state", None, "not json".into()).await;
     assert_eq!(r.status, 400);
 }
 
@@ -115,7 +92,7 @@ async fn omflow_tickets_and_codes_round_trip() {
         .expect("login");
     let exported = state_of(&emu, "").await;
     assert_eq!(exported["omflow"]["flows"][1]["tickets"][0]["instance"]["tokens"].as_array().map(Vec::len), Some(2));
-    assert_eq!(put(&emu, "/__emu/state", Some("b"), exported.to_string()).await.status, 200);
+    assert_eq!(put_in(&emu, "/__emu/state", Some("b"), exported.to_string()).await.status, 200);
     assert_eq!(without_namespace(state_of(&emu, "b").await), without_namespace(exported));
     // The imported ticket can be pushed in the copy.
     let q: Value = client()
@@ -267,11 +244,11 @@ fn sigterm_saves_before_a_stalled_request_drains() {
 async fn put_scenario_replaces_everything_and_reports_errors_like_check() {
     let emu = start().await;
     create_jdy(&emu, "", "旧数据").await;
-    let r = put(&emu, "/__emu/scenario", None, OM.to_owned()).await;
+    let r = put_in(&emu, "/__emu/scenario", None, OM.to_owned()).await;
     assert_eq!((r.status, r.body), (200, json!({ "status": "ok", "scenario": "omflow-tests", "platforms": ["omflow"] })));
     assert_eq!(get(&emu, "/__emu/health").await.body["platforms"], json!(["omflow"]));
     assert_eq!(get(&emu, "/__emu/requests/count").await.body, json!({ "count": 0 }), "journal cleared");
-    let bad = put(&emu, "/__emu/scenario", None, "[emulator]\nseed = \"x\"\n".into()).await;
+    let bad = put_in(&emu, "/__emu/scenario", None, "[emulator]\nseed = \"x\"\n".into()).await;
     assert_eq!(bad.status, 400);
     assert_eq!((bad.body["line"].clone(), bad.body["key"].clone()), (json!(2), json!("emulator.seed")));
     assert_eq!(get(&emu, "/__emu/health").await.body["scenario"], "omflow-tests", "a bad scenario changes nothing");
@@ -279,11 +256,11 @@ async fn put_scenario_replaces_everything_and_reports_errors_like_check() {
         "name": "from-json",
         "jiandaoyun": { "api_keys": ["k"], "apps": [{ "app_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "name": "A", "entries": [] }] }
     });
-    let r = put(&emu, "/__emu/scenario", None, as_json.to_string()).await;
+    let r = put_in(&emu, "/__emu/scenario", None, as_json.to_string()).await;
     assert_eq!(r.body["scenario"], "from-json");
     let r = post_raw(&emu, "/api/v5/app/list", Some("k"), "{}").await;
     assert_eq!(r.body, json!({ "apps": [{ "name": "A", "app_id": "aaaaaaaaaaaaaaaaaaaaaaaa" }] }));
-    let bad_json = put(&emu, "/__emu/scenario", None, json!({ "jiandaoyun": { "api_keys": 5 } }).to_string()).await;
+    let bad_json = put_in(&emu, "/__emu/scenario", None, json!({ "jiandaoyun": { "api_keys": 5 } }).to_string()).await;
     assert_eq!(bad_json.body["key"], "jiandaoyun.api_keys");
 }
 
@@ -429,7 +406,7 @@ async fn astrozero_objects_records_and_tokens_round_trip() {
     client().post(format!("{}/__emu/clock", emu.base_url())).body(r#"{"freeze":true}"#).send().await.expect("freeze");
     let exported = state_of(&emu, "").await;
     assert_eq!(exported["astrozero"]["objects"].as_array().map(Vec::len), Some(2));
-    assert_eq!(put(&emu, "/__emu/state", Some("b"), exported.to_string()).await.status, 200);
+    assert_eq!(put_in(&emu, "/__emu/state", Some("b"), exported.to_string()).await.status, 200);
     assert_eq!(without_namespace(state_of(&emu, "b").await), without_namespace(exported));
     // The token and the object created at run time work in the copy.
     let q: Value = az("b", "/u-route/baas/data/v1.0/query/demo__Note__CST", json!({})).await.expect("query").json().await.expect("json");

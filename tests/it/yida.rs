@@ -684,24 +684,9 @@ async fn operation_logs_are_bounded_and_survive_a_state_round_trip() {
     assert_eq!(entries[99]["fieldIds"], json!(["numberField_aaaa0002"]));
 
     // The log is part of the state: exported, imported elsewhere, it reads back the same.
-    let exported: Value = client().get(format!("{}/__emu/state", emu.base_url())).send().await.expect("sent").json().await.expect("json");
-    let put = client()
-        .put(format!("{}/__emu/state", emu.base_url()))
-        .header("x-emu-namespace", "copy")
-        .body(exported.to_string())
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(put.status(), 200);
-    let copy: Value = client()
-        .get(format!("{}/__emu/state", emu.base_url()))
-        .header("x-emu-namespace", "copy")
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let exported = state_of(&emu, "").await;
+    assert_eq!(put_in(&emu, "/__emu/state", Some("copy"), exported.to_string()).await.status, 200);
+    let copy = state_of(&emu, "copy").await;
     assert!(exported["yida"].is_object());
     assert_eq!(copy["yida"], exported["yida"]);
     assert_eq!(exported.to_string().matches(r#""kind":"update""#).count(), 100);

@@ -87,6 +87,31 @@ pub fn assert_jdy_error(r: &Reply, code: u64) {
     assert_eq!(r.body.as_object().map(|o| o.len()), Some(2), "only code and msg in {}", r.body);
 }
 
+/// `GET /__emu/state` of one namespace (`""` for the default one).
+pub async fn state_of(emu: &Emulator, ns: &str) -> Value {
+    client()
+        .get(format!("{}/__emu/state", emu.base_url()))
+        .header("x-emu-namespace", ns)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// A PUT with an optional namespace header.
+pub async fn put_in(emu: &Emulator, path: &str, ns: Option<&str>, body: String) -> Reply {
+    let mut req = client().put(format!("{}{path}", emu.base_url())).body(body);
+    if let Some(ns) = ns {
+        req = req.header("x-emu-namespace", ns);
+    }
+    let resp = req.send().await.expect("sent");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    Reply { status, body: resp.json().await.unwrap_or(Value::Null), headers }
+}
+
 /// A workflow action's documented failure: HTTP 400 `{"status":"failure","code","message"}` and nothing else.
 pub fn assert_workflow_failure(r: &Reply, code: u64) {
     assert_eq!(r.status, 400, "status for {}", r.body);
