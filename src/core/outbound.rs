@@ -104,6 +104,12 @@ pub struct Delivery {
     pub note: Option<String>,
     /// Held back by a `reorder` fault until the next delivery to the same target has gone.
     pub held: bool,
+    /// Set when the platform waits for the answer (an API node): its own tag for the waiting item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// The platform has taken the answer (`take_replies`).
+    #[serde(skip)]
+    replied: bool,
     #[serde(skip)]
     due_ms: Millis,
     #[serde(skip)]
@@ -126,6 +132,8 @@ struct Inner {
     schedule: BTreeSet<(Millis, u64)>,
     /// How many deliveries a `reorder` fault holds back (the release scan runs only when some are).
     held: usize,
+    /// Finished deliveries whose platform waits for the answer and has not taken it yet.
+    unreplied: usize,
     failures_in_a_row: HashMap<String, u32>,
 }
 
@@ -143,7 +151,8 @@ impl Inner {
         let mut extra = self.finished - MAX_FINISHED;
         self.finished = MAX_FINISHED;
         self.deliveries.retain(|d| {
-            if extra > 0 && !matches!(d.outcome, Outcome::Pending | Outcome::InFlight) {
+            let waited_for = d.reply_to.is_some() && !d.replied;
+            if extra > 0 && !waited_for && !matches!(d.outcome, Outcome::Pending | Outcome::InFlight) {
                 extra -= 1;
                 false
             } else {
@@ -169,6 +178,18 @@ impl std::fmt::Debug for Outbox {
     }
 }
 
+/// A finished delivery handed back to the platform that waits for its answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub tag: String,
+    /// A 2xx answer came.
+    pub delivered: bool,
+    pub status: Option<u16>,
+    pub body: String,
+    /// Why it failed without a status (refused, timed out, dropped).
+    pub error: Option<String>,
+}
+
 /// What `wait_idle` found when it returned.
 #[derive(Debug, Serialize)]
 pub struct Idle {
@@ -184,9 +205,52 @@ impl Outbox {
 
     /// Queues a delivery; answers its id. A full queue or a switched-off target records it as dropped.
     pub fn enqueue(self: &Arc<Self>, platform: &'static str, event: &str, target: &str, request: OutRequest, policy: RetryPolicy) -> u64 {
-        self.add(platform, event, target, request, policy, None)
+        self.add(platform, event, target, request, policy, None, None)
     }
 
+    /// Queues a delivery whose answer the platform waits for: once it is finished, [`Outbox::take_replies`]
+    /// hands it back with `tag`.
+    pub fn enqueue_for_reply(
+        self: &Arc<Self>,
+        platform: &'static str,
+        event: &str,
+        target: &str,
+        request: OutRequest,
+        policy: RetryPolicy,
+        tag: String,
+    ) -> u64 {
+        self.add(platform, event, target, request, policy, None, Some(tag))
+    }
+
+    /// The finished deliveries of `platform` that carry a reply tag and were not taken yet, oldest
+    /// first; each is handed out once. Costs nothing while none is waiting.
+    pub fn take_replies(&self, platform: &str) -> Vec<Reply> {
+        let mut inner = self.inner.lock();
+        if inner.unreplied == 0 {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for d in inner.deliveries.iter_mut() {
+            let finished = !matches!(d.outcome, Outcome::Pending | Outcome::InFlight);
+            if finished && d.platform == platform && !d.replied {
+                if let Some(tag) = &d.reply_to {
+                    d.replied = true;
+                    let last = d.attempts.last();
+                    out.push(Reply {
+                        tag: tag.clone(),
+                        delivered: d.outcome == Outcome::Delivered,
+                        status: last.and_then(|a| a.status),
+                        body: last.map(|a| a.response_body.clone()).unwrap_or_default(),
+                        error: last.and_then(|a| a.error.clone()).or_else(|| d.note.clone()),
+                    });
+                }
+            }
+        }
+        inner.unreplied -= out.len();
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn add(
         self: &Arc<Self>,
         platform: &'static str,
@@ -195,6 +259,7 @@ impl Outbox {
         request: OutRequest,
         policy: RetryPolicy,
         redelivery_of: Option<u64>,
+        reply_to: Option<String>,
     ) -> u64 {
         let now = self.clock.now_ms();
         let mut inner = self.inner.lock();
@@ -219,7 +284,10 @@ impl Outbox {
                 inner.pending += 1;
                 inner.schedule.insert((now, id));
             }
-            _ => inner.finished += 1,
+            _ => {
+                inner.finished += 1;
+                inner.unreplied += usize::from(reply_to.is_some());
+            }
         }
         inner.deliveries.push_back(Delivery {
             id,
@@ -235,6 +303,8 @@ impl Outbox {
             duplicate_of: None,
             note,
             held: false,
+            reply_to,
+            replied: false,
             due_ms: now,
             policy,
         });
@@ -252,7 +322,7 @@ impl Outbox {
             let d = &inner.deliveries[inner.index(id)?];
             (d.platform, d.event.clone(), d.target.clone(), d.request.clone(), d.policy)
         };
-        Some(self.add(platform, &event, &target, request, policy, Some(id)))
+        Some(self.add(platform, &event, &target, request, policy, Some(id), None))
     }
 
     /// Every delivery, oldest first, optionally of one platform.
@@ -260,12 +330,14 @@ impl Outbox {
         self.inner.lock().deliveries.iter().filter(|d| platform.is_none_or(|p| d.platform == p)).cloned().collect()
     }
 
-    /// Forgets finished deliveries; pending and in-flight ones stay. Answers how many went.
+    /// Forgets finished deliveries; pending and in-flight ones (and answers a platform has not taken
+    /// yet) stay. Answers how many went.
     pub fn clear_finished(&self) -> usize {
         let mut inner = self.inner.lock();
         let before = inner.deliveries.len();
-        inner.deliveries.retain(|d| matches!(d.outcome, Outcome::Pending | Outcome::InFlight));
-        inner.finished = 0;
+        // Answers a platform still waits for stay until it has taken them.
+        inner.deliveries.retain(|d| matches!(d.outcome, Outcome::Pending | Outcome::InFlight) || (d.reply_to.is_some() && !d.replied));
+        inner.finished = inner.unreplied;
         before - inner.deliveries.len()
     }
 
@@ -342,8 +414,10 @@ impl Outbox {
                     d.outcome = Outcome::Dropped;
                     d.next_attempt_at = None;
                     d.note = Some(format!("dropped by fault {}", rule.unwrap_or_default()));
+                    let waited_for = d.reply_to.is_some();
                     inner.pending -= 1;
                     inner.finished += 1;
+                    inner.unreplied += usize::from(waited_for);
                     continue;
                 }
                 Some(Action::Reorder) => {
@@ -373,6 +447,8 @@ impl Outbox {
                         copy.id = inner.next_id;
                         copy.outcome = Outcome::Pending;
                         copy.duplicate_of = Some(id);
+                        // The platform waits for one answer: the original's.
+                        copy.reply_to = None;
                         copy.note = Some(format!("a second copy of delivery {id}, sent by fault {}", rule.clone().unwrap_or_default()));
                         let copy_id = copy.id;
                         inner.deliveries.push_back(copy);
@@ -430,7 +506,9 @@ impl Outbox {
             inner.schedule.insert(due);
         } else {
             d.outcome = if ok { Outcome::Delivered } else { Outcome::Failed };
+            let waited_for = d.reply_to.is_some();
             inner.finished += 1;
+            inner.unreplied += usize::from(waited_for);
         }
         let count = inner.failures_in_a_row.entry(target).or_insert(0);
         *count = if ok { 0 } else { *count + 1 };

@@ -375,3 +375,151 @@ async fn a_record_deleted_in_the_ui_can_be_recovered_and_pushes_data_recover() {
         400
     );
 }
+
+/// An OMFlow flow with an API node: the ticket's data goes to the receiver, the answer's fields come
+/// back into the form and decide the branch.
+fn om_scenario(url: &str) -> String {
+    format!(
+        r#"
+[emulator]
+seed = 3
+clock = "2026-04-01T02:00:00Z"
+[[users]]
+id = "admin"
+name = "管理員"
+[[flows]]
+id = "checked"
+nodes = [
+  {{ id = "start", type = "start", name = "開始" }},
+  {{ id = "check", type = "call", name = "信用檢查", call = {{ url = "{url}", outputs = {{ FORMITM_2 = "result.level", FORMITM_3 = "result.note" }} }} }},
+  {{ id = "manual", type = "handle", name = "人工複核" }},
+  {{ id = "end", type = "end", name = "結束" }},
+]
+edges = [["start", "check"], {{ from = "check", to = "manual", when = {{ field = "FORMITM_2", op = "eq", value = "review" }} }}, {{ from = "check", to = "end", when = {{ field = "FORMITM_2", op = "ne", value = "review" }} }}, ["manual", "end"]]
+[omflow]
+security = ["sec"]
+default_user = "admin"
+[[omflow.flows]]
+app = "採購"
+name = "請購單"
+api_path = "purchase"
+flow = "checked"
+fields = [{{ id = "FORMITM_1", label = "品項", required = true }}, {{ id = "FORMITM_2", label = "等級" }}, {{ id = "FORMITM_3", label = "備註" }}]
+"#
+    )
+}
+
+async fn om(emu: &Emulator, path: &str, body: Value) -> Value {
+    let mut b = body;
+    b["security"] = json!("sec");
+    b["omflow_restapi"] = json!(1);
+    post(emu, path, b).await.body
+}
+
+#[tokio::test]
+async fn omflow_api_nodes_call_out_and_route_on_the_answer() {
+    let rx = Receiver::start().await;
+    let emu = start_with(&om_scenario(&rx.url)).await;
+    // The call goes out a second late, so the waiting ticket can be looked at first.
+    assert_eq!(post(&emu, "/__emu/faults", json!({ "route": "delivery.omflow.api_node", "delay_ms": 1000 })).await.status, 201);
+    let edit = "/rest/flowmanage/api/omdata/edit/purchase/";
+    let query = "/rest/flowmanage/api/omdata-data-id/get/purchase/";
+    let first = om(&emu, edit, json!({ "action": "create", "formdata": [{ "id": "FORMITM_1", "value": "筆電" }] })).await;
+    assert_eq!(first["result"], "1");
+    // Until the answer is in, the ticket waits at the API node, which no person can push.
+    let waiting = om(&emu, query, json!({ "data_no": "1" })).await;
+    assert_eq!(waiting["result"][0]["stop_chart_text"], "信用檢查");
+    let data_id = waiting["result"][0]["data_id"].clone();
+    let pushed = om(&emu, edit, json!({ "action": "update", "data_id": data_id, "formdata": [] })).await;
+    assert_eq!(pushed["status"], "404", "{pushed}");
+    settle(&emu).await;
+    let got = rx.received().await;
+    assert_eq!(got.len(), 1);
+    let sent = got[0].json();
+    assert_eq!((sent["api_path"].clone(), sent["data_no"].clone(), sent["node"].clone()), (json!("purchase"), json!(1), json!("check")));
+    assert_eq!(sent["formdata"]["FORMITM_1"], "筆電");
+    // The receiver answered 200 without a JSON object: the ticket ends in error.
+    let errored = om(&emu, query, json!({ "data_no": "1" })).await;
+    assert_eq!(errored["result"], json!([]));
+    let rows =
+        om(&emu, "/rest/flowmanage/api/omdata/list/purchase/", json!({ "search_columns": ["data_no", "error", "stop_chart_text"] })).await;
+    assert!(rows["result"].as_array().is_some_and(|r| r.iter().any(|x| x["error"] == true)), "{rows}");
+}
+
+#[tokio::test]
+async fn omflow_api_node_answers_fill_fields_and_pick_the_branch() {
+    // A receiver that answers JSON: review for 筆電, ok otherwise.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/check", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let mut n = 0;
+                loop {
+                    let Ok(k) = sock.read(&mut buf[n..]).await else { return };
+                    n += k;
+                    let text = String::from_utf8_lossy(&buf[..n]).to_string();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                            .unwrap_or(0);
+                        if body.len() >= len {
+                            let level = if body.contains("筆電") { "review" } else { "ok" };
+                            let answer = json!({ "result": { "level": level, "note": format!("checked {}", body.len()) } }).to_string();
+                            let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}", answer.len());
+                            let _ = sock.write_all(reply.as_bytes()).await;
+                            return;
+                        }
+                    }
+                    if k == 0 || n == buf.len() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let emu = start_with(&om_scenario(&url)).await;
+    let edit = "/rest/flowmanage/api/omdata/edit/purchase/";
+    let query = "/rest/flowmanage/api/omdata-data-id/get/purchase/";
+    om(&emu, edit, json!({ "action": "create", "formdata": [{ "id": "FORMITM_1", "value": "筆電" }] })).await;
+    om(&emu, edit, json!({ "action": "create", "formdata": [{ "id": "FORMITM_1", "value": "文具" }] })).await;
+    settle(&emu).await;
+    // 筆電 needs a manual review; 文具 went straight to the end.
+    let review = om(&emu, query, json!({ "data_no": "1" })).await;
+    assert_eq!(review["result"][0]["stop_chart_text"], "人工複核", "{review}");
+    assert_eq!(om(&emu, query, json!({ "data_no": "2" })).await["result"], json!([]));
+    let rows = om(
+        &emu,
+        "/rest/flowmanage/api/omdata/list/purchase/",
+        json!({ "search_columns": ["data_no", "formitm_2", "formitm_3", "history", "error"] }),
+    )
+    .await;
+    let first =
+        rows["result"].as_array().and_then(|r| r.iter().find(|x| x["data_no"] == 1 && x["history"] == false)).cloned().expect("open row");
+    assert_eq!(first["formitm_2"], "review");
+    assert!(first["formitm_3"].as_str().is_some_and(|n| n.starts_with("checked ")));
+    assert!(rows["result"].as_array().is_some_and(|r| r.iter().all(|x| x["error"] == false)));
+    // The delivery journal shows the call and the answer.
+    let calls = get(&emu, "/__emu/deliveries?platform=omflow").await.body;
+    assert_eq!(calls.as_array().map(Vec::len), Some(2));
+    assert_eq!(calls[0]["event"], "api_node");
+    assert_eq!(calls[0]["reply_to"], "purchase:2");
+    assert_eq!(calls[0]["outcome"], "delivered");
+}
+
+#[test]
+fn call_nodes_run_only_in_omflow_flows() {
+    let jdy = scenario("http://127.0.0.1:1/hook", "").replace(
+        r#"nodes = [{ id = "start", type = "start" }, { id = "boss", type = "approve", name = "审批", assignees = ["li"] }, { id = "end", type = "end" }]"#,
+        r#"nodes = [{ id = "start", type = "start" }, { id = "boss", type = "call", call = { url = "http://127.0.0.1:1/x" } }, { id = "end", type = "end" }]"#,
+    );
+    let err = lowcode_emu::Scenario::from_toml_str(&jdy, "t").err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("OMFlow"), "{err}");
+    let no_call = om_scenario("http://127.0.0.1:1/x")
+        .replace(r#", call = { url = "http://127.0.0.1:1/x", outputs = { FORMITM_2 = "result.level", FORMITM_3 = "result.note" } }"#, "");
+    let err = lowcode_emu::Scenario::from_toml_str(&no_call, "t").err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("call node needs"), "{err}");
+}

@@ -37,6 +37,20 @@ pub struct NodeDef {
     /// Users who receive a carbon copy (抄送) when the instance reaches the node.
     #[serde(default)]
     pub cc: Vec<String>,
+    /// A `call` node's outbound request: where the form data goes and which fields of the answer
+    /// come back into the data.
+    pub call: Option<CallDef>,
+}
+
+/// What a `call` node does: `POST`s the instance's data to `url` and, on a 2xx JSON answer, copies
+/// answer values into fields (`outputs = { FIELD = "answer.key.path" }`) before moving on.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CallDef {
+    /// `http://…` (the emulator sends plain HTTP; loopback in tests).
+    pub url: String,
+    #[serde(default)]
+    pub outputs: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -63,6 +77,16 @@ pub struct EdgeWhen {
     pub value: Option<Value>,
 }
 
+impl FlowDef {
+    /// Whether a node calls out: such flows run only where the platform sends the calls (OMFlow).
+    pub fn calls_out(&self) -> bool {
+        self.nodes.iter().any(|n| n.kind.eq_ignore_ascii_case("call"))
+    }
+}
+
+/// Why a platform that sends no calls refuses a flow with `call` nodes.
+pub const CALLS_UNSUPPORTED: &str = "this flow has call nodes, which run in OMFlow flows only";
+
 impl EdgeDef {
     pub fn ends(&self) -> (&str, &str) {
         match self {
@@ -72,7 +96,7 @@ impl EdgeDef {
     }
 }
 
-pub const NODE_TYPES: &[&str] = &["start", "approve", "handle", "parallel", "join", "condition", "end"];
+pub const NODE_TYPES: &[&str] = &["start", "approve", "handle", "parallel", "join", "condition", "call", "end"];
 pub const EDGE_OPS: &[&str] = &["eq", "ne", "gt", "ge", "lt", "le", "in", "empty", "not_empty"];
 
 fn node_type_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {

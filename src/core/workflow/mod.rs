@@ -16,7 +16,7 @@ use super::clock::Millis;
 use super::keypath::Seg;
 
 mod def;
-pub use def::{EdgeDef, EdgeTable, EdgeWhen, FlowDef, NodeDef, EDGE_OPS, NODE_TYPES};
+pub use def::{CallDef, EdgeDef, EdgeTable, EdgeWhen, FlowDef, NodeDef, CALLS_UNSUPPORTED, EDGE_OPS, NODE_TYPES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -27,8 +27,13 @@ pub enum NodeKind {
     Parallel,
     Join,
     Condition,
+    /// The system calls out (an OMFlow API node) and moves on when the answer is in.
+    Call,
     End,
 }
+
+/// The assignee of the task that waits at a `call` node: no person can act on it.
+pub const SYSTEM_ACTOR: &str = "@system";
 
 impl NodeKind {
     fn parse(s: &str) -> Option<Self> {
@@ -39,6 +44,7 @@ impl NodeKind {
             "parallel" => NodeKind::Parallel,
             "join" => NodeKind::Join,
             "condition" => NodeKind::Condition,
+            "call" => NodeKind::Call,
             "end" => NodeKind::End,
             _ => return None,
         })
@@ -149,6 +155,8 @@ pub struct Node {
     pub verify: bool,
     /// Users who get a carbon copy when the instance reaches this node.
     pub cc: Vec<String>,
+    /// What a `call` node sends and takes back.
+    pub call: Option<CallDef>,
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +199,7 @@ impl Flow {
                 mode,
                 verify: n.verify,
                 cc: n.cc.clone(),
+                call: n.call.clone(),
             });
         }
         if !errs.is_empty() {
@@ -235,6 +244,15 @@ impl Flow {
                 NodeKind::Parallel if out[i].len() < 2 => errs.push(at(i, "a parallel split needs at least two outgoing edges".into())),
                 NodeKind::Join if incoming[i] < 2 => errs.push(at(i, "a join needs at least two incoming edges".into())),
                 NodeKind::Approve if n.assignees.is_empty() => errs.push(at(i, "an approve node needs assignees".into())),
+                _ => {}
+            }
+            match (&n.call, n.kind) {
+                (None, NodeKind::Call) => errs.push(at(i, "a call node needs call = { url = \"http://…\", outputs = { … } }".into())),
+                (Some(_), k) if k != NodeKind::Call => errs.push(at(i, "only a node of type \"call\" takes call".into())),
+                (Some(c), _) if !c.url.starts_with("http://") => errs.push((
+                    crate::path!["nodes", i, "call", "url"],
+                    format!("expected an http:// URL (the emulator sends plain HTTP), got {:?}", c.url),
+                )),
                 _ => {}
             }
             if n.verify && n.kind != NodeKind::Start {
@@ -568,6 +586,7 @@ impl Instance {
                         }
                         self.park(n, &node.assignees.clone(), Action::Submit, now, ids)
                     }
+                    NodeKind::Call => self.park(n, &[SYSTEM_ACTOR.to_owned()], Action::Submit, now, ids),
                     NodeKind::End => {}
                     NodeKind::Join => {
                         let arrived = self.joins.entry(n).or_insert(0);
@@ -604,6 +623,11 @@ impl Instance {
             self.fail(format!("no branch of {:?} matches the data", flow.nodes[n].id), now);
         }
         next
+    }
+
+    /// Ends the instance in error (a call node whose request failed).
+    pub fn fail_with(&mut self, why: String, now: Millis) {
+        self.fail(why, now);
     }
 
     fn fail(&mut self, why: String, now: Millis) {

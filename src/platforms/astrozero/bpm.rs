@@ -52,6 +52,9 @@ pub fn definition(st: &State, p: &ProcessDef, graph: FlowDef, now: Millis) -> Bp
 }
 
 fn graph(def: &BpDefn) -> Result<Flow, AzError> {
+    if def.graph.calls_out() {
+        return Err(AzError::param(crate::core::workflow::CALLS_UNSUPPORTED));
+    }
     Flow::build(&def.graph).map_err(|errs| AzError::param(errs.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("; ")))
 }
 
@@ -122,6 +125,9 @@ fn graph_of(call: &Call) -> Result<Option<FlowDef>, AzError> {
         m.entry("id").or_insert_with(|| json!(b.get("name").and_then(Value::as_str).unwrap_or("bpm")));
     }
     let def: FlowDef = serde_json::from_value(g).map_err(|e| AzError::param(format!("graph: {e}")))?;
+    if def.calls_out() {
+        return Err(AzError::param(crate::core::workflow::CALLS_UNSUPPORTED));
+    }
     Flow::build(&def).map_err(|errs| {
         AzError::param(
             errs.into_iter().map(|(p, m)| format!("graph.{}: {m}", crate::scenario::render_path(&p))).collect::<Vec<_>>().join("; "),

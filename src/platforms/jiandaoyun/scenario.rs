@@ -352,6 +352,8 @@ pub fn validate(scenario: &mut Scenario, cx: &ValidateCx, diags: &mut Vec<Diag>)
                         ep(path!["flow"]),
                         format!("expected a flow id from [[flows]], got {f:?}"),
                     ));
+                } else if scenario.doc.flows.iter().any(|x| &x.id == f && x.calls_out()) {
+                    diags.push(Diag::at(o, &["jiandaoyun", "apps"], ep(path!["flow"]), crate::core::workflow::CALLS_UNSUPPORTED));
                 }
             }
             check_widgets(&e.widgets, o, &ep(path!["widgets"]), false, diags);

@@ -7,6 +7,7 @@
 //! locale is `en` or the request sends `Accept-Language: en…`.
 
 mod call;
+mod calls;
 pub mod errors;
 mod lists;
 pub mod messages;
@@ -57,6 +58,8 @@ fn rest(ctx: &Ctx, op: Op) -> Response {
         return Response::json(200, &json!({ "status": "403", "message": text(Msg::UrlError, locale) }));
     };
     let reply = Reply { st, locale };
+    // Answers of API nodes that came in since the last request move their tickets first.
+    calls::apply(world, st);
     let p = params(ctx.req);
     match gate(st, &p, &reply, world.clock.now_ms()) {
         Ok(user) => op(&Call { ctx, st, reply: &reply, p: &p, user: &user }),
@@ -93,6 +96,8 @@ impl Platform for OmFlow {
     const SECRET_FIELDS: &'static [&'static str] = &["security", "password"];
     type Section = scenario::OmSection;
     type State = State;
+
+    const DELIVERY_EVENTS: &'static [&'static str] = &[calls::EVENT];
 
     fn routes() -> Vec<Route> {
         routes()

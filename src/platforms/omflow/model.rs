@@ -23,6 +23,8 @@ pub struct State {
     pub server_shapes: bool,
     pub ttl_ms: i64,
     pub ids: IdGen,
+    /// Set by a state import: calls that were under way are sent again on the next request.
+    pub redispatch: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,6 +111,9 @@ pub struct Ticket {
     pub rows: Vec<Row>,
     pub files: Vec<FileRef>,
     pub create_user: String,
+    /// `data_id`s of call nodes whose API call is under way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<u64>,
 }
 
 impl Tickets {
@@ -156,7 +161,12 @@ impl Ticket {
                 history: false,
                 closed: false,
                 stop_uuid: n.id.clone(),
-                stop_chart_type: if n.kind == NodeKind::Start { "start".into() } else { "form".into() },
+                stop_chart_type: match n.kind {
+                    NodeKind::Start => "start".into(),
+                    // The product's asynchronous code point.
+                    NodeKind::Call => "python".into(),
+                    _ => "form".into(),
+                },
                 stop_chart_text: n.name.clone(),
                 createtime: now,
                 updatetime: now,

@@ -208,5 +208,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory) -> Option<State> {
         server_shapes: om.server_shapes,
         ttl_ms: om.security_ttl_minutes.unwrap_or(5) as i64 * 60_000,
         ids,
+        // Seeded tickets waiting at a call node send their calls on the first request.
+        redispatch: std::sync::atomic::AtomicBool::new(true),
     })
 }

@@ -64,6 +64,11 @@ pub fn import(st: &mut State, value: Value) -> Result<(), StateError> {
         let mut t = flow.tickets.lock();
         t.counters = f.counters;
         t.list = f.tickets;
+        // The outbox is not part of the state: calls that were under way go out again.
+        for ticket in t.list.iter_mut() {
+            ticket.calls.clear();
+        }
     }
+    st.redispatch.store(true, std::sync::atomic::Ordering::Release);
     Ok(())
 }

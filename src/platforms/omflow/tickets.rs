@@ -161,8 +161,10 @@ fn create(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, user: &s
         }],
         files,
         create_user: user.to_owned(),
+        calls: Vec::new(),
     };
     ticket.sync_rows(&flow.flow, user, now);
+    super::calls::dispatch(world, flow, &mut ticket);
     tickets.list.push(ticket);
     let result = data_no.map(|n| reply.id(n)).unwrap_or_else(|| json!(""));
     reply.ok(Msg::CreateOk, result)
@@ -255,6 +257,11 @@ fn push(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, user: &str
     let Some(row_id) = as_number(p.get("data_id")) else { return reply.fail_msg(404, Msg::PushFailed) };
     let Some(idx) = tickets.index_of_open_row(row_id) else { return reply.fail_msg(404, Msg::PushFailed) };
     let ticket = &mut tickets.list[idx];
+    let at_call =
+        ticket.instance.tokens.iter().any(|t| t.id == row_id && flow.flow.nodes[t.node].kind == crate::core::workflow::NodeKind::Call);
+    if at_call {
+        return reply.fail(404, with_reason(Msg::PushFailed, text(Msg::NotAtManualNode, reply.locale), reply.locale));
+    }
     if quick.is_none() {
         let mut merged = ticket.instance.data.clone();
         merged.extend(given.clone());
@@ -277,5 +284,6 @@ fn push(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, user: &str
     }
     let ticket = &mut tickets.list[idx];
     ticket.sync_rows(&flow.flow, user, now);
+    super::calls::dispatch(ctx.world, flow, ticket);
     reply.ok(Msg::PushOk, json!(""))
 }

@@ -939,6 +939,7 @@ fn process_design(call: &Call) -> Result<Response, YidaError> {
             Parallel => "parallel",
             Join => "join",
             Condition => "condition",
+            Call => "call",
             End => "end",
         }
     };

@@ -157,6 +157,9 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
                 (_, Some(fl)) if !scenario.doc.flows.iter().any(|x| &x.id == fl) => {
                     diags.push(at(path!["forms", fi, "flow"], format!("expected a flow id from [[flows]], got {fl:?}")))
                 }
+                (_, Some(fl)) if scenario.doc.flows.iter().any(|x| &x.id == fl && x.calls_out()) => {
+                    diags.push(at(path!["forms", fi, "flow"], crate::core::workflow::CALLS_UNSUPPORTED.into()))
+                }
                 (None, Some(_)) => diags.push(at(path!["forms", fi, "process_code"], "a form with a flow needs a process_code".into())),
                 _ => {}
             }
