@@ -50,3 +50,25 @@ pub struct Origin {
     pub file: usize,
     pub index: usize,
 }
+
+/// The value at a dotted path in a JSON value (`result.items.0.id`: object keys and array indexes).
+pub fn json_at<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    path.split('.').filter(|s| !s.is_empty()).try_fold(v, |cur, key| match cur {
+        serde_json::Value::Object(m) => m.get(key),
+        serde_json::Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get(i)),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod json_at_tests {
+    use serde_json::json;
+
+    #[test]
+    fn answer_paths() {
+        let v = json!({ "result": { "code": "OK", "items": [{ "id": 7 }] } });
+        assert_eq!(super::json_at(&v, "result.code"), Some(&json!("OK")));
+        assert_eq!(super::json_at(&v, "result.items.0.id"), Some(&json!(7)));
+        assert_eq!(super::json_at(&v, "result.nope"), None);
+    }
+}

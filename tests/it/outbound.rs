@@ -448,39 +448,13 @@ async fn omflow_api_nodes_call_out_and_route_on_the_answer() {
 
 #[tokio::test]
 async fn omflow_api_node_answers_fill_fields_and_pick_the_branch() {
-    // A receiver that answers JSON: review for 筆電, ok otherwise.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/check", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        while let Ok((mut sock, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 65536];
-                let mut n = 0;
-                loop {
-                    let Ok(k) = sock.read(&mut buf[n..]).await else { return };
-                    n += k;
-                    let text = String::from_utf8_lossy(&buf[..n]).to_string();
-                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                        let len: usize = head
-                            .lines()
-                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
-                            .unwrap_or(0);
-                        if body.len() >= len {
-                            let level = if body.contains("筆電") { "review" } else { "ok" };
-                            let answer = json!({ "result": { "level": level, "note": format!("checked {}", body.len()) } }).to_string();
-                            let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}", answer.len());
-                            let _ = sock.write_all(reply.as_bytes()).await;
-                            return;
-                        }
-                    }
-                    if k == 0 || n == buf.len() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
+    // A service that answers JSON: review for 筆電, ok otherwise.
+    let rx = Receiver::answering(|r| {
+        let level = if r.body.contains("筆電") { "review" } else { "ok" };
+        (200, json!({ "result": { "level": level, "note": format!("checked {}", r.body.len()) } }).to_string())
+    })
+    .await;
+    let url = rx.url.clone();
     let emu = start_with(&om_scenario(&url)).await;
     let edit = "/rest/flowmanage/api/omdata/edit/purchase/";
     let query = "/rest/flowmanage/api/omdata-data-id/get/purchase/";
@@ -511,7 +485,7 @@ async fn omflow_api_node_answers_fill_fields_and_pick_the_branch() {
 }
 
 #[test]
-fn call_nodes_run_only_in_omflow_flows() {
+fn call_nodes_are_refused_where_the_platform_sends_no_calls() {
     let jdy = scenario("http://127.0.0.1:1/hook", "").replace(
         r#"nodes = [{ id = "start", type = "start" }, { id = "boss", type = "approve", name = "审批", assignees = ["li"] }, { id = "end", type = "end" }]"#,
         r#"nodes = [{ id = "start", type = "start" }, { id = "boss", type = "call", call = { url = "http://127.0.0.1:1/x" } }, { id = "end", type = "end" }]"#,
@@ -522,4 +496,81 @@ fn call_nodes_run_only_in_omflow_flows() {
         .replace(r#", call = { url = "http://127.0.0.1:1/x", outputs = { FORMITM_2 = "result.level", FORMITM_3 = "result.note" } }"#, "");
     let err = lowcode_emu::Scenario::from_toml_str(&no_call, "t").err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("call node needs"), "{err}");
+}
+
+/// An Astro Zero BPM whose service task calls a REST service: the answer's values become variables
+/// and the instance goes on to the approver; a failing service breaks the instance.
+fn az_scenario(url: &str) -> String {
+    format!(
+        r#"{}
+[[flows]]
+id = "az-service"
+nodes = [
+  {{ id = "start", type = "start" }},
+  {{ id = "score", type = "call", name = "信用评分", call = {{ url = "{url}", outputs = {{ score = "result.score" }} }} }},
+  {{ id = "review", type = "approve", name = "复核", assignees = ["lisi"] }},
+  {{ id = "end", type = "end" }},
+]
+edges = [["start", "score"], ["score", "review"], ["review", "end"]]
+
+[[astrozero.processes]]
+name = "ns__Credit"
+label = "授信"
+flow = "az-service"
+"#,
+        include_str!("fixtures/astrozero_runtime.toml")
+    )
+}
+
+#[tokio::test]
+async fn astrozero_service_tasks_call_a_rest_service_and_use_its_answer() {
+    use common::astrozero::{az_call, az_ok, az_token};
+    use reqwest::Method;
+    let rx = Receiver::answering(|r| {
+        let amount = serde_json::from_str::<Value>(&r.body).ok().and_then(|b| b["variables"]["amount"].as_i64()).unwrap_or(0);
+        if amount > 1000 {
+            (500, "limit exceeded".to_owned())
+        } else {
+            (200, json!({ "result": { "score": 88 } }).to_string())
+        }
+    })
+    .await;
+    let emu = start_with(&az_scenario(&rx.url)).await;
+    let robot = az_token(&emu, "cid", "csecret").await;
+    let inst = "/u-route/baas/bp/v2.0/runtime/instances";
+    let start = |amount: i64| {
+        let (emu, robot) = (&emu, &robot);
+        async move {
+            az_ok(&az_call(emu, robot, Method::POST, inst, Some(json!({ "name": "ns__Credit", "variables": { "amount": amount } }))).await)
+                ["id"]
+                .as_str()
+                .expect("id")
+                .to_owned()
+        }
+    };
+    let ok = start(500).await;
+    let broken = start(5000).await;
+    settle(&emu).await;
+    let sent = rx.received().await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].json()["task"], "score");
+    assert_eq!(sent[0].json()["variables"]["amount"], 500);
+    let get = |id: String| {
+        let (emu, robot) = (&emu, &robot);
+        async move { az_ok(&az_call(emu, robot, Method::GET, &format!("{inst}/{id}"), None).await).clone() }
+    };
+    let moved = get(ok.clone()).await;
+    assert_eq!((moved["state"].clone(), moved["curElement"].clone()), (json!("Waiting for user interaction"), json!("review")), "{moved}");
+    let failed = get(broken).await;
+    assert_eq!(failed["state"], "Broken", "{failed}");
+    // The answer's score is a variable of the instance now.
+    let state = get_json(&emu, "/__emu/state").await;
+    assert_eq!(state["astrozero"]["runtime"]["instances"][&ok]["wf"]["data"]["score"], 88);
+    // Nobody completes a service task by hand: only the system is its assignee.
+    let tasks = az_ok(&az_call(&emu, &robot, Method::GET, "/u-route/baas/bp/v2.0/query/tasks?assignee=robot", None).await).clone();
+    assert_eq!(tasks["Total"], 0);
+}
+
+async fn get_json(emu: &Emulator, path: &str) -> Value {
+    get(emu, path).await.body
 }

@@ -78,14 +78,15 @@ pub struct EdgeWhen {
 }
 
 impl FlowDef {
-    /// Whether a node calls out: such flows run only where the platform sends the calls (OMFlow).
+    /// Whether a node calls out: such flows run only where the platform sends the calls (OMFlow API
+    /// nodes, Astro Zero BPM service tasks).
     pub fn calls_out(&self) -> bool {
         self.nodes.iter().any(|n| n.kind.eq_ignore_ascii_case("call"))
     }
 }
 
 /// Why a platform that sends no calls refuses a flow with `call` nodes.
-pub const CALLS_UNSUPPORTED: &str = "this flow has call nodes, which run in OMFlow flows only";
+pub const CALLS_UNSUPPORTED: &str = "this flow has call nodes, which run in OMFlow flows and Astro Zero BPM processes only";
 
 impl EdgeDef {
     pub fn ends(&self) -> (&str, &str) {

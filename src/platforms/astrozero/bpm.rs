@@ -20,7 +20,7 @@ use crate::core::clock::Millis;
 use crate::core::workflow::{Act, Action, Flow, IdSource, Instance, Outcome, Status, Task, TaskStatus, WfError};
 use crate::scenario::FlowDef;
 
-struct Ids<'a>(&'a State);
+pub struct Ids<'a>(pub &'a State);
 
 impl IdSource for Ids<'_> {
     fn token_id(&mut self) -> u64 {
@@ -52,9 +52,6 @@ pub fn definition(st: &State, p: &ProcessDef, graph: FlowDef, now: Millis) -> Bp
 }
 
 fn graph(def: &BpDefn) -> Result<Flow, AzError> {
-    if def.graph.calls_out() {
-        return Err(AzError::param(crate::core::workflow::CALLS_UNSUPPORTED));
-    }
     Flow::build(&def.graph).map_err(|errs| AzError::param(errs.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("; ")))
 }
 
@@ -125,9 +122,6 @@ fn graph_of(call: &Call) -> Result<Option<FlowDef>, AzError> {
         m.entry("id").or_insert_with(|| json!(b.get("name").and_then(Value::as_str).unwrap_or("bpm")));
     }
     let def: FlowDef = serde_json::from_value(g).map_err(|e| AzError::param(format!("graph: {e}")))?;
-    if def.calls_out() {
-        return Err(AzError::param(crate::core::workflow::CALLS_UNSUPPORTED));
-    }
     Flow::build(&def).map_err(|errs| {
         AzError::param(
             errs.into_iter().map(|(p, m)| format!("graph.{}: {m}", crate::scenario::render_path(&p))).collect::<Vec<_>>().join("; "),
@@ -307,6 +301,7 @@ pub fn start(call: &Call) -> Result<Value, AzError> {
         suspended: false,
         user_terminated: false,
         wf,
+        calls: Vec::new(),
     };
     let started = time_text(inst.wf.created_ms);
     let out = json!({
@@ -316,6 +311,8 @@ pub fn start(call: &Call) -> Result<Value, AzError> {
         "Ext1": "", "Ext2": "", "Ext3": "", "Ext4": "", "Ext5": "", "Ext6": "", "Ext7": 0, "Ext8": 0,
         "suspended": false, "isClosed": false,
     });
+    let mut inst = inst;
+    super::service_tasks::dispatch(call.world, &id, &mut inst, &flow);
     rt.instances.insert(id, inst);
     Ok(out)
 }
@@ -512,6 +509,7 @@ pub fn act_on_task(call: &Call) -> Result<Value, AzError> {
         }
         other => return Err(AzError::param(format!("action must be complete, approve, reject or transfer, got {other}"))),
     }
+    super::service_tasks::dispatch(call.world, id, i, &flow);
     let t = i.wf.tasks.iter().find(|t| t.id == task).cloned().ok_or_else(|| AzError::not_found(format!("task {task}")))?;
     Ok(task_json(&t, id, i, Some(&flow)))
 }

@@ -20,6 +20,7 @@ mod picklists;
 pub mod program;
 pub mod scenario;
 mod scripts;
+mod service_tasks;
 mod snapshot;
 
 use base64::Engine;
@@ -123,6 +124,8 @@ fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<Reply, AzError>) -> Response 
         Err(crate::http::JsonBodyError::NotAnObject) if ctx.route.id.starts_with("astrozero.connector.") => Map::new(),
         Err(_) => return AzError::param("the body must be a JSON object").render(locale),
     };
+    // Answers of service tasks that came in since the last request move their instances first.
+    service_tasks::apply(world, st);
     let call = Call { world, st, req: ctx.req, user: user.1, body };
     match op(&call) {
         Ok(Reply::Result(result, count)) => {
@@ -371,6 +374,8 @@ impl Platform for AstroZero {
     const SECRET_FIELDS: &'static [&'static str] = &["client_secret", "access_token", "password"];
     type Section = scenario::AzSection;
     type State = State;
+
+    const DELIVERY_EVENTS: &'static [&'static str] = &[service_tasks::EVENT];
 
     fn routes() -> Vec<Route> {
         routes()

@@ -172,6 +172,9 @@ pub struct State {
     /// Flows, BPM, stored files and bulk tasks: low-traffic state behind one lock, kept as one
     /// serialisable value so state export is a clone.
     pub runtime: Mutex<Runtime>,
+    /// Set at start and by a state import: service-task calls instances wait for go out on the next
+    /// request.
+    pub redispatch: std::sync::atomic::AtomicBool,
 }
 
 /// A Flow definition (服务编排), from the scenario or the metadata API.
@@ -249,6 +252,9 @@ pub struct BpInstance {
     /// Ended by `PUT {"action":"terminate"}` (`User Terminated`), not by the graph.
     pub user_terminated: bool,
     pub wf: Instance,
+    /// Tokens at service tasks whose call is under way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<u64>,
 }
 
 /// A file in a connector's bucket; the bytes live in the world's blob store under `blob`.

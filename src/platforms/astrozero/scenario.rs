@@ -527,6 +527,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         scripts: az.scripts.clone(),
         connectors: az.connectors.clone(),
         runtime: Mutex::new(Runtime::default()),
+        redispatch: std::sync::atomic::AtomicBool::new(true),
     };
     let sets = az
         .picklists

@@ -96,7 +96,13 @@ pub fn import(st: &mut State, value: Value) -> Result<(), StateError> {
         })
         .collect();
     *st.objects.write() = objects;
-    *st.runtime.lock() = az.runtime;
+    let mut runtime = az.runtime;
+    // The outbox is not part of the state: service-task calls that were under way go out again.
+    for i in runtime.instances.values_mut() {
+        i.calls.clear();
+    }
+    *st.runtime.lock() = runtime;
+    st.redispatch.store(true, std::sync::atomic::Ordering::Release);
     *st.picklists.write() = az.picklists;
     Ok(())
 }

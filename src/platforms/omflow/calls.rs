@@ -50,15 +50,6 @@ pub fn dispatch(world: &World, flow: &FlowRt, ticket: &mut Ticket) {
     }
 }
 
-/// `a.b.0.c` in a JSON answer.
-fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').filter(|s| !s.is_empty()).try_fold(v, |cur, key| match cur {
-        Value::Object(m) => m.get(key),
-        Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get(i)),
-        _ => None,
-    })
-}
-
 /// Applies the answers that came in since the last request, and (after a state import) sends the
 /// calls tickets wait for. Every OMFlow request runs this first.
 pub fn apply(world: &World, st: &State) {
@@ -87,7 +78,7 @@ pub fn apply(world: &World, st: &State) {
             (true, Some(answer)) => {
                 let mut outputs = Map::new();
                 for (field, key) in n.call.iter().flat_map(|c| &c.outputs) {
-                    outputs.insert(field.clone(), lookup(&answer, key).cloned().unwrap_or(Value::Null));
+                    outputs.insert(field.clone(), crate::core::keypath::json_at(&answer, key).cloned().unwrap_or(Value::Null));
                 }
                 let moved =
                     ticket.instance.complete_token(&flow.flow, data_id, Act::new(SYSTEM_ACTOR, now), Some(&outputs), &mut tickets.counters);
@@ -109,18 +100,5 @@ pub fn apply(world: &World, st: &State) {
                 ticket.sync_rows(&flow.flow, SYSTEM_ACTOR, now);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    #[test]
-    fn answer_paths() {
-        let v = json!({ "result": { "code": "OK", "items": [{ "id": 7 }] } });
-        assert_eq!(super::lookup(&v, "result.code"), Some(&json!("OK")));
-        assert_eq!(super::lookup(&v, "result.items.0.id"), Some(&json!(7)));
-        assert_eq!(super::lookup(&v, "result.nope"), None);
     }
 }

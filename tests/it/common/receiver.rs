@@ -33,23 +33,37 @@ impl Received {
     }
 }
 
+/// How a receiver answers one request: status and body.
+type Responder = Arc<dyn Fn(&Received) -> (u16, String) + Send + Sync>;
+
 pub struct Receiver {
     pub url: String,
     pub got: Arc<Mutex<Vec<Received>>>,
-    /// Statuses for the next requests, in order; 200 once they run out.
+    /// Statuses for the next requests, in order; 200 once they run out (with `start`).
     pub script: Arc<Mutex<VecDeque<u16>>>,
 }
 
 impl Receiver {
+    /// Answers the scripted statuses (then 200) with the body `replied`.
     pub async fn start() -> Receiver {
+        let script: Arc<Mutex<VecDeque<u16>>> = Arc::new(Mutex::new(VecDeque::new()));
+        let s = script.clone();
+        let mut rx =
+            Self::answering(move |_| (s.try_lock().ok().and_then(|mut q| q.pop_front()).unwrap_or(200), "replied".to_owned())).await;
+        rx.script = script;
+        rx
+    }
+
+    /// Answers each request with what `respond` returns for it (a JSON service, say).
+    pub async fn answering(respond: impl Fn(&Received) -> (u16, String) + Send + Sync + 'static) -> Receiver {
+        let respond: Responder = Arc::new(respond);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         let got = Arc::new(Mutex::new(Vec::new()));
-        let script = Arc::new(Mutex::new(VecDeque::new()));
-        let (g, s) = (got.clone(), script.clone());
+        let g = got.clone();
         tokio::spawn(async move {
             while let Ok((mut sock, _)) = listener.accept().await {
-                let (g, s) = (g.clone(), s.clone());
+                let (g, respond) = (g.clone(), respond.clone());
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 4096];
@@ -83,19 +97,20 @@ impl Receiver {
                         buf.extend_from_slice(&chunk[..n]);
                     }
                     let body = String::from_utf8_lossy(&buf[head_end + 4..]).into_owned();
-                    g.lock().await.push(Received {
+                    let received = Received {
                         method: first.first().copied().unwrap_or("").to_owned(),
                         target: first.get(1).copied().unwrap_or("").to_owned(),
                         headers,
                         body,
-                    });
-                    let status = s.lock().await.pop_front().unwrap_or(200);
-                    let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 7\r\nconnection: close\r\n\r\nreplied");
+                    };
+                    let (status, answer) = respond(&received);
+                    g.lock().await.push(received);
+                    let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}", answer.len());
                     let _ = sock.write_all(reply.as_bytes()).await;
                 });
             }
         });
-        Receiver { url, got, script }
+        Receiver { url, got, script: Arc::default() }
     }
 
     pub async fn received(&self) -> Vec<Received> {
