@@ -35,6 +35,9 @@ pub const MAX_PENDING: usize = 1_000;
 pub const MAX_FINISHED: usize = 1_000;
 /// Sends under way at once in one namespace.
 pub const MAX_IN_FLIGHT: usize = 16;
+/// Sends under way at once to one target (a form's push, an API node), so one slow receiver cannot
+/// take every slot.
+pub const MAX_PER_TARGET: usize = 4;
 /// Bytes of a receiver's answer kept in the journal.
 pub const MAX_RESPONSE_BYTES: usize = 4_096;
 
@@ -126,6 +129,8 @@ struct Inner {
     /// enqueueing (on the request path) never scans the queue.
     pending: usize,
     in_flight: usize,
+    /// Sends under way per target.
+    busy: HashMap<String, usize>,
     finished: usize,
     /// Pending deliveries that are not held back, by (due time, id): the sender takes what is due
     /// without scanning the journal.
@@ -385,16 +390,26 @@ impl Outbox {
         let now = self.clock.now_ms();
         let mut inner = self.inner.lock();
         let room = MAX_IN_FLIGHT.saturating_sub(inner.in_flight);
+        // Due deliveries in order, skipping targets that already have their share under way.
         let mut due = Vec::new();
-        while due.len() < room {
-            match inner.schedule.first() {
-                Some(&(at, id)) if at <= now => {
-                    inner.schedule.pop_first();
-                    due.push(id);
-                }
-                _ => break,
+        let mut taken: HashMap<&str, usize> = HashMap::new();
+        for &(_, id) in inner.schedule.range(..=(now, u64::MAX)) {
+            if due.len() >= room {
+                break;
+            }
+            let Some(i) = inner.index(id) else { continue };
+            let target = inner.deliveries[i].target.as_str();
+            let share = taken.entry(target).or_insert_with(|| inner.busy.get(target).copied().unwrap_or(0));
+            if *share < MAX_PER_TARGET {
+                *share += 1;
+                due.push((now, id));
             }
         }
+        drop(taken);
+        for key in &due {
+            inner.schedule.remove(key);
+        }
+        let due: Vec<u64> = due.into_iter().map(|(_, id)| id).collect();
         let mut out = Vec::new();
         for id in due {
             let Some(i) = inner.index(id) else { continue };
@@ -435,6 +450,8 @@ impl Outbox {
                         Some(v) => v.to_string(),
                         None => String::new(),
                     };
+                    let target = d.target.clone();
+                    *inner.busy.entry(target).or_insert(0) += 1;
                     out.push(Send { id, request: None, timeout_ms: 0, delay_ms, rule, status, body: shown });
                 }
                 action => {
@@ -467,6 +484,7 @@ impl Outbox {
                         inner.held -= released.len();
                         inner.schedule.extend(released.into_iter().map(|r| (now, r)));
                     }
+                    *inner.busy.entry(target).or_insert(0) += 1;
                     out.push(Send { id, request: Some(request), timeout_ms, delay_ms, rule, status: 0, body: String::new() });
                 }
             }
@@ -496,6 +514,13 @@ impl Outbox {
         d.attempts.push(attempt);
         let target = d.target.clone();
         let policy = d.policy;
+        if let Some(n) = inner.busy.get_mut(&target) {
+            *n -= 1;
+            if *n == 0 {
+                inner.busy.remove(&target);
+            }
+        }
+        let d = &mut inner.deliveries[i];
         let retry = if ok { None } else { policy.retry_after_ms.get(d.attempts.len() - 1) };
         if let Some(wait) = retry {
             d.outcome = Outcome::Pending;
@@ -641,6 +666,22 @@ mod tests {
         assert_eq!(last.outcome, Outcome::Dropped);
         assert!(last.note.as_deref().is_some_and(|n| n.contains("1000")));
         assert_eq!(ob.snapshot().pending, MAX_PENDING);
+    }
+
+    #[test]
+    fn one_target_gets_at_most_its_share_of_sends() {
+        let ob = outbox();
+        for _ in 0..10 {
+            ob.enqueue("p", "e", "slow", request(), POLICY);
+        }
+        let other = ob.enqueue("p", "e", "fast", request(), POLICY);
+        let sends: Vec<u64> = ob.take_due().iter().map(|s| s.id).collect();
+        assert_eq!(sends.len(), MAX_PER_TARGET + 1, "four to the slow target, and the other target is not starved");
+        assert!(sends.contains(&other));
+        assert!(ob.take_due().is_empty(), "the slow target's share is used up until its sends finish");
+        let ok = Attempt { at: String::new(), status: Some(200), response_body: String::new(), latency_ms: 0, error: None, fault: None };
+        ob.finish(sends[0], ok, 0);
+        assert_eq!(ob.take_due().len(), 1, "a finished send frees one slot");
     }
 
     #[test]
