@@ -50,6 +50,20 @@ pub struct RetryPolicy {
     pub disable_after_failures: Option<u32>,
 }
 
+/// How a platform decides that a 2xx answer really is an acknowledgement (DingTalk wants its
+/// encrypted `success` back); `Err` says why not, and the attempt counts as failed.
+#[derive(Clone)]
+pub struct AnswerCheck(pub Arc<CheckFn>);
+
+/// Accepts an answer's body or says why not.
+pub type CheckFn = dyn Fn(&str) -> Result<(), String> + Send + Sync;
+
+impl std::fmt::Debug for AnswerCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnswerCheck")
+    }
+}
+
 /// One request to send, built completely by the platform.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutRequest {
@@ -113,6 +127,9 @@ pub struct Delivery {
     /// The platform has taken the answer (`take_replies`).
     #[serde(skip)]
     replied: bool,
+    /// Set by platforms whose receivers must answer in a given form.
+    #[serde(skip)]
+    check: Option<AnswerCheck>,
     #[serde(skip)]
     due_ms: Millis,
     #[serde(skip)]
@@ -227,6 +244,24 @@ impl Outbox {
         self.add(platform, event, target, request, policy, None, Some(tag))
     }
 
+    /// Queues a delivery that counts as delivered only when `check` accepts the 2xx answer's body.
+    pub fn enqueue_checked(
+        self: &Arc<Self>,
+        platform: &'static str,
+        event: &str,
+        target: &str,
+        request: OutRequest,
+        policy: RetryPolicy,
+        check: AnswerCheck,
+    ) -> u64 {
+        let id = self.add(platform, event, target, request, policy, None, None);
+        let mut inner = self.inner.lock();
+        if let Some(i) = inner.index(id) {
+            inner.deliveries[i].check = Some(check);
+        }
+        id
+    }
+
     /// The finished deliveries of `platform` that carry a reply tag and were not taken yet, oldest
     /// first; each is handed out once. Costs nothing while none is waiting.
     pub fn take_replies(&self, platform: &str) -> Vec<Reply> {
@@ -310,6 +345,7 @@ impl Outbox {
             held: false,
             reply_to,
             replied: false,
+            check: None,
             due_ms: now,
             policy,
         });
@@ -322,12 +358,17 @@ impl Outbox {
 
     /// Sends delivery `id`'s request again as a new delivery; `None` when there is no such delivery.
     pub fn redeliver(self: &Arc<Self>, id: u64) -> Option<u64> {
-        let (platform, event, target, request, policy) = {
+        let (platform, event, target, request, policy, check) = {
             let inner = self.inner.lock();
             let d = &inner.deliveries[inner.index(id)?];
-            (d.platform, d.event.clone(), d.target.clone(), d.request.clone(), d.policy)
+            (d.platform, d.event.clone(), d.target.clone(), d.request.clone(), d.policy, d.check.clone())
         };
-        Some(self.add(platform, &event, &target, request, policy, Some(id), None))
+        let new = self.add(platform, &event, &target, request, policy, Some(id), None);
+        let mut inner = self.inner.lock();
+        if let Some(i) = inner.index(new) {
+            inner.deliveries[i].check = check;
+        }
+        Some(new)
     }
 
     /// Every delivery, oldest first, optionally of one platform.
@@ -386,14 +427,14 @@ impl Outbox {
 
     /// Marks due deliveries in flight (up to [`MAX_IN_FLIGHT`]) and answers what to send, after
     /// the namespace's delivery faults (`route = "delivery.<platform>.<event>"`) had their say.
-    fn take_due(&self) -> Vec<Send> {
+    fn take_due(&self) -> Vec<Outgoing> {
         let now = self.clock.now_ms();
         let mut inner = self.inner.lock();
         let room = MAX_IN_FLIGHT.saturating_sub(inner.in_flight);
         // Due deliveries in order, skipping targets that already have their share under way.
         let mut due = Vec::new();
         let mut taken: HashMap<&str, usize> = HashMap::new();
-        for &(_, id) in inner.schedule.range(..=(now, u64::MAX)) {
+        for &(at, id) in inner.schedule.range(..=(now, u64::MAX)) {
             if due.len() >= room {
                 break;
             }
@@ -402,7 +443,7 @@ impl Outbox {
             let share = taken.entry(target).or_insert_with(|| inner.busy.get(target).copied().unwrap_or(0));
             if *share < MAX_PER_TARGET {
                 *share += 1;
-                due.push((now, id));
+                due.push((at, id));
             }
         }
         drop(taken);
@@ -452,7 +493,7 @@ impl Outbox {
                     };
                     let target = d.target.clone();
                     *inner.busy.entry(target).or_insert(0) += 1;
-                    out.push(Send { id, request: None, timeout_ms: 0, delay_ms, rule, status, body: shown });
+                    out.push(Outgoing { id, request: None, timeout_ms: 0, delay_ms, rule, status, body: shown });
                 }
                 action => {
                     d.outcome = Outcome::InFlight;
@@ -485,7 +526,7 @@ impl Outbox {
                         inner.schedule.extend(released.into_iter().map(|r| (now, r)));
                     }
                     *inner.busy.entry(target).or_insert(0) += 1;
-                    out.push(Send { id, request: Some(request), timeout_ms, delay_ms, rule, status: 0, body: String::new() });
+                    out.push(Outgoing { id, request: Some(request), timeout_ms, delay_ms, rule, status: 0, body: String::new() });
                 }
             }
         }
@@ -505,12 +546,18 @@ impl Outbox {
         }
     }
 
-    fn finish(&self, id: u64, attempt: Attempt, sent_at: Millis) {
-        let ok = attempt.status.is_some_and(|s| (200..300).contains(&s));
+    fn finish(&self, id: u64, mut attempt: Attempt, sent_at: Millis) {
+        let mut ok = attempt.status.is_some_and(|s| (200..300).contains(&s));
         let mut inner = self.inner.lock();
         inner.in_flight = inner.in_flight.saturating_sub(1);
         let Some(i) = inner.index(id) else { return };
         let d = &mut inner.deliveries[i];
+        if let (true, Some(check)) = (ok, &d.check) {
+            if let Err(why) = (check.0)(&attempt.response_body) {
+                ok = false;
+                attempt.error = Some(why);
+            }
+        }
         d.attempts.push(attempt);
         let target = d.target.clone();
         let policy = d.policy;
@@ -544,7 +591,7 @@ impl Outbox {
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
 /// One attempt to make: a real send, or (no `request`) the answer a fault stands in for.
-struct Send {
+struct Outgoing {
     id: u64,
     request: Option<OutRequest>,
     timeout_ms: u64,
@@ -666,6 +713,17 @@ mod tests {
         assert_eq!(last.outcome, Outcome::Dropped);
         assert!(last.note.as_deref().is_some_and(|n| n.contains("1000")));
         assert_eq!(ob.snapshot().pending, MAX_PENDING);
+    }
+
+    #[test]
+    fn a_delivery_due_in_the_past_is_taken_once() {
+        // On a running clock a delivery is taken after its due time: it must leave the schedule.
+        let ob = Outbox::new(Arc::new(Clock::real()), Arc::new(Faults::new(1, &[])));
+        let id = ob.enqueue("p", "e", "t", request(), POLICY);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(ob.take_due().iter().map(|s| s.id).collect::<Vec<_>>(), [id]);
+        assert!(ob.take_due().is_empty());
+        assert_eq!(ob.snapshot().pending, 0);
     }
 
     #[test]

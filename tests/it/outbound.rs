@@ -574,3 +574,66 @@ async fn astrozero_service_tasks_call_a_rest_service_and_use_its_answer() {
 async fn get_json(emu: &Emulator, path: &str) -> Value {
     get(emu, path).await.body
 }
+
+fn yida_scenario(url: &str, aes_key: &str) -> String {
+    format!(
+        r#"
+[emulator]
+clock = "2026-06-01T02:00:00Z"
+[[users]]
+id = "zhang"
+name = "张三"
+[[users]]
+id = "li"
+name = "李四"
+[[flows]]
+id = "leave"
+nodes = [{{ id = "start", type = "start" }}, {{ id = "boss", type = "approve", assignees = ["li"] }}, {{ id = "end", type = "end" }}]
+edges = [["start", "boss"], ["boss", "end"]]
+[yida]
+default_user = "zhang"
+app_keys = [{{ app_key = "ding-app-key", app_secret = "s" }}]
+event_subscription = {{ url = "{url}", token = "t", aes_key = "{aes_key}" }}
+[[yida.apps]]
+app_type = "APP_EVENTS00000000000001"
+[[yida.apps.forms]]
+form_uuid = "FORM-EVENTS000000000000000000000000000001"
+name = "请假"
+process_code = "TPROC--EVENTS000000000000000000000000000001"
+flow = "leave"
+components = [{{ id = "textField_a", label = "事由", type = "TextField" }}]
+"#
+    )
+}
+
+/// DingTalk wants its sealed `success` back: any other 2xx answer is a failed push, retried.
+#[tokio::test]
+async fn a_dingtalk_callback_that_does_not_answer_the_sealed_success_is_retried() {
+    let rx = Receiver::start().await;
+    let emu = start_with(&yida_scenario(&rx.url, "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij")).await;
+    let r = client()
+        .post(format!("{}/dingtalk/web/APP_EVENTS00000000000001/v1/process/startInstance.json", emu.base_url()))
+        .form(&[
+            ("formUuid", "FORM-EVENTS000000000000000000000000000001"),
+            ("processCode", "TPROC--EVENTS000000000000000000000000000001"),
+            ("formDataJson", "{}"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status(), 200);
+    settle(&emu).await;
+    let sent = rx.received().await;
+    assert_eq!(sent.len(), 2, "the instance and its first task started");
+    assert!(sent.iter().all(|r| r.query("msg_signature").is_some() && r.json()["encrypt"].is_string()));
+    let journal = get(&emu, "/__emu/deliveries?platform=yida").await.body;
+    for d in journal.as_array().expect("deliveries") {
+        assert_eq!(d["outcome"], "pending", "{d}");
+        assert_eq!(d["attempts"][0]["status"], 200);
+        assert!(d["attempts"][0]["error"].as_str().is_some_and(|e| e.contains("DingTalk")), "{d}");
+        assert_eq!(d["next_attempt_at"], "2026-06-01T02:00:10.000Z");
+    }
+    let err =
+        lowcode_emu::Scenario::from_toml_str(&yida_scenario(&rx.url, "too-short"), "t").err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("aes_key") && err.contains("43"), "{err}");
+}

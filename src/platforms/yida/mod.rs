@@ -8,6 +8,7 @@
 
 mod call;
 pub mod errors;
+mod events;
 mod forms;
 pub mod model;
 mod openapi;
@@ -113,6 +114,7 @@ impl Platform for Yida {
     const NAME: &'static str = PLATFORM;
     const PREFIXES: &'static [&'static str] = &["/dingtalk/", "/v1.0/yida/", "/v1.0/oauth2/"];
     const SECRET_FIELDS: &'static [&'static str] = &["systemToken", "appSecret", "accessToken", "refreshToken", "_csrf_token"];
+    const DELIVERY_EVENTS: &'static [&'static str] = events::EVENTS;
     type Section = scenario::YidaSection;
     type State = State;
 

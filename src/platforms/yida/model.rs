@@ -129,6 +129,10 @@ pub struct State {
     /// Open API access tokens, freed as they expire.
     pub tokens: Mutex<crate::core::expiring::Expiring<()>>,
     pub system_tokens: HashMap<String, String>,
+    /// `[yida] event_subscription`: DingTalk events of process changes go there.
+    pub subscription: Option<super::events::Subscription>,
+    /// Nonces and random prefixes of sealed events: their own stream, so events never shift ids.
+    pub event_ids: IdGen,
 }
 
 impl State {

@@ -97,6 +97,7 @@ pub fn start(call: &Call) -> Result<Response, YidaError> {
     }
     let inst = super::scenario::new_instance(call.st, &f, data, &call.user, call.now());
     let id = inst.process_instance_id.clone().unwrap_or_default();
+    super::events::after(call, &f, &inst, None);
     f.instances.lock().push(inst);
     ok(json!({ "result": id, "success": true }))
 }
@@ -174,9 +175,12 @@ pub fn delete(call: &Call) -> Result<Response, YidaError> {
 
 pub fn terminate(call: &Call) -> Result<Response, YidaError> {
     let id = process_id(call)?;
-    with_instance(call, &id, |_, i| {
+    with_instance(call, &id, |f, i| {
+        let before = i.process.clone();
         let p = i.process.as_mut().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
-        p.terminate(Act::new(&call.user, call.now())).map_err(|_| YidaError::param("流程已结束", call.locale))
+        p.terminate(Act::new(&call.user, call.now())).map_err(|_| YidaError::param("流程已结束", call.locale))?;
+        super::events::after(call, f, i, before.as_ref());
+        Ok(())
     })?;
     ok(json!({ "success": true, "errorCode": "", "errorMsg": "" }))
 }
@@ -263,6 +267,7 @@ pub fn execute(call: &Call) -> Result<Response, YidaError> {
     }
     let patch = call.json_object("formDataJson", false)?;
     with_instance(call, &proc_id, |f, i| {
+        let before = i.process.clone();
         let flow = f.flow.clone().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
         let patch = match &patch {
             Some(p) => Some(super::values::convert_map(&f.components, p, &call.world.directory, call.locale)?),
@@ -286,6 +291,7 @@ pub fn execute(call: &Call) -> Result<Response, YidaError> {
             i.data.extend(patch);
         }
         i.modified_ms = call.now();
+        super::events::after(call, f, i, before.as_ref());
         Ok(())
     })?;
     ok(json!({ "success": true, "errorCode": "", "errorMsg": "" }))
@@ -301,7 +307,8 @@ pub fn redirect(call: &Call) -> Result<Response, YidaError> {
     }
     let by_manager = call.opt_str("byManager").is_some_and(|m| m.eq_ignore_ascii_case("y"));
     let remark = call.opt_str("remark");
-    with_instance(call, &proc_id, |_, i| {
+    with_instance(call, &proc_id, |f, i| {
+        let before = i.process.clone();
         let p = i.process.as_mut().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
         let owner =
             p.tasks.iter().find(|t| t.id == task).map(|t| t.assignee.clone()).ok_or_else(|| YidaError::param("任务不存在", call.locale))?;
@@ -311,6 +318,7 @@ pub fn redirect(call: &Call) -> Result<Response, YidaError> {
         let act = Act::new(&owner, call.now()).saying(remark.as_deref());
         p.transfer(&task, &to, act, &mut Ids(call.st)).map_err(|_| YidaError::param("任务已处理或流程已结束", call.locale))?;
         i.modified_ms = call.now();
+        super::events::after(call, f, i, before.as_ref());
         Ok(())
     })?;
     ok(json!({ "success": true, "errorCode": "", "errorMsg": "" }))

@@ -25,6 +25,22 @@ pub struct YidaSection {
     /// DingTalk Open API credentials: `POST /v1.0/oauth2/accessToken` with one of these issues tokens.
     #[serde(default)]
     pub app_keys: Vec<AppKeyDef>,
+    /// DingTalk event subscription (事件订阅): where process and task events are posted, sealed with
+    /// the app's `token` and `aes_key`.
+    pub event_subscription: Option<SubscriptionDef>,
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionDef {
+    /// The receiver: `http://…` (the emulator sends plain HTTP; loopback in tests).
+    pub url: String,
+    /// The signing token set in the developer console.
+    pub token: String,
+    /// The 43-character EncodingAESKey set in the developer console.
+    pub aes_key: String,
+    /// What the sealed message ends with (the app key; default: the first of `app_keys`).
+    pub owner_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -104,6 +120,7 @@ impl crate::platforms::Section for YidaSection {
         self.default_user = top.default_user.or(self.default_user.take());
         self.apps.extend(top.apps);
         self.app_keys.extend(top.app_keys);
+        self.event_subscription = top.event_subscription.or(self.event_subscription.take());
     }
 }
 
@@ -129,6 +146,18 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
     if let Some(u) = &y.default_user {
         if dir.user(u).is_none() {
             diags.push(Diag::in_file(file, path!["yida", "default_user"], format!("expected a user id from [[users]], got {u:?}")));
+        }
+    }
+    if let Some(sub) = &y.event_subscription {
+        let at = |key: &'static str, msg: String| Diag::in_file(file, path!["yida", "event_subscription", key], msg);
+        if !sub.url.starts_with("http://") || sub.url.parse::<hyper::Uri>().is_err() {
+            diags.push(at("url", format!("expected an http:// URL (the emulator sends plain HTTP), got {:?}", sub.url)));
+        }
+        if super::events::aes_key(&sub.aes_key).is_none() {
+            diags.push(at("aes_key", format!("expected 43 letters and digits (DingTalk's EncodingAESKey), got {:?}", sub.aes_key)));
+        }
+        if sub.token.is_empty() {
+            diags.push(at("token", "expected the signing token, got an empty string".into()));
         }
     }
     let users_ok = |list: &Option<Vec<String>>| list.iter().flatten().all(|u| dir.user(u).is_some());
@@ -231,6 +260,15 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         app_keys: y.app_keys.iter().map(|k| (k.app_key.clone(), k.app_secret.clone())).collect(),
         tokens: Mutex::new(Default::default()),
         system_tokens: y.apps.iter().filter_map(|a| a.system_token.clone().map(|t| (a.app_type.clone(), t))).collect(),
+        subscription: y.event_subscription.as_ref().and_then(|s| {
+            Some(super::events::Subscription {
+                url: s.url.clone(),
+                token: s.token.clone(),
+                key: super::events::aes_key(&s.aes_key)?,
+                owner: s.owner_key.clone().or_else(|| y.app_keys.first().map(|k| k.app_key.clone())).unwrap_or_default(),
+            })
+        }),
+        event_ids: IdGen::new(scenario.seed(), "yida-events"),
     };
     *state.counter.lock() = 2_846_866_000;
     for a in &y.apps {
