@@ -77,7 +77,7 @@ pub trait Platform: 'static {
 
     /// `POST /__emu/act`: performs an action as a person would in the platform's UI (`request` has
     /// `as`, `action` and the action's fields); answers what the UI would show, or an admin error.
-    fn act(_world: &World, _request: &Map<String, Value>) -> ActResult {
+    fn act(_world: &std::sync::Arc<World>, _request: &Map<String, Value>) -> ActResult {
         Err((400, format!("{} has no act actions yet", Self::NAME)))
     }
 
@@ -147,7 +147,7 @@ pub struct PlatformDef {
     pub import: fn(&mut States, Option<Value>) -> Result<(), StateError>,
     pub summary: fn(&Scenario) -> Option<String>,
     pub banner: fn(&Sections) -> Vec<String>,
-    pub act: fn(&World, &Map<String, Value>) -> ActResult,
+    pub act: fn(&std::sync::Arc<World>, &Map<String, Value>) -> ActResult,
     pub delivery_events: &'static [&'static str],
     pub section_schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
 }

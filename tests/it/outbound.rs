@@ -637,3 +637,59 @@ async fn a_dingtalk_callback_that_does_not_answer_the_sealed_success_is_retried(
         lowcode_emu::Scenario::from_toml_str(&yida_scenario(&rx.url, "too-short"), "t").err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("aes_key") && err.contains("43"), "{err}");
 }
+
+/// `act` on Yida and OMFlow: a person submits and approves (Yida) or opens and pushes a ticket (OMFlow)
+/// as in the product's UI; the side effects follow (Yida's DingTalk events are sent).
+#[tokio::test]
+async fn act_as_a_person_on_yida_and_omflow() {
+    let rx = Receiver::start().await;
+    let emu = start_with(&yida_scenario(&rx.url, "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij")).await;
+    let started = act(
+        &emu,
+        json!({ "platform": "yida", "as": "zhang", "action": "create", "formUuid": "FORM-EVENTS000000000000000000000000000001", "formDataJson": { "textField_a": "年假" } }),
+    )
+    .await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let pid = started.body["result"].as_str().expect("process instance id").to_owned();
+    let todo = client()
+        .get(format!("{}/dingtalk/web/APP_EVENTS00000000000001/v1/task/getTodoTasksInApp.json", emu.base_url()))
+        .header("x-emu-user", "li")
+        .send()
+        .await
+        .expect("sent")
+        .json::<Value>()
+        .await
+        .expect("json");
+    let task = todo["result"]["data"][0]["taskId"].as_str().expect("task").to_owned();
+    let wrong =
+        act(&emu, json!({ "platform": "yida", "as": "zhang", "action": "approve", "processInstanceId": pid, "taskId": task })).await;
+    assert_eq!(wrong.status, 400, "only the assignee approves: {}", wrong.body);
+    let approved =
+        act(&emu, json!({ "platform": "yida", "as": "li", "action": "approve", "processInstanceId": pid, "taskId": task, "remark": "准" }))
+            .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    settle(&emu).await;
+    let events: Vec<Value> = get(&emu, "/__emu/deliveries?platform=yida").await.body.as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        events.iter().map(|d| d["event"].as_str().unwrap_or("")).collect::<Vec<_>>(),
+        ["bpms_instance_change", "bpms_task_change", "bpms_task_change", "bpms_instance_change"]
+    );
+
+    let emu = start_with(
+        &om_scenario("http://127.0.0.1:1/unused")
+            .replace(r#"type = "call", name = "信用檢查""#, r#"type = "handle", name = "信用檢查""#)
+            .replace(
+                r#", call = { url = "http://127.0.0.1:1/unused", outputs = { FORMITM_2 = "result.level", FORMITM_3 = "result.note" } }"#,
+                "",
+            ),
+    )
+    .await;
+    let opened = act(&emu, json!({ "platform": "omflow", "as": "admin", "api_path": "purchase", "action": "create", "formdata": [{ "id": "FORMITM_1", "value": "筆電" }] })).await;
+    assert_eq!((opened.status, opened.body["result"].clone()), (200, json!("1")), "{}", opened.body);
+    let rows = om(&emu, "/rest/flowmanage/api/omdata-data-id/get/purchase/", json!({ "data_no": "1" })).await;
+    let data_id = rows["result"][0]["data_id"].clone();
+    let pushed = act(&emu, json!({ "platform": "omflow", "as": "admin", "api_path": "purchase", "action": "update", "data_id": data_id, "formdata": [{ "id": "FORMITM_2", "value": "ok" }] })).await;
+    assert_eq!(pushed.status, 200, "{}", pushed.body);
+    let refused = act(&emu, json!({ "platform": "omflow", "as": "admin", "api_path": "nope", "action": "create" })).await;
+    assert_eq!(refused.status, 400);
+}

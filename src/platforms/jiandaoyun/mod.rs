@@ -315,7 +315,7 @@ impl Platform for Jiandaoyun {
     }
     const DELIVERY_EVENTS: &'static [&'static str] = push::DATA_EVENTS;
 
-    fn act(world: &crate::world::World, request: &serde_json::Map<String, serde_json::Value>) -> super::ActResult {
+    fn act(world: &std::sync::Arc<crate::world::World>, request: &serde_json::Map<String, serde_json::Value>) -> super::ActResult {
         act::act(world, request)
     }
 

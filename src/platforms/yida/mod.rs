@@ -6,6 +6,7 @@
 //! the `x-emu-user` header, else `[yida] default_user` (the real API uses the browser login).
 //! Errors are HTTP 200 with `{"success": false, "errorCode", "errorMsg"}`.
 
+mod act;
 mod call;
 pub mod errors;
 mod events;
@@ -115,6 +116,10 @@ impl Platform for Yida {
     const PREFIXES: &'static [&'static str] = &["/dingtalk/", "/v1.0/yida/", "/v1.0/oauth2/"];
     const SECRET_FIELDS: &'static [&'static str] = &["systemToken", "appSecret", "accessToken", "refreshToken", "_csrf_token"];
     const DELIVERY_EVENTS: &'static [&'static str] = events::EVENTS;
+
+    fn act(world: &std::sync::Arc<crate::world::World>, request: &serde_json::Map<String, serde_json::Value>) -> super::ActResult {
+        act::act(world, request)
+    }
     type Section = scenario::YidaSection;
     type State = State;
 
