@@ -693,3 +693,27 @@ async fn act_as_a_person_on_yida_and_omflow() {
     let refused = act(&emu, json!({ "platform": "omflow", "as": "admin", "api_path": "nope", "action": "create" })).await;
     assert_eq!(refused.status, 400);
 }
+
+#[tokio::test]
+async fn act_on_an_astrozero_bpm_task_as_its_assignee() {
+    use common::astrozero::{az_call, az_ok, az_token};
+    use reqwest::Method;
+    let emu = start_with(include_str!("fixtures/astrozero_runtime.toml")).await;
+    let robot = az_token(&emu, "cid", "csecret").await;
+    let inst = "/u-route/baas/bp/v2.0/runtime/instances";
+    let id =
+        az_ok(&az_call(&emu, &robot, Method::POST, inst, Some(json!({ "name": "ns__Borrow", "variables": { "asset": "A-1" } }))).await)
+            ["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+    let lisi = az_token(&emu, "lid", "lsecret").await;
+    let tasks = az_ok(&az_call(&emu, &lisi, Method::GET, "/u-route/baas/bp/v2.0/query/tasks", None).await).clone();
+    let task = tasks["Recs"][0]["id"].as_str().expect("task").to_owned();
+    let refused = act(&emu, json!({ "platform": "astrozero", "as": "robot", "task": task, "action": "approve" })).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let done = act(&emu, json!({ "platform": "astrozero", "as": "lisi", "task": task, "action": "approve", "comment": "同意" })).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let now = az_ok(&az_call(&emu, &robot, Method::GET, &format!("{inst}/{id}"), None).await).clone();
+    assert_eq!(now["state"], "Completed OK", "{now}");
+}
