@@ -386,7 +386,7 @@ impl Platform for AstroZero {
             return Err((400, format!("as: {user:?} is not an active user of [[users]]")));
         }
         let task = request.get("task").and_then(Value::as_str).ok_or((400, "task: expected the id of a BPM task".to_owned()))?;
-        let mut body: Map<String, Value> = request
+        let body: Map<String, Value> = request
             .iter()
             .filter(|(k, _)| !["platform", "as", "task"].contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
