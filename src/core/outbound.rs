@@ -64,6 +64,40 @@ impl std::fmt::Debug for AnswerCheck {
     }
 }
 
+/// What a platform hands the outbox: the request and how to treat it.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub platform: &'static str,
+    /// The platform's event name (`data_create` …).
+    pub event: String,
+    /// What consecutive failures are counted against (a form's push, an API node …).
+    pub target: String,
+    pub request: OutRequest,
+    pub policy: RetryPolicy,
+    /// The platform waits for the answer ([`Outbox::take_replies`] hands it back with this tag).
+    pub reply_to: Option<String>,
+    /// Only answers this accepts count as delivered.
+    pub check: Option<AnswerCheck>,
+}
+
+impl Message {
+    pub fn new(platform: &'static str, event: &str, target: String, request: OutRequest, policy: RetryPolicy) -> Self {
+        Message { platform, event: event.to_owned(), target, request, policy, reply_to: None, check: None }
+    }
+
+    /// The platform waits for the answer under `tag`.
+    pub fn replying_to(mut self, tag: String) -> Self {
+        self.reply_to = Some(tag);
+        self
+    }
+
+    /// Only answers `check` accepts count as delivered.
+    pub fn checked(mut self, check: AnswerCheck) -> Self {
+        self.check = Some(check);
+        self
+    }
+}
+
 /// One request to send, built completely by the platform.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutRequest {
@@ -226,40 +260,8 @@ impl Outbox {
     }
 
     /// Queues a delivery; answers its id. A full queue or a switched-off target records it as dropped.
-    pub fn enqueue(self: &Arc<Self>, platform: &'static str, event: &str, target: &str, request: OutRequest, policy: RetryPolicy) -> u64 {
-        self.add(platform, event, target, request, policy, None, None)
-    }
-
-    /// Queues a delivery whose answer the platform waits for: once it is finished, [`Outbox::take_replies`]
-    /// hands it back with `tag`.
-    pub fn enqueue_for_reply(
-        self: &Arc<Self>,
-        platform: &'static str,
-        event: &str,
-        target: &str,
-        request: OutRequest,
-        policy: RetryPolicy,
-        tag: String,
-    ) -> u64 {
-        self.add(platform, event, target, request, policy, None, Some(tag))
-    }
-
-    /// Queues a delivery that counts as delivered only when `check` accepts the 2xx answer's body.
-    pub fn enqueue_checked(
-        self: &Arc<Self>,
-        platform: &'static str,
-        event: &str,
-        target: &str,
-        request: OutRequest,
-        policy: RetryPolicy,
-        check: AnswerCheck,
-    ) -> u64 {
-        let id = self.add(platform, event, target, request, policy, None, None);
-        let mut inner = self.inner.lock();
-        if let Some(i) = inner.index(id) {
-            inner.deliveries[i].check = Some(check);
-        }
-        id
+    pub fn enqueue(self: &Arc<Self>, message: Message) -> u64 {
+        self.add(message, None)
     }
 
     /// The finished deliveries of `platform` that carry a reply tag and were not taken yet, oldest
@@ -290,22 +292,13 @@ impl Outbox {
         out
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn add(
-        self: &Arc<Self>,
-        platform: &'static str,
-        event: &str,
-        target: &str,
-        request: OutRequest,
-        policy: RetryPolicy,
-        redelivery_of: Option<u64>,
-        reply_to: Option<String>,
-    ) -> u64 {
+    fn add(self: &Arc<Self>, message: Message, redelivery_of: Option<u64>) -> u64 {
+        let Message { platform, event, target, request, policy, reply_to, check } = message;
         let now = self.clock.now_ms();
         let mut inner = self.inner.lock();
         inner.next_id += 1;
         let id = inner.next_id;
-        let switched_off = policy.disable_after_failures.is_some_and(|n| inner.failures_in_a_row.get(target).is_some_and(|f| *f >= n));
+        let switched_off = policy.disable_after_failures.is_some_and(|n| inner.failures_in_a_row.get(&target).is_some_and(|f| *f >= n));
         let (outcome, note) = if switched_off {
             (
                 Outcome::Dropped,
@@ -332,8 +325,8 @@ impl Outbox {
         inner.deliveries.push_back(Delivery {
             id,
             platform,
-            event: event.to_owned(),
-            target: target.to_owned(),
+            event,
+            target,
             request,
             created_at: iso_utc_ms(now),
             outcome,
@@ -345,7 +338,7 @@ impl Outbox {
             held: false,
             reply_to,
             replied: false,
-            check: None,
+            check,
             due_ms: now,
             policy,
         });
@@ -358,17 +351,12 @@ impl Outbox {
 
     /// Sends delivery `id`'s request again as a new delivery; `None` when there is no such delivery.
     pub fn redeliver(self: &Arc<Self>, id: u64) -> Option<u64> {
-        let (platform, event, target, request, policy, check) = {
+        let message = {
             let inner = self.inner.lock();
             let d = &inner.deliveries[inner.index(id)?];
-            (d.platform, d.event.clone(), d.target.clone(), d.request.clone(), d.policy, d.check.clone())
+            Message { check: d.check.clone(), ..Message::new(d.platform, &d.event, d.target.clone(), d.request.clone(), d.policy) }
         };
-        let new = self.add(platform, &event, &target, request, policy, Some(id), None);
-        let mut inner = self.inner.lock();
-        if let Some(i) = inner.index(new) {
-            inner.deliveries[i].check = check;
-        }
-        Some(new)
+        Some(self.add(message, Some(id)))
     }
 
     /// Every delivery, oldest first, optionally of one platform.
@@ -696,6 +684,10 @@ mod tests {
         OutRequest { method: "POST", url: "http://127.0.0.1:9/x".into(), headers: Vec::new(), body: "{}".into() }
     }
 
+    fn message(target: &str) -> Message {
+        Message::new("p", "e", target.to_owned(), request(), POLICY)
+    }
+
     fn outbox() -> Arc<Outbox> {
         Outbox::new(Arc::new(Clock::frozen_at(0)), Arc::new(Faults::new(1, &[])))
     }
@@ -705,9 +697,9 @@ mod tests {
         // Outside a runtime nothing is sent: every delivery stays pending.
         let ob = outbox();
         for _ in 0..MAX_PENDING {
-            ob.enqueue("p", "e", "t", request(), POLICY);
+            ob.enqueue(message("t"));
         }
-        let over = ob.enqueue("p", "e", "t", request(), POLICY);
+        let over = ob.enqueue(message("t"));
         let list = ob.list(None);
         let last = list.iter().find(|d| d.id == over).expect("recorded");
         assert_eq!(last.outcome, Outcome::Dropped);
@@ -719,7 +711,7 @@ mod tests {
     fn a_delivery_due_in_the_past_is_taken_once() {
         // On a running clock a delivery is taken after its due time: it must leave the schedule.
         let ob = Outbox::new(Arc::new(Clock::real()), Arc::new(Faults::new(1, &[])));
-        let id = ob.enqueue("p", "e", "t", request(), POLICY);
+        let id = ob.enqueue(message("t"));
         std::thread::sleep(std::time::Duration::from_millis(5));
         assert_eq!(ob.take_due().iter().map(|s| s.id).collect::<Vec<_>>(), [id]);
         assert!(ob.take_due().is_empty());
@@ -730,9 +722,9 @@ mod tests {
     fn one_target_gets_at_most_its_share_of_sends() {
         let ob = outbox();
         for _ in 0..10 {
-            ob.enqueue("p", "e", "slow", request(), POLICY);
+            ob.enqueue(message("slow"));
         }
-        let other = ob.enqueue("p", "e", "fast", request(), POLICY);
+        let other = ob.enqueue(message("fast"));
         let sends: Vec<u64> = ob.take_due().iter().map(|s| s.id).collect();
         assert_eq!(sends.len(), MAX_PER_TARGET + 1, "four to the slow target, and the other target is not starved");
         assert!(sends.contains(&other));
@@ -745,8 +737,8 @@ mod tests {
     #[test]
     fn finished_entries_are_trimmed_and_a_failing_target_is_switched_off() {
         let ob = outbox();
-        let first = ob.enqueue("p", "e", "t", request(), POLICY);
-        let second = ob.enqueue("p", "e", "t", request(), POLICY);
+        let first = ob.enqueue(message("t"));
+        let second = ob.enqueue(message("t"));
         let sends: Vec<u64> = ob.take_due().iter().map(|s| s.id).collect();
         assert_eq!(sends, [first, second]);
         for id in sends {
@@ -755,11 +747,11 @@ mod tests {
             ob.finish(id, failed, 0);
         }
         // Two failures in a row: the target is off, later deliveries are not sent.
-        let third = ob.enqueue("p", "e", "t", request(), POLICY);
+        let third = ob.enqueue(message("t"));
         assert_eq!(ob.list(None).iter().find(|d| d.id == third).map(|d| d.outcome), Some(Outcome::Dropped));
         // Dropped deliveries are finished ones: past the bound the oldest go.
         for _ in 0..MAX_FINISHED + MAX_FINISHED / 8 {
-            ob.enqueue("p", "e", "t", request(), POLICY);
+            ob.enqueue(message("t"));
         }
         let kept = ob.list(None).len();
         assert!((MAX_FINISHED..=MAX_FINISHED + MAX_FINISHED / 8).contains(&kept), "{kept}");

@@ -9,7 +9,7 @@
 use serde_json::{json, Map, Value};
 
 use super::model::{BpDefn, BpInstance, State};
-use crate::core::outbound::{OutRequest, RetryPolicy};
+use crate::core::outbound::{Message, OutRequest, RetryPolicy};
 use crate::core::workflow::{Act, Flow, NodeKind, SYSTEM_ACTOR};
 use crate::world::World;
 
@@ -40,7 +40,7 @@ pub fn dispatch(world: &World, id: &str, i: &mut BpInstance, flow: &Flow) {
             body: body.to_string(),
         };
         let target = format!("service task {} of {}", n.id, i.name);
-        world.outbox.enqueue_for_reply(super::PLATFORM, EVENT, &target, request, POLICY, format!("{id}:{token}"));
+        world.outbox.enqueue(Message::new(super::PLATFORM, EVENT, target, request, POLICY).replying_to(format!("{id}:{token}")));
         i.calls.push(token);
     }
 }

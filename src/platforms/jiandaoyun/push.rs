@@ -17,7 +17,7 @@ use super::call::Call;
 use super::model::Entry;
 use super::record::Stored;
 use crate::core::clock::Millis;
-use crate::core::outbound::{OutRequest, RetryPolicy};
+use crate::core::outbound::{Message, OutRequest, RetryPolicy};
 
 /// The record events a push may carry.
 pub const DATA_EVENTS: &[&str] = &["data_create", "data_update", "data_remove", "data_recover"];
@@ -87,7 +87,7 @@ fn send(call: &Call, entry: &Entry, push: &Push, op: &str, payload: String, now:
         headers.push(("x-jdy-signature".to_owned(), signature(&nonce, &payload, secret, &timestamp)));
     }
     let request = OutRequest { method: "POST", url, headers, body: payload };
-    call.world.outbox.enqueue(super::PLATFORM, op, &format!("push of form {}", entry.entry_id), request, POLICY);
+    call.world.outbox.enqueue(Message::new(super::PLATFORM, op, format!("push of form {}", entry.entry_id), request, POLICY));
 }
 
 #[cfg(test)]

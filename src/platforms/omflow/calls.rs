@@ -12,7 +12,7 @@
 use serde_json::{json, Map, Value};
 
 use super::model::{FlowRt, State, Ticket};
-use crate::core::outbound::{OutRequest, RetryPolicy};
+use crate::core::outbound::{Message, OutRequest, RetryPolicy};
 use crate::core::workflow::{Act, NodeKind, SYSTEM_ACTOR};
 use crate::world::World;
 
@@ -45,7 +45,9 @@ pub fn dispatch(world: &World, flow: &FlowRt, ticket: &mut Ticket) {
             body: body.to_string(),
         };
         let target = format!("API node {} of {}", n.id, flow.api_path);
-        world.outbox.enqueue_for_reply(super::PLATFORM, EVENT, &target, request, POLICY, format!("{}:{data_id}", flow.api_path));
+        world
+            .outbox
+            .enqueue(Message::new(super::PLATFORM, EVENT, target, request, POLICY).replying_to(format!("{}:{data_id}", flow.api_path)));
         ticket.calls.push(data_id);
     }
 }

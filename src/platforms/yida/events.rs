@@ -20,7 +20,7 @@ use sha1::{Digest, Sha1};
 
 use super::model::{Form, FormInstance};
 use super::Call;
-use crate::core::outbound::{AnswerCheck, OutRequest, RetryPolicy};
+use crate::core::outbound::{AnswerCheck, Message, OutRequest, RetryPolicy};
 use crate::core::workflow::{Action, Instance, Status, TaskStatus};
 
 type Enc = cbc::Encryptor<aes::Aes256>;
@@ -134,7 +134,9 @@ fn send(call: &Call, sub: &Subscription, event: &str, message: Map<String, Value
         headers: vec![("content-type".into(), "application/json".into())],
         body: json!({ "encrypt": encrypted }).to_string(),
     };
-    call.world.outbox.enqueue_checked(super::PLATFORM, event, "event subscription of the app", request, POLICY, success_check(sub));
+    call.world
+        .outbox
+        .enqueue(Message::new(super::PLATFORM, event, "event subscription of the app".into(), request, POLICY).checked(success_check(sub)));
 }
 
 /// Raises the events one action caused: compares the instance before and after it.
