@@ -22,6 +22,14 @@ pub struct Request {
     pub multipart: Option<Vec<Part>>,
 }
 
+impl Request {
+    /// A request made inside the emulator (`POST /__emu/act` running a platform handler as a person):
+    /// no headers, no body, the route's path parameters given.
+    pub fn internal(method: hyper::Method, path: String, params: Vec<(&'static str, String)>) -> Request {
+        Request { method, path, query: String::new(), headers: HeaderMap::new(), body: Bytes::new(), params, multipart: None }
+    }
+}
+
 /// One part of a multipart body.
 #[derive(Debug, Clone)]
 pub struct Part {

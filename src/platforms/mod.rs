@@ -111,7 +111,25 @@ pub struct ValidateCx<'a> {
 }
 
 /// What `POST /__emu/act` answers: the platform's own answer, or an admin error (HTTP status, text).
-pub type ActResult = Result<Value, (u16, String)>;
+pub type ActResult = Result<Value, ActError>;
+
+/// An admin error of `act`: HTTP status and text.
+pub type ActError = (u16, String);
+
+/// What every `act` starts with: the acting person (`as`, an active user of the scenario) and the
+/// request's other fields, without `platform`, `as` and the names the platform consumes itself.
+pub fn act_parts<'a>(world: &World, request: &'a Map<String, Value>, consumed: &[&str]) -> Result<(&'a str, Map<String, Value>), ActError> {
+    let user = request.get("as").and_then(Value::as_str).ok_or((400, "as: expected the id of the person who acts".to_owned()))?;
+    if world.directory.user(user).is_none_or(|u| u.status != 1) {
+        return Err((400, format!("as: {user:?} is not an active user of [[users]]")));
+    }
+    let fields = request
+        .iter()
+        .filter(|(k, _)| k.as_str() != "platform" && k.as_str() != "as" && !consumed.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Ok((user, fields))
+}
 
 /// What building a platform's state may use besides the scenario: the world's shared parts.
 pub struct BuildCx<'a> {

@@ -381,25 +381,13 @@ impl Platform for AstroZero {
     /// `comment`, `variables`, `assignee` for a transfer), as `PUT /runtime/tasks/{id}` does.
     fn act(world: &std::sync::Arc<crate::world::World>, request: &Map<String, Value>) -> super::ActResult {
         let st = world.platforms.astrozero.as_ref().ok_or((400, "astrozero is not configured in this scenario".to_owned()))?;
-        let user = request.get("as").and_then(Value::as_str).ok_or((400, "as: expected the user id of the person who acts".to_owned()))?;
-        if world.directory.user(user).is_none_or(|u| u.status != 1) {
-            return Err((400, format!("as: {user:?} is not an active user of [[users]]")));
-        }
+        let (user, body) = super::act_parts(world, request, &["task"])?;
         let task = request.get("task").and_then(Value::as_str).ok_or((400, "task: expected the id of a BPM task".to_owned()))?;
-        let body: Map<String, Value> = request
-            .iter()
-            .filter(|(k, _)| !["platform", "as", "task"].contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let req = crate::http::Request {
-            method: Method::PUT,
-            path: format!("/u-route/baas/bp/v2.0/runtime/tasks/{task}"),
-            query: String::new(),
-            headers: Default::default(),
-            body: Default::default(),
-            params: vec![("tid", task.to_owned())],
-            multipart: None,
-        };
+        let req = crate::http::Request::internal(
+            Method::PUT,
+            format!("/u-route/baas/bp/v2.0/runtime/tasks/{task}"),
+            vec![("tid", task.to_owned())],
+        );
         service_tasks::apply(world, st);
         let call = Call { world, st, req: &req, user: user.to_owned(), body };
         bpm::act_on_task(&call).map_err(|e| {

@@ -29,17 +29,12 @@ const ACTIONS: &[(&str, Op)] = &[
 
 pub fn act(world: &World, request: &Map<String, Value>) -> crate::platforms::ActResult {
     let st = world.platforms.jiandaoyun.as_ref().ok_or((400, "jiandaoyun is not configured in this scenario".to_owned()))?;
-    let user = request.get("as").and_then(Value::as_str).ok_or((400, "as: expected the username of the member who acts".to_owned()))?;
-    if world.directory.user(user).is_none_or(|u| u.status != 1) {
-        return Err((400, format!("as: {user:?} is not an active member of [[users]]")));
-    }
+    let (user, mut body) = crate::platforms::act_parts(world, request, &["action"])?;
     let name = request.get("action").and_then(Value::as_str).unwrap_or("");
     let Some((_, op)) = ACTIONS.iter().find(|(n, _)| *n == name) else {
         let names: Vec<&str> = ACTIONS.iter().map(|(n, _)| *n).collect();
         return Err((400, format!("action: expected one of {names:?}, got {name:?}")));
     };
-    let mut body: Map<String, Value> =
-        request.iter().filter(|(k, _)| !["platform", "as", "action"].contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
     // Records are named by form; the app follows from it.
     if let Some(entry) = body.get("entry_id").and_then(Value::as_str).and_then(|e| st.entries.get(e)) {
         let (app, workflow) = (entry.app_id.clone(), entry.is_workflow());
@@ -55,15 +50,7 @@ pub fn act(world: &World, request: &Map<String, Value>) -> crate::platforms::Act
     }
     // The person acts inside the product: every app is theirs to use.
     let key = ApiKey { key: String::new(), apps: None, disabled: false };
-    let req = Request {
-        method: hyper::Method::POST,
-        path: "/__emu/act".into(),
-        query: String::new(),
-        headers: Default::default(),
-        body: Default::default(),
-        params: Vec::new(),
-        multipart: None,
-    };
+    let req = Request::internal(hyper::Method::POST, "/__emu/act".into(), Vec::new());
     let call = Call { world, st, key: &key, body, req: &req, version: 5, actor: Some(user.to_owned()) };
     let response = op(&call).unwrap_or_else(|e| e.render(world.locale));
     let answer: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);

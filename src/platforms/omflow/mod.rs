@@ -102,30 +102,18 @@ impl Platform for OmFlow {
     /// `create`, `update` (push) and `delete` as a person: the edit API's actions, run as that user.
     fn act(world: &std::sync::Arc<crate::world::World>, request: &Map<String, Value>) -> super::ActResult {
         let st = world.platforms.omflow.as_ref().ok_or((400, "omflow is not configured in this scenario".to_owned()))?;
-        let user = request.get("as").and_then(Value::as_str).ok_or((400, "as: expected the user id of the person who acts".to_owned()))?;
-        if world.directory.user(user).is_none_or(|u| u.status != 1) {
-            return Err((400, format!("as: {user:?} is not an active user of [[users]]")));
-        }
+        let (user, p) = super::act_parts(world, request, &["api_path"])?;
         let path = request.get("api_path").and_then(Value::as_str).ok_or((400, "api_path: expected the flow's api_path".to_owned()))?;
         let route = super::all_routes().iter().find(|r| r.id == "omflow.data.edit").ok_or((500, "no edit route".to_owned()))?;
-        let req = crate::http::Request {
-            method: Method::POST,
-            path: format!("/rest/flowmanage/api/omdata/edit/{path}/"),
-            query: String::new(),
-            headers: Default::default(),
-            body: Default::default(),
-            params: vec![("api_path", path.to_owned())],
-            multipart: None,
-        };
+        let req = crate::http::Request::internal(
+            Method::POST,
+            format!("/rest/flowmanage/api/omdata/edit/{path}/"),
+            vec![("api_path", path.to_owned())],
+        );
         let ctx = Ctx { world, req: &req, route };
         let locale = world.locale;
         let reply = Reply { st, locale };
         calls::apply(world, st);
-        let p: Map<String, Value> = request
-            .iter()
-            .filter(|(k, _)| !["platform", "as", "api_path"].contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
         let response = tickets::edit(&Call { ctx: &ctx, st, reply: &reply, p: &p, user });
         let answer: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
         let ok = matches!(&answer["status"], Value::String(s) if s == "200") || answer["status"] == 200;

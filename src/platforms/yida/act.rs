@@ -31,17 +31,12 @@ fn create(call: &Call) -> Result<crate::http::Response, super::errors::YidaError
 
 pub fn act(world: &World, request: &Map<String, Value>) -> crate::platforms::ActResult {
     let st = world.platforms.yida.as_ref().ok_or((400, "yida is not configured in this scenario".to_owned()))?;
-    let user = request.get("as").and_then(Value::as_str).ok_or((400, "as: expected the user id of the person who acts".to_owned()))?;
-    if world.directory.user(user).is_none_or(|u| u.status != 1) {
-        return Err((400, format!("as: {user:?} is not an active user of [[users]]")));
-    }
+    let (user, mut p) = crate::platforms::act_parts(world, request, &["action"])?;
     let name = request.get("action").and_then(Value::as_str).unwrap_or("");
     let Some((_, op)) = ACTIONS.iter().find(|(n, _)| *n == name) else {
         let names: Vec<&str> = ACTIONS.iter().map(|(n, _)| *n).collect();
         return Err((400, format!("action: expected one of {names:?}, got {name:?}")));
     };
-    let mut p: Map<String, Value> =
-        request.iter().filter(|(k, _)| !["platform", "as", "action"].contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
     // The app: named, or the one holding the form or instance, or the only one.
     let named = p.get("appType").and_then(Value::as_str).map(str::to_owned);
     let by_form =
