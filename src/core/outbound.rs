@@ -120,6 +120,13 @@ pub enum Outcome {
     Dropped,
 }
 
+impl Outcome {
+    /// Delivered, failed or dropped: nothing more will happen to it.
+    pub fn is_finished(self) -> bool {
+        !matches!(self, Outcome::Pending | Outcome::InFlight)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Attempt {
     /// Emulator time of the send.
@@ -208,7 +215,7 @@ impl Inner {
         self.finished = MAX_FINISHED;
         self.deliveries.retain(|d| {
             let waited_for = d.reply_to.is_some() && !d.replied;
-            if extra > 0 && !waited_for && !matches!(d.outcome, Outcome::Pending | Outcome::InFlight) {
+            if extra > 0 && !waited_for && d.outcome.is_finished() {
                 extra -= 1;
                 false
             } else {
@@ -231,6 +238,21 @@ impl std::fmt::Debug for Outbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let inner = self.inner.lock();
         f.debug_struct("Outbox").field("deliveries", &inner.deliveries.len()).field("in_flight", &inner.in_flight).finish()
+    }
+}
+
+impl Reply {
+    /// The answer as a JSON object, or why there is none — `what` names the waiting item in the
+    /// reason ("API node check answered HTTP 500").
+    pub fn json_answer(&self, what: &str) -> Result<serde_json::Value, String> {
+        let answer = serde_json::from_str::<serde_json::Value>(&self.body).ok().filter(serde_json::Value::is_object);
+        match (self.delivered, answer, self.status, &self.error) {
+            (true, Some(answer), _, _) => Ok(answer),
+            (true, None, _, _) => Err(format!("{what} answered something that is not a JSON object")),
+            (false, _, Some(status), _) => Err(format!("{what} answered HTTP {status}")),
+            (false, _, None, Some(e)) => Err(format!("{what} failed: {e}")),
+            (false, _, None, None) => Err(format!("{what} failed")),
+        }
     }
 }
 
@@ -273,8 +295,7 @@ impl Outbox {
         }
         let mut out = Vec::new();
         for d in inner.deliveries.iter_mut() {
-            let finished = !matches!(d.outcome, Outcome::Pending | Outcome::InFlight);
-            if finished && d.platform == platform && !d.replied {
+            if d.outcome.is_finished() && d.platform == platform && !d.replied {
                 if let Some(tag) = &d.reply_to {
                     d.replied = true;
                     let last = d.attempts.last();
@@ -370,7 +391,7 @@ impl Outbox {
         let mut inner = self.inner.lock();
         let before = inner.deliveries.len();
         // Answers a platform still waits for stay until it has taken them.
-        inner.deliveries.retain(|d| matches!(d.outcome, Outcome::Pending | Outcome::InFlight) || (d.reply_to.is_some() && !d.replied));
+        inner.deliveries.retain(|d| !d.outcome.is_finished() || (d.reply_to.is_some() && !d.replied));
         inner.finished = inner.unreplied;
         before - inner.deliveries.len()
     }

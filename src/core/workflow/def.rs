@@ -77,6 +77,16 @@ pub struct EdgeWhen {
     pub value: Option<Value>,
 }
 
+impl CallDef {
+    /// The fields a call node's JSON answer sets: each output's key path looked up (null when absent).
+    pub fn outputs_of(&self, answer: &Value) -> serde_json::Map<String, Value> {
+        self.outputs
+            .iter()
+            .map(|(field, key)| (field.clone(), crate::core::keypath::json_at(answer, key).cloned().unwrap_or(Value::Null)))
+            .collect()
+    }
+}
+
 impl FlowDef {
     /// Whether a node calls out: such flows run only where the platform sends the calls (OMFlow API
     /// nodes, Astro Zero BPM service tasks).

@@ -6,7 +6,7 @@
 //! node's `outputs`, variable ← key path) and the instance moves on; anything else breaks the instance
 //! (`state` `Broken`), as a failed service task stops the real engine's instance.
 
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use super::model::{BpDefn, BpInstance, State};
 use crate::core::outbound::{Message, OutRequest, RetryPolicy};
@@ -71,25 +71,15 @@ pub fn apply(world: &World, st: &State) {
         i.calls.retain(|c| *c != token);
         let Some(flow) = graph(&rt.processes, &i.def_id) else { continue };
         let Some(n) = i.wf.tokens.iter().find(|t| t.id == token).map(|t| &flow.nodes[t.node]) else { continue };
-        let answer = serde_json::from_str::<Value>(&reply.body).ok().filter(Value::is_object);
-        match (reply.delivered, answer) {
-            (true, Some(answer)) => {
-                let mut outputs = Map::new();
-                for (var, key) in n.call.iter().flat_map(|c| &c.outputs) {
-                    outputs.insert(var.clone(), crate::core::keypath::json_at(&answer, key).cloned().unwrap_or(Value::Null));
-                }
+        match reply.json_answer(&format!("service task {}", n.id)) {
+            Ok(answer) => {
+                let outputs = n.call.as_ref().map(|c| c.outputs_of(&answer)).unwrap_or_default();
                 let mut ids = super::bpm::Ids(st);
                 if i.wf.complete_token(&flow, token, Act::new(SYSTEM_ACTOR, now), Some(&outputs), &mut ids).is_ok() {
                     dispatch(world, id, i, &flow);
                 }
             }
-            (delivered, _) => {
-                let why = match (delivered, reply.status, &reply.error) {
-                    (true, _, _) => format!("service task {} answered something that is not a JSON object", n.id),
-                    (false, Some(status), _) => format!("service task {} answered HTTP {status}", n.id),
-                    (false, None, Some(e)) => format!("service task {} failed: {e}", n.id),
-                    (false, None, None) => format!("service task {} failed", n.id),
-                };
+            Err(why) => {
                 i.wf.fail_with(why, now);
             }
         }

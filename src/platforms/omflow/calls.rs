@@ -9,7 +9,7 @@
 //! fields and the ticket moves on (edge conditions may test them); on anything else the ticket ends
 //! in error, as the product marks a failed code point (`error` on its rows).
 
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use super::model::{FlowRt, State, Ticket};
 use crate::core::outbound::{Message, OutRequest, RetryPolicy};
@@ -75,13 +75,9 @@ pub fn apply(world: &World, st: &State) {
         ticket.calls.retain(|c| *c != data_id);
         let node = ticket.instance.tokens.iter().find(|t| t.id == data_id).map(|t| t.node);
         let Some(n) = node.map(|n| &flow.flow.nodes[n]) else { continue };
-        let answer = serde_json::from_str::<Value>(&reply.body).ok().filter(|v| v.is_object());
-        match (reply.delivered, answer) {
-            (true, Some(answer)) => {
-                let mut outputs = Map::new();
-                for (field, key) in n.call.iter().flat_map(|c| &c.outputs) {
-                    outputs.insert(field.clone(), crate::core::keypath::json_at(&answer, key).cloned().unwrap_or(Value::Null));
-                }
+        match reply.json_answer(&format!("API node {}", n.id)) {
+            Ok(answer) => {
+                let outputs = n.call.as_ref().map(|c| c.outputs_of(&answer)).unwrap_or_default();
                 let moved =
                     ticket.instance.complete_token(&flow.flow, data_id, Act::new(SYSTEM_ACTOR, now), Some(&outputs), &mut tickets.counters);
                 let ticket = &mut tickets.list[idx];
@@ -91,13 +87,7 @@ pub fn apply(world: &World, st: &State) {
                 ticket.sync_rows(&flow.flow, SYSTEM_ACTOR, now);
                 dispatch(world, flow, ticket);
             }
-            (delivered, _) => {
-                let why = match (delivered, reply.status, &reply.error) {
-                    (true, _, _) => format!("API node {} answered something that is not a JSON object", n.id),
-                    (false, Some(status), _) => format!("API node {} answered HTTP {status}", n.id),
-                    (false, None, Some(e)) => format!("API node {} failed: {e}", n.id),
-                    (false, None, None) => format!("API node {} failed", n.id),
-                };
+            Err(why) => {
                 ticket.instance.fail_with(why, now);
                 ticket.sync_rows(&flow.flow, SYSTEM_ACTOR, now);
             }
