@@ -35,9 +35,11 @@ pub const MAX_PENDING: usize = 1_000;
 pub const MAX_FINISHED: usize = 1_000;
 /// Sends under way at once in one namespace.
 pub const MAX_IN_FLIGHT: usize = 16;
-/// Sends under way at once to one target (a form's push, an API node), so one slow receiver cannot
-/// take every slot.
-pub const MAX_PER_TARGET: usize = 4;
+/// Sends under way at once to one target (a form's push, an API node). One: a receiver gets its
+/// deliveries one after the other, in the order they were made (a record's create before its
+/// delete), and one slow receiver cannot take every slot. The `reorder` fault breaks the order on
+/// purpose; a delivery waiting for a retry does not hold the later ones back.
+pub const MAX_PER_TARGET: usize = 1;
 /// Bytes of a receiver's answer kept in the journal.
 pub const MAX_RESPONSE_BYTES: usize = 4_096;
 
@@ -747,7 +749,7 @@ mod tests {
         }
         let other = ob.enqueue(message("fast"));
         let sends: Vec<u64> = ob.take_due().iter().map(|s| s.id).collect();
-        assert_eq!(sends.len(), MAX_PER_TARGET + 1, "four to the slow target, and the other target is not starved");
+        assert_eq!(sends.len(), MAX_PER_TARGET + 1, "the slow target's share, and the other target is not starved");
         assert!(sends.contains(&other));
         assert!(ob.take_due().is_empty(), "the slow target's share is used up until its sends finish");
         let ok = Attempt { at: String::new(), status: Some(200), response_body: String::new(), latency_ms: 0, error: None, fault: None };
@@ -760,12 +762,12 @@ mod tests {
         let ob = outbox();
         let first = ob.enqueue(message("t"));
         let second = ob.enqueue(message("t"));
-        let sends: Vec<u64> = ob.take_due().iter().map(|s| s.id).collect();
-        assert_eq!(sends, [first, second]);
-        for id in sends {
+        for expected in [first, second] {
+            let sends: Vec<u64> = ob.take_due().iter().map(|s| s.id).collect();
+            assert_eq!(sends, [expected], "one target's deliveries go one at a time, in order");
             let failed =
                 Attempt { at: String::new(), status: Some(500), response_body: String::new(), latency_ms: 0, error: None, fault: None };
-            ob.finish(id, failed, 0);
+            ob.finish(expected, failed, 0);
         }
         // Two failures in a row: the target is off, later deliveries are not sent.
         let third = ob.enqueue(message("t"));

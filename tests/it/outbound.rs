@@ -153,6 +153,22 @@ async fn edits_deletes_and_workflow_moves_push_but_api_writes_do_not() {
 }
 
 #[tokio::test]
+async fn one_receiver_gets_its_pushes_in_the_order_the_changes_were_made() {
+    // Earlier pushes take longer to answer: sent side by side, later ones would overtake them.
+    let rx = Receiver::slowed(|r| if r.body.contains("第0笔") || r.body.contains("第1笔") { 60 } else { 1 }).await;
+    let emu = start_with(&scenario(&rx.url, "")).await;
+    let mut made = Vec::new();
+    for n in 0..30 {
+        let r = act(&emu, json!({ "platform": "jiandaoyun", "as": "zhang", "action": "create", "entry_id": FORM, "data": { "_widget_1": { "value": format!("第{n}笔") } } })).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        made.push(r.body["data"]["_id"].as_str().expect("id").to_owned());
+    }
+    settle(&emu).await;
+    let got: Vec<String> = rx.received().await.iter().map(|r| r.json()["data"]["_id"].as_str().unwrap_or("").to_owned()).collect();
+    assert_eq!(got, made, "one target's deliveries go one at a time, in order");
+}
+
+#[tokio::test]
 async fn api_writes_push_when_the_scenario_opts_in() {
     let rx = Receiver::start().await;
     let emu = start_with(&scenario(&rx.url, "api_writes_push = true")).await;

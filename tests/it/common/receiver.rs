@@ -35,6 +35,8 @@ impl Received {
 
 /// How a receiver answers one request: status and body.
 type Responder = Arc<dyn Fn(&Received) -> (u16, String) + Send + Sync>;
+/// How long a receiver waits before it answers a request.
+type Delay = Arc<dyn Fn(&Received) -> u64 + Send + Sync>;
 
 pub struct Receiver {
     pub url: String,
@@ -56,14 +58,23 @@ impl Receiver {
 
     /// Answers each request with what `respond` returns for it (a JSON service, say).
     pub async fn answering(respond: impl Fn(&Received) -> (u16, String) + Send + Sync + 'static) -> Receiver {
-        let respond: Responder = Arc::new(respond);
+        Self::serve(Arc::new(respond), Arc::new(|_| 0)).await
+    }
+
+    /// Answers 200 `replied`, but only after `delay_ms` for the request has passed; a request is
+    /// recorded when it is answered, so concurrent sends would show up out of order.
+    pub async fn slowed(delay_ms: impl Fn(&Received) -> u64 + Send + Sync + 'static) -> Receiver {
+        Self::serve(Arc::new(|_| (200, "replied".to_owned())), Arc::new(delay_ms)).await
+    }
+
+    async fn serve(respond: Responder, delay_ms: Delay) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         let got = Arc::new(Mutex::new(Vec::new()));
         let g = got.clone();
         tokio::spawn(async move {
             while let Ok((mut sock, _)) = listener.accept().await {
-                let (g, respond) = (g.clone(), respond.clone());
+                let (g, respond, delay_ms) = (g.clone(), respond.clone(), delay_ms.clone());
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 4096];
@@ -103,6 +114,10 @@ impl Receiver {
                         headers,
                         body,
                     };
+                    let pause = delay_ms(&received);
+                    if pause > 0 {
+                        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                    }
                     let (status, answer) = respond(&received);
                     g.lock().await.push(received);
                     let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}", answer.len());
