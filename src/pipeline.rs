@@ -27,7 +27,7 @@ use crate::core::journal::JournalEntry;
 use crate::http::{Request, Response};
 use crate::liveness::Watch;
 use crate::platforms::{self, PlatformDef};
-use crate::router::{Ctx, Match, Route};
+use crate::router::{Ctx, Handler, Match, Route, Turn, MAX_CALLS_PER_REQUEST};
 use crate::shared::{Shared, NAMESPACE_HEADER};
 use crate::world::World;
 
@@ -118,7 +118,7 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: A
     }
 
     // 4. Run.
-    let resp = run_handler(route, &world, &request);
+    let resp = run_handler(route, &world, &request).await;
 
     // 5. Journal.
     trace.record(&shared, &request.body, resp.status, &resp.body, firing.as_ref(), world.clock.now_ms());
@@ -333,15 +333,37 @@ fn request_field(req: &Request, name: &str) -> Option<serde_json::Value> {
     form_urlencoded::parse(&req.body).find(|(k, _)| k == name).map(|(_, v)| serde_json::Value::String(v.into_owned()))
 }
 
-/// Step 4: the handler's answer; a panic is logged and answered as the platform's `internal_error`.
-fn run_handler(route: &Route, world: &Arc<World>, request: &Request) -> Response {
-    match std::panic::catch_unwind(AssertUnwindSafe(|| (route.handler)(&Ctx { world, req: request, route }))) {
-        Ok(r) => r,
+/// Step 4: the handler's answer. A calling handler's outbound calls go through the outbox and are
+/// awaited here, outside any lock, before it goes on. A panic is logged and answered as the
+/// platform's `internal_error`.
+async fn run_handler(route: &Route, world: &Arc<World>, request: &Request) -> Response {
+    let ctx = Ctx { world, req: request, route };
+    let guarded = |f: &mut dyn FnMut() -> Turn| match std::panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(turn) => turn,
         Err(_) => {
             tracing::error!(route = route.id, path = %request.path, "handler panicked; answering internal_error");
-            render_named(route.platform, "internal_error", world, &request.path)
+            Turn::Done(render_named(route.platform, "internal_error", world, &request.path))
         }
+    };
+    let mut turn = match &route.handler {
+        Handler::Plain(h) => guarded(&mut || Turn::Done(h(&ctx))),
+        Handler::Calling(h) => guarded(&mut || h(&ctx)),
+    };
+    for _ in 0..MAX_CALLS_PER_REQUEST {
+        let callout = match turn {
+            Turn::Done(resp) => return resp,
+            Turn::Call(c) => c,
+        };
+        let reply = world.outbox.call(callout.message).await;
+        // `guarded` takes a FnMut; the continuation runs once.
+        let mut resume = Some((callout.then, reply));
+        turn = guarded(&mut || match resume.take() {
+            Some((then, reply)) => then(&ctx, reply),
+            None => Turn::Done(render_named(route.platform, "internal_error", world, &request.path)),
+        });
     }
+    tracing::error!(route = route.id, "more than {MAX_CALLS_PER_REQUEST} outbound calls in one request; answering internal_error");
+    render_named(route.platform, "internal_error", world, &request.path)
 }
 
 /// A named error in the platform's envelope (plain JSON 500 if the platform has no such name).

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use hyper::Method;
 
+use crate::core::outbound::{Message, Reply};
 use crate::http::{Request, Response};
 use crate::world::World;
 
@@ -20,7 +21,54 @@ pub struct Ctx<'a> {
     pub route: &'a Route,
 }
 
-pub type Handler = Arc<dyn Fn(&Ctx) -> Response + Send + Sync>;
+/// A route's handler. Most answer at once; a few (a Flow run whose steps call a Rest service) call
+/// out in the middle and go on with the answer.
+#[derive(Clone)]
+pub enum Handler {
+    Plain(Arc<dyn Fn(&Ctx) -> Response + Send + Sync>),
+    Calling(Arc<dyn Fn(&Ctx) -> Turn + Send + Sync>),
+}
+
+/// Where a calling handler stands: answered, or waiting for an outbound call's answer. The pipeline
+/// sends the call through the namespace's outbox — with no lock held, so other requests go on —
+/// and runs `then` with the answer.
+pub enum Turn {
+    Done(Response),
+    Call(Callout),
+}
+
+pub struct Callout {
+    pub message: Message,
+    pub then: Continuation,
+}
+
+/// What a calling handler does with the answer.
+pub type Continuation = Box<dyn FnOnce(&Ctx, Reply) -> Turn + Send>;
+
+/// Outbound calls one request may make before it answers (a Flow's Rest actions); past it, the
+/// request answers the platform's internal error.
+pub const MAX_CALLS_PER_REQUEST: usize = 100;
+
+impl Handler {
+    /// Runs the handler without a network: every call it makes fails at once, unsent. The fuzz suite
+    /// drives the continuations this way, with no runtime.
+    pub fn run_offline(&self, ctx: &Ctx) -> Option<Response> {
+        let mut turn = match self {
+            Handler::Plain(h) => return Some(h(ctx)),
+            Handler::Calling(h) => h(ctx),
+        };
+        for _ in 0..MAX_CALLS_PER_REQUEST {
+            match turn {
+                Turn::Done(resp) => return Some(resp),
+                Turn::Call(c) => {
+                    let reply = Reply::unsent(c.message.reply_to.clone().unwrap_or_default(), "not sent (offline)");
+                    turn = (c.then)(ctx, reply);
+                }
+            }
+        }
+        None
+    }
+}
 
 pub struct Route {
     pub id: &'static str,
@@ -53,13 +101,28 @@ impl Route {
         pattern: &'static str,
         handler: impl Fn(&Ctx) -> Response + Send + Sync + 'static,
     ) -> Self {
+        Self::build(id, platform, method, pattern, Handler::Plain(Arc::new(handler)))
+    }
+
+    /// A route whose handler may call out before it answers (see [`Turn`]).
+    pub fn calling(
+        id: &'static str,
+        platform: &'static str,
+        method: Method,
+        pattern: &'static str,
+        handler: impl Fn(&Ctx) -> Turn + Send + Sync + 'static,
+    ) -> Self {
+        Self::build(id, platform, method, pattern, Handler::Calling(Arc::new(handler)))
+    }
+
+    fn build(id: &'static str, platform: &'static str, method: Method, pattern: &'static str, handler: Handler) -> Self {
         let segments = split(pattern)
             .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 Some(name) => Segment::Param(name),
                 None => Segment::Literal(s),
             })
             .collect();
-        Self { id, platform, method, pattern, segments, handler: Arc::new(handler), upload: false }
+        Self { id, platform, method, pattern, segments, handler, upload: false }
     }
 
     /// Marks the route as a file upload (larger body cap).

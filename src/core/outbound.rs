@@ -8,7 +8,13 @@
 //! `POST /__emu/clock {"advance": …}` fires them deterministically; on a running clock they fire as
 //! real time passes. Every resource is bounded: pending deliveries per namespace ([`MAX_PENDING`]),
 //! finished entries kept ([`MAX_FINISHED`]), sends at once ([`MAX_IN_FLIGHT`]), response bytes kept
-//! ([`MAX_RESPONSE_BYTES`]), and each attempt's time (the platform's timeout).
+//! ([`MAX_RESPONSE_BYTES`], [`MAX_ANSWER_BYTES`] for answers a platform goes on with), and each
+//! attempt's time (the platform's timeout).
+//!
+//! Most deliveries are fire-and-forget. Two kinds are waited for: an API node's answer is taken by
+//! the platform's next request ([`Outbox::take_replies`]), and a synchronous call (a Flow's Rest
+//! action) is awaited by the request that made it ([`Outbox::call`]) — the same queue, journal and
+//! faults, only the answer goes straight back.
 //!
 //! A reset or a namespace delete drops the world and with it the outbox: pending deliveries are
 //! discarded and the worker ends; answers to sends already under way are ignored.
@@ -24,7 +30,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use parking_lot::Mutex;
 use serde::Serialize;
-use tokio::sync::Notify;
+use tokio::sync::{oneshot, Notify};
 
 use super::clock::{iso_utc_ms, Clock, Millis};
 use super::faults::{Action, Faults};
@@ -42,6 +48,8 @@ pub const MAX_IN_FLIGHT: usize = 16;
 pub const MAX_PER_TARGET: usize = 1;
 /// Bytes of a receiver's answer kept in the journal.
 pub const MAX_RESPONSE_BYTES: usize = 4_096;
+/// Bytes kept of an answer the platform goes on with (an API node's, a Rest action's JSON).
+pub const MAX_ANSWER_BYTES: usize = 65_536;
 
 /// How a platform retries: the time an attempt may take, the waits before each retry (their number
 /// is the number of retries), and after how many failures in a row a target is switched off.
@@ -199,12 +207,31 @@ struct Inner {
     held: usize,
     /// Finished deliveries whose platform waits for the answer and has not taken it yet.
     unreplied: usize,
+    /// Requests awaiting a synchronous call's answer, by delivery id ([`Outbox::call`]).
+    waiters: HashMap<u64, oneshot::Sender<Reply>>,
     failures_in_a_row: HashMap<String, u32>,
 }
 
 impl Inner {
     fn index(&self, id: u64) -> Option<usize> {
         self.deliveries.binary_search_by_key(&id, |d| d.id).ok()
+    }
+
+    /// Delivery `i` has just finished: a request awaiting it gets its answer now; otherwise an
+    /// answer the platform waits for is kept for [`Outbox::take_replies`].
+    fn settle(&mut self, i: usize) {
+        self.finished += 1;
+        let d = &mut self.deliveries[i];
+        if d.reply_to.is_none() {
+            return;
+        }
+        if let Some(waiter) = self.waiters.remove(&d.id) {
+            d.replied = true;
+            // The request may have gone (client disconnected): nobody to tell then.
+            let _ = waiter.send(reply_of(d));
+        } else {
+            self.unreplied += 1;
+        }
     }
 
     /// Drops the oldest finished entries once they exceed [`MAX_FINISHED`] by an eighth, so the scan
@@ -244,6 +271,11 @@ impl std::fmt::Debug for Outbox {
 }
 
 impl Reply {
+    /// A call that never went out, and why.
+    pub fn unsent(tag: String, why: &str) -> Reply {
+        Reply { tag, delivered: false, status: None, body: String::new(), error: Some(why.to_owned()) }
+    }
+
     /// The answer as a JSON object, or why there is none — `what` names the waiting item in the
     /// reason ("API node check answered HTTP 500").
     pub fn json_answer(&self, what: &str) -> Result<serde_json::Value, String> {
@@ -270,6 +302,18 @@ pub struct Reply {
     pub error: Option<String>,
 }
 
+/// A finished delivery's answer, as the platform waiting for it sees it.
+fn reply_of(d: &Delivery) -> Reply {
+    let last = d.attempts.last();
+    Reply {
+        tag: d.reply_to.clone().unwrap_or_default(),
+        delivered: d.outcome == Outcome::Delivered,
+        status: last.and_then(|a| a.status),
+        body: last.map(|a| a.response_body.clone()).unwrap_or_default(),
+        error: last.and_then(|a| a.error.clone()).or_else(|| d.note.clone()),
+    }
+}
+
 /// What `wait_idle` found when it returned.
 #[derive(Debug, Serialize)]
 pub struct Idle {
@@ -285,7 +329,18 @@ impl Outbox {
 
     /// Queues a delivery; answers its id. A full queue or a switched-off target records it as dropped.
     pub fn enqueue(self: &Arc<Self>, message: Message) -> u64 {
-        self.add(message, None)
+        self.add(message, None, None)
+    }
+
+    /// Sends `message` and waits for its answer: the request that makes a synchronous call (a
+    /// Flow's Rest action) goes on with it. The delivery is journaled and faulted like any other,
+    /// and makes one attempt unless its policy retries. Bounded by the attempt's timeout plus any
+    /// delay a fault adds; a reset meanwhile answers a failure.
+    pub async fn call(self: &Arc<Self>, message: Message) -> Reply {
+        let tag = message.reply_to.clone().unwrap_or_default();
+        let (tx, rx) = oneshot::channel();
+        self.add(Message { reply_to: Some(tag.clone()), ..message }, None, Some(tx));
+        rx.await.unwrap_or_else(|_| Reply::unsent(tag, "the namespace was reset before the answer came"))
     }
 
     /// The finished deliveries of `platform` that carry a reply tag and were not taken yet, oldest
@@ -297,25 +352,16 @@ impl Outbox {
         }
         let mut out = Vec::new();
         for d in inner.deliveries.iter_mut() {
-            if d.outcome.is_finished() && d.platform == platform && !d.replied {
-                if let Some(tag) = &d.reply_to {
-                    d.replied = true;
-                    let last = d.attempts.last();
-                    out.push(Reply {
-                        tag: tag.clone(),
-                        delivered: d.outcome == Outcome::Delivered,
-                        status: last.and_then(|a| a.status),
-                        body: last.map(|a| a.response_body.clone()).unwrap_or_default(),
-                        error: last.and_then(|a| a.error.clone()).or_else(|| d.note.clone()),
-                    });
-                }
+            if d.outcome.is_finished() && d.platform == platform && !d.replied && d.reply_to.is_some() {
+                d.replied = true;
+                out.push(reply_of(d));
             }
         }
         inner.unreplied -= out.len();
         out
     }
 
-    fn add(self: &Arc<Self>, message: Message, redelivery_of: Option<u64>) -> u64 {
+    fn add(self: &Arc<Self>, message: Message, redelivery_of: Option<u64>, waiter: Option<oneshot::Sender<Reply>>) -> u64 {
         let Message { platform, event, target, request, policy, reply_to, check } = message;
         let now = self.clock.now_ms();
         let mut inner = self.inner.lock();
@@ -335,15 +381,12 @@ impl Outbox {
         } else {
             (Outcome::Pending, None)
         };
-        match outcome {
-            Outcome::Pending => {
-                inner.pending += 1;
-                inner.schedule.insert((now, id));
-            }
-            _ => {
-                inner.finished += 1;
-                inner.unreplied += usize::from(reply_to.is_some());
-            }
+        if let Some(waiter) = waiter {
+            inner.waiters.insert(id, waiter);
+        }
+        if outcome == Outcome::Pending {
+            inner.pending += 1;
+            inner.schedule.insert((now, id));
         }
         inner.deliveries.push_back(Delivery {
             id,
@@ -365,6 +408,10 @@ impl Outbox {
             due_ms: now,
             policy,
         });
+        if outcome != Outcome::Pending {
+            let last = inner.deliveries.len() - 1;
+            inner.settle(last);
+        }
         inner.trim();
         drop(inner);
         self.start();
@@ -379,7 +426,7 @@ impl Outbox {
             let d = &inner.deliveries[inner.index(id)?];
             Message { check: d.check.clone(), ..Message::new(d.platform, &d.event, d.target.clone(), d.request.clone(), d.policy) }
         };
-        Some(self.add(message, Some(id)))
+        Some(self.add(message, Some(id), None))
     }
 
     /// Every delivery, oldest first, optionally of one platform.
@@ -476,15 +523,21 @@ impl Outbox {
                 self.faults.evaluate(d.platform, &route, &field, now)
             };
             let (delay_ms, rule) = firing.as_ref().map(|f| (f.delay_ms, Some(f.rule.clone()))).unwrap_or((0, None));
-            match firing.map(|f| f.action) {
+            let mut action = firing.map(|f| f.action);
+            if action == Some(Action::Reorder) && inner.waiters.contains_key(&id) {
+                // A request awaits this call: nothing can overtake it, so it goes now.
+                action = None;
+                let d = &mut inner.deliveries[i];
+                d.note = Some(format!("fault {} (reorder) passed over: a request awaits this call", rule.clone().unwrap_or_default()));
+            }
+            let d = &mut inner.deliveries[i];
+            match action {
                 Some(Action::Disconnect) => {
                     d.outcome = Outcome::Dropped;
                     d.next_attempt_at = None;
                     d.note = Some(format!("dropped by fault {}", rule.unwrap_or_default()));
-                    let waited_for = d.reply_to.is_some();
                     inner.pending -= 1;
-                    inner.finished += 1;
-                    inner.unreplied += usize::from(waited_for);
+                    inner.settle(i);
                     continue;
                 }
                 Some(Action::Reorder) => {
@@ -504,12 +557,13 @@ impl Outbox {
                     };
                     let target = d.target.clone();
                     *inner.busy.entry(target).or_insert(0) += 1;
-                    out.push(Outgoing { id, request: None, timeout_ms: 0, delay_ms, rule, status, body: shown });
+                    out.push(Outgoing { id, request: None, timeout_ms: 0, keep: 0, delay_ms, rule, status, body: shown });
                 }
                 action => {
                     d.outcome = Outcome::InFlight;
                     d.next_attempt_at = None;
                     let (request, timeout_ms, target) = (d.request.clone(), d.policy.timeout_ms, d.target.clone());
+                    let keep = if d.reply_to.is_some() { MAX_ANSWER_BYTES } else { MAX_RESPONSE_BYTES };
                     if action == Some(Action::Duplicate) {
                         let mut copy = d.clone();
                         inner.next_id += 1;
@@ -537,7 +591,7 @@ impl Outbox {
                         inner.schedule.extend(released.into_iter().map(|r| (now, r)));
                     }
                     *inner.busy.entry(target).or_insert(0) += 1;
-                    out.push(Outgoing { id, request: Some(request), timeout_ms, delay_ms, rule, status: 0, body: String::new() });
+                    out.push(Outgoing { id, request: Some(request), timeout_ms, keep, delay_ms, rule, status: 0, body: String::new() });
                 }
             }
         }
@@ -589,9 +643,7 @@ impl Outbox {
             inner.schedule.insert(due);
         } else {
             d.outcome = if ok { Outcome::Delivered } else { Outcome::Failed };
-            let waited_for = d.reply_to.is_some();
-            inner.finished += 1;
-            inner.unreplied += usize::from(waited_for);
+            inner.settle(i);
         }
         let count = inner.failures_in_a_row.entry(target).or_insert(0);
         *count = if ok { 0 } else { *count + 1 };
@@ -606,6 +658,8 @@ struct Outgoing {
     id: u64,
     request: Option<OutRequest>,
     timeout_ms: u64,
+    /// Bytes of the answer kept.
+    keep: usize,
     delay_ms: u64,
     rule: Option<String>,
     status: u16,
@@ -630,7 +684,7 @@ async fn run(outbox: Weak<Outbox>, wake: Arc<Notify>) {
                 }
                 let sent_at = ob.clock.now_ms();
                 let mut attempt = match &s.request {
-                    Some(request) => send(&client, request, s.timeout_ms, &ob.clock).await,
+                    Some(request) => send(&client, request, s.timeout_ms, s.keep, &ob.clock).await,
                     None => Attempt {
                         at: iso_utc_ms(sent_at),
                         status: Some(s.status),
@@ -654,7 +708,7 @@ async fn run(outbox: Weak<Outbox>, wake: Arc<Notify>) {
     }
 }
 
-async fn send(client: &HttpClient, r: &OutRequest, timeout_ms: u64, clock: &Clock) -> Attempt {
+async fn send(client: &HttpClient, r: &OutRequest, timeout_ms: u64, keep: usize, clock: &Clock) -> Attempt {
     let at = iso_utc_ms(clock.now_ms());
     let started = std::time::Instant::now();
     let failed = |error: String, started: std::time::Instant| Attempt {
@@ -678,9 +732,9 @@ async fn send(client: &HttpClient, r: &OutRequest, timeout_ms: u64, clock: &Cloc
         let status = response.status().as_u16();
         // Read at most a little more than what is kept; a receiver streaming forever is cut off by
         // the attempt's timeout.
-        let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES * 4).collect().await;
+        let body = Limited::new(response.into_body(), keep * 4).collect().await;
         let text = body.map(|b| b.to_bytes()).unwrap_or_default();
-        let text = String::from_utf8_lossy(&text[..text.len().min(MAX_RESPONSE_BYTES)]).into_owned();
+        let text = String::from_utf8_lossy(&text[..text.len().min(keep)]).into_owned();
         Ok::<_, String>((status, text))
     };
     match tokio::time::timeout(Duration::from_millis(timeout_ms), exchange).await {

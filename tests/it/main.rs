@@ -10,6 +10,7 @@ mod astrozero;
 mod astrozero_bpm;
 mod astrozero_files;
 mod astrozero_flows;
+mod astrozero_rest_actions;
 mod concurrency;
 mod faults;
 mod fuzz_routes;

@@ -10,9 +10,10 @@ use serde_json::{json, Map, Value};
 use super::data::time_text;
 use super::errors::AzError;
 use super::model::{user_id, FlowDefn, Interview, InterviewStatus, Runtime};
-use super::program::{self, Halt, ParamDef, StepDef};
+use super::program::{self, Halt, ParamDef, Paused, Progress, StepDef};
 use super::scenario::{api_name_ok, program_problems};
 use super::{opt_str, order_and_pick, Call};
+use crate::core::outbound::Reply;
 
 fn status_text(s: InterviewStatus) -> &'static str {
     match s {
@@ -297,27 +298,103 @@ fn result(iv: &Interview, flow: Option<&FlowDefn>) -> Value {
     json!({ "interviewId": iv.id, "outputs": outputs })
 }
 
-/// Moves `iv` on from step `from`: to the next screen (recorded for `back`) or to the end.
-fn advance(iv: &mut Interview, flow: &FlowDefn, from: usize, screens: bool, call: &Call) -> Result<(), AzError> {
+/// Moves `iv` on from step `from`: to the next screen (recorded for `back`), to a Rest action
+/// (answered: its index), or to the end.
+fn advance(iv: &mut Interview, flow: &FlowDefn, from: usize, screens: bool, call: &Call) -> Result<Option<usize>, AzError> {
     let mut vars = iv.vars.clone();
     let halt = program::execute(&flow.steps, from, screens, &mut vars, &mut Vec::new(), call)?;
     iv.vars = vars;
     iv.updated_ms = call.now();
+    iv.calling = false;
     match halt {
         Halt::Wait(i) => {
             iv.at = Some(i);
             iv.history.push((i, iv.vars.clone()));
+        }
+        Halt::Call(i) => {
+            iv.at = Some(i);
+            iv.calling = true;
+            return Ok(Some(i));
         }
         Halt::End => {
             iv.at = None;
             iv.status = InterviewStatus::Completed;
         }
     }
-    Ok(())
+    Ok(None)
+}
+
+/// Where a Flow request awaiting a Rest action goes on. Its interview is stored meanwhile (active,
+/// at the call step), so other requests see it.
+struct Walk {
+    interview: String,
+    step: usize,
+    screens: bool,
+    /// The interview before this request moved it, put back if a later step fails (`None`: the
+    /// request started it, and a failure forgets it, as a failing `run` leaves no interview).
+    before: Option<Interview>,
+}
+
+/// Stores `iv` and answers: its result, or the Rest action it now awaits.
+fn settle(
+    rt: &mut Runtime,
+    iv: Interview,
+    flow: &FlowDefn,
+    halted: Option<usize>,
+    screens: bool,
+    before: Option<Interview>,
+    call: &Call,
+) -> Result<Progress, AzError> {
+    let Some(step) = halted else {
+        let out = result(&iv, Some(flow));
+        rt.interviews.insert(iv.id.clone(), iv);
+        return Ok(Progress::Done(out));
+    };
+    let message = match program::rest_message(&flow.steps, step, &iv.vars, call, &format!("flow {}", flow.name), iv.id.clone()) {
+        Ok(m) => m,
+        Err(e) => {
+            restore(rt, &iv.id, before);
+            return Err(e);
+        }
+    };
+    let walk = Walk { interview: iv.id.clone(), step, screens, before };
+    rt.interviews.insert(iv.id.clone(), iv);
+    Ok(Progress::Calling(Box::new(Paused { message, then: Box::new(move |call, reply| resume(call, walk, reply)) })))
+}
+
+/// A failed request leaves the interview as it found it.
+fn restore(rt: &mut Runtime, id: &str, before: Option<Interview>) {
+    match before {
+        Some(b) => rt.interviews.insert(id.to_owned(), b),
+        None => rt.interviews.remove(id),
+    };
+}
+
+/// Goes on with a Rest action's answer: sets the step's outputs and walks on.
+fn resume(call: &Call, walk: Walk, reply: &Reply) -> Result<Progress, AzError> {
+    let mut rt = call.st.runtime.lock();
+    let Walk { interview: id, step, screens, before } = walk;
+    let Some(mut iv) = rt.interviews.get(&id).cloned() else { return Err(AzError::not_found(format!("flow instance {id}"))) };
+    if !iv.calling || iv.status != InterviewStatus::Active {
+        // Terminated (or moved by an import) while the service answered.
+        return Err(AzError::param(format!("flow instance {id} is {}", status_text(iv.status))));
+    }
+    let Some(flow) = rt.flows.iter().find(|f| f.id == iv.flow_id).cloned() else {
+        return Err(AzError::not_found(format!("the flow of instance {id}")));
+    };
+    let walked =
+        program::take_answer(&flow.steps, step, reply, &mut iv.vars).and_then(|()| advance(&mut iv, &flow, step + 1, screens, call));
+    match walked {
+        Ok(halted) => settle(&mut rt, iv, &flow, halted, screens, before, call),
+        Err(e) => {
+            restore(&mut rt, &id, before);
+            Err(e)
+        }
+    }
 }
 
 /// `POST /u-route/baas/v1.0/flow/{action}/{name_or_id}`.
-pub fn act(call: &Call) -> Result<Value, AzError> {
+pub fn act(call: &Call) -> Result<Progress, AzError> {
     let action = call.req.param("action").unwrap_or_default();
     let target = call.req.param("target").unwrap_or_default();
     let mut rt = call.st.runtime.lock();
@@ -343,27 +420,32 @@ pub fn act(call: &Call) -> Result<Value, AzError> {
                 creator: call.user.clone(),
                 created_ms: now,
                 updated_ms: now,
+                calling: false,
             };
-            advance(&mut iv, &flow, 0, action == "start", call)?;
-            let out = result(&iv, Some(&flow));
-            rt.interviews.insert(iv.id.clone(), iv);
-            Ok(out)
+            let screens = action == "start";
+            let halted = advance(&mut iv, &flow, 0, screens, call)?;
+            settle(&mut rt, iv, &flow, halted, screens, None, call)
         }
         "next" | "back" | "finish" | "terminate" | "del" => {
             let iv = rt.interviews.get(target).cloned().ok_or_else(|| AzError::not_found(format!("flow instance {target}")))?;
             let flow = rt.flows.iter().find(|f| f.id == iv.flow_id).cloned();
             if action == "del" {
                 rt.interviews.remove(target);
-                return Ok(result(&iv, flow.as_ref()));
+                return Ok(Progress::Done(result(&iv, flow.as_ref())));
             }
             if iv.status != InterviewStatus::Active {
                 return Err(AzError::param(format!("flow instance {target} is {}", status_text(iv.status))));
             }
+            if iv.calling && action != "terminate" {
+                return Err(AzError::param(format!("flow instance {target} is waiting for a Rest action")));
+            }
+            let before = iv.clone();
             let mut iv = iv;
             match action {
                 "terminate" => {
                     iv.status = InterviewStatus::Terminated;
                     iv.at = None;
+                    iv.calling = false;
                     iv.updated_ms = call.now();
                 }
                 "back" => {
@@ -379,13 +461,17 @@ pub fn act(call: &Call) -> Result<Value, AzError> {
                 _ => {
                     let flow = flow.as_ref().ok_or_else(|| AzError::not_found(format!("the flow of instance {target}")))?;
                     iv.vars.extend(call.body.iter().map(|(k, v)| (k.clone(), v.clone())));
-                    let from = iv.at.map_or(flow.steps.len(), |i| i + 1);
-                    advance(&mut iv, flow, from, action == "next", call)?;
+                    // An interview imported while it awaited a Rest action stands at the call: it calls again.
+                    let from =
+                        iv.at.map_or(flow.steps.len(), |i| if flow.steps.get(i).is_some_and(|s| s.call.is_some()) { i } else { i + 1 });
+                    let screens = action == "next";
+                    let halted = advance(&mut iv, flow, from, screens, call)?;
+                    return settle(&mut rt, iv, flow, halted, screens, Some(before), call);
                 }
             }
             let out = result(&iv, flow.as_ref());
             rt.interviews.insert(iv.id.clone(), iv);
-            Ok(out)
+            Ok(Progress::Done(out))
         }
         other => Err(AzError::param(format!("action must be start, run, next, back, finish, terminate or del, got {other}"))),
     }

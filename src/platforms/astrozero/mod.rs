@@ -30,12 +30,14 @@ use serde_json::{json, Map, Value};
 pub use self::call::Call;
 use self::errors::AzError;
 use self::model::State;
+use self::program::{Paused, Progress};
 use crate::http::{json_object, Request, Response};
 use crate::platforms::PlatformError;
 use crate::platforms::{BuildCx, Platform, ValidateCx};
-use crate::router::{Ctx, Route};
+use crate::router::{Callout, Ctx, Route, Turn};
 use crate::scenario::{Diag, Scenario};
 use crate::state::StateError;
+use crate::world::World;
 use crate::Locale;
 
 pub const PLATFORM: &str = "astrozero";
@@ -104,16 +106,24 @@ pub enum Reply {
 
 /// Authenticates, throttles, decodes the body, runs `op`, and wraps its reply in the envelope.
 fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<Reply, AzError>) -> Response {
-    let world = ctx.world;
+    match authenticate(ctx) {
+        Ok(call) => envelope(ctx.world.locale, op(&call)),
+        Err(refused) => refused,
+    }
+}
+
+/// The call a request makes once its token, rate and body pass — else the platform's refusal.
+fn authenticate<'a>(ctx: &Ctx<'a>) -> Result<Call<'a>, Response> {
+    let world: &'a World = ctx.world;
     let locale = world.locale;
-    let Some(st) = world.platforms.astrozero.as_ref() else { return AzError::not_found("astrozero is not configured").render(locale) };
+    let Some(st) = world.platforms.astrozero.as_ref() else { return Err(AzError::not_found("astrozero is not configured").render(locale)) };
     let now = world.clock.now_ms();
     let Some(user) = token_of(ctx.req).and_then(|t| st.token_user(&t, now).map(|u| (t, u))) else {
-        return AzError::new("unauthorized").render(locale);
+        return Err(AzError::new("unauthorized").render(locale));
     };
     if let Some(limit) = st.rate_limit {
         if !st.rate.allow(&user.0, limit, now) {
-            return AzError::new("rate_limited").render(locale);
+            return Err(AzError::new("rate_limited").render(locale));
         }
     }
     // Upload routes take file bytes, not JSON; JSON arrays (multipart completion) are read by the
@@ -122,12 +132,52 @@ fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<Reply, AzError>) -> Response 
         _ if ctx.route.upload => Map::new(),
         Ok(b) => b,
         Err(crate::http::JsonBodyError::NotAnObject) if ctx.route.id.starts_with("astrozero.connector.") => Map::new(),
-        Err(_) => return AzError::param("the body must be a JSON object").render(locale),
+        Err(_) => return Err(AzError::param("the body must be a JSON object").render(locale)),
     };
     // Answers of service tasks that came in since the last request move their instances first.
     service_tasks::apply(world, st);
-    let call = Call { world, st, req: ctx.req, user: user.1, body };
-    match op(&call) {
+    Ok(Call { world, st, req: ctx.req, user: user.1, body })
+}
+
+/// A route running a Flow or a script, which may await Rest actions before it answers (the
+/// pipeline sends each and hands the answer back).
+fn calling(id: &'static str, path: &'static str, op: fn(&Call) -> Result<Progress, AzError>) -> Route {
+    Route::calling(id, PLATFORM, Method::POST, path, move |ctx: &Ctx| match authenticate(ctx) {
+        Ok(call) => {
+            let progress = op(&call);
+            let Call { user, body, .. } = call;
+            program_turn(ctx.world.locale, user, body, progress)
+        }
+        Err(refused) => Turn::Done(refused),
+    })
+}
+
+fn program_turn(locale: Locale, user: String, body: Map<String, Value>, progress: Result<Progress, AzError>) -> Turn {
+    match progress {
+        Ok(Progress::Done(v)) => Turn::Done(envelope(locale, Ok(Reply::Result(v, None)))),
+        Err(e) => Turn::Done(e.render(locale)),
+        Ok(Progress::Calling(paused)) => {
+            let Paused { message, then } = *paused;
+            Turn::Call(Callout {
+                message,
+                then: Box::new(move |ctx: &Ctx, reply| {
+                    // Authenticated when the request came; the same person goes on.
+                    let Some(st) = ctx.world.platforms.astrozero.as_ref() else {
+                        return Turn::Done(AzError::not_found("astrozero is not configured").render(locale));
+                    };
+                    let call = Call { world: ctx.world, st, req: ctx.req, user, body };
+                    let progress = then(&call, &reply);
+                    let Call { user, body, .. } = call;
+                    program_turn(locale, user, body, progress)
+                }),
+            })
+        }
+    }
+}
+
+/// The platform's envelope around an operation's reply.
+fn envelope(locale: Locale, reply: Result<Reply, AzError>) -> Response {
+    match reply {
         Ok(Reply::Result(result, count)) => {
             let mut envelope = json!({ "resCode": "0", "resMsg": success_msg(locale), "result": result });
             if let Some(n) = count {
@@ -318,10 +368,10 @@ fn runtime_routes() -> Vec<Route> {
     v.extend(spellings("astrozero.flow.definition.update", Method::PUT, FLOW_DEF, flows::update_def));
     v.extend(spellings("astrozero.flow.definition.delete", Method::DELETE, FLOW_DEF, flows::delete_def));
     v.extend([
-        r("astrozero.flow.act", Method::POST, "/u-route/baas/v1.0/flow/{action}/{target}", flows::act),
+        calling("astrozero.flow.act", "/u-route/baas/v1.0/flow/{action}/{target}", flows::act),
         r("astrozero.flow.instances", Method::GET, "/u-route/baas/v1.0/flow/{action}", flows::query),
-        r("astrozero.script.run", Method::POST, "/u-route/baas/script/v1.0/run/{name}", scripts::run),
-        r("astrozero.script.debug", Method::POST, "/u-route/baas/script/v1.0/debug/{name}", scripts::debug),
+        calling("astrozero.script.run", "/u-route/baas/script/v1.0/run/{name}", scripts::run),
+        calling("astrozero.script.debug", "/u-route/baas/script/v1.0/debug/{name}", scripts::debug),
         r("astrozero.script.signature", Method::GET, "/u-route/baas/script/v1.0/signature/{name}", scripts::signature),
         r("astrozero.script.declaration", Method::GET, "/u-route/baas/script/v1.0/declaration", scripts::declaration),
         r("astrozero.bpm.definition.list", Method::GET, BP_DEFS, bpm::list_defs),
@@ -375,7 +425,7 @@ impl Platform for AstroZero {
     type Section = scenario::AzSection;
     type State = State;
 
-    const DELIVERY_EVENTS: &'static [&'static str] = &[service_tasks::EVENT];
+    const DELIVERY_EVENTS: &'static [&'static str] = &[service_tasks::EVENT, program::REST_EVENT];
 
     /// A BPM user task acted on as a person: `approve`, `reject`, `complete` or `transfer` (`task`,
     /// `comment`, `variables`, `assignee` for a transfer), as `PUT /runtime/tasks/{id}` does.

@@ -220,6 +220,10 @@ pub struct Interview {
     pub at: Option<usize>,
     /// Screens passed, with the variables as they were there, for `back`.
     pub history: Vec<(usize, Map<String, Value>)>,
+    /// The request that runs it awaits a Rest action's answer (at step `at`); no other request
+    /// may move it meanwhile. Not exported: an imported interview calls again on `next`.
+    #[serde(skip)]
+    pub calling: bool,
     pub creator: String,
     pub created_ms: Millis,
     pub updated_ms: Millis,

@@ -2,7 +2,8 @@
 //!
 //! The emulator cannot run Astro Zero's TypeScript or its flow designer's elements, so a Flow or
 //! script in a scenario is a list of steps over named variables: assign values, create, update,
-//! delete or query records on the real store, log, fail, or wait for the next call (a screen).
+//! delete or query records on the real store, call a Rest service (a Rest action), log, fail, or
+//! wait for the next call (a screen).
 //! Values are templates: `"{{a.b}}"` alone keeps the variable's JSON type, `"x {{a}} y"` renders
 //! text. Every step is deterministic and the list is walked once, so a run always terminates.
 
@@ -12,6 +13,7 @@ use serde_json::{json, Map, Value};
 use super::data;
 use super::errors::AzError;
 use super::Call;
+use crate::core::outbound::{Message, OutRequest, Reply, RetryPolicy};
 use crate::core::workflow::Predicate;
 use crate::scenario::EdgeWhen;
 
@@ -39,7 +41,38 @@ fn any_type() -> String {
 
 pub const PARAM_TYPES: &[&str] = &["String", "Number", "Boolean", "Date", "Object", "Any"];
 
-/// One step. Exactly one of `assign`, `create`, `update`, `delete`, `query`, `wait`, `log`, `fail`.
+/// A Rest action: the HTTP call a connector element makes, with its input and output parameters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestAction {
+    /// `http://…`, a template (the emulator sends plain HTTP; loopback in tests).
+    pub url: String,
+    /// `GET`, `POST` (default), `PUT`, `PATCH` or `DELETE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The input parameters, each a template: the JSON body, or the query string of a `GET`.
+    /// Without it, every variable is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Map<String, Value>>,
+    /// Request headers (the Rest service's authentication, say), each a template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<Map<String, Value>>,
+    /// Output parameters: variable ← key path in the JSON answer (`data.items.0.id`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub outputs: std::collections::BTreeMap<String, String>,
+    /// How long the service may take (default 30 000 ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+/// The methods a Rest action may use.
+pub const REST_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/// Longest time a Rest action may be given to answer.
+pub const MAX_REST_TIMEOUT_MS: u64 = 120_000;
+
+/// One step. Exactly one of `assign`, `create`, `update`, `delete`, `query`, `call`, `wait`, `log`,
+/// `fail`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepDef {
@@ -65,6 +98,10 @@ pub struct StepDef {
     /// or with `first` the first record (or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// Calls a Rest service and waits for its answer; `into` receives the JSON answer and
+    /// `call.outputs` copies parts of it into variables. A failed call fails the step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<RestAction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,6 +134,7 @@ impl StepDef {
             ("update", self.update.is_some()),
             ("delete", self.delete.is_some()),
             ("query", self.query.is_some()),
+            ("call", self.call.is_some()),
             ("wait", self.wait.is_some()),
             ("log", self.log.is_some()),
             ("fail", self.fail.is_some()),
@@ -106,7 +144,7 @@ impl StepDef {
         .collect();
         match set.as_slice() {
             [one] => Ok(one),
-            [] => Err("expected one of assign, create, update, delete, query, wait, log, fail".into()),
+            [] => Err("expected one of assign, create, update, delete, query, call, wait, log, fail".into()),
             many => Err(format!("expected one action per step, got {}", many.join(" and "))),
         }
     }
@@ -127,6 +165,17 @@ impl StepDef {
         if (self.update.is_some() || self.delete.is_some()) && self.record.is_none() {
             return Err("update and delete steps need record (the record id)".into());
         }
+        if let Some(c) = &self.call {
+            if !c.url.starts_with("http://") {
+                return Err(format!("call.url: expected an http:// URL (the emulator sends plain HTTP), got {:?}", c.url));
+            }
+            if let Some(m) = c.method.as_deref().filter(|m| !REST_METHODS.contains(m)) {
+                return Err(format!("call.method: expected one of {}, got {m:?}", REST_METHODS.join(", ")));
+            }
+            if c.timeout_ms.is_some_and(|t| t == 0 || t > MAX_REST_TIMEOUT_MS) {
+                return Err(format!("call.timeout_ms: expected 1 to {MAX_REST_TIMEOUT_MS}"));
+            }
+        }
         Ok(())
     }
 }
@@ -136,6 +185,9 @@ impl StepDef {
 pub enum Halt {
     /// At the wait step with this index.
     Wait(usize),
+    /// At the call step with this index: the caller sends [`rest_request`] and goes on with
+    /// [`take_answer`] from the next step.
+    Call(usize),
     End,
 }
 
@@ -194,8 +246,11 @@ pub fn execute(
             }
             continue;
         }
+        if step.call.is_some() {
+            return Ok(Halt::Call(i));
+        }
         let out = run_step(step, vars, log, call).map_err(|e| match e.detail {
-            Some(d) => AzError::param(format!("step {}: {d}", step.id.clone().unwrap_or_else(|| (i + 1).to_string()))),
+            Some(d) => AzError::param(format!("step {}: {d}", step_name(steps, i))),
             None => e,
         })?;
         if let (Some(into), Some(v)) = (&step.into, out) {
@@ -247,6 +302,97 @@ fn run_step(step: &StepDef, vars: &mut Map<String, Value>, log: &mut Vec<String>
     }
     let limit = step.limit.unwrap_or(data::MAX_LIMIT).min(data::MAX_LIMIT);
     Ok(Some(Value::Array(hits.iter().take(limit).map(|r| Value::Object((**r).clone())).collect())))
+}
+
+/// The name a failing step is reported by: its `id`, else its position from 1.
+pub fn step_name(steps: &[StepDef], i: usize) -> String {
+    steps.get(i).and_then(|s| s.id.clone()).unwrap_or_else(|| (i + 1).to_string())
+}
+
+/// The outbox event name of a Rest action (in a Flow or a script).
+pub const REST_EVENT: &str = "rest_action";
+
+/// How long a Rest action may take unless its step says otherwise.
+pub const REST_TIMEOUT_MS: u64 = 30_000;
+
+/// Where a request running a Flow or a script stands: answered, or awaiting a Rest action.
+pub enum Progress {
+    Done(Value),
+    Calling(Box<Paused>),
+}
+
+/// A request waiting for a Rest action's answer: the call to send, and how to go on with the answer
+/// (the pipeline sends it with no lock held and runs `then`).
+pub struct Paused {
+    pub message: Message,
+    pub then: Resume,
+}
+
+/// How a paused request goes on with the answer.
+pub type Resume = Box<dyn FnOnce(&Call, &Reply) -> Result<Progress, AzError> + Send>;
+
+/// The call of step `i` of `owner` (`flow demo__score`), rendered over the variables, answered to
+/// `tag`.
+pub fn rest_message(
+    steps: &[StepDef],
+    i: usize,
+    vars: &Map<String, Value>,
+    call: &Call,
+    owner: &str,
+    tag: String,
+) -> Result<Message, AzError> {
+    let request = rest_request(steps, i, vars, call)?;
+    let timeout_ms = steps.get(i).and_then(|s| s.call.as_ref()).and_then(|c| c.timeout_ms).unwrap_or(REST_TIMEOUT_MS);
+    let policy = RetryPolicy { timeout_ms, retry_after_ms: &[], disable_after_failures: None };
+    let target = format!("Rest action {} of {owner}", step_name(steps, i));
+    Ok(Message::new(super::PLATFORM, REST_EVENT, target, request, policy).replying_to(tag))
+}
+
+/// The request of call step `i`, rendered over the variables.
+fn rest_request(steps: &[StepDef], i: usize, vars: &Map<String, Value>, call: &Call) -> Result<OutRequest, AzError> {
+    let Some(action) = steps.get(i).and_then(|s| s.call.as_ref()) else {
+        return Err(AzError::param(format!("step {} calls nothing", step_name(steps, i))));
+    };
+    let url = text(&render(&Value::String(action.url.clone()), vars, call));
+    if !url.starts_with("http://") || url.parse::<hyper::Uri>().is_err() {
+        return Err(AzError::param(format!("step {}: the Rest action's URL {url:?} is not an http:// URL", step_name(steps, i))));
+    }
+    let params = if action.body.is_some() { object_map(&action.body, vars, call) } else { vars.clone() };
+    let method = action.method.as_deref().and_then(|m| REST_METHODS.iter().find(|k| **k == m)).copied().unwrap_or("POST");
+    let mut headers: Vec<(String, String)> =
+        object_map(&action.headers, vars, call).into_iter().map(|(k, v)| (k.to_ascii_lowercase(), text(&v))).collect();
+    let (url, body) = if method == "GET" {
+        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter().map(|(k, v)| (k, text(v)))).finish();
+        let joined = match (query.is_empty(), url.contains('?')) {
+            (true, _) => url,
+            (false, true) => format!("{url}&{query}"),
+            (false, false) => format!("{url}?{query}"),
+        };
+        (joined, String::new())
+    } else {
+        if !headers.iter().any(|(k, _)| k == "content-type") {
+            headers.push(("content-type".into(), "application/json".into()));
+        }
+        (url, Value::Object(params).to_string())
+    };
+    Ok(OutRequest { method, url, headers, body })
+}
+
+/// Goes on after call step `i` with the service's answer: a 2xx JSON object sets `into` and the
+/// action's outputs; anything else fails the step, as a failed Rest action fails the Flow.
+pub fn take_answer(steps: &[StepDef], i: usize, reply: &Reply, vars: &mut Map<String, Value>) -> Result<(), AzError> {
+    let name = step_name(steps, i);
+    let answer = reply.json_answer(&format!("the Rest action of step {name}")).map_err(AzError::param)?;
+    let Some(step) = steps.get(i) else { return Ok(()) };
+    if let Some(action) = &step.call {
+        for (var, key) in &action.outputs {
+            vars.insert(var.clone(), crate::core::keypath::json_at(&answer, key).cloned().unwrap_or(Value::Null));
+        }
+    }
+    if let Some(into) = &step.into {
+        vars.insert(into.clone(), answer);
+    }
+    Ok(())
 }
 
 /// A value as text (templates, CSV cells): null is empty, strings are bare.

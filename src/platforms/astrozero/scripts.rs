@@ -8,8 +8,9 @@ use serde_json::{json, Map, Value};
 use super::errors::AzError;
 use super::flows::version_key;
 use super::model::ScriptDef;
-use super::program::{self, ParamDef};
+use super::program::{self, Halt, ParamDef, Paused, Progress};
 use super::Call;
+use crate::core::outbound::Reply;
 
 /// `?version=` or the highest version of the script named in the path.
 fn script<'a>(call: &'a Call) -> Result<&'a ScriptDef, AzError> {
@@ -24,21 +25,46 @@ fn script<'a>(call: &'a Call) -> Result<&'a ScriptDef, AzError> {
     }
 }
 
-fn execute(call: &Call, debug: bool) -> Result<Value, AzError> {
-    let sc = script(call)?;
+fn execute(call: &Call, debug: bool) -> Result<Progress, AzError> {
+    let sc = script(call)?.clone();
     program::check_inputs(&sc.inputs, &call.body)?;
-    let mut vars: Map<String, Value> = call.body.clone();
-    let mut log = Vec::new();
-    program::execute(&sc.steps, 0, false, &mut vars, &mut log, call)?;
-    let value = if sc.outputs.is_empty() { Value::Object(vars) } else { program::outputs(&sc.outputs, &vars) };
-    Ok(json!({ "value": value, "log": if debug { log.join("\n") } else { String::new() } }))
+    walk(call, Run { script: sc, vars: call.body.clone(), log: Vec::new(), debug }, 0)
 }
 
-pub fn run(call: &Call) -> Result<Value, AzError> {
+/// A script run in progress: nothing is stored between its Rest actions, it all travels here.
+struct Run {
+    script: ScriptDef,
+    vars: Map<String, Value>,
+    log: Vec<String>,
+    debug: bool,
+}
+
+/// Runs the script's steps from `from`: to the end (its result), or to a Rest action it awaits.
+fn walk(call: &Call, mut run: Run, from: usize) -> Result<Progress, AzError> {
+    let steps = &run.script.steps;
+    match program::execute(steps, from, false, &mut run.vars, &mut run.log, call)? {
+        Halt::Call(i) => {
+            let tag = format!("script {}", run.script.name);
+            let message = program::rest_message(steps, i, &run.vars, call, &tag, tag.clone())?;
+            let then = move |call: &Call, reply: &Reply| {
+                program::take_answer(&run.script.steps, i, reply, &mut run.vars)?;
+                walk(call, run, i + 1)
+            };
+            Ok(Progress::Calling(Box::new(Paused { message, then: Box::new(then) })))
+        }
+        Halt::Wait(_) | Halt::End => {
+            let sc = &run.script;
+            let value = if sc.outputs.is_empty() { Value::Object(run.vars) } else { program::outputs(&sc.outputs, &run.vars) };
+            Ok(Progress::Done(json!({ "value": value, "log": if run.debug { run.log.join("\n") } else { String::new() } })))
+        }
+    }
+}
+
+pub fn run(call: &Call) -> Result<Progress, AzError> {
     execute(call, false)
 }
 
-pub fn debug(call: &Call) -> Result<Value, AzError> {
+pub fn debug(call: &Call) -> Result<Progress, AzError> {
     execute(call, true)
 }
 

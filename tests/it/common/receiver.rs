@@ -58,16 +58,21 @@ impl Receiver {
 
     /// Answers each request with what `respond` returns for it (a JSON service, say).
     pub async fn answering(respond: impl Fn(&Received) -> (u16, String) + Send + Sync + 'static) -> Receiver {
-        Self::serve(Arc::new(respond), Arc::new(|_| 0)).await
+        Self::answering_after(|_| 0, respond).await
     }
 
     /// Answers 200 `replied`, but only after `delay_ms` for the request has passed; a request is
     /// recorded when it is answered, so concurrent sends would show up out of order.
     pub async fn slowed(delay_ms: impl Fn(&Received) -> u64 + Send + Sync + 'static) -> Receiver {
-        Self::serve(Arc::new(|_| (200, "replied".to_owned())), Arc::new(delay_ms)).await
+        Self::answering_after(delay_ms, |_| (200, "replied".to_owned())).await
     }
 
-    async fn serve(respond: Responder, delay_ms: Delay) -> Receiver {
+    /// Answers what `respond` returns once `delay_ms` for the request has passed.
+    pub async fn answering_after(
+        delay_ms: impl Fn(&Received) -> u64 + Send + Sync + 'static,
+        respond: impl Fn(&Received) -> (u16, String) + Send + Sync + 'static,
+    ) -> Receiver {
+        let (respond, delay_ms): (Responder, Delay) = (Arc::new(respond), Arc::new(delay_ms));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         let got = Arc::new(Mutex::new(Vec::new()));
