@@ -227,6 +227,12 @@ async fn delivery_faults_break_the_call_without_reaching_the_service() {
     assert!(rx.received().await.is_empty());
     // The rule fired once: the next run reaches the service.
     assert_eq!(az_ok(&run(&emu, &t, "ns__Score", json!({ "code": "F-2", "qty": 1 })).await)["outputs"]["level"], "low");
+    // A dropped call never reaches the service: the step fails at once, saying so.
+    post(&emu, "/__emu/faults", json!({ "name": "cut", "route": "delivery.astrozero.rest_action", "disconnect": true, "times": 1 })).await;
+    let dropped = run(&emu, &t, "ns__Score", json!({ "code": "F-4", "qty": 1 })).await;
+    az_err(&dropped, 400);
+    assert!(dropped.body["resMsg"].as_str().is_some_and(|m| m.contains("dropped by fault cut")), "{}", dropped.body);
+    assert_eq!(rx.received().await.len(), 1);
     // A reorder rule cannot hold back a call a request awaits: it goes at once.
     post(&emu, "/__emu/faults", json!({ "route": "delivery.astrozero.rest_action", "reorder": true })).await;
     assert_eq!(az_ok(&run(&emu, &t, "ns__Score", json!({ "code": "F-3", "qty": 1 })).await)["outputs"]["level"], "low");

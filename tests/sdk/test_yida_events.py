@@ -33,13 +33,13 @@ def sign(*parts):
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
 
-def open_sealed(encrypted):
+def open_sealed(encrypted, owner=None):
     key = key_bytes()
     dec = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
     plain = dec.update(base64.b64decode(encrypted)) + dec.finalize()
     plain = plain[: -plain[-1]]
     (length,) = struct.unpack("!I", plain[16:20])
-    assert plain[20 + length :].decode() == OWNER, "the sealed message ends with the owner key"
+    assert plain[20 + length :].decode() == (owner or OWNER), "the sealed message ends with the owner key"
     return plain[20 : 20 + length].decode()
 
 
@@ -50,6 +50,19 @@ def seal(message):
     raw += bytes([pad]) * pad
     enc = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
     return base64.b64encode(enc.update(raw) + enc.finalize()).decode()
+
+
+def test_the_receiver_opens_the_example_dingtalk_publishes():
+    """The local-debugging example on DingTalk's callback page (token 123456, the same EncodingAESKey,
+    suite key suite4xxxxxxxxxxxxxxx): this receiver's own recipe opens and verifies it, so the checks
+    below rest on a recipe proven against DingTalk's numbers, not against the emulator's."""
+    encrypt = (
+        "1a3NBxmCFwkCJvfoQ7WhJHB+iX3qHPsc9JbaDznE1i03peOk1LaOQoRz3+nlyGNhwmwJ3vDMG+OzrHMeiZI7gTRWVdUBmfxjZ8Ej23JVYa9VrY"
+        "eJ5as7XM/ZpulX8NEQis44w53h1qAgnC3PRzM7Zc/D6Ibr0rgUathB6zRHP8PYrfgnNOS9PhSBdHlegK+AGGanfwjXuQ9+0pZcy0w9lQ=="
+    )
+    assert sign("123456", "1445827045067", "nEXhMP4r", encrypt) == "5a65ceeef9aab2d149439f82dc191dd6c5cbe2c0"
+    event = json.loads(open_sealed(encrypt, owner="suite4xxxxxxxxxxxxxxx"))
+    assert event == {"EventType": "check_create_suite_url", "Random": "LPIdSnlF", "TestSuiteKey": "suite4xxxxxxxxxxxxxxx"}
 
 
 class Callback(http.server.BaseHTTPRequestHandler):

@@ -212,4 +212,17 @@ mod tests {
         assert!(aes_key("short").is_none());
         assert_eq!(signature("b", "a", "d", "c"), format!("{:x}", Sha1::digest(b"abcd")));
     }
+
+    /// The example DingTalk's callback documentation publishes for local debugging (token `123456`,
+    /// suite key `suite4xxxxxxxxxxxxxxx`, its URL parameters and `encrypt` body): sealing its plaintext
+    /// with its random prefix gives its ciphertext byte for byte, and its signature matches.
+    #[test]
+    fn the_documented_example_seals_and_signs_identically() {
+        const ENCRYPT: &str = "1a3NBxmCFwkCJvfoQ7WhJHB+iX3qHPsc9JbaDznE1i03peOk1LaOQoRz3+nlyGNhwmwJ3vDMG+OzrHMeiZI7gTRWVdUBmfxjZ8Ej23JVYa9VrYeJ5as7XM/ZpulX8NEQis44w53h1qAgnC3PRzM7Zc/D6Ibr0rgUathB6zRHP8PYrfgnNOS9PhSBdHlegK+AGGanfwjXuQ9+0pZcy0w9lQ==";
+        const PLAIN: &str = r#"{"EventType":"check_create_suite_url","Random":"LPIdSnlF","TestSuiteKey":"suite4xxxxxxxxxxxxxxx"}"#;
+        let key = aes_key("4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij").expect("43 characters");
+        assert_eq!(decrypt(&key, "suite4xxxxxxxxxxxxxxx", ENCRYPT).as_deref(), Some(PLAIN));
+        assert_eq!(encrypt(&key, "suite4xxxxxxxxxxxxxxx", PLAIN, b"hU3bEfGZZewzhG5a"), ENCRYPT);
+        assert_eq!(signature("123456", "1445827045067", "nEXhMP4r", ENCRYPT), "5a65ceeef9aab2d149439f82dc191dd6c5cbe2c0");
+    }
 }
