@@ -60,6 +60,12 @@ pub fn json_at<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a serde_jso
     })
 }
 
+/// The values an answer holds at each named key path (`var ← "data.items.0.id"`), null where a path
+/// leads nowhere: how call nodes and Rest actions map an answer into variables.
+pub fn pick(paths: &std::collections::BTreeMap<String, String>, answer: &serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    paths.iter().map(|(var, key)| (var.clone(), json_at(answer, key).cloned().unwrap_or(serde_json::Value::Null))).collect()
+}
+
 #[cfg(test)]
 mod json_at_tests {
     use serde_json::json;

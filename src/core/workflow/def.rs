@@ -80,10 +80,7 @@ pub struct EdgeWhen {
 impl CallDef {
     /// The fields a call node's JSON answer sets: each output's key path looked up (null when absent).
     pub fn outputs_of(&self, answer: &Value) -> serde_json::Map<String, Value> {
-        self.outputs
-            .iter()
-            .map(|(field, key)| (field.clone(), crate::core::keypath::json_at(answer, key).cloned().unwrap_or(Value::Null)))
-            .collect()
+        crate::core::keypath::pick(&self.outputs, answer)
     }
 }
 

@@ -249,10 +249,11 @@ impl Flow {
             match (&n.call, n.kind) {
                 (None, NodeKind::Call) => errs.push(at(i, "a call node needs call = { url = \"http://…\", outputs = { … } }".into())),
                 (Some(_), k) if k != NodeKind::Call => errs.push(at(i, "only a node of type \"call\" takes call".into())),
-                (Some(c), _) if !c.url.starts_with("http://") => errs.push((
-                    crate::path!["nodes", i, "call", "url"],
-                    format!("expected an http:// URL (the emulator sends plain HTTP), got {:?}", c.url),
-                )),
+                (Some(c), _) => {
+                    if let Err(e) = crate::core::http_call::check_url(&c.url) {
+                        errs.push((crate::path!["nodes", i, "call", "url"], e));
+                    }
+                }
                 _ => {}
             }
             if n.verify && n.kind != NodeKind::Start {

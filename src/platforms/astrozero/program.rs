@@ -13,7 +13,10 @@ use serde_json::{json, Map, Value};
 use super::data;
 use super::errors::AzError;
 use super::Call;
+use crate::core::http_call::HttpCall;
 use crate::core::outbound::{Message, OutRequest, Reply, RetryPolicy};
+use crate::core::template;
+pub use crate::core::template::text;
 use crate::core::workflow::Predicate;
 use crate::scenario::EdgeWhen;
 
@@ -40,36 +43,6 @@ fn any_type() -> String {
 }
 
 pub const PARAM_TYPES: &[&str] = &["String", "Number", "Boolean", "Date", "Object", "Any"];
-
-/// A Rest action: the HTTP call a connector element makes, with its input and output parameters.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RestAction {
-    /// `http://…`, a template (the emulator sends plain HTTP; loopback in tests).
-    pub url: String,
-    /// `GET`, `POST` (default), `PUT`, `PATCH` or `DELETE`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
-    /// The input parameters, each a template: the JSON body, or the query string of a `GET`.
-    /// Without it, every variable is sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<Map<String, Value>>,
-    /// Request headers (the Rest service's authentication, say), each a template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub headers: Option<Map<String, Value>>,
-    /// Output parameters: variable ← key path in the JSON answer (`data.items.0.id`).
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub outputs: std::collections::BTreeMap<String, String>,
-    /// How long the service may take (default 30 000 ms).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_ms: Option<u64>,
-}
-
-/// The methods a Rest action may use.
-pub const REST_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
-
-/// Longest time a Rest action may be given to answer.
-pub const MAX_REST_TIMEOUT_MS: u64 = 120_000;
 
 /// One step. Exactly one of `assign`, `create`, `update`, `delete`, `query`, `call`, `wait`, `log`,
 /// `fail`.
@@ -101,7 +74,7 @@ pub struct StepDef {
     /// Calls a Rest service and waits for its answer; `into` receives the JSON answer and
     /// `call.outputs` copies parts of it into variables. A failed call fails the step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub call: Option<RestAction>,
+    pub call: Option<HttpCall>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -166,15 +139,7 @@ impl StepDef {
             return Err("update and delete steps need record (the record id)".into());
         }
         if let Some(c) = &self.call {
-            if !c.url.starts_with("http://") {
-                return Err(format!("call.url: expected an http:// URL (the emulator sends plain HTTP), got {:?}", c.url));
-            }
-            if let Some(m) = c.method.as_deref().filter(|m| !REST_METHODS.contains(m)) {
-                return Err(format!("call.method: expected one of {}, got {m:?}", REST_METHODS.join(", ")));
-            }
-            if c.timeout_ms.is_some_and(|t| t == 0 || t > MAX_REST_TIMEOUT_MS) {
-                return Err(format!("call.timeout_ms: expected 1 to {MAX_REST_TIMEOUT_MS}"));
-            }
+            c.check("call")?;
         }
         Ok(())
     }
@@ -348,34 +313,12 @@ pub fn rest_message(
     Ok(Message::new(super::PLATFORM, REST_EVENT, target, request, policy).replying_to(tag))
 }
 
-/// The request of call step `i`, rendered over the variables.
+/// The request of call step `i`, rendered over the variables (all of them, without `body`).
 fn rest_request(steps: &[StepDef], i: usize, vars: &Map<String, Value>, call: &Call) -> Result<OutRequest, AzError> {
     let Some(action) = steps.get(i).and_then(|s| s.call.as_ref()) else {
         return Err(AzError::param(format!("step {} calls nothing", step_name(steps, i))));
     };
-    let url = text(&render(&Value::String(action.url.clone()), vars, call));
-    if !url.starts_with("http://") || url.parse::<hyper::Uri>().is_err() {
-        return Err(AzError::param(format!("step {}: the Rest action's URL {url:?} is not an http:// URL", step_name(steps, i))));
-    }
-    let params = if action.body.is_some() { object_map(&action.body, vars, call) } else { vars.clone() };
-    let method = action.method.as_deref().and_then(|m| REST_METHODS.iter().find(|k| **k == m)).copied().unwrap_or("POST");
-    let mut headers: Vec<(String, String)> =
-        object_map(&action.headers, vars, call).into_iter().map(|(k, v)| (k.to_ascii_lowercase(), text(&v))).collect();
-    let (url, body) = if method == "GET" {
-        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter().map(|(k, v)| (k, text(v)))).finish();
-        let joined = match (query.is_empty(), url.contains('?')) {
-            (true, _) => url,
-            (false, true) => format!("{url}&{query}"),
-            (false, false) => format!("{url}?{query}"),
-        };
-        (joined, String::new())
-    } else {
-        if !headers.iter().any(|(k, _)| k == "content-type") {
-            headers.push(("content-type".into(), "application/json".into()));
-        }
-        (url, Value::Object(params).to_string())
-    };
-    Ok(OutRequest { method, url, headers, body })
+    action.request(vars, &specials(call), vars).map_err(|e| AzError::param(format!("step {}: the Rest action's {e}", step_name(steps, i))))
 }
 
 /// Goes on after call step `i` with the service's answer: a 2xx JSON object sets `into` and the
@@ -385,23 +328,12 @@ pub fn take_answer(steps: &[StepDef], i: usize, reply: &Reply, vars: &mut Map<St
     let answer = reply.json_answer(&format!("the Rest action of step {name}")).map_err(AzError::param)?;
     let Some(step) = steps.get(i) else { return Ok(()) };
     if let Some(action) = &step.call {
-        for (var, key) in &action.outputs {
-            vars.insert(var.clone(), crate::core::keypath::json_at(&answer, key).cloned().unwrap_or(Value::Null));
-        }
+        vars.extend(action.outputs_of(&answer));
     }
     if let Some(into) = &step.into {
         vars.insert(into.clone(), answer);
     }
     Ok(())
-}
-
-/// A value as text (templates, CSV cells): null is empty, strings are bare.
-pub fn text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// Who runs a template and when: `$user`, `$userName` and `$now`.
@@ -419,94 +351,18 @@ impl Env for Call<'_> {
     }
 }
 
-/// `a.b.0.c` over the variables; `$user` is the caller's user id and `$now` the emulator time.
-fn lookup(path: &str, vars: &Map<String, Value>, env: &dyn Env) -> Value {
-    let mut segs = path.split('.');
-    let head = segs.next().unwrap_or_default();
-    let mut cur = match head {
-        "$user" => json!(super::model::user_id(env.user())),
-        "$userName" => json!(env.user()),
-        "$now" => json!(data::time_text(env.now())),
-        _ => vars.get(head).cloned().unwrap_or(Value::Null),
-    };
-    for s in segs {
-        cur = match &cur {
-            Value::Object(m) => m.get(s).cloned().unwrap_or(Value::Null),
-            Value::Array(a) => s.parse::<usize>().ok().and_then(|i| a.get(i)).cloned().unwrap_or(Value::Null),
-            _ => Value::Null,
-        };
+/// Astro Zero's template names: `$user` is the caller's user id, `$userName` its name and `$now`
+/// the emulator time.
+fn specials(env: &dyn Env) -> impl Fn(&str) -> Option<Value> + '_ {
+    move |name| match name {
+        "$user" => Some(json!(super::model::user_id(env.user()))),
+        "$userName" => Some(json!(env.user())),
+        "$now" => Some(json!(data::time_text(env.now()))),
+        _ => None,
     }
-    cur
 }
 
-/// Renders a template value against the variables.
+/// Renders a template value against the variables (see `core::template`).
 pub fn render(t: &Value, vars: &Map<String, Value>, env: &dyn Env) -> Value {
-    match t {
-        Value::String(s) => {
-            let trimmed = s.trim();
-            if let Some(inner) = trimmed.strip_prefix("{{").and_then(|r| r.strip_suffix("}}")) {
-                if !inner.contains("{{") && !inner.contains("}}") {
-                    return lookup(inner.trim(), vars, env);
-                }
-            }
-            let mut out = String::with_capacity(s.len());
-            let mut rest = s.as_str();
-            while let Some(start) = rest.find("{{") {
-                let Some(len) = rest[start + 2..].find("}}") else { break };
-                out.push_str(&rest[..start]);
-                out.push_str(&text(&lookup(rest[start + 2..start + 2 + len].trim(), vars, env)));
-                rest = &rest[start + 2 + len + 2..];
-            }
-            out.push_str(rest);
-            Value::String(out)
-        }
-        Value::Array(a) => Value::Array(a.iter().map(|v| render(v, vars, env)).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), render(v, vars, env))).collect()),
-        other => other.clone(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-    use serde_json::{json, Map, Value};
-
-    use super::{render, Env};
-
-    struct Fixed;
-
-    impl Env for Fixed {
-        fn user(&self) -> &str {
-            "robot"
-        }
-        fn now(&self) -> crate::core::clock::Millis {
-            0
-        }
-    }
-
-    fn vars() -> Map<String, Value> {
-        json!({ "a": { "b": [10, { "c": "deep" }] }, "n": 3, "s": "text", "nil": null }).as_object().cloned().unwrap_or_default()
-    }
-
-    #[test]
-    fn whole_templates_keep_types_and_embedded_ones_render_text() {
-        let v = vars();
-        assert_eq!(render(&json!("{{n}}"), &v, &Fixed), json!(3));
-        assert_eq!(render(&json!(" {{ a.b.1.c }} "), &v, &Fixed), json!("deep"));
-        assert_eq!(render(&json!("n={{n}}, s={{s}}, nil={{nil}}, x={{missing.y}}"), &v, &Fixed), json!("n=3, s=text, nil=, x="));
-        assert_eq!(render(&json!({ "k": ["{{a.b.0}}", 1] }), &v, &Fixed), json!({ "k": [10, 1] }));
-        assert_eq!(render(&json!("{{$userName}}"), &v, &Fixed), json!("robot"));
-        assert_eq!(render(&json!("open {{ never closed"), &v, &Fixed), json!("open {{ never closed"));
-    }
-
-    proptest! {
-        /// Any text renders without panicking; text without `{{` comes back unchanged.
-        #[test]
-        fn any_template_renders(s in "[a-z{} .0-9$]{0,40}") {
-            let out = render(&Value::String(s.clone()), &vars(), &Fixed);
-            if !s.contains("{{") {
-                prop_assert_eq!(out, Value::String(s));
-            }
-        }
-    }
+    template::render(t, vars, &specials(env))
 }

@@ -322,13 +322,8 @@ pub fn validate(scenario: &mut Scenario, cx: &ValidateCx, diags: &mut Vec<Diag>)
                 ));
             }
             if let Some(push) = &e.push {
-                if !push.url.starts_with("http://") || push.url.parse::<hyper::Uri>().is_err() {
-                    diags.push(Diag::at(
-                        o,
-                        &["jiandaoyun", "apps"],
-                        ep(path!["push", "url"]),
-                        format!("expected an http:// URL (the emulator sends plain HTTP), got {:?}", push.url),
-                    ));
+                if let Err(e) = crate::core::http_call::check_url(&push.url) {
+                    diags.push(Diag::at(o, &["jiandaoyun", "apps"], ep(path!["push", "url"]), e));
                 }
                 for (i, ev) in push.events.iter().flatten().enumerate() {
                     if !super::push::DATA_EVENTS.contains(&ev.as_str()) {

@@ -150,8 +150,8 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
     }
     if let Some(sub) = &y.event_subscription {
         let at = |key: &'static str, msg: String| Diag::in_file(file, path!["yida", "event_subscription", key], msg);
-        if !sub.url.starts_with("http://") || sub.url.parse::<hyper::Uri>().is_err() {
-            diags.push(at("url", format!("expected an http:// URL (the emulator sends plain HTTP), got {:?}", sub.url)));
+        if let Err(e) = crate::core::http_call::check_url(&sub.url) {
+            diags.push(at("url", e));
         }
         if super::events::aes_key(&sub.aes_key).is_none() {
             diags.push(at("aes_key", format!("expected 43 letters and digits (DingTalk's EncodingAESKey), got {:?}", sub.aes_key)));
