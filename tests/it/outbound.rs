@@ -733,3 +733,85 @@ async fn act_on_an_astrozero_bpm_task_as_its_assignee() {
     let now = az_ok(&az_call(&emu, &robot, Method::GET, &format!("{inst}/{id}"), None).await).clone();
     assert_eq!(now["state"], "Completed OK", "{now}");
 }
+
+/// A Yida receipt form whose integration & automation flows call a service on its record events.
+fn yida_automation_scenario(url: &str) -> String {
+    format!(
+        r#"
+[emulator]
+clock = "2026-06-01T02:00:00Z"
+[[users]]
+id = "zhang"
+name = "张三"
+[yida]
+default_user = "zhang"
+app_keys = [{{ app_key = "ding-app-key", app_secret = "s" }}]
+[[yida.apps]]
+app_type = "APP_AUTOMATE000000000000001"
+[[yida.apps.forms]]
+form_uuid = "FORM-AUTOMATE0000000000000000000000000001"
+name = "客户"
+components = [{{ id = "textField_name", label = "名称", type = "TextField" }}, {{ id = "numberField_n", label = "数量", type = "NumberField" }}]
+automations = [
+  {{ name = "同步ERP", call = {{ url = "{url}/erp", headers = {{ X-Token = "erp-secret" }} }} }},
+  {{ name = "删除通知", on = ["delete"], call = {{ url = "{url}/gone/{{{{formInstanceId}}}}", method = "GET", body = {{ who = "{{{{operator}}}}", name = "{{{{formData.textField_name}}}}" }} }} }},
+]
+"#
+    )
+}
+
+#[tokio::test]
+async fn yida_automations_call_out_on_record_events() {
+    let rx = Receiver::start().await;
+    let emu = start_with(&yida_automation_scenario(&rx.url)).await;
+    let base = format!("{}/dingtalk/web/APP_AUTOMATE000000000000001/v1/form", emu.base_url());
+    let form = "FORM-AUTOMATE0000000000000000000000000001";
+    let call = |path: &'static str, fields: Vec<(&'static str, String)>| {
+        let url = format!("{base}/{path}");
+        async move { client().post(url).form(&fields).send().await.expect("sent").json::<Value>().await.expect("json") }
+    };
+    let saved = call(
+        "saveFormData.json",
+        vec![("formUuid", form.into()), ("formDataJson", json!({ "textField_name": "华东五金", "numberField_n": 3 }).to_string())],
+    )
+    .await;
+    let id = saved["result"].as_str().expect("id").to_owned();
+    call("updateFormData.json", vec![("formInstId", id.clone()), ("updateFormDataJson", json!({ "numberField_n": 5 }).to_string())]).await;
+    call("deleteFormData.json", vec![("formInstId", id.clone())]).await;
+    settle(&emu).await;
+
+    let got = rx.received().await;
+    let seen: Vec<(String, String)> = got.iter().map(|r| (r.method.clone(), r.target.split('?').next().unwrap_or("").to_owned())).collect();
+    assert_eq!(
+        seen,
+        [
+            ("POST".to_owned(), "/hook/erp".to_owned()),
+            ("POST".to_owned(), "/hook/erp".to_owned()),
+            ("POST".to_owned(), "/hook/erp".to_owned()),
+            ("GET".to_owned(), format!("/hook/gone/{id}")),
+        ],
+        "every event reaches the automation listening for all; only the delete reaches the other"
+    );
+    let events: Vec<Value> = got[..3].iter().map(|r| r.json()["event"].clone()).collect();
+    assert_eq!(events, [json!("create"), json!("update"), json!("delete")]);
+    let created = got[0].json();
+    assert_eq!(created["formUuid"], form);
+    assert_eq!(created["formInstanceId"], id.as_str());
+    assert_eq!(created["operator"], "zhang");
+    assert_eq!(created["appType"], "APP_AUTOMATE000000000000001");
+    assert_eq!(created["formData"]["textField_name"], "华东五金");
+    assert_eq!(got[1].json()["formData"]["numberField_n"], 5, "the record as it is after the change");
+    assert_eq!(got[0].header("x-token"), Some("erp-secret"));
+    assert_eq!(got[3].query("who").as_deref(), Some("zhang"));
+    assert_eq!(got[3].query("name").as_deref(), Some("华东五金"), "a delete sends the record as it was");
+
+    let journal = get(&emu, "/__emu/deliveries?platform=yida").await.body;
+    assert_eq!(journal[0]["event"], "automation");
+    assert_eq!(journal[0]["target"], "automation 同步ERP of 客户");
+
+    let refusal = |toml: String| lowcode_emu::Scenario::from_toml_str(&toml, "t").err().map(|e| e.to_string()).unwrap_or_default();
+    let err = refusal(yida_automation_scenario("ftp://x"));
+    assert!(err.contains("automations[0].call") && err.contains("http://"), "{err}");
+    let err = refusal(yida_automation_scenario(&rx.url).replace(r#"on = ["delete"]"#, r#"on = ["approve"]"#));
+    assert!(err.contains("automations[1].on") && err.contains("\"approve\""), "{err}");
+}

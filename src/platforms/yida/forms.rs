@@ -58,6 +58,7 @@ pub fn save(call: &Call) -> Result<Response, YidaError> {
     }
     let inst = super::scenario::new_instance(call.st, &f, data, &call.user, call.now());
     let id = inst.form_inst_id.clone();
+    super::automations::fire(call, &f, &inst, "create");
     f.instances.lock().push(inst);
     ok(json!({ "result": id, "success": true }))
 }
@@ -87,6 +88,7 @@ pub fn apply_update(call: &Call, f: &Form, inst: &mut FormInstance, name: &str) 
     if call.opt_str("useLatestVersion").as_deref() == Some("y") {
         inst.version += 1;
     }
+    super::automations::fire(call, f, inst, "update");
     Ok(())
 }
 
@@ -102,8 +104,19 @@ pub fn delete(call: &Call) -> Result<Response, YidaError> {
     if !form.can_view(&call.user) {
         return Err(YidaError::forbidden(call.locale));
     }
-    form.instances.lock().retain(|i| i.form_inst_id != id);
+    let removed = take_instances(&form, |i| i.form_inst_id == id);
+    for inst in &removed {
+        super::automations::fire(call, &form, inst, "delete");
+    }
     ok(json!({ "success": true }))
+}
+
+/// Removes the form's instances `which` picks and answers them.
+pub fn take_instances(form: &Form, which: impl Fn(&FormInstance) -> bool) -> Vec<FormInstance> {
+    let mut list = form.instances.lock();
+    let (gone, kept): (Vec<FormInstance>, Vec<FormInstance>) = std::mem::take(&mut *list).into_iter().partition(|i| which(i));
+    *list = kept;
+    gone
 }
 
 pub fn get(call: &Call) -> Result<Response, YidaError> {

@@ -7,6 +7,7 @@
 //! Errors are HTTP 200 with `{"success": false, "errorCode", "errorMsg"}`.
 
 mod act;
+mod automations;
 mod call;
 pub mod errors;
 mod events;
@@ -115,7 +116,7 @@ impl Platform for Yida {
     const NAME: &'static str = PLATFORM;
     const PREFIXES: &'static [&'static str] = &["/dingtalk/", "/v1.0/yida/", "/v1.0/oauth2/"];
     const SECRET_FIELDS: &'static [&'static str] = &["systemToken", "appSecret", "accessToken", "refreshToken", "_csrf_token"];
-    const DELIVERY_EVENTS: &'static [&'static str] = events::EVENTS;
+    const DELIVERY_EVENTS: &'static [&'static str] = &[events::EVENTS[0], events::EVENTS[1], automations::EVENT];
 
     fn act(world: &std::sync::Arc<crate::world::World>, request: &serde_json::Map<String, serde_json::Value>) -> super::ActResult {
         act::act(world, request)

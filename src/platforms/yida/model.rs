@@ -44,6 +44,8 @@ pub struct Form {
     pub viewers: Option<Vec<String>>,
     /// Who may submit (`None` = everyone).
     pub submitters: Option<Vec<String>>,
+    /// Integration & automation flows started by this form's record events.
+    pub automations: Vec<super::automations::AutomationDef>,
     pub instances: Mutex<Vec<FormInstance>>,
 }
 

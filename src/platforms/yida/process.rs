@@ -98,6 +98,7 @@ pub fn start(call: &Call) -> Result<Response, YidaError> {
     let inst = super::scenario::new_instance(call.st, &f, data, &call.user, call.now());
     let id = inst.process_instance_id.clone().unwrap_or_default();
     super::events::after(call, &f, &inst, None);
+    super::automations::fire(call, &f, &inst, "create");
     f.instances.lock().push(inst);
     ok(json!({ "result": id, "success": true }))
 }
@@ -169,7 +170,10 @@ pub fn get(call: &Call) -> Result<Response, YidaError> {
 pub fn delete(call: &Call) -> Result<Response, YidaError> {
     let id = process_id(call)?;
     let form = call.st.find_instance(call.app, &id).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
-    form.instances.lock().retain(|i| i.process_instance_id.as_deref() != Some(id.as_str()));
+    let removed = super::forms::take_instances(&form, |i| i.process_instance_id.as_deref() == Some(id.as_str()));
+    for inst in &removed {
+        super::automations::fire(call, &form, inst, "delete");
+    }
     ok(json!({ "success": true, "errorCode": "", "errorMsg": "" }))
 }
 
@@ -286,12 +290,16 @@ pub fn execute(call: &Call) -> Result<Response, YidaError> {
             p.reject(&task, act)
         };
         res.map_err(|_| YidaError::param("任务已处理或流程已结束", call.locale))?;
+        let changed = patch.is_some();
         if let Some(patch) = patch {
             i.record(LogKind::Update, &call.user, call.now(), patch.keys().cloned().collect());
             i.data.extend(patch);
         }
         i.modified_ms = call.now();
         super::events::after(call, f, i, before.as_ref());
+        if changed {
+            super::automations::fire(call, f, i, "update");
+        }
         Ok(())
     })?;
     ok(json!({ "success": true, "errorCode": "", "errorMsg": "" }))

@@ -85,6 +85,9 @@ pub struct YidaFormDef {
     pub submitters: Option<Vec<String>>,
     #[serde(default)]
     pub records: Vec<Map<String, Value>>,
+    /// Integration & automation: HTTP calls made when records are created, updated or deleted.
+    #[serde(default)]
+    pub automations: Vec<super::automations::AutomationDef>,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -195,6 +198,11 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
             if !users_ok(&f.viewers) || !users_ok(&f.submitters) {
                 diags.push(at(path!["forms", fi], "viewers and submitters must be user ids from [[users]]".into()));
             }
+            for (ai, a) in f.automations.iter().enumerate() {
+                for (key, msg) in a.problems() {
+                    diags.push(at(path!["forms", fi, "automations", ai, key], msg));
+                }
+            }
             for (ci, c) in f.components.iter().enumerate() {
                 match kind(&c.kind) {
                     None => diags.push(at(
@@ -289,6 +297,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
                 components: f.components.iter().map(component).collect(),
                 viewers: f.viewers.clone(),
                 submitters: f.submitters.clone(),
+                automations: f.automations.clone(),
                 instances: Mutex::new(Vec::new()),
             }));
         }
