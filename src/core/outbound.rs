@@ -203,6 +203,10 @@ struct Inner {
     /// Pending deliveries that are not held back, by (due time, id): the sender takes what is due
     /// without scanning the journal.
     schedule: BTreeSet<(Millis, u64)>,
+    /// Due deliveries whose target already had its share under way, in order, per target: moved out
+    /// of `schedule` so a backlog behind one slow receiver is scanned once, not on every wake. One
+    /// goes back each time the target's send finishes.
+    parked: HashMap<String, VecDeque<(Millis, u64)>>,
     /// How many deliveries a `reorder` fault holds back (the release scan runs only when some are).
     held: usize,
     /// Finished deliveries whose platform waits for the answer and has not taken it yet.
@@ -215,6 +219,17 @@ struct Inner {
 impl Inner {
     fn index(&self, id: u64) -> Option<usize> {
         self.deliveries.binary_search_by_key(&id, |d| d.id).ok()
+    }
+
+    /// Puts the next delivery parked behind `target` back on the schedule.
+    fn unpark(&mut self, target: &str) {
+        let Some(queue) = self.parked.get_mut(target) else { return };
+        if let Some(key) = queue.pop_front() {
+            self.schedule.insert(key);
+        }
+        if queue.is_empty() {
+            self.parked.remove(target);
+        }
     }
 
     /// Delivery `i` has just finished: a request awaiting it gets its answer now; otherwise an
@@ -489,8 +504,10 @@ impl Outbox {
         let now = self.clock.now_ms();
         let mut inner = self.inner.lock();
         let room = MAX_IN_FLIGHT.saturating_sub(inner.in_flight);
-        // Due deliveries in order, skipping targets that already have their share under way.
+        // Due deliveries in order; those of targets that already have their share under way are
+        // parked behind their target.
         let mut due = Vec::new();
+        let mut park: Vec<(String, (Millis, u64))> = Vec::new();
         let mut taken: HashMap<&str, usize> = HashMap::new();
         for &(at, id) in inner.schedule.range(..=(now, u64::MAX)) {
             if due.len() >= room {
@@ -502,11 +519,17 @@ impl Outbox {
             if *share < MAX_PER_TARGET {
                 *share += 1;
                 due.push((at, id));
+            } else {
+                park.push((target.to_owned(), (at, id)));
             }
         }
         drop(taken);
         for key in &due {
             inner.schedule.remove(key);
+        }
+        for (target, key) in park {
+            inner.schedule.remove(&key);
+            inner.parked.entry(target).or_default().push_back(key);
         }
         let due: Vec<u64> = due.into_iter().map(|(_, id)| id).collect();
         let mut out = Vec::new();
@@ -597,6 +620,14 @@ impl Outbox {
         }
         inner.in_flight += out.len();
         inner.pending -= out.len();
+        // A target whose turn went without a send (dropped, held back) lets its next one go.
+        let idle: Vec<String> = inner.parked.keys().filter(|t| !inner.busy.contains_key(*t)).cloned().collect();
+        if !idle.is_empty() {
+            for target in idle {
+                inner.unpark(&target);
+            }
+            self.wake.notify_one();
+        }
         out
     }
 
@@ -630,6 +661,7 @@ impl Outbox {
             *n -= 1;
             if *n == 0 {
                 inner.busy.remove(&target);
+                inner.unpark(&target);
             }
         }
         let d = &mut inner.deliveries[i];
@@ -809,6 +841,22 @@ mod tests {
         let ok = Attempt { at: String::new(), status: Some(200), response_body: String::new(), latency_ms: 0, error: None, fault: None };
         ob.finish(sends[0], ok, 0);
         assert_eq!(ob.take_due().len(), 1, "a finished send frees one slot");
+    }
+
+    #[test]
+    fn a_backlog_behind_a_busy_target_goes_out_in_order_one_at_a_time() {
+        let ob = outbox();
+        let ids: Vec<u64> = (0..50).map(|_| ob.enqueue(message("slow"))).collect();
+        let ok = || Attempt { at: String::new(), status: Some(200), response_body: String::new(), latency_ms: 0, error: None, fault: None };
+        for expected in &ids {
+            let sends: Vec<u64> = ob.take_due().iter().map(|s| s.id).collect();
+            assert_eq!(sends, [*expected]);
+            // While it is under way, the rest wait parked: nothing more is taken, however often the sender wakes.
+            assert!(ob.take_due().is_empty());
+            assert!(ob.inner.lock().schedule.is_empty(), "the backlog is parked, not rescanned");
+            ob.finish(*expected, ok(), 0);
+        }
+        assert_eq!(ob.snapshot().pending, 0);
     }
 
     #[test]
