@@ -47,6 +47,11 @@ fn authorized(shared: &Shared, parts: &Parts) -> bool {
 }
 
 pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
+    if parts.method == Method::GET {
+        if let Some(page) = crate::dashboard::asset(parts.uri.path()) {
+            return page;
+        }
+    }
     if parts.uri.path().trim_end_matches('/') != "/__emu/health" && !authorized(shared, &parts) {
         return bad(
             401,
@@ -83,7 +88,12 @@ pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
         (&Method::GET, "/__emu/requests") => match filter(query, ns.as_deref()) {
             Ok(f) => {
                 let show = form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "secrets" && v == "true");
-                let entries = shared.journal.list(&f);
+                let limit = match form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "limit").map(|(_, v)| v.parse::<usize>()) {
+                    None => usize::MAX,
+                    Some(Ok(n)) if n > 0 => n,
+                    Some(_) => return bad(400, "limit must be a positive number"),
+                };
+                let entries = shared.journal.newest(&f, limit);
                 ok(Value::Array(entries.iter().map(|e| e.to_json(secrets_of(e.platform, show))).collect()))
             }
             Err(e) => bad(400, e),
@@ -155,6 +165,23 @@ pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
         }
         (&Method::POST, "/__emu/act") => act(shared, ns.as_deref(), &body),
         (&Method::GET, "/__emu/clock") => clock_view(shared, ns.as_deref()),
+        (&Method::GET, "/__emu/overview") => {
+            let host = parts.headers.get(hyper::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+            let w = world!(shared, ns.as_deref());
+            crate::dashboard::overview(shared, &w, ns.as_deref().unwrap_or(""), &format!("http://{host}"))
+        }
+        (&Method::GET, "/__emu/collections") => {
+            let w = world!(shared, ns.as_deref());
+            crate::dashboard::collections(&w, query)
+        }
+        (&Method::GET, "/__emu/records") => {
+            let w = world!(shared, ns.as_deref());
+            crate::dashboard::records(&w, query)
+        }
+        (&Method::GET, "/__emu/tasks") => {
+            let w = world!(shared, ns.as_deref());
+            crate::dashboard::tasks(&w, query)
+        }
         (&Method::POST, "/__emu/clock") => clock_set(shared, ns.as_deref(), &body),
         (m, p) => bad(404, format!("no admin endpoint {m} {p} (see docs/admin-api.md)")),
     }
@@ -194,8 +221,10 @@ fn filter(query: &str, ns: Option<&str>) -> Result<JournalFilter, String> {
                 }
             }
             "secrets" if v == "true" || v == "false" => {}
+            // `limit` is read by the listing itself.
+            "limit" => {}
             "secrets" => return Err(format!("secrets must be true or false, got {v:?}")),
-            other => return Err(format!("unknown filter {other:?}; use platform, route, namespace, status, since, secrets")),
+            other => return Err(format!("unknown filter {other:?}; use platform, route, namespace, status, since, limit, secrets")),
         }
     }
     Ok(f)

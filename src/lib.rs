@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod core;
+pub mod dashboard;
 pub mod error;
 pub mod http;
 pub mod liveness;

@@ -254,6 +254,7 @@ async fn serve(scenario: Scenario, host: &str, options: lowcode_emu::Options) ->
     if let Some(f) = &state_file {
         say!("state file: {} (saved on shutdown and POST /__emu/state/save)", f.display());
     }
+    say!("dashboard: {base}/__emu/ui");
     say!("admin: {base}/__emu/health · {base}/__emu/requests · {base}/__emu/routes   (Ctrl-C to stop)");
     if exposed {
         say!("warning: listening on {host} with no --admin-token: anyone who can reach this port can reset, read and replace all data");

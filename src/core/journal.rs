@@ -173,15 +173,18 @@ impl Journal {
         Self { ring: Mutex::new(ring), capacity, max_bytes, next_id: AtomicU64::new(1) }
     }
 
-    pub fn next_id(&self) -> u64 {
+    fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub fn record(&self, entry: JournalEntry) {
+    /// Appends an entry. Its id is given here, under the lock, so ids grow along the ring (readers
+    /// binary-search them); whatever id the caller set is replaced.
+    pub fn record(&self, mut entry: JournalEntry) {
         if self.capacity == 0 {
             return;
         }
         let mut ring = self.ring.lock();
+        entry.id = self.next_id();
         ring.bytes += body_bytes(&entry);
         ring.entries.push_back(entry);
         while ring.entries.len() > self.capacity || (ring.bytes > self.max_bytes && ring.entries.len() > 1) {
@@ -192,7 +195,18 @@ impl Journal {
 
     /// Matching entries, oldest first.
     pub fn list(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
-        self.ring.lock().entries.iter().filter(|e| filter.accepts(e)).cloned().collect()
+        self.newest(filter, usize::MAX)
+    }
+
+    /// The newest `limit` matching entries, oldest first. Entries after `since_id` are found by
+    /// binary search (ids only grow), so a live view polling for what is new costs little.
+    pub fn newest(&self, filter: &JournalFilter, limit: usize) -> Vec<JournalEntry> {
+        let ring = self.ring.lock();
+        let from = filter.since_id.map_or(0, |id| ring.entries.partition_point(|e| e.id <= id));
+        let mut out: Vec<JournalEntry> = ring.entries.range(from..).rev().filter(|e| filter.accepts(e)).take(limit).cloned().collect();
+        drop(ring);
+        out.reverse();
+        out
     }
 
     pub fn count(&self, filter: &JournalFilter) -> usize {
@@ -213,9 +227,9 @@ impl Journal {
 mod tests {
     use super::*;
 
-    pub(super) fn entry(j: &Journal, route: &'static str) -> JournalEntry {
+    pub(super) fn entry(route: &'static str) -> JournalEntry {
         JournalEntry {
-            id: j.next_id(),
+            id: 0,
             time_ms: 0,
             namespace: String::new(),
             platform: "acme",
@@ -236,7 +250,7 @@ mod tests {
     fn ring_is_bounded_and_filters() {
         let j = Journal::new(3, usize::MAX);
         for r in ["a", "b", "a", "b"] {
-            j.record(entry(&j, r));
+            j.record(entry(r));
         }
         let all = j.list(&JournalFilter::default());
         assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), vec![2, 3, 4]);
@@ -250,23 +264,22 @@ mod tests {
         // Each entry carries a 7-byte request body.
         let j = Journal::new(100, 20);
         for _ in 0..4 {
-            j.record(entry(&j, "a"));
+            j.record(entry("a"));
         }
         assert_eq!(j.list(&JournalFilter::default()).iter().map(|e| e.id).collect::<Vec<_>>(), vec![3, 4]);
-        let mut big = entry(&j, "a");
+        let mut big = entry("a");
         big.response_body = Bytes::from(vec![b' '; 1000]);
         j.record(big);
         assert_eq!(j.list(&JournalFilter::default()).iter().map(|e| e.id).collect::<Vec<_>>(), vec![5], "the newest entry stays");
         j.clear(&JournalFilter::default());
-        j.record(entry(&j, "a"));
-        j.record(entry(&j, "a"));
+        j.record(entry("a"));
+        j.record(entry("a"));
         assert_eq!(j.count(&JournalFilter::default()), 2, "clearing gives the bytes back");
     }
 
     #[test]
     fn secrets_are_redacted_unless_shown() {
-        let j = Journal::new(10, 1 << 20);
-        let mut e = entry(&j, "r");
+        let mut e = entry("r");
         e.query = "client_id=a&client_secret=s1&x=1".into();
         e.request_body = Bytes::from_static(b"grant_type=client_credentials&client_secret=s2");
         e.response_body = Bytes::from_static(br#"{"access_token":"s3","nested":[{"Security":"s4"}],"n":null,"other":"keep"}"#);
@@ -315,8 +328,7 @@ mod tests {
             /// Any JSON body: no panic, and no secret key keeps its value.
             #[test]
             fn json_bodies_never_keep_a_secret(v in arb_json("[a-zA-Z0-9 ]{0,8}", &[MARK], SECRETS)) {
-                let j = Journal::new(1, 1 << 20);
-                let mut e = tests::entry(&j, "r");
+                let mut e = tests::entry("r");
                 e.request_body = Bytes::from(v.to_string());
                 let shown = e.to_json(Secrets::Redact(SECRETS));
                 let mut left = Vec::new();
@@ -327,8 +339,7 @@ mod tests {
             /// Any text as a body or query: no panic, and a form's secret parameters never show.
             #[test]
             fn form_text_never_keeps_a_secret(text in "([a-z_]{1,13}=[A-Za-z0-9%+]{0,6}&?){0,6}", raw in ".{0,40}") {
-                let j = Journal::new(1, 1 << 20);
-                let mut e = tests::entry(&j, "r");
+                let mut e = tests::entry("r");
                 e.query = format!("{text}&client_secret={MARK}");
                 e.request_body = Bytes::from(raw);
                 let shown = e.to_json(Secrets::Redact(SECRETS));

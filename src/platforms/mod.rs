@@ -71,7 +71,6 @@ pub trait Platform: 'static {
 
     /// One line for `lowcode-emu check`: what the section holds.
     fn summary(scenario: &Scenario, section: &Self::Section) -> String;
-    /// Banner lines for `serve`: credentials and a request to paste; `{BASE}` is the base URL.
     /// The events this platform sends out (faults name them as `delivery.<platform>.<event>`).
     const DELIVERY_EVENTS: &'static [&'static str] = &[];
 
@@ -81,8 +80,127 @@ pub trait Platform: 'static {
         Err((400, format!("{} has no act actions yet", Self::NAME)))
     }
 
+    /// Banner lines for `serve`: credentials and a request to paste; `{BASE}` is the base URL.
     fn banner(_section: &Self::Section) -> Vec<String> {
         Vec::new()
+    }
+
+    /// The dashboard's data page: what holds records (a form, an object, a flow's tickets), each
+    /// with its group (the app) and how many records it holds.
+    fn collections(_world: &World) -> Vec<CollectionInfo> {
+        Vec::new()
+    }
+
+    /// One page of a collection's records, each in the platform's own read shape, in the platform's
+    /// id order from after `page.after`; `None` when there is no such collection.
+    fn records(_world: &World, _collection: &str, _page: &PageRequest) -> Option<RecordPage> {
+        None
+    }
+
+    /// The dashboard's inbox: the open tasks `user` may act on, each with what `POST /__emu/act`
+    /// needs to act on it.
+    fn open_tasks(_world: &World, _user: &str) -> Vec<OpenTask> {
+        Vec::new()
+    }
+}
+
+/// A collection of records the dashboard can browse.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CollectionInfo {
+    /// What `records` takes (opaque to the caller).
+    pub id: String,
+    pub name: String,
+    /// The app (or other grouping) it belongs to.
+    pub group: String,
+    pub count: usize,
+    /// How the dashboard makes, changes and removes a record as a person: `POST /__emu/act` bodies
+    /// in which the string `"$data"` stands for what the person wrote (in the platform's write
+    /// format, shaped like `example`) and `"$id"` for the record's id. `None` where the platform's
+    /// UI has no such action.
+    pub create: Option<Value>,
+    pub update: Option<Value>,
+    pub delete: Option<Value>,
+    pub example: Value,
+}
+
+/// What the dashboard asks of a collection: records after a cursor, optionally only those whose
+/// text contains `text`.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub after: Option<String>,
+    pub limit: usize,
+    pub text: Option<String>,
+}
+
+/// Records scanned at most for one filtered page; past it the page ends early and `next` lets the
+/// caller go on, so a rare match in a large collection never makes one request slow.
+pub const MAX_SCANNED: usize = 20_000;
+
+/// One page of a collection.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RecordPage {
+    /// `{"id": …, "record": <the platform's read shape>}`.
+    pub items: Vec<Value>,
+    /// The cursor of the next page (the last id looked at), `None` at the end.
+    pub next: Option<String>,
+    /// Records in the collection (all of them, not only the matches).
+    pub total: usize,
+}
+
+/// An open task of a person, as the inbox lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OpenTask {
+    pub platform: &'static str,
+    /// The form, object or flow the task belongs to.
+    pub collection: String,
+    /// What the platform calls the instance (its title, or its form and id).
+    pub title: String,
+    /// The node the task stands at.
+    pub node: String,
+    pub created: String,
+    /// The `POST /__emu/act` actions that apply (`approve`, `reject` …).
+    pub actions: Vec<&'static str>,
+    /// The fields of `POST /__emu/act` that name this task (with `platform`, `as` and `action` added).
+    pub act: Map<String, Value>,
+    /// The act field that carries a comment, and the one that names whom a transfer goes to.
+    pub comment_field: Option<&'static str>,
+    pub transfer_field: Option<&'static str>,
+}
+
+/// Builds one page from records offered in id order, filtering by text: the shared half of every
+/// platform's `records`. Offer records until [`Pager::offer`] says the page is complete.
+pub struct Pager {
+    limit: usize,
+    needle: Option<String>,
+    items: Vec<Value>,
+    scanned: usize,
+    last: Option<String>,
+    more: bool,
+}
+
+impl Pager {
+    pub fn new(page: &PageRequest) -> Self {
+        let needle = page.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
+        Pager { limit: page.limit.clamp(1, 500), needle, items: Vec::new(), scanned: 0, last: None, more: false }
+    }
+
+    /// Offers the next record (its id and read shape as JSON text); answers whether to go on.
+    pub fn offer(&mut self, id: &str, json: &str) -> bool {
+        if self.items.len() == self.limit || self.scanned == MAX_SCANNED {
+            self.more = true;
+            return false;
+        }
+        self.scanned += 1;
+        if self.needle.as_ref().is_none_or(|n| json.to_lowercase().contains(n.as_str())) {
+            let record: Value = serde_json::from_str(json).unwrap_or(Value::Null);
+            self.items.push(serde_json::json!({ "id": id, "record": record }));
+        }
+        self.last = Some(id.to_owned());
+        true
+    }
+
+    pub fn finish(self, total: usize) -> RecordPage {
+        RecordPage { items: self.items, next: if self.more { self.last } else { None }, total }
     }
 }
 
@@ -166,6 +284,9 @@ pub struct PlatformDef {
     pub summary: fn(&Scenario) -> Option<String>,
     pub banner: fn(&Sections) -> Vec<String>,
     pub act: fn(&std::sync::Arc<World>, &Map<String, Value>) -> ActResult,
+    pub collections: fn(&World) -> Vec<CollectionInfo>,
+    pub records: fn(&World, &str, &PageRequest) -> Option<RecordPage>,
+    pub open_tasks: fn(&World, &str) -> Vec<OpenTask>,
     pub delivery_events: &'static [&'static str],
     pub section_schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
 }
@@ -189,6 +310,9 @@ impl PlatformDef {
             summary: summary::<P>,
             banner: banner::<P>,
             act: P::act,
+            collections: P::collections,
+            records: P::records,
+            open_tasks: P::open_tasks,
             delivery_events: P::DELIVERY_EVENTS,
             section_schema: section_schema::<P>,
         }

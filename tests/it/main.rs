@@ -12,6 +12,7 @@ mod astrozero_files;
 mod astrozero_flows;
 mod astrozero_rest_actions;
 mod concurrency;
+mod dashboard;
 mod faults;
 mod fuzz_routes;
 mod hardening;

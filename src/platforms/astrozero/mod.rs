@@ -6,6 +6,7 @@
 //! failures are HTTP 4xx/5xx `{"resCode", "resMsg"}`. Timestamps are `yyyy-MM-dd HH:mm:ss`.
 
 mod bpm;
+mod browse;
 mod bulk;
 mod call;
 pub mod connectors;
@@ -427,10 +428,38 @@ impl Platform for AstroZero {
 
     const DELIVERY_EVENTS: &'static [&'static str] = &[service_tasks::EVENT, program::REST_EVENT];
 
-    /// A BPM user task acted on as a person: `approve`, `reject`, `complete` or `transfer` (`task`,
-    /// `comment`, `variables`, `assignee` for a transfer), as `PUT /runtime/tasks/{id}` does.
+    /// As a person in the app: a record created, edited or deleted (`create` with `object` and
+    /// `values`, `update` with `object`, `id` and `values`, `delete` with `object` and `id`), with the
+    /// data API's checks; or a BPM user task acted on — `approve`, `reject`, `complete` or `transfer`
+    /// (`task`, `comment`, `variables`, `assignee` for a transfer) — as `PUT /runtime/tasks/{id}` does.
     fn act(world: &std::sync::Arc<crate::world::World>, request: &Map<String, Value>) -> super::ActResult {
         let st = world.platforms.astrozero.as_ref().ok_or((400, "astrozero is not configured in this scenario".to_owned()))?;
+        let refused = |e: AzError| {
+            let rendered = e.render(world.locale);
+            (rendered.status, format!("astrozero refused the action: {}", String::from_utf8_lossy(&rendered.body)))
+        };
+        let action = request.get("action").and_then(Value::as_str).unwrap_or("");
+        if matches!(action, "create" | "update" | "delete") {
+            let (user, _) = super::act_parts(world, request, &["action"])?;
+            let name = request.get("object").and_then(Value::as_str).ok_or((400, "object: expected an object name".to_owned()))?;
+            let obj = st.object(name).ok_or((404, format!("object: no object {name:?}")))?;
+            let values = request.get("values").and_then(Value::as_object).cloned().unwrap_or_default();
+            let id = request.get("id").and_then(Value::as_str);
+            let req = crate::http::Request::internal(Method::POST, format!("/u-route/baas/data/v1.0/bobject/{name}"), Vec::new());
+            let call = Call { world, st, req: &req, user: user.to_owned(), body: Map::new() };
+            return match (action, id) {
+                ("create", _) => data::insert_one(&call, &obj, &values).map(|id| json!({ "id": id })).map_err(refused),
+                (_, None) => Err((400, "id: expected the record's id".to_owned())),
+                ("update", Some(id)) => match data::update_fields(&call, &obj, id, &values).map_err(refused)? {
+                    true => Ok(json!({ "id": id })),
+                    false => Err((404, format!("id: no record {id:?} in {name}"))),
+                },
+                (_, Some(id)) => match obj.records.remove(id) {
+                    Some(_) => Ok(json!({ "id": id })),
+                    None => Err((404, format!("id: no record {id:?} in {name}"))),
+                },
+            };
+        }
         let (user, body) = super::act_parts(world, request, &["task"])?;
         let task = request.get("task").and_then(Value::as_str).ok_or((400, "task: expected the id of a BPM task".to_owned()))?;
         let req = crate::http::Request::internal(
@@ -440,10 +469,19 @@ impl Platform for AstroZero {
         );
         service_tasks::apply(world, st);
         let call = Call { world, st, req: &req, user: user.to_owned(), body };
-        bpm::act_on_task(&call).map_err(|e| {
-            let rendered = e.render(world.locale);
-            (rendered.status, format!("astrozero refused the action: {}", String::from_utf8_lossy(&rendered.body)))
-        })
+        bpm::act_on_task(&call).map_err(refused)
+    }
+
+    fn collections(world: &crate::world::World) -> Vec<super::CollectionInfo> {
+        browse::collections(world)
+    }
+
+    fn records(world: &crate::world::World, collection: &str, page: &super::PageRequest) -> Option<super::RecordPage> {
+        browse::records(world, collection, page)
+    }
+
+    fn open_tasks(world: &crate::world::World, user: &str) -> Vec<super::OpenTask> {
+        browse::open_tasks(world, user)
     }
 
     fn routes() -> Vec<Route> {

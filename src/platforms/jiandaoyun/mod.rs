@@ -8,6 +8,7 @@
 mod act;
 mod apps;
 mod auth;
+mod browse;
 mod call;
 pub mod corp;
 mod data;
@@ -317,6 +318,18 @@ impl Platform for Jiandaoyun {
 
     fn act(world: &std::sync::Arc<crate::world::World>, request: &serde_json::Map<String, serde_json::Value>) -> super::ActResult {
         act::act(world, request)
+    }
+
+    fn collections(world: &crate::world::World) -> Vec<super::CollectionInfo> {
+        browse::collections(world)
+    }
+
+    fn records(world: &crate::world::World, collection: &str, page: &super::PageRequest) -> Option<super::RecordPage> {
+        browse::records(world, collection, page)
+    }
+
+    fn open_tasks(world: &crate::world::World, user: &str) -> Vec<super::OpenTask> {
+        browse::open_tasks(world, user)
     }
 
     fn banner(j: &Self::Section) -> Vec<String> {

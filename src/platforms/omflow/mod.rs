@@ -6,6 +6,7 @@
 //! integers, as documented for them. Messages are Traditional Chinese, or English when the scenario
 //! locale is `en` or the request sends `Accept-Language: en…`.
 
+mod browse;
 mod call;
 mod calls;
 pub mod errors;
@@ -122,6 +123,18 @@ impl Platform for OmFlow {
         } else {
             Err((400, format!("omflow refused the action: {answer}")))
         }
+    }
+
+    fn collections(world: &crate::world::World) -> Vec<super::CollectionInfo> {
+        browse::collections(world)
+    }
+
+    fn records(world: &crate::world::World, collection: &str, page: &super::PageRequest) -> Option<super::RecordPage> {
+        browse::records(world, collection, page)
+    }
+
+    fn open_tasks(world: &crate::world::World, user: &str) -> Vec<super::OpenTask> {
+        browse::open_tasks(world, user)
     }
 
     fn routes() -> Vec<Route> {

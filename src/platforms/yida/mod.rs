@@ -8,6 +8,7 @@
 
 mod act;
 mod automations;
+mod browse;
 mod call;
 pub mod errors;
 mod events;
@@ -120,6 +121,18 @@ impl Platform for Yida {
 
     fn act(world: &std::sync::Arc<crate::world::World>, request: &serde_json::Map<String, serde_json::Value>) -> super::ActResult {
         act::act(world, request)
+    }
+
+    fn collections(world: &crate::world::World) -> Vec<super::CollectionInfo> {
+        browse::collections(world)
+    }
+
+    fn records(world: &crate::world::World, collection: &str, page: &super::PageRequest) -> Option<super::RecordPage> {
+        browse::records(world, collection, page)
+    }
+
+    fn open_tasks(world: &crate::world::World, user: &str) -> Vec<super::OpenTask> {
+        browse::open_tasks(world, user)
     }
     type Section = scenario::YidaSection;
     type State = State;

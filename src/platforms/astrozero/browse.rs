@@ -1,0 +1,99 @@
+//! The dashboard's view of Astro Zero: custom objects and their records (the data API's read shape),
+//! and the BPM tasks a person has open.
+
+use serde_json::json;
+
+use super::model::{user_id, State};
+use crate::core::clock::iso_utc_ms;
+use crate::core::workflow::{Flow, TaskStatus};
+use crate::platforms::{CollectionInfo, OpenTask, PageRequest, Pager, RecordPage};
+use crate::world::World;
+
+/// Records read per lock of the object's collection while a page is built.
+const CHUNK: usize = 1_000;
+
+fn state(world: &World) -> Option<&State> {
+    world.platforms.astrozero.as_ref()
+}
+
+pub fn collections(world: &World) -> Vec<CollectionInfo> {
+    let Some(st) = state(world) else { return Vec::new() };
+    let objects = st.objects.read();
+    objects
+        .iter()
+        .map(|o| {
+            let example: serde_json::Map<String, serde_json::Value> = o
+                .fields
+                .read()
+                .iter()
+                .filter(|f| f.name.ends_with("__CST") || f.name == "name")
+                .map(|f| (f.name.clone(), json!(null)))
+                .collect();
+            CollectionInfo {
+                id: o.name.clone(),
+                name: o.label.read().clone(),
+                group: st.namespace.clone(),
+                count: o.records.len(),
+                create: Some(json!({ "action": "create", "object": o.name, "values": "$data" })),
+                update: Some(json!({ "action": "update", "object": o.name, "id": "$id", "values": "$data" })),
+                delete: Some(json!({ "action": "delete", "object": o.name, "id": "$id" })),
+                example: serde_json::Value::Object(example),
+            }
+        })
+        .collect()
+}
+
+/// An object's records in id order, read in chunks so no lock is held for long.
+pub fn records(world: &World, object: &str, page: &PageRequest) -> Option<RecordPage> {
+    let obj = state(world)?.object(object)?;
+    let mut pager = Pager::new(page);
+    let mut after = page.after.clone();
+    'chunks: loop {
+        let chunk = obj.records.page_after(after.as_deref(), CHUNK, |_| true);
+        for r in &chunk {
+            let id = r.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            if !pager.offer(&id, &serde_json::Value::Object((**r).clone()).to_string()) {
+                break 'chunks;
+            }
+            after = Some(id);
+        }
+        if chunk.len() < CHUNK {
+            break;
+        }
+    }
+    Some(pager.finish(obj.records.len()))
+}
+
+/// Open BPM tasks of `user` (by user name or id), oldest first; suspended instances hide theirs.
+pub fn open_tasks(world: &World, user: &str) -> Vec<OpenTask> {
+    let Some(st) = state(world) else { return Vec::new() };
+    let rt = st.runtime.lock();
+    let mut out = Vec::new();
+    for (id, i) in rt.instances.iter().filter(|(_, i)| !i.suspended) {
+        let def = rt.processes.iter().find(|d| d.id == i.def_id);
+        let flow = def.and_then(|d| Flow::build(&d.graph).ok());
+        for t in i.wf.tasks.iter().skip(1).filter(|t| t.status == TaskStatus::Open) {
+            if t.assignee != user && user_id(&t.assignee) != user {
+                continue;
+            }
+            let act = json!({ "task": t.id }).as_object().cloned().unwrap_or_default();
+            let node = flow.as_ref().and_then(|f| f.nodes.get(t.node)).map(|n| n.name.clone()).unwrap_or_default();
+            out.push((
+                t.created_ms,
+                OpenTask {
+                    platform: super::PLATFORM,
+                    collection: def.map(|d| d.label.clone()).unwrap_or_else(|| i.name.clone()),
+                    title: if i.title.is_empty() { format!("{} {id}", i.name) } else { i.title.clone() },
+                    node,
+                    created: iso_utc_ms(t.created_ms),
+                    actions: vec!["approve", "reject", "transfer"],
+                    act,
+                    comment_field: Some("comment"),
+                    transfer_field: Some("assignee"),
+                },
+            ));
+        }
+    }
+    out.sort_by_key(|(at, _)| *at);
+    out.into_iter().map(|(_, t)| t).collect()
+}
