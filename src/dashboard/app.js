@@ -15,7 +15,7 @@ const TEXT = {
     probability: "概率", times: "最多次数", rateLimit: "限流开关", rules: "规则", matched: "匹配", fired: "触发",
     redeliver: "重新投递", event: "事件", target: "目标", outcome: "结果", attempts: "尝试", freeze: "冻结", real: "恢复真实时间",
     set: "设为", advance: "快进", done: "完成", token: "管理令牌", tokenAsk: "此模拟器需要管理令牌", confirmReset: "重置此命名空间的全部数据？",
-    any: "全部", time: "时间", duration: "耗时", saved: "已保存", deleted: "已删除", sent: "已发送", stateLoaded: "状态已导入",
+    any: "全部", time: "时间", method: "方法", path: "路径", duration: "耗时", saved: "已保存", deleted: "已删除", sent: "已发送", stateLoaded: "状态已导入",
   },
   en: {
     overview: "Overview", data: "Data", inbox: "Inbox", journal: "Journal", faults: "Faults", deliveries: "Deliveries", clock: "Clock",
@@ -30,7 +30,7 @@ const TEXT = {
     probability: "probability", times: "at most", rateLimit: "Rate limit", rules: "Rules", matched: "matched", fired: "fired",
     redeliver: "Redeliver", event: "Event", target: "Target", outcome: "Outcome", attempts: "Attempts", freeze: "Freeze", real: "Real time",
     set: "Set to", advance: "Advance", done: "Done", token: "Admin token", tokenAsk: "This emulator needs its admin token", confirmReset: "Reset all data of this namespace?",
-    any: "any", time: "Time", duration: "Duration", saved: "Saved", deleted: "Deleted", sent: "Sent", stateLoaded: "State loaded",
+    any: "any", time: "Time", method: "Method", path: "Path", duration: "Duration", saved: "Saved", deleted: "Deleted", sent: "Sent", stateLoaded: "State loaded",
   },
 };
 
@@ -176,18 +176,18 @@ async function recordsView(body) {
     if (e.key === "Enter") { dataState.q = e.target.value; dataState.cursors = [null]; route(); }
   } });
   const who = userSelect("record-as", ui.overview.users[0] && ui.overview.users[0].id);
-  const keys = [];
-  for (const item of page.items) {
-    const rec = item.record && typeof item.record === "object" ? (item.record.formData || item.record.formdata || item.record) : {};
-    for (const k of Object.keys(rec)) if (!keys.includes(k) && keys.length < 6) keys.push(k);
-  }
+  // The collection's own fields, by label; the record's top-level keys when it declares none.
+  let columns = ((info && info.columns) || []).slice(0, 7);
+  if (!columns.length) columns = [...new Set(page.items.flatMap((i) => Object.keys(i.record || {})))].slice(0, 7).map((k) => [k, k]);
+  const keys = columns.map(([k]) => k);
   const cell = (item, k) => {
     const rec = item.record || {};
-    const src = rec.formData || rec.formdata || rec;
-    return show(src[k]);
+    const src = (info && info.fields_at && rec[info.fields_at]) || rec;
+    const v = src[k];
+    return v && typeof v === "object" && !Array.isArray(v) && "name" in v ? show(v.name) : show(v);
   };
   const table = el("table", { id: "records" },
-    el("thead", {}, el("tr", {}, el("th", { style: "width:230px" }, "id"), keys.map((k) => el("th", {}, k)))),
+    el("thead", {}, el("tr", {}, el("th", { style: "width:230px" }, "id"), columns.map(([k, label]) => el("th", { title: k }, label)))),
     el("tbody", {}, page.items.map((item) => el("tr", { tabindex: "0", "data-id": item.id, onclick: () => recordDetail(item), onkeydown: (e) => { if (e.key === "Enter") recordDetail(item); } },
       el("td", { class: "mono" }, item.id), keys.map((k) => el("td", { title: cell(item, k) }, cell(item, k)))))));
   body.append(
@@ -290,8 +290,8 @@ async function journalPage(main) {
         el("label", {}, t("status"), input("status", { id: "journal-status", inputmode: "numeric" })),
         el("label", {}, t("faultOnly"), el("input", { type: "checkbox", id: "journal-fault", checked: f.fault, onchange: (e) => { f.fault = e.target.checked; restart(); } })))),
     el("table", { id: "journal" },
-      el("thead", {}, el("tr", {}, el("th", { style: "width:90px" }, "#"), el("th", { style: "width:190px" }, t("time")), el("th", { style: "width:70px" }, "method"),
-        el("th", {}, "path"), el("th", { style: "width:220px" }, t("route")), el("th", { style: "width:70px" }, t("status")), el("th", { style: "width:90px" }, t("duration")))),
+      el("thead", {}, el("tr", {}, el("th", { style: "width:90px" }, "#"), el("th", { style: "width:190px" }, t("time")), el("th", { style: "width:80px" }, t("method")),
+        el("th", {}, t("path")), el("th", { style: "width:220px" }, t("route")), el("th", { style: "width:70px" }, t("status")), el("th", { style: "width:90px" }, t("duration")))),
       tbody));
   const poll = async () => {
     const q = new URLSearchParams();

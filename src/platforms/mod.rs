@@ -113,6 +113,10 @@ pub struct CollectionInfo {
     /// The app (or other grouping) it belongs to.
     pub group: String,
     pub count: usize,
+    /// The fields a table of the records shows, as (key, label), and where in a record they are
+    /// (`formData` on Yida; `None`: at the top).
+    pub columns: Vec<(String, String)>,
+    pub fields_at: Option<&'static str>,
     /// How the dashboard makes, changes and removes a record as a person: `POST /__emu/act` bodies
     /// in which the string `"$data"` stands for what the person wrote (in the platform's write
     /// format, shaped like `example`) and `"$id"` for the record's id. `None` where the platform's

@@ -84,6 +84,16 @@ def test_every_page_loads_without_console_errors(browser, emulator):
         assert page in browser.current_url
         assert console_errors(browser) == [], page
         if SHOTS:
+            # DASHBOARD_SHOTS=<dir> writes the screenshots docs/ shows, each page as a person sees it.
+            if page == "data":
+                wait(browser, EC.element_to_be_clickable((By.CSS_SELECTOR, f"[data-collection='{CUSTOMERS}']"))).click()
+                wait(browser, EC.presence_of_element_located((By.ID, "records")))
+            if page == "inbox":
+                Select(browser.find_element(By.ID, "inbox-user")).select_by_value("lisi")
+                wait(browser, EC.presence_of_element_located((By.ID, "tasks")))
+            if page == "journal":
+                api(emulator, "/api/v5/app/entry/data/list", {"app_id": APP, "entry_id": CUSTOMERS, "limit": 1}, JDY_KEY)
+                time.sleep(0.8)
             pathlib.Path(SHOTS).mkdir(parents=True, exist_ok=True)
             browser.save_screenshot(str(pathlib.Path(SHOTS) / f"dashboard-{page}.png"))
     # The overview shows each platform with its base URL and credentials to paste.

@@ -34,6 +34,8 @@ pub fn collections(world: &World) -> Vec<CollectionInfo> {
                 name: o.label.read().clone(),
                 group: st.namespace.clone(),
                 count: o.records.len(),
+                columns: o.fields.read().iter().filter(|f| f.name.ends_with("__CST") || f.name == "name").map(|f| (f.name.clone(), f.label.clone())).collect(),
+                fields_at: None,
                 create: Some(json!({ "action": "create", "object": o.name, "values": "$data" })),
                 update: Some(json!({ "action": "update", "object": o.name, "id": "$id", "values": "$data" })),
                 delete: Some(json!({ "action": "delete", "object": o.name, "id": "$id" })),

@@ -29,6 +29,8 @@ pub fn collections(world: &World) -> Vec<CollectionInfo> {
                     name: e.name.clone(),
                     group: app.name.clone(),
                     count: e.records.len(),
+                    columns: e.schema.widgets.iter().map(|w| (w.alias.clone().unwrap_or_else(|| w.id.clone()), w.label.clone())).collect(),
+                    fields_at: None,
                     create: Some(json!({ "action": "create", "entry_id": form, "data": "$data" })),
                     update: Some(json!({ "action": "update", "entry_id": form, "data_id": "$id", "data": "$data" })),
                     delete: Some(json!({ "action": "delete", "entry_id": form, "data_id": "$id" })),

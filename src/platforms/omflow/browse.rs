@@ -23,6 +23,8 @@ pub fn collections(world: &World) -> Vec<CollectionInfo> {
                 name: f.name.clone(),
                 group: f.app.clone(),
                 count: f.tickets.lock().list.len(),
+                columns: f.fields.iter().map(|x| (x.id.clone(), x.label.clone())).collect(),
+                fields_at: Some("formdata"),
                 create: Some(json!({ "action": "create", "api_path": f.api_path, "formdata": "$data" })),
                 // A ticket moves on by pushing its open step (the inbox), not by editing.
                 update: None,

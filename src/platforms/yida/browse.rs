@@ -33,6 +33,8 @@ pub fn collections(world: &World) -> Vec<CollectionInfo> {
                     name: f.name.clone(),
                     group: app.name.clone(),
                     count: f.instances.lock().len(),
+                    columns: f.components.iter().map(|c| (c.id.clone(), c.label.clone())).collect(),
+                    fields_at: Some("formData"),
                     create: Some(json!({ "action": "create", "appType": a, "formUuid": form, "formDataJson": "$data" })),
                     update: Some(json!({ "action": "update", "appType": a, "formInstId": "$id", "updateFormDataJson": "$data" })),
                     delete: Some(json!({ "action": "delete", "appType": a, "formInstId": "$id" })),
