@@ -103,6 +103,35 @@ def test_every_page_loads_without_console_errors(browser, emulator):
     assert JDY_KEY in browser.find_element(By.CSS_SELECTOR, "[data-platform=jiandaoyun] pre").text
 
 
+def test_the_page_switches_language_and_remembers_it(browser, emulator):
+    open_page(browser, emulator, "overview")
+    nav = lambda: [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#nav a")]
+    assert nav()[:3] == ["概览", "数据", "待办"], "the demo scenario's locale is Chinese"
+    browser.find_element(By.ID, "lang").click()
+    wait(browser, lambda d: nav()[:3] == ["Overview", "Data", "Inbox"])
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    open_page(browser, emulator, "clock")
+    assert nav()[-1] == "Clock", "the choice outlives a reload"
+    browser.find_element(By.ID, "lang").click()
+    wait(browser, lambda d: nav()[-1] == "时钟")
+
+
+def test_with_an_admin_token_the_page_asks_for_it_once(browser):
+    with launch("--admin-token", "s3cret") as base:
+        browser.get("about:blank")
+        browser.get(f"{base}/__emu/ui#/overview")
+        alert = wait(browser, EC.alert_is_present())
+        alert.send_keys("s3cret")
+        alert.accept()
+        wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, "[data-platform=jiandaoyun]")))
+        # Without the token the admin API still refuses.
+        assert api(base, "/__emu/overview")[0] == 401
+        # The page keeps the token for the session: the next page needs no second prompt.
+        browser.get(f"{base}/__emu/ui#/faults")
+        wait(browser, EC.presence_of_element_located((By.ID, "fault-add")))
+        browser.execute_script("sessionStorage.clear()")
+
+
 def test_a_record_created_in_the_page_is_read_back_through_the_api(browser):
     with launch() as base:
         open_page(browser, base, "data")

@@ -22,19 +22,21 @@ pub fn collections(world: &World) -> Vec<CollectionInfo> {
     objects
         .iter()
         .map(|o| {
-            let example: serde_json::Map<String, serde_json::Value> = o
+            // The fields a person fills in: the object's own (`__CST`) and its name.
+            let own: Vec<(String, String)> = o
                 .fields
                 .read()
                 .iter()
                 .filter(|f| f.name.ends_with("__CST") || f.name == "name")
-                .map(|f| (f.name.clone(), json!(null)))
+                .map(|f| (f.name.clone(), f.label.clone()))
                 .collect();
+            let example: serde_json::Map<String, serde_json::Value> = own.iter().map(|(name, _)| (name.clone(), json!(null))).collect();
             CollectionInfo {
                 id: o.name.clone(),
                 name: o.label.read().clone(),
                 group: st.namespace.clone(),
                 count: o.records.len(),
-                columns: o.fields.read().iter().filter(|f| f.name.ends_with("__CST") || f.name == "name").map(|f| (f.name.clone(), f.label.clone())).collect(),
+                columns: own,
                 fields_at: None,
                 create: Some(json!({ "action": "create", "object": o.name, "values": "$data" })),
                 update: Some(json!({ "action": "update", "object": o.name, "id": "$id", "values": "$data" })),
