@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Soak: SOAK_SECONDS (default 60) of mixed load on loopback — reads, filtered lists, updates of the
-# same records (state stays the same size) and admin calls — while sampling the emulator's RSS.
+# same records (state stays the same size) and the dashboard's admin calls (the journal's live query,
+# filtered record pages) — while sampling the emulator's RSS.
 # Every update also queues a signed data push (the form pushes and api_writes_push is on) to a
 # receiver (a second emulator whose OMFlow login answers 200), so the outbox runs full tilt too.
 # Memory must level off: the journal is a bounded ring (it keeps up to [server] journal_size
@@ -38,6 +39,12 @@ echo "rss at start: $(rss) KiB"
 load "$B/get" "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data_id\":\"$ID\"}"
 load "$B/list" "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":100,\"filter\":{\"rel\":\"and\",\"cond\":[{\"field\":\"_widget_1600000000003\",\"method\":\"eq\",\"value\":[\"发货\"]}]}}"
 load "$B/update" "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data_id\":\"$ID\",\"data\":{\"_widget_1600000000002\":{\"value\":7}}}"
+# An open dashboard, hard: its journal query and filtered record pages, back to back on two connections.
+A="http://127.0.0.1:$PORT/__emu"
+for u in "$A/requests?limit=200" "$A/records?platform=jiandaoyun&collection=$FORM&limit=50&q=%E5%8F%91%E8%B4%A7"; do
+  wrk -t1 -c1 -d"${SOAK_SECONDS}s" "$u" >/dev/null 2>&1 &
+  LOADERS+=($!)
+done
 SAMPLES=()
 for t in $(seq 5 5 "$SOAK_SECONDS"); do
   sleep 5

@@ -251,6 +251,41 @@ proptest! {
             prop_assert!((400..600).contains(&status) && !msg.is_empty(), "{} act answered {status} {msg:?}", def.name);
         }
     }
+
+    /// The dashboard's browse calls decode any query string: a page, or an admin error naming the
+    /// parameter — every platform, any collection id, cursor, limit and filter text.
+    #[test]
+    fn browse_calls_never_panic_on_arbitrary_queries(
+        platform in prop_oneof![prop::sample::select(platforms::names()).prop_map(String::from), ".{0,6}"],
+        collection in prop_oneof![
+            Just("6566f8a1c2e4b10a3c7d0301".to_owned()),
+            Just("APP_DEMO0000000000000001/FORM-DEMO00000000000000000000000000000001".to_owned()),
+            Just("demo__Supplier__CST".to_owned()),
+            Just("incident".to_owned()),
+            ".{0,12}",
+        ],
+        after in prop::option::of(".{0,30}"),
+        limit in prop::option::of(prop_oneof!["[0-9]{1,4}", ".{0,4}"]),
+        text in prop::option::of(".{0,8}"),
+        user in prop_oneof![Just("lisi".to_owned()), ".{0,6}"],
+    ) {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("platform", &platform).append_pair("collection", &collection);
+        for (k, v) in [("after", &after), ("limit", &limit), ("q", &text)] {
+            if let Some(v) = v {
+                q.append_pair(k, v);
+            }
+        }
+        let query = q.finish();
+        for resp in [
+            lowcode_emu::dashboard::records(&WORLD, &query),
+            lowcode_emu::dashboard::collections(&WORLD, &query),
+            lowcode_emu::dashboard::tasks(&WORLD, &format!("user={user}")),
+        ] {
+            prop_assert!([200, 400, 404].contains(&resp.status), "{query} answered {}", resp.status);
+            prop_assert!(serde_json::from_slice::<Value>(&resp.body).is_ok());
+        }
+    }
 }
 
 #[test]
