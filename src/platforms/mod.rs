@@ -104,6 +104,29 @@ pub trait Platform: 'static {
     }
 }
 
+/// Implements the contract's browsing (`collections`, `records`, `open_tasks`) with the functions of a
+/// platform's `browse` module, inside its `impl Platform`: every platform wires them the same way.
+macro_rules! browse_with {
+    ($module:ident) => {
+        fn collections(world: &crate::world::World) -> Vec<crate::platforms::CollectionInfo> {
+            $module::collections(world)
+        }
+
+        fn records(
+            world: &crate::world::World,
+            collection: &str,
+            page: &crate::platforms::PageRequest,
+        ) -> Option<crate::platforms::RecordPage> {
+            $module::records(world, collection, page)
+        }
+
+        fn open_tasks(world: &crate::world::World, user: &str) -> Vec<crate::platforms::OpenTask> {
+            $module::open_tasks(world, user)
+        }
+    };
+}
+pub(crate) use browse_with;
+
 /// A collection of records the dashboard can browse.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CollectionInfo {
@@ -169,6 +192,45 @@ pub struct OpenTask {
     /// The act field that carries a comment, and the one that names whom a transfer goes to.
     pub comment_field: Option<&'static str>,
     pub transfer_field: Option<&'static str>,
+}
+
+impl OpenTask {
+    /// A task of the shared workflow engine (`act` names it for `POST /__emu/act`): its node's name
+    /// and its creation time come from the engine. Actions and fields are set with [`OpenTask::acting`].
+    pub fn of(
+        platform: &'static str,
+        flow: Option<&crate::core::workflow::Flow>,
+        task: &crate::core::workflow::Task,
+        collection: String,
+        title: String,
+        act: Value,
+    ) -> Self {
+        OpenTask {
+            platform,
+            collection,
+            title,
+            node: flow.and_then(|f| f.nodes.get(task.node)).map(|n| n.name.clone()).unwrap_or_default(),
+            created: crate::core::clock::iso_utc_ms(task.created_ms),
+            actions: Vec::new(),
+            act: act.as_object().cloned().unwrap_or_default(),
+            comment_field: None,
+            transfer_field: None,
+        }
+    }
+
+    /// What a person may do with the task, and the act fields for a comment and a transfer.
+    pub fn acting(mut self, actions: &[&'static str], comment_field: Option<&'static str>, transfer_field: Option<&'static str>) -> Self {
+        self.actions = actions.to_vec();
+        self.comment_field = comment_field;
+        self.transfer_field = transfer_field;
+        self
+    }
+}
+
+/// Open tasks in the order of their keys (creation times or time-ordered ids): oldest first.
+pub fn in_order<K: Ord>(mut tasks: Vec<(K, OpenTask)>) -> Vec<OpenTask> {
+    tasks.sort_by(|a, b| a.0.cmp(&b.0));
+    tasks.into_iter().map(|(_, t)| t).collect()
 }
 
 /// Builds one page from records offered in id order, filtering by text: the shared half of every

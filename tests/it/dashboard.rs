@@ -138,6 +138,20 @@ async fn the_inbox_lists_open_tasks_across_platforms_with_what_act_needs() {
     assert_eq!(r.status, 200, "{}", r.body);
     let after = get(&emu, "/__emu/tasks?user=lisi").await.body;
     assert!(after["tasks"].as_array().expect("tasks").iter().all(|t| t["act"] != jdy["act"]));
+    // An OMFlow ticket's open step, named for nobody, is anyone's to push on from the inbox.
+    let opened = post(&emu, "/__emu/act", json!({ "platform": "omflow", "as": "zhangsan", "api_path": "incident", "action": "create", "formdata": [{ "id": "FORMITM_1", "value": "打印机坏了" }] })).await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    let inbox = get(&emu, "/__emu/tasks?user=lisi").await.body;
+    let step =
+        inbox["tasks"].as_array().expect("tasks").iter().find(|t| t["platform"] == "omflow").expect("the ticket's open step").clone();
+    assert_eq!(step["node"], "派工");
+    assert_eq!(step["actions"], json!(["update"]));
+    let mut body = step["act"].as_object().cloned().expect("act");
+    body.extend([("platform".to_owned(), json!("omflow")), ("as".to_owned(), json!("lisi")), ("action".to_owned(), json!("update"))]);
+    let pushed = post(&emu, "/__emu/act", Value::Object(body)).await;
+    assert_eq!(pushed.status, 200, "{}", pushed.body);
+    let page = records(&emu, "platform=omflow&collection=incident").await.body;
+    assert_ne!(page["items"][0]["record"]["stop_chart_text"], "派工", "the ticket moved on: {page}");
     assert_eq!(get(&emu, "/__emu/tasks?user=nobody").await.status, 404);
     assert_eq!(get(&emu, "/__emu/tasks").await.status, 400);
 }

@@ -4,7 +4,6 @@
 use serde_json::json;
 
 use super::model::{user_id, State};
-use crate::core::clock::iso_utc_ms;
 use crate::core::workflow::{Flow, TaskStatus};
 use crate::platforms::{CollectionInfo, OpenTask, PageRequest, Pager, RecordPage};
 use crate::world::World;
@@ -80,24 +79,11 @@ pub fn open_tasks(world: &World, user: &str) -> Vec<OpenTask> {
             if t.assignee != user && user_id(&t.assignee) != user {
                 continue;
             }
-            let act = json!({ "task": t.id }).as_object().cloned().unwrap_or_default();
-            let node = flow.as_ref().and_then(|f| f.nodes.get(t.node)).map(|n| n.name.clone()).unwrap_or_default();
-            out.push((
-                t.created_ms,
-                OpenTask {
-                    platform: super::PLATFORM,
-                    collection: def.map(|d| d.label.clone()).unwrap_or_else(|| i.name.clone()),
-                    title: if i.title.is_empty() { format!("{} {id}", i.name) } else { i.title.clone() },
-                    node,
-                    created: iso_utc_ms(t.created_ms),
-                    actions: vec!["approve", "reject", "transfer"],
-                    act,
-                    comment_field: Some("comment"),
-                    transfer_field: Some("assignee"),
-                },
-            ));
+            let collection = def.map(|d| d.label.clone()).unwrap_or_else(|| i.name.clone());
+            let title = if i.title.is_empty() { format!("{} {id}", i.name) } else { i.title.clone() };
+            let task = OpenTask::of(super::PLATFORM, flow.as_ref(), t, collection, title, json!({ "task": t.id }));
+            out.push((t.created_ms, task.acting(&["approve", "reject", "transfer"], Some("comment"), Some("assignee"))));
         }
     }
-    out.sort_by_key(|(at, _)| *at);
-    out.into_iter().map(|(_, t)| t).collect()
+    crate::platforms::in_order(out)
 }

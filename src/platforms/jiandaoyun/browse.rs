@@ -4,7 +4,6 @@
 use serde_json::json;
 
 use super::model::State;
-use crate::core::clock::iso_utc_ms;
 use crate::platforms::{CollectionInfo, OpenTask, PageRequest, Pager, RecordPage};
 use crate::world::World;
 
@@ -74,23 +73,19 @@ pub fn open_tasks(world: &World, user: &str) -> Vec<crate::platforms::OpenTask> 
         let Some(entry) = st.entries.get(&rec.entry_id) else { continue };
         let Some(flow) = entry.flow.as_ref().and_then(|f| st.flows.get(f)) else { continue };
         for t in rec.instance.open_tasks().filter(|t| t.assignee == user) {
-            let act = json!({ "instance_id": id, "task_id": t.id }).as_object().cloned().unwrap_or_default();
+            let task = OpenTask::of(
+                super::PLATFORM,
+                Some(flow),
+                t,
+                entry.name.clone(),
+                format!("{} {id}", entry.name),
+                json!({ "instance_id": id, "task_id": t.id }),
+            );
             out.push((
                 t.id.clone(),
-                OpenTask {
-                    platform: super::PLATFORM,
-                    collection: entry.name.clone(),
-                    title: format!("{} {id}", entry.name),
-                    node: flow.nodes.get(t.node).map(|n| n.name.clone()).unwrap_or_default(),
-                    created: iso_utc_ms(t.created_ms),
-                    actions: vec!["approve", "reject", "rollback", "transfer"],
-                    act,
-                    comment_field: Some("comment"),
-                    transfer_field: Some("transfer_username"),
-                },
+                task.acting(&["approve", "reject", "rollback", "transfer"], Some("comment"), Some("transfer_username")),
             ));
         }
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out.into_iter().map(|(_, t)| t).collect()
+    crate::platforms::in_order(out)
 }

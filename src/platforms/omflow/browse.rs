@@ -69,35 +69,23 @@ pub fn records(world: &World, api_path: &str, page: &PageRequest) -> Option<Reco
     Some(pager.finish(tickets.list.len()))
 }
 
-/// Open manual steps of `user`: push them on (`update`) with the open row's `data_id`.
+/// Open manual steps of `user`, and those assigned to nobody: push them on (`update`) with the open
+/// row's `data_id`.
 pub fn open_tasks(world: &World, user: &str) -> Vec<OpenTask> {
     let Some(st) = state(world) else { return Vec::new() };
     let mut out = Vec::new();
     for flow in &st.flows {
         for t in flow.tickets.lock().list.iter() {
-            for task in t.instance.open_tasks().filter(|task| task.assignee == user) {
+            // A manual step nobody is named for is anyone's to push (OMFlow checks the flow's permission).
+            for task in t.instance.open_tasks().filter(|task| task.assignee == user || task.assignee.is_empty()) {
                 let Some(node) = flow.flow.nodes.get(task.node) else { continue };
                 let Some(row) = t.rows.iter().find(|r| !r.history && !r.closed && r.stop_uuid == node.id) else { continue };
-                out.push((
-                    task.created_ms,
-                    OpenTask {
-                        platform: super::PLATFORM,
-                        collection: flow.name.clone(),
-                        title: format!("{} #{}", flow.name, t.data_no.map(|n| n.to_string()).unwrap_or_default()),
-                        node: node.name.clone(),
-                        created: iso_utc_ms(task.created_ms),
-                        actions: vec!["update"],
-                        act: json!({ "api_path": flow.api_path, "data_id": row.id.to_string(), "formdata": [] })
-                            .as_object()
-                            .cloned()
-                            .unwrap_or_default(),
-                        comment_field: None,
-                        transfer_field: None,
-                    },
-                ));
+                let title = format!("{} #{}", flow.name, t.data_no.map(|n| n.to_string()).unwrap_or_default());
+                let act = json!({ "api_path": flow.api_path, "data_id": row.id.to_string(), "formdata": [] });
+                let open = OpenTask::of(super::PLATFORM, Some(&flow.flow), task, flow.name.clone(), title, act);
+                out.push((task.created_ms, open.acting(&["update"], None, None)));
             }
         }
     }
-    out.sort_by_key(|(at, _)| *at);
-    out.into_iter().map(|(_, t)| t).collect()
+    crate::platforms::in_order(out)
 }

@@ -125,17 +125,7 @@ impl Platform for OmFlow {
         }
     }
 
-    fn collections(world: &crate::world::World) -> Vec<super::CollectionInfo> {
-        browse::collections(world)
-    }
-
-    fn records(world: &crate::world::World, collection: &str, page: &super::PageRequest) -> Option<super::RecordPage> {
-        browse::records(world, collection, page)
-    }
-
-    fn open_tasks(world: &crate::world::World, user: &str) -> Vec<super::OpenTask> {
-        browse::open_tasks(world, user)
-    }
+    super::browse_with!(browse);
 
     fn routes() -> Vec<Route> {
         routes()

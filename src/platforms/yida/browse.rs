@@ -5,7 +5,6 @@ use serde_json::{json, Map};
 
 use super::model::State;
 use super::Call;
-use crate::core::clock::iso_utc_ms;
 use crate::platforms::{CollectionInfo, OpenTask, PageRequest, Pager, RecordPage};
 use crate::world::World;
 
@@ -80,25 +79,12 @@ pub fn open_tasks(world: &World, user: &str) -> Vec<OpenTask> {
             for inst in form.instances.lock().iter() {
                 let (Some(p), Some(pid)) = (&inst.process, &inst.process_instance_id) else { continue };
                 for t in p.open_tasks().filter(|t| t.assignee == user) {
-                    let act = json!({ "processInstanceId": pid, "taskId": t.id }).as_object().cloned().unwrap_or_default();
-                    out.push((
-                        t.created_ms,
-                        OpenTask {
-                            platform: super::PLATFORM,
-                            collection: form.name.clone(),
-                            title: format!("{} {pid}", form.name),
-                            node: flow.nodes.get(t.node).map(|n| n.name.clone()).unwrap_or_default(),
-                            created: iso_utc_ms(t.created_ms),
-                            actions: vec!["approve", "reject", "transfer"],
-                            act,
-                            comment_field: Some("remark"),
-                            transfer_field: Some("to"),
-                        },
-                    ));
+                    let act = json!({ "processInstanceId": pid, "taskId": t.id });
+                    let task = OpenTask::of(super::PLATFORM, Some(flow), t, form.name.clone(), format!("{} {pid}", form.name), act);
+                    out.push((t.created_ms, task.acting(&["approve", "reject", "transfer"], Some("remark"), Some("to"))));
                 }
             }
         }
     }
-    out.sort_by_key(|(at, _)| *at);
-    out.into_iter().map(|(_, t)| t).collect()
+    crate::platforms::in_order(out)
 }

@@ -123,17 +123,7 @@ impl Platform for Yida {
         act::act(world, request)
     }
 
-    fn collections(world: &crate::world::World) -> Vec<super::CollectionInfo> {
-        browse::collections(world)
-    }
-
-    fn records(world: &crate::world::World, collection: &str, page: &super::PageRequest) -> Option<super::RecordPage> {
-        browse::records(world, collection, page)
-    }
-
-    fn open_tasks(world: &crate::world::World, user: &str) -> Vec<super::OpenTask> {
-        browse::open_tasks(world, user)
-    }
+    super::browse_with!(browse);
     type Section = scenario::YidaSection;
     type State = State;
 
