@@ -31,13 +31,12 @@ pub struct World {
 pub fn build_directory(doc: &ScenarioDoc) -> Directory {
     let mut depts: Vec<Department> = Vec::new();
     if !doc.departments.iter().any(|d| d.id == 1) {
-        depts.push(Department { id: 1, name: doc.name.clone().unwrap_or_else(|| "总部".into()), parent: None, integrate_id: None });
+        depts.push(Department::new(1, doc.name.clone().unwrap_or_else(|| "总部".into()), None, None));
     }
     depts.extend(doc.departments.iter().map(|d| Department {
-        id: d.id,
-        name: d.name.clone(),
-        parent: if d.id == 1 { None } else { Some(d.parent.unwrap_or(1)) },
-        integrate_id: d.integrate_id.clone(),
+        seq: d.seq,
+        managers: d.managers.clone(),
+        ..Department::new(d.id, d.name.clone(), if d.id == 1 { None } else { Some(d.parent.unwrap_or(1)) }, d.integrate_id.clone())
     }));
     let users = doc
         .users

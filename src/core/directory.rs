@@ -32,6 +32,19 @@ pub struct Department {
     pub parent: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub integrate_id: Option<String>,
+    /// Position among its siblings (smaller first; ties by id).
+    #[serde(default)]
+    pub seq: i64,
+    /// The department's managers (user ids), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managers: Vec<String>,
+}
+
+impl Department {
+    /// A department with no position of its own and no managers.
+    pub fn new(id: i64, name: String, parent: Option<i64>, integrate_id: Option<String>) -> Self {
+        Department { id, name, parent, integrate_id, seq: 0, managers: Vec::new() }
+    }
 }
 
 #[derive(Debug, Default)]

@@ -150,6 +150,12 @@ pub struct DeptDef {
     /// Parent department; absent = under the root (department 1), which itself has none.
     pub parent: Option<i64>,
     pub integrate_id: Option<String>,
+    /// Position among its siblings (smaller first); default 0, then by id.
+    #[serde(default)]
+    pub seq: i64,
+    /// The department's managers: user ids from `[[users]]`.
+    #[serde(default)]
+    pub managers: Vec<String>,
     #[serde(skip)]
     pub origin: Origin,
 }

@@ -92,6 +92,16 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], diags: &mut Vec<Dia
             }
         }
     }
+    for d in &doc.departments {
+        for (i, m) in d.managers.iter().enumerate().filter(|(_, m)| !user_ids.contains(m.as_str())) {
+            diags.push(Diag::at(
+                d.origin,
+                &["departments"],
+                vec![Seg::Key("managers".into()), Seg::Index(i)],
+                format!("expected a user id from [[users]], got {m:?}"),
+            ));
+        }
+    }
 
     let mut flow_ids = HashSet::new();
     for f in &doc.flows {

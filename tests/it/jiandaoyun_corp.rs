@@ -163,3 +163,97 @@ async fn guests_of_connected_companies() {
     assert_eq!(call(&emu, "guest/user/get", json!({ "username": "partner" })).await.body["member"]["type"], 2);
     assert_jdy_error(&call(&emu, "guest/user/get", json!({ "username": "nobody" })).await, 1010);
 }
+
+#[tokio::test]
+async fn v6_departments_keep_their_order_and_managers() {
+    let emu = start_with(&fixture()).await;
+    let v6 = |route: &'static str, body: Value| {
+        let emu = &emu;
+        async move { post(emu, &format!("/api/v6/corp/department/{route}"), body).await }
+    };
+    // Two more under the root, the second placed first by its `seq`.
+    let a = v6("create", json!({ "name": "市场部", "dept_no": 20, "seq": 5 })).await;
+    assert_eq!(a.body["department"]["seq"], 5, "{}", a.body);
+    v6("create", json!({ "name": "法务部", "dept_no": 21, "seq": -1 })).await;
+    let top = v6("list", json!({ "dept_no": 1 })).await;
+    snap!("jiandaoyun_v6_department_list", &top.body);
+    let order: Vec<i64> = top.body["departments"].as_array().expect("list").iter().filter_map(|d| d["dept_no"].as_i64()).collect();
+    assert_eq!(order, [21, 2, 20], "by seq (研发部 has 0), then number");
+    // Moving one by `seq` reorders the list; v5 answers without `seq`.
+    v6("update", json!({ "dept_no": 20, "seq": -5 })).await;
+    let moved: Vec<i64> = v6("list", json!({ "dept_no": 1 })).await.body["departments"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|d| d["dept_no"].as_i64())
+        .collect();
+    assert_eq!(moved, [20, 21, 2]);
+    let v5 = call(&emu, "department/list", json!({ "dept_no": 1 })).await;
+    assert!(v5.body["departments"][0].get("seq").is_none());
+    // With has_child each department's sub-departments follow it.
+    let deep: Vec<i64> = v6("list", json!({ "dept_no": 1, "has_child": true })).await.body["departments"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|d| d["dept_no"].as_i64())
+        .collect();
+    assert_eq!(deep, [20, 21, 2, 3]);
+    assert_jdy_error(&v6("update", json!({ "dept_no": 20 })).await, 1);
+
+    // Managers: set, read back as members, cleared with [].
+    let set = v6("manager/update", json!({ "dept_no": 2, "managers": ["xiaojian", "dao"] })).await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    let got = v6("manager/get", json!({ "dept_no": 2 })).await;
+    let names: Vec<&str> = got.body["dept_managers"].as_array().expect("managers").iter().filter_map(|m| m["username"].as_str()).collect();
+    assert_eq!(names, ["xiaojian", "dao"]);
+    assert_jdy_error(&v6("manager/update", json!({ "dept_no": 2, "managers": ["ghost"] })).await, 1010);
+    assert_jdy_error(&v6("manager/update", json!({ "dept_no": 99, "managers": [] })).await, 6002);
+    assert_eq!(v6("manager/update", json!({ "dept_no": 2, "managers": [] })).await.body, json!({ "dept_managers": [] }));
+    // The order and the managers are part of the state.
+    v6("manager/update", json!({ "dept_no": 2, "managers": ["dao"] })).await;
+    let state = get(&emu, "/__emu/state").await.body;
+    let dept2 = state["directory"]["departments"].as_array().and_then(|d| d.iter().find(|x| x["id"] == 2).cloned()).expect("dept 2");
+    assert_eq!(dept2["managers"], json!(["dao"]));
+}
+
+#[tokio::test]
+async fn legacy_contact_routes_carry_ids_in_the_path() {
+    let emu = start_with(&fixture()).await;
+    let v2 = |path: String, body: Value| {
+        let emu = &emu;
+        async move { post(emu, &format!("/api/v2/{path}"), body).await }
+    };
+    let top = v2("department/1/department_list".into(), json!({})).await;
+    assert_eq!(top.body, call(&emu, "department/list", json!({ "dept_no": 1 })).await.body, "the v5 answer");
+    let made = v2("department/create".into(), json!({ "name": "客服部", "dept_no": 30 })).await;
+    assert_eq!(made.body["department"]["dept_no"], 30, "{}", made.body);
+    let renamed = v2("department/30/update".into(), json!({ "name": "客户成功部" })).await;
+    assert_eq!(renamed.body["department"]["name"], "客户成功部");
+    let members = v2("department/2/member_list".into(), json!({ "has_child": true })).await;
+    assert_eq!(members.body["users"].as_array().map(Vec::len), Some(2));
+    assert_jdy_error(&v2("department/99/department_list".into(), json!({})).await, 6002);
+    assert_eq!(v2("department/30/delete".into(), json!({})).await.body, json!({ "status": "success" }));
+
+    let user = v2("user/dao/user_retrieve".into(), json!({})).await;
+    snap!("jiandaoyun_v2_user_retrieve", &user.body);
+    assert_eq!(user.body["user"]["username"], "dao");
+    let created = v2("user/create".into(), json!({ "username": "old_client", "name": "老接口", "departments": [2] })).await;
+    assert_eq!(created.body["user"]["username"], "old_client", "{}", created.body);
+    let updated = v2("user/old_client/update".into(), json!({ "name": "老接口改" })).await;
+    assert_eq!(updated.body["user"]["name"], "老接口改");
+    assert_eq!(v2("user/old_client/delete".into(), json!({})).await.body, json!({ "status": "success" }));
+    assert_jdy_error(&v2("user/old_client/user_retrieve".into(), json!({})).await, 1010);
+    assert_eq!(
+        v2("user/import".into(), json!({ "users": [{ "username": "imp", "name": "导入" }] })).await.body,
+        json!({ "status": "success" })
+    );
+    assert_eq!(v2("user/batch_delete".into(), json!({ "usernames": ["imp"] })).await.body, json!({ "status": "success" }));
+    assert_eq!(v2("role/list".into(), json!({ "limit": 10 })).await.body["roles"][0]["name"], "设计中心");
+
+    let guests = post(&emu, "/api/v4/corp_coop/guest/department_list", json!({})).await;
+    assert_eq!(guests.body, call(&emu, "guest/department/list", json!({})).await.body);
+    let partner = post(&emu, "/api/v4/corp_coop/guest/user_retrieve", json!({ "username": "partner" })).await;
+    assert_eq!(partner.body, call(&emu, "guest/user/get", json!({ "username": "partner" })).await.body);
+    let journal = get(&emu, "/__emu/requests?route=jiandaoyun.v2.user.get").await.body;
+    assert_eq!(journal.as_array().map(Vec::len), Some(2), "legacy routes have their own route ids");
+}

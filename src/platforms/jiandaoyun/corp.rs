@@ -69,13 +69,17 @@ fn member(u: &User) -> Value {
     v
 }
 
-fn department(d: &Department) -> Value {
+/// A department as the routes answer it; v6 adds its position among its siblings (`seq`).
+fn department(d: &Department, version: u8) -> Value {
     let mut v = json!({ "dept_no": d.id, "name": d.name });
     if let Some(p) = d.parent {
         v["parent_no"] = json!(p);
     }
     v["type"] = json!(0);
     v["status"] = json!(1);
+    if version >= 6 {
+        v["seq"] = json!(d.seq);
+    }
     if let Some(i) = &d.integrate_id {
         v["integrate_id"] = json!(i);
     }
@@ -272,8 +276,32 @@ fn dept_scope(call: &Call) -> Result<(i64, bool), JdyError> {
 
 pub fn department_list(call: &Call) -> Result<Response, JdyError> {
     let (no, deep) = dept_scope(call)?;
-    let list = if deep { call.world.directory.descendants(no) } else { call.world.directory.children(no) };
-    ok_json(&json!({ "departments": list.iter().map(department).collect::<Vec<_>>() }))
+    let list = if call.version >= 6 {
+        // v6 orders siblings as the contacts page shows them: by `seq`, then by number; each
+        // department's sub-departments follow it.
+        let mut out = Vec::new();
+        in_seq_order(&call.world.directory, no, deep, &mut out);
+        out
+    } else if deep {
+        call.world.directory.descendants(no)
+    } else {
+        call.world.directory.children(no)
+    };
+    ok_json(&json!({ "departments": list.iter().map(|d| department(d, call.version)).collect::<Vec<_>>() }))
+}
+
+/// The sub-departments of `no` by `seq` then number, each followed by its own when `deep`. The depth
+/// is bounded by the department tree's (16 levels).
+fn in_seq_order(dir: &crate::core::directory::Directory, no: i64, deep: bool, out: &mut Vec<Department>) {
+    let mut children = dir.children(no);
+    children.sort_by_key(|d| (d.seq, d.id));
+    for c in children {
+        let id = c.id;
+        out.push(c);
+        if deep {
+            in_seq_order(dir, id, deep, out);
+        }
+    }
 }
 
 pub fn department_users(call: &Call) -> Result<Response, JdyError> {
@@ -318,9 +346,14 @@ pub fn department_create(call: &Call) -> Result<Response, JdyError> {
         Some(n) => n,
         None => dir.departments().iter().map(|d| d.id).max().unwrap_or(1) + 1,
     };
-    let d = Department { id: no, name, parent: Some(parent), integrate_id: None };
+    let seq = match opt_int(call, "seq")? {
+        Some(s) if call.version >= 6 => s,
+        // v5 has no `seq`: a new department goes after its siblings.
+        _ => dir.children(parent).iter().map(|d| d.seq + 1).max().unwrap_or(0),
+    };
+    let d = Department { seq, ..Department::new(no, name, Some(parent), None) };
     dir.put_department(d.clone());
-    ok_json(&json!({ "department": department(&d) }))
+    ok_json(&json!({ "department": department(&d, call.version) }))
 }
 
 pub fn department_update(call: &Call) -> Result<Response, JdyError> {
@@ -329,8 +362,13 @@ pub fn department_update(call: &Call) -> Result<Response, JdyError> {
     let mut d = dir.department(no).ok_or_else(|| JdyError::new(6002))?;
     let name = call.opt_str("name")?.map(str::to_owned);
     let parent = opt_int(call, "parent_no")?;
-    if name.is_none() && parent.is_none() {
-        return Err(JdyError::with_detail(1, "name or parent_no is required"));
+    let seq = if call.version >= 6 { opt_int(call, "seq")? } else { None };
+    if name.is_none() && parent.is_none() && seq.is_none() {
+        let wanted = if call.version >= 6 { "name, parent_no or seq" } else { "name or parent_no" };
+        return Err(JdyError::with_detail(1, format!("{wanted} is required")));
+    }
+    if let Some(s) = seq {
+        d.seq = s;
     }
     if let Some(p) = parent {
         if no == 1 {
@@ -349,7 +387,7 @@ pub fn department_update(call: &Call) -> Result<Response, JdyError> {
     }
     d.name = new_name;
     dir.put_department(d.clone());
-    ok_json(&json!({ "department": department(&d) }))
+    ok_json(&json!({ "department": department(&d, call.version) }))
 }
 
 pub fn department_delete(call: &Call) -> Result<Response, JdyError> {
@@ -378,7 +416,37 @@ pub fn department_by_integrate_id(call: &Call) -> Result<Response, JdyError> {
         .into_iter()
         .find(|d| d.integrate_id.as_deref() == Some(id))
         .ok_or_else(|| JdyError::new(6002))?;
-    ok_json(&json!({ "department": department(&d) }))
+    ok_json(&json!({ "department": department(&d, call.version) }))
+}
+
+/// `corp/department/manager/get` (v6): the department's managers, as members.
+pub fn managers_get(call: &Call) -> Result<Response, JdyError> {
+    let (no, _) = dept_scope(call)?;
+    let d = call.world.directory.department(no).ok_or_else(|| JdyError::new(6002))?;
+    let managers: Vec<Value> = d.managers.iter().filter_map(|m| call.world.directory.user(m)).map(|u| member(&u)).collect();
+    ok_json(&json!({ "dept_managers": managers }))
+}
+
+/// `corp/department/manager/update` (v6): replaces the managers (`[]` clears them); each must be a
+/// member.
+pub fn managers_update(call: &Call) -> Result<Response, JdyError> {
+    let (no, _) = dept_scope(call)?;
+    let names: Vec<String> = match call.body.get("managers") {
+        None | Some(Value::Null) => return Err(JdyError::with_detail(1, "managers is required")),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| JdyError::with_detail(3005, "managers must be strings")))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(JdyError::with_detail(3005, "managers must be an array")),
+    };
+    for n in &names {
+        existing_user(call, n)?;
+    }
+    let dir = &call.world.directory;
+    let mut d = dir.department(no).ok_or_else(|| JdyError::new(6002))?;
+    d.managers = names;
+    dir.put_department(d);
+    managers_get(call)
 }
 
 /// Full overwrite of the tree by `dept_no`: listed departments are created or updated; unlisted ones
@@ -439,10 +507,20 @@ pub fn department_import(call: &Call) -> Result<Response, JdyError> {
             });
         }
     }
-    dir.put_department(Department { id: 1, name: root_name, parent: None, integrate_id: dir.department(1).and_then(|d| d.integrate_id) });
+    let root = dir.department(1);
+    dir.put_department(Department {
+        seq: 0,
+        managers: root.as_ref().map(|d| d.managers.clone()).unwrap_or_default(),
+        ..Department::new(1, root_name, None, root.and_then(|d| d.integrate_id))
+    });
     for (no, (name, parent)) in wanted {
         let integrate_id = dir.department(no).and_then(|d| d.integrate_id);
-        dir.put_department(Department { id: no, name, parent: Some(parent), integrate_id });
+        let kept = dir.department(no);
+        dir.put_department(Department {
+            seq: kept.as_ref().map_or(0, |d| d.seq),
+            managers: kept.map(|d| d.managers).unwrap_or_default(),
+            ..Department::new(no, name, Some(parent), integrate_id)
+        });
     }
     ok_json(&Status::success())
 }

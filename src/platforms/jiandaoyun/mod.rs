@@ -92,9 +92,14 @@ fn dispatch(ctx: &Ctx, op_name: &str, version: u8, op: Op) -> Response {
             }
         }
         let mut body = json_object(&ctx.req.body).map_err(|_| JdyError::with_detail(1, "the body is not a JSON object"))?;
-        // Legacy routes carry the ids in the path; the path wins over the body.
+        // Legacy routes carry the ids in the path; the path wins over the body. Department numbers
+        // are numbers, as in the body.
         for (name, value) in &ctx.req.params {
-            body.insert((*name).to_owned(), serde_json::Value::String(value.clone()));
+            let v = match value.parse::<i64>() {
+                Ok(n) if name.ends_with("_no") => serde_json::Value::from(n),
+                _ => serde_json::Value::String(value.clone()),
+            };
+            body.insert((*name).to_owned(), v);
         }
         op(&Call { world, st, key, body, req: ctx.req, version, actor: None })
     })();
@@ -238,6 +243,48 @@ pub fn routes() -> Vec<Route> {
             data::batch_delete,
         ),
     ];
+    // v6 departments: `seq` (siblings' order) and managers.
+    const V6_DEPARTMENTS: [(&str, &str, &str, Op); 6] = [
+        ("jiandaoyun.v6.corp.department.list", "corp.department.list", "/api/v6/corp/department/list", corp::department_list),
+        ("jiandaoyun.v6.corp.department.create", "corp.department.create", "/api/v6/corp/department/create", corp::department_create),
+        ("jiandaoyun.v6.corp.department.update", "corp.department.update", "/api/v6/corp/department/update", corp::department_update),
+        (
+            "jiandaoyun.v6.corp.department.dept_no.get",
+            "corp.department.dept_no",
+            "/api/v6/corp/department/dept_no/get",
+            corp::department_by_integrate_id,
+        ),
+        ("jiandaoyun.v6.corp.department.manager.get", "corp.department.manager", "/api/v6/corp/department/manager/get", corp::managers_get),
+        (
+            "jiandaoyun.v6.corp.department.manager.update",
+            "corp.department.manager",
+            "/api/v6/corp/department/manager/update",
+            corp::managers_update,
+        ),
+    ];
+    v.extend(V6_DEPARTMENTS.iter().map(|(id, op, p, f)| route(id, op, 6, p, *f)));
+    // Legacy contact routes (v2; connected companies v4), as old clients call them: the ids in the
+    // path, the v5 handlers behind them, the legacy routes' shared 5/s.
+    const LEGACY_CONTACTS: [(&str, u8, &str, Op); 17] = [
+        ("jiandaoyun.v2.department.list", 2, "/api/v2/department/{dept_no}/department_list", corp::department_list),
+        ("jiandaoyun.v2.department.create", 2, "/api/v2/department/create", corp::department_create),
+        ("jiandaoyun.v2.department.update", 2, "/api/v2/department/{dept_no}/update", corp::department_update),
+        ("jiandaoyun.v2.department.delete", 2, "/api/v2/department/{dept_no}/delete", corp::department_delete),
+        ("jiandaoyun.v2.department.dept_no.get", 2, "/api/v2/department/get_deptno_by_integrateid", corp::department_by_integrate_id),
+        ("jiandaoyun.v2.department.import", 2, "/api/v2/department/import", corp::department_import),
+        ("jiandaoyun.v2.department.user.list", 2, "/api/v2/department/{dept_no}/member_list", corp::department_users),
+        ("jiandaoyun.v2.user.get", 2, "/api/v2/user/{username}/user_retrieve", corp::user_get),
+        ("jiandaoyun.v2.user.create", 2, "/api/v2/user/create", corp::user_create),
+        ("jiandaoyun.v2.user.update", 2, "/api/v2/user/{username}/update", corp::user_update),
+        ("jiandaoyun.v2.user.delete", 2, "/api/v2/user/{username}/delete", corp::user_delete),
+        ("jiandaoyun.v2.user.batch_delete", 2, "/api/v2/user/batch_delete", corp::user_batch_delete),
+        ("jiandaoyun.v2.user.import", 2, "/api/v2/user/import", corp::user_import),
+        ("jiandaoyun.v2.role.list", 2, "/api/v2/role/list", corp::role_list),
+        ("jiandaoyun.v4.guest.department.list", 4, "/api/v4/corp_coop/guest/department_list", corp::guest_departments),
+        ("jiandaoyun.v4.guest.user.list", 4, "/api/v4/corp_coop/guest/member_list", corp::guest_users),
+        ("jiandaoyun.v4.guest.user.get", 4, "/api/v4/corp_coop/guest/user_retrieve", corp::guest_user),
+    ];
+    v.extend(LEGACY_CONTACTS.iter().map(|(id, ver, p, f)| route(id, "legacy.contacts", *ver, p, *f)));
     // Versioned legacy data routes: reads exist in v1/v2/v4, writes in v1–v4.
     const GET: [(&str, &str, u8); 3] = [
         ("jiandaoyun.v1.data.get", "/api/v1/app/{app_id}/entry/{entry_id}/data_retrieve", 1),

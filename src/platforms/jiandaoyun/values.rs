@@ -531,7 +531,7 @@ mod props {
         fn value_conversion_never_panics(fields in prop::collection::btree_map("w[0-9]{1,2}|sub|x", arb_value(), 0..6), strict in any::<bool>(), seed in any::<bool>()) {
             let dir = Directory::new(
                 vec![User { id: "u1".into(), name: "U".into(), departments: vec![1], password: None, email: None, mobile: None, integrate_id: None, status: 1 }],
-                vec![Department { id: 1, name: "root".into(), parent: None, integrate_id: None }],
+                vec![Department::new(1, "root".into(), None, None)],
             );
             let mint = || "row".to_string();
             let conv = Converter { dir: &dir, strict, shape: if seed { Shape::Seed } else { Shape::Write }, new_id: Some(&mint), files: None };
