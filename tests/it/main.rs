@@ -7,6 +7,7 @@ mod common;
 
 mod admin;
 mod astrozero;
+mod astrozero_apis;
 mod astrozero_bpm;
 mod astrozero_files;
 mod astrozero_flows;

@@ -14,6 +14,8 @@ const TABLE: &[(&str, u16, &str, &str, &str)] = &[
     ("unauthorized", 401, "401000001", "access-token 无效或已过期", "The access token is invalid or has expired"),
     ("forbidden", 403, "403000001", "没有权限执行该操作", "No permission for this operation"),
     ("not_found", 404, "404000001", "对象或记录不存在", "The object or record does not exist"),
+    ("method_not_allowed", 405, "405000001", "不支持该请求方法", "Method not allowed"),
+    ("csrf", 403, "403000002", "csrf-token 校验失败", "The CSRF token check failed"),
     ("invalid_param", 400, "400000001", "参数错误", "Invalid parameter"),
     ("rate_limited", 429, "429000001", "请求过于频繁", "Too Many Requests"),
     ("upload_too_large", 413, "413000001", "文件大小超过限制", "The file exceeds the size limit"),

@@ -393,6 +393,35 @@ fn resume(call: &Call, walk: Walk, reply: &Reply) -> Result<Progress, AzError> {
     }
 }
 
+/// Starts flow `name` (`version`, or the highest active one) with the call's body as its inputs: to
+/// the first screen with `screens` (`start`), else through to the end (`run`).
+pub fn start(call: &Call, rt: &mut Runtime, name: &str, version: Option<&str>, screens: bool) -> Result<Progress, AzError> {
+    let flow = runnable(rt, name, version)?;
+    program::check_inputs(&flow.inputs, &call.body)?;
+    let vars: Map<String, Value> = if flow.inputs.is_empty() {
+        call.body.clone()
+    } else {
+        flow.inputs.iter().filter_map(|p| call.body.get(&p.name).map(|v| (p.name.clone(), v.clone()))).collect()
+    };
+    let now = call.now();
+    let mut iv = Interview {
+        id: call.st.new_id("002N"),
+        flow_id: flow.id.clone(),
+        flow_name: flow.name.clone(),
+        version: flow.version.clone(),
+        status: InterviewStatus::Active,
+        vars,
+        at: None,
+        history: Vec::new(),
+        creator: call.user.clone(),
+        created_ms: now,
+        updated_ms: now,
+        calling: false,
+    };
+    let halted = advance(&mut iv, &flow, 0, screens, call)?;
+    settle(rt, iv, &flow, halted, screens, None, call)
+}
+
 /// `POST /u-route/baas/v1.0/flow/{action}/{name_or_id}`.
 pub fn act(call: &Call) -> Result<Progress, AzError> {
     let action = call.req.param("action").unwrap_or_default();
@@ -400,31 +429,8 @@ pub fn act(call: &Call) -> Result<Progress, AzError> {
     let mut rt = call.st.runtime.lock();
     match action {
         "start" | "run" => {
-            let flow = runnable(&rt, target, call.req.query_value("version").as_deref())?;
-            program::check_inputs(&flow.inputs, &call.body)?;
-            let vars: Map<String, Value> = if flow.inputs.is_empty() {
-                call.body.clone()
-            } else {
-                flow.inputs.iter().filter_map(|p| call.body.get(&p.name).map(|v| (p.name.clone(), v.clone()))).collect()
-            };
-            let now = call.now();
-            let mut iv = Interview {
-                id: call.st.new_id("002N"),
-                flow_id: flow.id.clone(),
-                flow_name: flow.name.clone(),
-                version: flow.version.clone(),
-                status: InterviewStatus::Active,
-                vars,
-                at: None,
-                history: Vec::new(),
-                creator: call.user.clone(),
-                created_ms: now,
-                updated_ms: now,
-                calling: false,
-            };
-            let screens = action == "start";
-            let halted = advance(&mut iv, &flow, 0, screens, call)?;
-            settle(&mut rt, iv, &flow, halted, screens, None, call)
+            let version = call.req.query_value("version");
+            start(call, &mut rt, target, version.as_deref(), action == "start")
         }
         "next" | "back" | "finish" | "terminate" | "del" => {
             let iv = rt.interviews.get(target).cloned().ok_or_else(|| AzError::not_found(format!("flow instance {target}")))?;

@@ -22,6 +22,7 @@ pub mod program;
 pub mod scenario;
 mod scripts;
 mod service_tasks;
+mod services;
 mod snapshot;
 
 use base64::Engine;
@@ -140,6 +141,63 @@ fn authenticate<'a>(ctx: &Ctx<'a>) -> Result<Call<'a>, Response> {
     Ok(Call { world, st, req: ctx.req, user: user.1, body })
 }
 
+/// A custom API (`/service/…`): found by URL and method among the scenario's, authenticated unless it
+/// allows anonymous callers, CSRF-checked when it asks, then run as the script, Flow or object
+/// operation it is bound to (awaiting Rest actions like any Flow).
+fn service(ctx: &Ctx) -> Turn {
+    let world = ctx.world;
+    let locale = world.locale;
+    let Some(st) = world.platforms.astrozero.as_ref() else {
+        return Turn::Done(AzError::not_found("astrozero is not configured").render(locale));
+    };
+    let method = ctx.req.method.as_str();
+    let api = match services::find(&st.apis, &st.namespace, method, &ctx.req.path) {
+        Ok(a) => a.clone(),
+        Err(e) => return Turn::Done(e.render(locale)),
+    };
+    let now = world.clock.now_ms();
+    let token = token_of(ctx.req);
+    let user = match token.as_deref().and_then(|t| st.token_user(t, now)) {
+        Some(u) => u,
+        None if api.anonymous => ANONYMOUS.to_owned(),
+        None => return Turn::Done(AzError::new("unauthorized").render(locale)),
+    };
+    if let (Some(t), Some(limit)) = (token.as_deref(), st.rate_limit) {
+        if !st.rate.allow(t, limit, now) {
+            return Turn::Done(AzError::new("rate_limited").render(locale));
+        }
+    }
+    // Anonymous callers skip the CSRF check, as documented.
+    if api.csrf && user != ANONYMOUS {
+        let sent = ctx.req.header("csrf-token").or_else(|| ctx.req.header("csfr-token"));
+        if sent != token.as_deref().map(services::csrf_of).as_deref() {
+            return Turn::Done(AzError::new("csrf").render(locale));
+        }
+    }
+    let body = match ctx.req.body.is_empty() {
+        true => Map::new(),
+        false => match json_object(&ctx.req.body) {
+            Ok(b) => b,
+            Err(_) => return Turn::Done(AzError::param("the body must be a JSON object").render(locale)),
+        },
+    };
+    let input = services::input(method, ctx.req.query_pairs(), body);
+    service_tasks::apply(world, st);
+    let call = Call { world, st, req: ctx.req, user, body: input };
+    let progress = services::run(&call, &api);
+    let Call { user, body, .. } = call;
+    program_turn(locale, user, body, progress)
+}
+
+/// Who a custom API with anonymous access runs as when no token comes.
+const ANONYMOUS: &str = "Anonymous User";
+
+/// `/u-route/baas/sys/v1.0/csrf/get`: the CSRF token custom APIs with a CSRF check expect.
+fn csrf(call: &Call) -> Result<Value, AzError> {
+    let token = token_of(call.req).ok_or_else(|| AzError::new("unauthorized"))?;
+    Ok(json!(services::csrf_of(&token)))
+}
+
 /// A route running a Flow or a script, which may await Rest actions before it answers (the
 /// pipeline sends each and hands the answer back).
 fn calling(id: &'static str, path: &'static str, op: fn(&Call) -> Result<Progress, AzError>) -> Route {
@@ -250,6 +308,16 @@ fn spellings(id: &'static str, method: Method, paths: &[&'static str], op: Op) -
     paths.iter().map(|p| r(id, method.clone(), p, op)).collect()
 }
 
+/// `/service/{namespace}__{app}/{version}` and 1 to 6 path segments, for every method a custom API may use.
+const SERVICE_PATHS: [&str; services::MAX_PATH_SEGMENTS] = [
+    "/service/{svc}/{version}/{p1}",
+    "/service/{svc}/{version}/{p1}/{p2}",
+    "/service/{svc}/{version}/{p1}/{p2}/{p3}",
+    "/service/{svc}/{version}/{p1}/{p2}/{p3}/{p4}",
+    "/service/{svc}/{version}/{p1}/{p2}/{p3}/{p4}/{p5}",
+    "/service/{svc}/{version}/{p1}/{p2}/{p3}/{p4}/{p5}/{p6}",
+];
+
 pub fn routes() -> Vec<Route> {
     let mut v = vec![
         Route::new("astrozero.oauth2.token", PLATFORM, Method::POST, "/baas/auth/v1.0/oauth2/token", token),
@@ -337,6 +405,9 @@ pub fn routes() -> Vec<Route> {
         metadata::delete_field,
     ));
     v.extend(runtime_routes());
+    for method in [Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
+        v.extend(SERVICE_PATHS.iter().map(|p| Route::calling("astrozero.service", PLATFORM, method.clone(), p, service)));
+    }
     v
 }
 
@@ -372,6 +443,8 @@ fn runtime_routes() -> Vec<Route> {
         calling("astrozero.flow.act", "/u-route/baas/v1.0/flow/{action}/{target}", flows::act),
         r("astrozero.flow.instances", Method::GET, "/u-route/baas/v1.0/flow/{action}", flows::query),
         calling("astrozero.script.run", "/u-route/baas/script/v1.0/run/{name}", scripts::run),
+        r("astrozero.csrf.get", Method::GET, "/u-route/baas/sys/v1.0/csrf/get", csrf),
+        r("astrozero.csrf.get", Method::POST, "/u-route/baas/sys/v1.0/csrf/get", csrf),
         calling("astrozero.script.debug", "/u-route/baas/script/v1.0/debug/{name}", scripts::debug),
         r("astrozero.script.signature", Method::GET, "/u-route/baas/script/v1.0/signature/{name}", scripts::signature),
         r("astrozero.script.declaration", Method::GET, "/u-route/baas/script/v1.0/declaration", scripts::declaration),
@@ -421,7 +494,7 @@ pub struct AstroZero;
 
 impl Platform for AstroZero {
     const NAME: &'static str = PLATFORM;
-    const PREFIXES: &'static [&'static str] = &["/u-route/", "/baas/"];
+    const PREFIXES: &'static [&'static str] = &["/u-route/", "/baas/", "/service/"];
     const SECRET_FIELDS: &'static [&'static str] = &["client_secret", "access_token", "password"];
     type Section = scenario::AzSection;
     type State = State;

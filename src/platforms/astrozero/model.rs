@@ -167,6 +167,8 @@ pub struct State {
     pub picklists: RwLock<Vec<ValueSet>>,
     /// Scripts from the scenario (several versions may share a name).
     pub scripts: Vec<ScriptDef>,
+    /// Custom APIs from the scenario.
+    pub apis: Vec<super::services::ApiDef>,
     /// Connector instances from the scenario.
     pub connectors: Vec<ConnectorDef>,
     /// Flows, BPM, stored files and bulk tasks: low-traffic state behind one lock, kept as one

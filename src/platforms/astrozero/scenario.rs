@@ -42,6 +42,10 @@ pub struct AzSection {
     /// Global picklist value sets fields can take their options from.
     #[serde(default)]
     pub picklists: Vec<PicklistDef>,
+    /// Custom APIs (自定义接口) under `/service/{namespace}__{app}/{version}/…`, bound to a script, a
+    /// Flow or an object operation.
+    #[serde(default)]
+    pub apis: Vec<super::services::ApiDef>,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -239,6 +243,7 @@ impl crate::platforms::Section for AzSection {
         tag(&mut self.processes, file, |x| &mut x.origin);
         tag(&mut self.connectors, file, |x| &mut x.origin);
         tag(&mut self.picklists, file, |x| &mut x.origin);
+        tag(&mut self.apis, file, |x| &mut x.origin);
     }
 
     fn merge(&mut self, top: AzSection) {
@@ -252,6 +257,7 @@ impl crate::platforms::Section for AzSection {
         self.processes.extend(top.processes);
         self.connectors.extend(top.connectors);
         self.picklists.extend(top.picklists);
+        self.apis.extend(top.apis);
     }
 }
 
@@ -346,6 +352,28 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
         }
     }
     validate_programs(az, scenario, diags);
+    validate_apis(az, diags);
+}
+
+/// Custom APIs: each well-formed, bound to something that exists, and no two on one URL and method.
+fn validate_apis(az: &AzSection, diags: &mut Vec<Diag>) {
+    let object_known = |n: &str| az.objects.iter().any(|o| o.name.eq_ignore_ascii_case(n));
+    let mut seen = HashSet::new();
+    for a in &az.apis {
+        let at = |key: &'static str, msg: String| Diag::at(a.origin, &["astrozero", "apis"], path![key], msg);
+        for (key, msg) in a.problems(&object_known) {
+            diags.push(at(key, msg));
+        }
+        if let Some(s) = a.script.as_ref().filter(|s| !az.scripts.iter().any(|x| &x.name == *s)) {
+            diags.push(at("script", format!("expected a script from [[astrozero.scripts]], got {s:?}")));
+        }
+        if let Some(f) = a.flow.as_ref().filter(|f| !az.flows.iter().any(|x| &x.name == *f)) {
+            diags.push(at("flow", format!("expected a flow from [[astrozero.flows]], got {f:?}")));
+        }
+        if !seen.insert((a.app.clone(), a.version().to_owned(), a.path.clone(), a.method().to_owned())) {
+            diags.push(at("path", format!("another API already answers {} {}", a.method(), a.path)));
+        }
+    }
 }
 
 /// Flow, script and BPM names: a letter first, then letters, digits and `_`, at most 64, no
@@ -525,6 +553,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         counter: Mutex::new(0),
         picklists: RwLock::new(Vec::new()),
         scripts: az.scripts.clone(),
+        apis: az.apis.clone(),
         connectors: az.connectors.clone(),
         runtime: Mutex::new(Runtime::default()),
         redispatch: std::sync::atomic::AtomicBool::new(true),

@@ -14,19 +14,32 @@ use crate::core::outbound::Reply;
 
 /// `?version=` or the highest version of the script named in the path.
 fn script<'a>(call: &'a Call) -> Result<&'a ScriptDef, AzError> {
-    let name = call.req.param("name").unwrap_or_default();
+    named(call, call.req.param("name").unwrap_or_default(), call.query("version"))
+}
+
+/// Script `name` at `version`, or its highest version.
+fn named<'a>(call: &'a Call, name: &str, version: Option<String>) -> Result<&'a ScriptDef, AzError> {
     let same: Vec<&ScriptDef> = call.st.scripts.iter().filter(|s| s.name == name).collect();
     if same.is_empty() {
         return Err(AzError::not_found(format!("script {name}")));
     }
-    match call.query("version") {
+    match version {
         Some(v) => same.into_iter().find(|s| s.version() == v).ok_or_else(|| AzError::not_found(format!("script {name} version {v}"))),
         None => same.into_iter().max_by_key(|s| version_key(s.version())).ok_or_else(|| AzError::not_found(format!("script {name}"))),
     }
 }
 
 fn execute(call: &Call, debug: bool) -> Result<Progress, AzError> {
-    let sc = script(call)?.clone();
+    start(call, script(call)?.clone(), debug)
+}
+
+/// Runs script `name` (its highest version) with the call's body as its input: what a custom API
+/// bound to the script does. Answers `{value, log}` as `run` does.
+pub fn run_named(call: &Call, name: &str) -> Result<Progress, AzError> {
+    start(call, named(call, name, None)?.clone(), false)
+}
+
+fn start(call: &Call, sc: ScriptDef, debug: bool) -> Result<Progress, AzError> {
     program::check_inputs(&sc.inputs, &call.body)?;
     walk(call, Run { script: sc, vars: call.body.clone(), log: Vec::new(), debug }, 0)
 }
