@@ -420,3 +420,73 @@ async fn delete_removes_tickets_rows_missions_and_attachments() {
     assert_eq!(delete(no).await.body["status"], "200");
     assert_eq!(get(&emu, "/__emu/state").await.body["files"], json!([]));
 }
+
+/// A form-less flow routing on its start input, for `start_input`.
+const FORMLESS: &str = r#"
+[[flows]]
+id = "routed"
+nodes = [
+  { id = "start", type = "start", name = "開始" },
+  { id = "switch", type = "condition" },
+  { id = "urgent", type = "handle", name = "緊急處理" },
+  { id = "normal", type = "handle", name = "一般處理" },
+  { id = "end", type = "end", name = "結束" },
+]
+edges = [
+  { from = "start", to = "switch" },
+  { from = "switch", to = "urgent", when = { field = "priority", op = "eq", value = "high" } },
+  { from = "switch", to = "normal" },
+  ["urgent", "end"],
+  ["normal", "end"],
+]
+
+[[omflow.flows]]
+app = "監控"
+name = "告警"
+api_path = "alarm"
+flow = "routed"
+"#;
+
+#[tokio::test]
+async fn flows_are_named_by_app_and_flow_name_or_uuid_and_formless_flows_take_start_input() {
+    let scenario = FIXTURE_OM.replacen("[omflow]", &format!("{FORMLESS}\n[omflow]"), 1);
+    let emu = start_with(&scenario).await;
+    // The web UI's addressing: `None` in the URL, the app and flow by name in the body.
+    let body = |extra: Value| {
+        let mut b =
+            json!({ "security": SEC, "omflow_restapi": 1, "action": "create", "formdata": [{ "id": "FORMITM_1", "value": "以名稱開單" }] });
+        b.as_object_mut().map(|o| o.extend(extra.as_object().cloned().unwrap_or_default()));
+        b
+    };
+    let named = call(&emu, &edit("None"), body(json!({ "app_name": "IT服務", "flow_name": "事件單" })), None).await;
+    assert_eq!(named.body, json!({ "status": "200", "message": "開單成功。", "result": "1" }));
+    // The api_path in the URL wins over names in the body.
+    let both = call(&emu, &edit("incident"), body(json!({ "app_name": "IT服務", "flow_name": "維修單" })), None).await;
+    assert_eq!(both.body["result"], "2", "a second ticket of 事件單: {}", both.body);
+    let state = get(&emu, "/__emu/state").await.body;
+    let uuid = state["omflow"]["flows"]
+        .as_array()
+        .and_then(|f| f.iter().find(|x| x["api_path"] == "repair"))
+        .map(|f| f["flow_uuid"].clone())
+        .expect("uuid");
+    let by_uuid = call(&emu, &edit("None"), body(json!({ "flow_uuid": uuid })), None).await;
+    assert_eq!(by_uuid.body["result"], "1", "the first ticket of 維修單: {}", by_uuid.body);
+    let nowhere = call(&emu, &edit("None"), body(json!({ "app_name": "IT服務", "flow_name": "不存在" })), None).await;
+    assert_eq!(nowhere.body["status"], "404", "{}", nowhere.body);
+
+    // A flow without a form takes its start node's inputs: they route the ticket.
+    let start = |input: Value| {
+        let emu = &emu;
+        async move {
+            call(emu, &edit("alarm"), json!({ "security": SEC, "omflow_restapi": 1, "action": "create", "start_input": input }), None).await
+        }
+    };
+    let urgent = start(json!({ "priority": "high" })).await;
+    assert_eq!(urgent.body["result"], "1", "{}", urgent.body);
+    assert_eq!(stops(&query(&emu, "alarm", &json!("1")).await)[0].1, "緊急處理");
+    // As a JSON string too (form and multipart bodies).
+    start(json!("{\"priority\":\"low\"}")).await;
+    assert_eq!(stops(&query(&emu, "alarm", &json!("2")).await)[0].1, "一般處理");
+    let bad = start(json!([1, 2])).await;
+    assert_eq!(bad.body["status"], "404", "{}", bad.body);
+}

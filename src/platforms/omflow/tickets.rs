@@ -10,8 +10,35 @@ use crate::core::workflow::{Act, IdSource, Instance, Status};
 use crate::http::Response;
 use crate::router::Ctx;
 
-fn flow_of<'a>(ctx: &Ctx, st: &'a State) -> Option<&'a FlowRt> {
-    ctx.req.param("api_path").and_then(|p| st.by_path.get(p)).map(|&i| &st.flows[i])
+/// The flow a request names: the URL's `api_path`, or — when the URL says `None`, as the product's
+/// web UI sends it — the body's `app_name` + `flow_name`, or its `flow_uuid`.
+fn flow_of<'a>(ctx: &Ctx, st: &'a State, p: &Map<String, Value>) -> Option<&'a FlowRt> {
+    match ctx.req.param("api_path").filter(|a| !a.is_empty() && *a != "None") {
+        Some(path) => st.by_path.get(path).map(|&i| &st.flows[i]),
+        None => {
+            let field = |k: &str| p.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
+            match (field("app_name"), field("flow_name"), field("flow_uuid")) {
+                (Some(app), Some(name), _) => st.flows.iter().find(|f| f.app == app && f.name == name),
+                (_, _, Some(uuid)) => st.flows.iter().find(|f| f.uuid == uuid),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// `start_input`: the start node's input variables of a flow without a form, as an object or that
+/// object as a JSON string.
+fn start_input(v: Option<&Value>) -> Result<Map<String, Value>, ()> {
+    match v {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(Map::new()),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(m)) => Ok(m),
+            _ => Err(()),
+        },
+        Some(Value::Object(m)) => Ok(m.clone()),
+        Some(_) => Err(()),
+    }
 }
 
 /// `formdata`: an array of `{"id": "FORMITM_n", "value": …, "type"?: …}`, or that array as a JSON
@@ -77,7 +104,7 @@ pub fn edit(call: &Call) -> Response {
 /// ticket are skipped and the call still succeeds; so does a call without `data_no`, which deletes
 /// nothing (both as the product behaves).
 fn delete(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>) -> Response {
-    let Some(flow) = flow_of(ctx, st) else { return reply.fail_msg(404, Msg::FlowNotFound) };
+    let Some(flow) = flow_of(ctx, st, p) else { return reply.fail_msg(404, Msg::FlowNotFound) };
     if !flow.api {
         return reply.fail_msg(404, Msg::ApiDisabled);
     }
@@ -115,7 +142,7 @@ fn delete(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>) -> Respo
 
 fn create(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, user: &str) -> Response {
     let failed = |reason: &str| reply.fail(404, with_reason(Msg::CreateFailed, reason, reply.locale));
-    let Some(flow) = flow_of(ctx, st) else { return failed(text(Msg::FlowNotFound, reply.locale)) };
+    let Some(flow) = flow_of(ctx, st, p) else { return failed(text(Msg::FlowNotFound, reply.locale)) };
     if !flow.api {
         return failed(text(Msg::ApiDisabled, reply.locale));
     }
@@ -129,6 +156,11 @@ fn create(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, user: &s
     data.extend(given.clone());
     if let Err(reason) = check_fields(flow, &given, &given, reply.locale) {
         return failed(&reason);
+    }
+    // A flow without a form takes its start node's inputs instead: they become flow variables.
+    if flow.fields.is_empty() {
+        let Ok(inputs) = start_input(p.get("start_input")) else { return failed(text(Msg::BadFormdata, reply.locale)) };
+        data.extend(inputs);
     }
     let world = ctx.world;
     let now = world.clock.now_ms();
@@ -215,7 +247,7 @@ pub fn query(call: &Call) -> Response {
     if let Some(m) = missing_or_empty(p.get("data_no")) {
         return reply.fail_msg(404, m);
     }
-    let Some(flow) = flow_of(ctx, st) else {
+    let Some(flow) = flow_of(ctx, st, p) else {
         return match reply.locale {
             crate::Locale::En => reply.fail(404, with_reason(Msg::QueryFailed, text(Msg::FlowNotFound, reply.locale), reply.locale)),
             _ => reply.fail_msg(404, Msg::QueryFailed),
@@ -240,7 +272,7 @@ fn push(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, user: &str
     if let Some(m) = missing_or_empty(p.get("data_id")) {
         return reply.fail_msg(404, m);
     }
-    let Some(flow) = flow_of(ctx, st) else { return failed(text(Msg::FlowNotFound, reply.locale)) };
+    let Some(flow) = flow_of(ctx, st, p) else { return failed(text(Msg::FlowNotFound, reply.locale)) };
     if !flow.api {
         return failed(text(Msg::ApiDisabled, reply.locale));
     }
