@@ -455,7 +455,9 @@ async fn flows_are_named_by_app_and_flow_name_or_uuid_and_formless_flows_take_st
     let body = |extra: Value| {
         let mut b =
             json!({ "security": SEC, "omflow_restapi": 1, "action": "create", "formdata": [{ "id": "FORMITM_1", "value": "以名稱開單" }] });
-        b.as_object_mut().map(|o| o.extend(extra.as_object().cloned().unwrap_or_default()));
+        if let (Some(o), Some(more)) = (b.as_object_mut(), extra.as_object()) {
+            o.extend(more.clone());
+        }
         b
     };
     let named = call(&emu, &edit("None"), body(json!({ "app_name": "IT服務", "flow_name": "事件單" })), None).await;
