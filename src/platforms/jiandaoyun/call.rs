@@ -86,6 +86,18 @@ impl Call<'_> {
         }
     }
 
+    /// A required array of strings that may be empty (a full replacement: `[]` clears).
+    pub fn req_strings(&self, name: &str) -> Result<Vec<String>, JdyError> {
+        match self.body.get(name) {
+            None | Some(Value::Null) => Err(JdyError::with_detail(1, format!("{name} is required"))),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| JdyError::with_detail(3005, format!("{name} must be strings"))))
+                .collect(),
+            Some(_) => Err(JdyError::with_detail(3005, format!("{name} must be an array"))),
+        }
+    }
+
     /// `app_id` → the app, checking existence (2004) and the key's app scope (17053).
     pub fn app(&self) -> Result<&App, JdyError> {
         let app_id = self.req_str("app_id")?;

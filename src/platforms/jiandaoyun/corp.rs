@@ -431,14 +431,7 @@ pub fn managers_get(call: &Call) -> Result<Response, JdyError> {
 /// member.
 pub fn managers_update(call: &Call) -> Result<Response, JdyError> {
     let (no, _) = dept_scope(call)?;
-    let names: Vec<String> = match call.body.get("managers") {
-        None | Some(Value::Null) => return Err(JdyError::with_detail(1, "managers is required")),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| JdyError::with_detail(3005, "managers must be strings")))
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(JdyError::with_detail(3005, "managers must be an array")),
-    };
+    let names = call.req_strings("managers")?;
     for n in &names {
         existing_user(call, n)?;
     }

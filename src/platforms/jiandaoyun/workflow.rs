@@ -505,18 +505,8 @@ pub fn add_sign(call: &Call) -> Result<Response, JdyError> {
         }
         _ => return Err(JdyError::with_detail(3005, "add_sign_type must be 0, 1 or 2")),
     };
-    let users: Vec<String> = if call.version >= 2 {
-        match call.body.get("add_sign_usernames") {
-            None | Some(Value::Null) => return Err(JdyError::with_detail(1, "add_sign_usernames is required")),
-            Some(Value::Array(a)) => a
-                .iter()
-                .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| JdyError::with_detail(3005, "add_sign_usernames must be strings")))
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err(JdyError::with_detail(3005, "add_sign_usernames must be an array")),
-        }
-    } else {
-        vec![call.req_str("add_sign_username")?.to_owned()]
-    };
+    let users: Vec<String> =
+        if call.version >= 2 { call.req_strings("add_sign_usernames")? } else { vec![call.req_str("add_sign_username")?.to_owned()] };
     for u in &users {
         user_exists(call, u)?;
     }
