@@ -9,7 +9,7 @@ use serde_json::Value;
 
 /// A fully read request. Handlers are synchronous functions of this (all state is in memory), which
 /// keeps them trivial to test and lets the server own every await (body reads, delays).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Request {
     pub method: hyper::Method,
     pub path: String,

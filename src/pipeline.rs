@@ -117,8 +117,18 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: A
         }
     }
 
-    // 4. Run.
-    let resp = run_handler(route, &world, &request).await;
+    // 4. Run. A handler that calls out runs in a task of its own: a client that goes away while the
+    // call is under way does not stop the handler half-way (it finishes and its state is settled).
+    let resp = match &route.handler {
+        Handler::Plain(_) => run_handler(route, &world, &request).await,
+        Handler::Calling(_) => {
+            let (world, request) = (world.clone(), request.clone());
+            let platform = route.platform;
+            tokio::spawn(async move { run_handler(route, &world, &request).await })
+                .await
+                .unwrap_or_else(|_| plain_error(500, format!("{platform} handler failed")))
+        }
+    };
 
     // 5. Journal.
     trace.record(&shared, &request.body, resp.status, &resp.body, firing.as_ref(), world.clock.now_ms());
@@ -181,7 +191,7 @@ impl Unmatched {
 type PathParams = Vec<(&'static str, String)>;
 
 /// Step 1: the route and its path parameters.
-fn route<'a>(shared: &'a Shared, trace: &Trace) -> Result<(&'a Route, PathParams), Unmatched> {
+fn route(shared: &Shared, trace: &Trace) -> Result<(&'static Route, PathParams), Unmatched> {
     let (method, path) = (&trace.method, &trace.path);
     match shared.router.find(method, path) {
         Match::Found(route, params) => Ok((route, params)),

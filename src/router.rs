@@ -203,19 +203,20 @@ impl Router {
         self.routes
     }
 
-    pub fn find(&self, method: &Method, path: &str) -> Match<'_> {
+    pub fn find(&self, method: &Method, path: &str) -> Match<'static> {
+        let routes = self.routes;
         let path = normalize(path);
         let mut other_method = None;
         if let Some(candidates) = self.exact.get(path) {
             for &i in candidates {
-                if self.routes[i].method == *method {
-                    return Match::Found(&self.routes[i], Vec::new());
+                if routes[i].method == *method {
+                    return Match::Found(&routes[i], Vec::new());
                 }
-                other_method.get_or_insert(&self.routes[i]);
+                other_method.get_or_insert(&routes[i]);
             }
         }
         for &i in &self.dynamic {
-            let route = &self.routes[i];
+            let route = &routes[i];
             if let Some(params) = route.capture(path) {
                 if route.method == *method {
                     return Match::Found(route, params);

@@ -255,3 +255,29 @@ fn rest_actions_are_checked_with_the_scenario() {
     let text = err.to_string();
     assert!(text.contains("call.url: expected an http:// URL"), "{text}");
 }
+
+#[tokio::test]
+async fn a_caller_that_gives_up_does_not_leave_the_flow_half_way() {
+    let (_rx, emu, t) = setup().await;
+    // The caller stops waiting long before the service answers (it takes 400 ms).
+    let impatient = reqwest::Client::builder().timeout(std::time::Duration::from_millis(100)).build().expect("client");
+    let gave_up = impatient
+        .post(format!("{}{FLOW}/run/ns__Slow", emu.base_url()))
+        .header("access-token", &t)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await;
+    assert!(gave_up.is_err(), "the client timed out");
+    // The flow still finishes once the answer comes: nothing stays waiting for a Rest action.
+    let mut done = Value::Null;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        done = az_ok(&az_call(&emu, &t, Method::GET, &format!("{FLOW}/completedFlow?fields=flowName,status"), None).await).clone();
+        if done.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+    }
+    assert_eq!(done, json!([{ "flowName": "ns__Slow", "status": "Completed" }]));
+    assert_eq!(az_ok(&az_call(&emu, &t, Method::GET, &format!("{FLOW}/activeFlow"), None).await), &json!([]));
+}
