@@ -15,7 +15,7 @@ const TEXT = {
     probability: "概率", times: "最多次数", rateLimit: "限流开关", rules: "规则", matched: "匹配", fired: "触发",
     redeliver: "重新投递", event: "事件", target: "目标", outcome: "结果", attempts: "尝试", freeze: "冻结", real: "恢复真实时间",
     set: "设为", advance: "快进", done: "完成", token: "管理令牌", tokenAsk: "此模拟器需要管理令牌", confirmReset: "重置此命名空间的全部数据？",
-    any: "全部", time: "时间", method: "方法", path: "路径", duration: "耗时", saved: "已保存", deleted: "已删除", sent: "已发送", stateLoaded: "状态已导入",
+    any: "全部", time: "时间", method: "方法", path: "路径", curlNote: "请求头（含凭据）不记入日志，请自行补上鉴权头。", duration: "耗时", saved: "已保存", deleted: "已删除", sent: "已发送", stateLoaded: "状态已导入",
   },
   en: {
     overview: "Overview", data: "Data", inbox: "Inbox", journal: "Journal", faults: "Faults", deliveries: "Deliveries", clock: "Clock",
@@ -30,7 +30,7 @@ const TEXT = {
     probability: "probability", times: "at most", rateLimit: "Rate limit", rules: "Rules", matched: "matched", fired: "fired",
     redeliver: "Redeliver", event: "Event", target: "Target", outcome: "Outcome", attempts: "Attempts", freeze: "Freeze", real: "Real time",
     set: "Set to", advance: "Advance", done: "Done", token: "Admin token", tokenAsk: "This emulator needs its admin token", confirmReset: "Reset all data of this namespace?",
-    any: "any", time: "Time", method: "Method", path: "Path", duration: "Duration", saved: "Saved", deleted: "Deleted", sent: "Sent", stateLoaded: "State loaded",
+    any: "any", time: "Time", method: "Method", path: "Path", curlNote: "The journal keeps no request headers (credentials among them): add the auth header yourself.", duration: "Duration", saved: "Saved", deleted: "Deleted", sent: "Sent", stateLoaded: "State loaded",
   },
 };
 
@@ -334,7 +334,7 @@ function journalDetail(entry) {
       el("p", { class: "muted" }, `${entry.route} · ${entry.status} · ${fmtTime(entry.time)}${entry.fault ? ` · fault ${entry.fault} (${entry.fault_action})` : ""}`),
       el("h2", {}, t("request")), el("pre", {}, pretty(entry.request_body)),
       el("h2", {}, t("response")), el("pre", {}, pretty(entry.response_body)),
-      el("h2", {}, "curl"), el("pre", { id: "curl" }, curl)),
+      el("h2", {}, "curl"), el("pre", { id: "curl" }, curl), el("p", { class: "muted" }, t("curlNote"))),
     [el("button", { type: "button", onclick: async () => { try { await navigator.clipboard.writeText(curl); toast(t("copied")); } catch { toast(curl); } } }, t("copyCurl"))]);
 }
 
