@@ -66,6 +66,15 @@ enum Command {
         /// Log format.
         #[arg(long, env = "LOWCODE_EMU_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+        /// Once connections are accepted, write FILE with one JSON object: base_url, admin_url,
+        /// dashboard_url, each platform's URL, the pid, the scenario, the version. Written atomically
+        /// (a reader never sees half of it) and removed on shutdown. With --port 0 this is how a test
+        /// harness learns the port.
+        #[arg(long, env = "LOWCODE_EMU_READY_FILE", value_name = "FILE")]
+        ready_file: Option<PathBuf>,
+        /// Print that JSON object as the only line on stdout, instead of the banner.
+        #[arg(long)]
+        ready_json: bool,
     },
     /// Validate a scenario file without serving; errors name file, line, key and what was expected.
     Check {
@@ -175,6 +184,8 @@ fn main() -> ExitCode {
             save_every,
             max_namespaces,
             log_format,
+            ready_file,
+            ready_json,
         } => {
             init_logs(log_format);
             let scenario = match scenario {
@@ -210,7 +221,7 @@ fn main() -> ExitCode {
                 save_every,
                 max_namespaces,
             };
-            runtime.block_on(serve(scenario, &host, options))
+            runtime.block_on(serve(scenario, &host, options, Ready { file: ready_file, json: ready_json }))
         }
     }
 }
@@ -227,7 +238,38 @@ fn exposed_without_token(host: &str, token: Option<&str>) -> bool {
     !loopback && token.is_none_or(str::is_empty)
 }
 
-async fn serve(scenario: Scenario, host: &str, options: lowcode_emu::Options) -> ExitCode {
+/// How `serve` tells a harness it is ready: a file, a JSON line, or (neither) the human banner only.
+struct Ready {
+    file: Option<PathBuf>,
+    json: bool,
+}
+
+/// What a harness needs once the server accepts connections.
+fn ready_info(emu: &Emulator, platforms: &[&'static str], scenario: &str) -> serde_json::Value {
+    let base = emu.base_url();
+    let urls: serde_json::Map<String, serde_json::Value> =
+        platforms.iter().map(|p| ((*p).to_owned(), serde_json::json!(emu.platform_url(p)))).collect();
+    serde_json::json!({
+        "base_url": base,
+        "admin_url": format!("{base}/__emu"),
+        "dashboard_url": format!("{base}/__emu/ui"),
+        "port": emu.addr().port(),
+        "platforms": urls,
+        "pid": std::process::id(),
+        "scenario": scenario,
+        "version": env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Writes `info` to `path` atomically: a temporary file beside it, then a rename.
+fn write_ready_file(path: &std::path::Path, info: &serde_json::Value) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, format!("{info}\n"))?;
+    std::fs::rename(&tmp, path)
+}
+
+async fn serve(scenario: Scenario, host: &str, options: lowcode_emu::Options, ready: Ready) -> ExitCode {
     let stop_requested = shutdown_signal();
     let banner_info = banner(&scenario);
     let name = scenario.name.clone();
@@ -243,6 +285,45 @@ async fn serve(scenario: Scenario, host: &str, options: lowcode_emu::Options) ->
         }
     };
     let base = emu.base_url();
+    let info = ready_info(&emu, &platforms, &name);
+    if let Some(path) = &ready.file {
+        if let Err(e) = write_ready_file(path, &info) {
+            eprintln!("error: cannot write the ready file {}: {e}", path.display());
+            let _ = emu.stop().await;
+            return ExitCode::FAILURE;
+        }
+    }
+    if ready.json {
+        say!("{info}");
+    } else {
+        human_banner(&emu, &name, &banner_info, &platforms, state_file.as_deref(), host, exposed);
+    }
+    tracing::info!(base = %base, scenario = %name, "ready");
+    stop_requested.await;
+    tracing::info!("shutting down: draining in-flight requests");
+    if let Some(path) = &ready.file {
+        let _ = std::fs::remove_file(path);
+    }
+    match emu.stop().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The banner a person reads: URLs, credentials and a request to paste per platform, the dashboard.
+fn human_banner(
+    emu: &Emulator,
+    name: &str,
+    banner_info: &str,
+    platforms: &[&'static str],
+    state_file: Option<&std::path::Path>,
+    host: &str,
+    exposed: bool,
+) {
+    let base = emu.base_url();
     say!("lowcode-emu {} serving scenario {name:?} at {base}", env!("CARGO_PKG_VERSION"));
     say!("{}", banner_info.replace("{BASE}", &base));
     for p in platforms {
@@ -251,7 +332,7 @@ async fn serve(scenario: Scenario, host: &str, options: lowcode_emu::Options) ->
             say!("{p}: also on its own port: {url}");
         }
     }
-    if let Some(f) = &state_file {
+    if let Some(f) = state_file {
         say!("state file: {} (saved on shutdown and POST /__emu/state/save)", f.display());
     }
     say!("dashboard: {base}/__emu/ui");
@@ -259,16 +340,6 @@ async fn serve(scenario: Scenario, host: &str, options: lowcode_emu::Options) ->
     if exposed {
         say!("warning: listening on {host} with no --admin-token: anyone who can reach this port can reset, read and replace all data");
         tracing::warn!(host = %host, "admin API exposed without a token (set --admin-token or LOWCODE_EMU_ADMIN_TOKEN)");
-    }
-    tracing::info!(base = %base, scenario = %name, "ready");
-    stop_requested.await;
-    tracing::info!("shutting down: draining in-flight requests");
-    match emu.stop().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
     }
 }
 

@@ -12,6 +12,7 @@ mod astrozero_bpm;
 mod astrozero_files;
 mod astrozero_flows;
 mod astrozero_rest_actions;
+mod cli;
 mod concurrency;
 mod dashboard;
 mod faults;

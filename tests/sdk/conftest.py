@@ -5,6 +5,7 @@ session fixture starts the binary with the embedded demo; `launch` starts one wi
 The binary is target/debug/lowcode-emu (what `cargo test` builds), or LOWCODE_EMU_BIN.
 """
 import contextlib
+import json
 import os
 import pathlib
 import subprocess
@@ -20,17 +21,17 @@ def binary() -> str:
 
 @contextlib.contextmanager
 def launch(*args):
-    """Runs `lowcode-emu serve --port 0 <args>`; yields its base URL once it listens."""
+    """Runs `lowcode-emu serve --port 0 --ready-json <args>`; yields its base URL once it listens."""
     proc = subprocess.Popen(
-        [binary(), "serve", "--port", "0", *args],
+        [binary(), "serve", "--port", "0", "--ready-json", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
     )
     try:
-        # The banner's first line ends with the base URL, printed once the listener is bound.
+        # The one stdout line: what a harness needs, printed once connections are accepted.
         first = proc.stdout.readline()
-        base = first.split()[-1]
+        base = json.loads(first)["base_url"]
         assert base.startswith("http://127.0.0.1:"), first
         yield base
     finally:
