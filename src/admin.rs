@@ -178,6 +178,7 @@ pub async fn handle(shared: &Shared, parts: Parts, body: Incoming) -> Response {
             let w = world!(shared, ns.as_deref());
             crate::dashboard::records(&w, query)
         }
+        (&Method::GET, "/__emu/openapi.json") => ok(crate::openapi::document()),
         (&Method::GET, "/__emu/tasks") => {
             let w = world!(shared, ns.as_deref());
             crate::dashboard::tasks(&w, query)

@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod error;
 pub mod http;
 pub mod liveness;
+pub mod openapi;
 pub mod pipeline;
 pub mod platforms;
 pub mod router;

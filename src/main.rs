@@ -96,6 +96,10 @@ enum Command {
         #[arg(long, env = "LOWCODE_EMU_PORT", default_value_t = 8080)]
         port: u16,
     },
+    /// Print the admin API's OpenAPI 3.1 document (also served at /__emu/openapi.json).
+    ///
+    /// Example: lowcode-emu openapi > admin-api.openapi.json
+    Openapi,
     /// List every emulated route (platform, method, path, route id).
     Routes {
         /// Also list each platform's named errors usable in fault rules.
@@ -157,6 +161,10 @@ fn main() -> ExitCode {
         },
         Command::ExportSchema => {
             say!("{}", serde_json::to_string_pretty(&lowcode_emu::scenario::json_schema()).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Command::Openapi => {
+            say!("{}", serde_json::to_string_pretty(&lowcode_emu::openapi::document()).unwrap_or_default());
             ExitCode::SUCCESS
         }
         Command::Routes { errors } => {

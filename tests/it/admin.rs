@@ -202,3 +202,32 @@ async fn clock_can_be_frozen_advanced_and_released() {
         assert_eq!(admin(&emu, reqwest::Method::POST, "/__emu/clock", None, Some(bad)).await.status, 400, "{bad}");
     }
 }
+
+/// The OpenAPI document and the dispatcher agree: every documented endpoint is answered (never the
+/// "no admin endpoint" 404), and every arm of the dispatcher is documented.
+#[tokio::test]
+async fn every_admin_route_is_documented_and_every_documented_route_exists() {
+    let emu = start().await;
+    let doc = get(&emu, "/__emu/openapi.json").await.body;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().expect("paths").clone();
+    for (path, item) in &paths {
+        for method in item.as_object().expect("item").keys() {
+            let concrete = path.replace("{name}", "nobody").replace("{id}", "999");
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let r = admin(&emu, m, &concrete, None, Some("{}")).await;
+            let unknown = r.body["error"].as_str().is_some_and(|e| e.starts_with("no admin endpoint"));
+            assert!(!unknown, "{method} {path} is documented but not served");
+        }
+    }
+    let source = include_str!("../../src/admin.rs");
+    for arm in source.split("(&Method::").skip(1) {
+        let method = arm.split(',').next().unwrap_or("").to_lowercase();
+        let Some(path) = arm.split('"').nth(1).filter(|p| p.starts_with("/__emu/")) else { continue };
+        let documented = paths.iter().any(|(p, item)| {
+            let fits = p == path || (path.ends_with('/') && p.starts_with(path));
+            fits && item.get(method.as_str()).is_some()
+        });
+        assert!(documented, "{method} {path} is served but not in the OpenAPI document");
+    }
+}
