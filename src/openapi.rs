@@ -18,14 +18,19 @@ pub struct Endpoint {
     pub status: u16,
 }
 
-const JOURNAL_FILTERS: &[Param] = &[
+/// The journal listing's parameters: its filters, then `limit`.
+const JOURNAL_LISTING: &[Param] = &[
     ("platform", "string", "only this platform's requests"),
     ("route", "string", "only this route id (GET /__emu/routes)"),
     ("namespace", "string", "only this namespace (x-emu-namespace narrows to it too)"),
     ("status", "integer", "only answers with this HTTP status"),
     ("since", "string", "entries after this entry id, or after this RFC 3339 time"),
     ("secrets", "boolean", "show credentials instead of \"***\""),
+    ("limit", "integer", "only the newest N matching entries"),
 ];
+
+/// The journal's filters (count and delete take them; only the listing takes `limit`).
+const JOURNAL_FILTERS: &[Param] = JOURNAL_LISTING.split_at(JOURNAL_LISTING.len() - 1).0;
 
 const fn e(
     method: &'static str,
@@ -51,22 +56,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         200,
     ),
     e("GET", "/__emu/routes", "Every emulated route: platform, method, path, route id", &[], None, 200),
-    e(
-        "GET",
-        "/__emu/requests",
-        "The request journal, oldest first",
-        &[
-            ("platform", "string", "only this platform's requests"),
-            ("route", "string", "only this route id (GET /__emu/routes)"),
-            ("namespace", "string", "only this namespace (x-emu-namespace narrows to it too)"),
-            ("status", "integer", "only answers with this HTTP status"),
-            ("since", "string", "entries after this entry id, or after this RFC 3339 time"),
-            ("secrets", "boolean", "show credentials instead of \"***\""),
-            ("limit", "integer", "only the newest N matching entries"),
-        ],
-        None,
-        200,
-    ),
+    e("GET", "/__emu/requests", "The request journal, oldest first", JOURNAL_LISTING, None, 200),
     e("GET", "/__emu/requests/count", "How many journal entries match: {count}", JOURNAL_FILTERS, None, 200),
     e("DELETE", "/__emu/requests", "Forget matching journal entries: {deleted}", JOURNAL_FILTERS, None, 200),
     e("GET", "/__emu/state", "The namespace's whole state as JSON", &[], None, 200),
