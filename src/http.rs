@@ -13,6 +13,8 @@ use serde_json::Value;
 pub struct Request {
     pub method: hyper::Method,
     pub path: String,
+    /// `/__ns/<name>` when the caller named its namespace in the path: URLs handed back keep it.
+    pub mount: String,
     pub query: String,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -26,7 +28,16 @@ impl Request {
     /// A request made inside the emulator (`POST /__emu/act` running a platform handler as a person):
     /// no headers, no body, the route's path parameters given.
     pub fn internal(method: hyper::Method, path: String, params: Vec<(&'static str, String)>) -> Request {
-        Request { method, path, query: String::new(), headers: HeaderMap::new(), body: Bytes::new(), params, multipart: None }
+        Request {
+            method,
+            path,
+            mount: String::new(),
+            query: String::new(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            params,
+            multipart: None,
+        }
     }
 }
 

@@ -50,14 +50,15 @@ impl std::error::Error for Dropped {}
 /// Answers one request.
 pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: Arc<Watch>) -> Result<hyper::Response<Body>, Dropped> {
     let started = Instant::now();
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    let mount = mount_namespace(&mut parts);
     let path = parts.uri.path().to_owned();
     if path == "/__emu" || path.starts_with("/__emu/") {
         return Ok(to_hyper(crate::admin::handle(&shared, parts, body).await));
     }
     let query = parts.uri.query().unwrap_or("").to_owned();
     let ns = parts.headers.get(NAMESPACE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    let mut trace = Trace { started, ns, platform: "unknown", route: "unmatched", method: parts.method.clone(), path, query };
+    let mut trace = Trace { started, ns, mount, platform: "unknown", route: "unmatched", method: parts.method.clone(), path, query };
 
     // 1. Route.
     let (route, params) = match route(&shared, &trace) {
@@ -143,6 +144,8 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: A
 pub struct Trace {
     started: Instant,
     ns: String,
+    /// `/__ns/<name>` when the namespace came in the path, else empty.
+    mount: String,
     platform: &'static str,
     route: &'static str,
     method: hyper::Method,
@@ -214,6 +217,23 @@ struct Early {
     journal: Option<Response>,
 }
 
+/// A call to `/__ns/<name>/<rest>` becomes a call to `/<rest>` with `x-emu-namespace: <name>` (the path
+/// wins over a header), so admin and platform calls alike see an ordinary request. Answers the mount
+/// (`/__ns/<name>`), which URLs the emulator hands out keep; empty when the path has none.
+fn mount_namespace(parts: &mut hyper::http::request::Parts) -> String {
+    let Some((name, rest)) = crate::shared::split_mount(parts.uri.path()) else { return String::new() };
+    let Ok(value) = hyper::header::HeaderValue::from_str(name) else { return String::new() };
+    let target = match parts.uri.query() {
+        Some(q) => format!("{rest}?{q}"),
+        None => rest.to_owned(),
+    };
+    let Ok(uri) = target.parse::<hyper::Uri>() else { return String::new() };
+    let mount = format!("{}{name}", crate::shared::NAMESPACE_MOUNT);
+    parts.uri = uri;
+    parts.headers.insert(NAMESPACE_HEADER, value);
+    mount
+}
+
 fn declared_length(parts: &hyper::http::request::Parts) -> Option<u64> {
     parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
 }
@@ -263,6 +283,7 @@ async fn read_request(
     Ok(Request {
         method: parts.method,
         path: trace.path.clone(),
+        mount: trace.mount.clone(),
         query: trace.query.clone(),
         headers: parts.headers,
         body,

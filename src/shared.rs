@@ -20,6 +20,22 @@ use crate::world::World;
 /// Selects the namespace (an independent world) of a platform or admin call.
 pub const NAMESPACE_HEADER: &str = "x-emu-namespace";
 
+/// A path prefix that selects a namespace as the header does: `/__ns/<name>/api/v5/…` is `/api/v5/…` in
+/// namespace `<name>`. Clients that take a base URL but cannot add a header (most SDKs) reach a
+/// namespace by their base URL alone.
+pub const NAMESPACE_MOUNT: &str = "/__ns/";
+
+/// Splits `/__ns/<name>/<rest>` into the namespace and `/<rest>` (`/` when nothing follows). Names are
+/// taken as they stand in the path (no percent-decoding), and must not be empty.
+pub fn split_mount(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix(NAMESPACE_MOUNT)?;
+    let (name, tail) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    (!name.is_empty()).then_some((name, tail))
+}
+
 /// Namespaces that may exist at once unless `--max-namespaces` says otherwise.
 pub const DEFAULT_MAX_NAMESPACES: usize = 1000;
 

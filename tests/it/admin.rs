@@ -173,6 +173,41 @@ async fn namespaces_are_isolated_worlds() {
 }
 
 #[tokio::test]
+async fn a_path_mount_names_the_namespace_for_clients_that_only_take_a_base_url() {
+    let emu = start().await;
+    // A client whose base URL is `<base>/__ns/t1` reaches namespace t1 without any header.
+    let mounted = post(&emu, &format!("/__ns/t1{CREATE}"), json!({ "app_id": APP, "entry_id": ALL, "data": {} })).await;
+    assert_eq!(mounted.status, 200, "{:?}", mounted.body);
+    let by_header = create_in(&emu, Some("t1"), "second in t1").await;
+    assert_ne!(mounted.body["data"]["_id"], by_header["data"]["_id"], "the mount and the header name one world");
+    let listed = post(&emu, "/__ns/t1/api/v5/app/entry/data/list", json!({ "app_id": APP, "entry_id": ALL })).await;
+    assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(2));
+    let default = post(&emu, "/api/v5/app/entry/data/list", json!({ "app_id": APP, "entry_id": ALL })).await;
+    assert_eq!(default.body["data"], json!([]), "the default namespace saw nothing");
+    // The journal keeps the platform path without the mount, under the namespace.
+    let journal = get(&emu, "/__emu/requests?namespace=t1").await.body;
+    assert_eq!(journal[0]["path"], CREATE);
+    assert_eq!(journal[0]["namespace"], "t1");
+    // Admin calls take the mount too; the path wins over a header naming another namespace.
+    let state = admin(&emu, reqwest::Method::GET, "/__ns/t1/__emu/state", Some("other"), None).await.body;
+    assert_eq!(state["namespace"], "t1");
+    assert_eq!(admin(&emu, reqwest::Method::POST, "/__ns/t1/__emu/reset", None, None).await.status, 200);
+    let after = post(&emu, "/__ns/t1/api/v5/app/entry/data/list", json!({ "app_id": APP, "entry_id": ALL })).await;
+    assert_eq!(after.body["data"], json!([]));
+    // URLs the emulator hands out keep the mount, so an upload lands in the same namespace.
+    let token = post(
+        &emu,
+        "/__ns/t1/api/v5/app/entry/file/get_upload_token",
+        json!({ "app_id": APP, "entry_id": ALL, "transaction_id": "7d5a6f1c-0000-4000-8000-000000000001" }),
+    )
+    .await;
+    let url = token.body["token_and_url_list"][0]["url"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(url, format!("{}/__ns/t1/jiandaoyun/upload", emu.base_url()));
+    // `/__ns/` without a name is no mount: an unknown path.
+    assert_eq!(get(&emu, "/__ns//__emu/health").await.status, 404);
+}
+
+#[tokio::test]
 async fn state_export_has_directory_and_records() {
     let emu = start().await;
     let s = get(&emu, "/__emu/state").await.body;

@@ -22,9 +22,10 @@ const TOKENS_PER_CALL: usize = 100;
 const FSIZE_MIN: usize = 1;
 const FSIZE_LIMIT: usize = 209_715_200;
 
-/// `http://<host>` as the caller reached the emulator, so returned URLs point back at it.
+/// `http://<host>` as the caller reached the emulator (with its `/__ns/<name>` mount), so returned URLs
+/// point back at it, in the same namespace.
 pub fn base_url(req: &Request) -> String {
-    format!("http://{}", req.header("host").unwrap_or("127.0.0.1"))
+    format!("http://{}{}", req.header("host").unwrap_or("127.0.0.1"), req.mount)
 }
 
 pub fn get_upload_token(call: &Call, req: &Request) -> Result<Response, JdyError> {
