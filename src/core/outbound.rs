@@ -444,6 +444,12 @@ impl Outbox {
         Some(self.add(message, Some(id), None))
     }
 
+    /// One delivery, while it is kept (finished ones may have been forgotten or cleared).
+    pub fn get(&self, id: u64) -> Option<Delivery> {
+        let inner = self.inner.lock();
+        inner.index(id).map(|i| inner.deliveries[i].clone())
+    }
+
     /// Every delivery, oldest first, optionally of one platform.
     pub fn list(&self, platform: Option<&str>) -> Vec<Delivery> {
         self.inner.lock().deliveries.iter().filter(|d| platform.is_none_or(|p| d.platform == p)).cloned().collect()

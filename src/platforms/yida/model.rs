@@ -135,6 +135,9 @@ pub struct State {
     pub subscription: Option<super::events::Subscription>,
     /// Nonces and random prefixes of sealed events: their own stream, so events never shift ids.
     pub event_ids: IdGen,
+    /// The automation log: runs oldest first, at most `automations::MAX_RUNS` (not in state exports,
+    /// like the deliveries they read).
+    pub automation_runs: Mutex<std::collections::VecDeque<super::automations::Run>>,
 }
 
 impl State {

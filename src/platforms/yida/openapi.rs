@@ -1128,6 +1128,14 @@ pub fn routes() -> Vec<Route> {
         route("yida.openapi.form.query", Method::POST, "/v1.0/yida/forms/instances/query", query_without_tables, result_body),
         tenant_route("yida.openapi.app.list", Method::GET, "/v1.0/yida/organizations/applications", applications, result_body),
         route("yida.openapi.form.navigations", Method::GET, "/v1.0/yida/apps/navigations", navigations, result_only),
+        route(
+            "yida.openapi.automation.runs",
+            Method::POST,
+            "/v1.0/yida/logs/automations/paginationQuery",
+            super::automations::page,
+            result_body,
+        ),
+        tenant_route("yida.openapi.automation.run", Method::GET, "/v1.0/yida/logs/automations", super::automations::detail, result_body),
         route("yida.openapi.process.design", Method::GET, "/v1.0/yida/processes/designStructures", process_design, result_body),
         // The SDK builds this path without a slash before `definitions`; the emulator matches what it sends.
         route("yida.openapi.process.design_by_id", Method::GET, "/v1.0/yida/processes/{processId}/designs", process_design, result_body),

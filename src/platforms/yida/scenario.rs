@@ -277,6 +277,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
             })
         }),
         event_ids: IdGen::new(scenario.seed(), "yida-events"),
+        automation_runs: Mutex::new(Default::default()),
     };
     *state.counter.lock() = 2_846_866_000;
     for a in &y.apps {
