@@ -20,9 +20,10 @@ cat > package.json <<'JSON'
 { "name": "consumer", "version": "1.0.0", "private": true, "type": "module" }
 JSON
 timeout 600 npm install --silent --no-audit --no-fund \
-  "$work/packs/lowcode-emu-linux-x64-0.1.0.tgz" "$work/packs/lowcode-emu-0.1.0.tgz" typescript@5.9.3 @types/node@20.19.9
-cp "$here/emulator.test.mjs" "$here/types.ts" .
+  "$work/packs/lowcode-emu-linux-x64-0.1.0.tgz" "$work/packs/lowcode-emu-0.1.0.tgz" typescript@5.9.3 @types/node@20.19.9 vitest@3.2.7
+cp "$here/emulator.test.mjs" "$here/types.ts" "$here/vitest.config.mjs" "$here/vitest.setup.mjs" "$here/emulator.vitest.mjs" .
 ./node_modules/.bin/tsc --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 --types node types.ts
-# No LOWCODE_EMU_BIN and nothing on PATH: the binary must come from the platform package.
+# No LOWCODE_EMU_BIN: the binary must come from the platform package.
+env -u LOWCODE_EMU_BIN timeout 300 ./node_modules/.bin/vitest run
 env -u LOWCODE_EMU_BIN REQUIRE_PLATFORM_PACKAGE=1 SMALL_SCENARIO="$root/tests/pytest_plugin/small.toml" \
   timeout 300 node --test --test-reporter=spec emulator.test.mjs

@@ -163,3 +163,25 @@ def test_an_emulator_outside_pytest():
     with pytest.raises(lowcode_emu.StartError) as failure:
         lowcode_emu.start(scenario="no-such-file.toml")
     assert "no-such-file.toml" in str(failure.value)
+
+
+SMALL = pathlib.Path(__file__).with_name("small.toml")
+INNER_TEST = "def test_inner(emu):\n    assert emu.health()['scenario'] == 'plugin-small'\n"
+
+
+@pytest.mark.parametrize("how", ["ini", "fixture", "option"])
+def test_the_default_scenario_is_chosen_by_ini_fixture_or_option(pytester, how):
+    # A project of its own, run in a subprocess as a user's would be (the plugin loads by entry point).
+    pytester.makepyfile(test_inner=INNER_TEST)
+    args = []
+    if how == "ini":
+        pytester.makeini(f"[pytest]\nlowcode_emu_scenario = {SMALL.name}\n")
+        (pytester.path / SMALL.name).write_text(SMALL.read_text(encoding="utf-8"), encoding="utf-8")
+    elif how == "fixture":
+        pytester.makeconftest(
+            "import pytest\n\n@pytest.fixture(scope='session')\ndef lowcode_emu_scenario():\n"
+            f"    return {str(SMALL)!r}\n")
+    else:
+        args = ["--lowcode-emu-scenario", str(SMALL)]
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+    result.assert_outcomes(passed=1)
