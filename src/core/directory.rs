@@ -51,6 +51,16 @@ impl Department {
 pub struct Directory {
     users: RwLock<IndexMap<String, User>>,
     departments: RwLock<IndexMap<i64, Department>>,
+    /// Changes with every change of a user, and differs between directories: views built from the
+    /// users (Astro Zero's `User` object) know when to rebuild.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+/// Generations are drawn from one process-wide sequence, so two directories never share one.
+static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Directory {
@@ -58,7 +68,13 @@ impl Directory {
         Self {
             users: RwLock::new(users.into_iter().map(|u| (u.id.clone(), u)).collect()),
             departments: RwLock::new(departments.into_iter().map(|d| (d.id, d)).collect()),
+            generation: std::sync::atomic::AtomicU64::new(next_generation()),
         }
+    }
+
+    /// The users' generation: equal readings mean no user changed in between.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn user(&self, id: &str) -> Option<User> {
@@ -84,6 +100,7 @@ impl Directory {
     /// Inserts or replaces a user (order of first insertion is kept).
     pub fn put_user(&self, user: User) {
         self.users.write().insert(user.id.clone(), user);
+        self.generation.store(next_generation(), std::sync::atomic::Ordering::Release);
     }
 
     /// Applies `f` to a user; false when there is no such user.
@@ -91,6 +108,7 @@ impl Directory {
         match self.users.write().get_mut(id) {
             Some(u) => {
                 f(u);
+                self.generation.store(next_generation(), std::sync::atomic::Ordering::Release);
                 true
             }
             None => false,

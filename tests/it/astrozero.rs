@@ -292,7 +292,7 @@ async fn metadata_objects_and_fields_drive_the_data_routes() {
 
     let list = call(&emu, &t, reqwest::Method::GET, &format!("{META}/Object"), None).await;
     let names: Vec<&str> = ok(&list).as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["ns__Asset__CST", "ns__Ticket__CST"]);
+    assert_eq!(names, ["User", "ns__Asset__CST", "ns__Ticket__CST"], "the standard object User is listed too");
     let one = call(&emu, &t, reqwest::Method::GET, &format!("{META}/object/{oid}"), None).await;
     assert_eq!(ok(&one)["fields"][0]["name"], "ns__title__CST");
     assert_eq!(ok(&one)["label"], "工单");
@@ -465,4 +465,70 @@ async fn picklists_feed_field_options_and_follow_changes() {
     let fid = ok(&field).as_str().unwrap().to_owned();
     ok(&call(&emu, &t, Method::DELETE, &format!("{META}/Object/{obj}/Field/{fid}"), None).await);
     assert_eq!(ok(&call(&emu, &t, Method::DELETE, &format!("{META}/Picklist/{set}"), None).await), 1);
+}
+
+#[tokio::test]
+async fn the_standard_object_user_is_the_directory_and_read_only() {
+    let scenario = AZ.replace(
+        "[[users]]\nid = \"robot\"\nname = \"集成用户\"\n",
+        "[[users]]\nid = \"robot\"\nname = \"集成用户\"\n\n[[users]]\nid = \"amy\"\nname = \"Amy\"\nemail = \"amy@example.com\"\nmobile = \"13800000000\"\n\n[[users]]\nid = \"gone\"\nname = \"Left\"\nstatus = -1\n",
+    ) + "\n[jiandaoyun]\napi_keys = [\"test-key\"]\n[[jiandaoyun.apps]]\napp_id = \"aaaaaaaaaaaaaaaaaaaaaaaa\"\nname = \"A\"\n";
+    let emu = start_with(&scenario).await;
+    let t = token(&emu).await;
+    let q = call(&emu, &t, Method::POST, &format!("{DATA}/query/User"), Some(json!({}))).await;
+    assert_eq!(q.body["count"], 3);
+    let users = ok(&q).as_array().cloned().unwrap_or_default();
+    let amy = users.iter().find(|u| u["usrName"] == "amy").cloned().expect("amy");
+    snap!("astrozero_user", amy);
+    assert_eq!(
+        [&amy["name"], &amy["email"], &amy["phone"], &amy["active"]],
+        [&json!("Amy"), &json!("amy@example.com"), &json!("13800000000"), &json!(true)]
+    );
+    // The record's id is the one every record's owner fields carry for that person.
+    let asset = ok(&call(&emu, &t, Method::POST, &format!("{DATA}/query/ns__Asset__CST"), Some(json!({}))).await)[0].clone();
+    let robot = users.iter().find(|u| u["usrName"] == "robot").expect("robot");
+    assert_eq!(asset["owner"], robot["id"]);
+    assert_eq!(asset["owner.__objectType"], "User");
+    let id = amy["id"].as_str().unwrap_or_default();
+    assert_eq!(ok(&call(&emu, &t, Method::GET, &format!("{DATA}/bobject/User/{id}"), None).await)[0]["usrName"], "amy");
+    let active = json!({ "condition": { "conjunction": "AND", "conditions": [{ "field": "active", "operator": "eq", "value": true }] } });
+    assert_eq!(ok(&call(&emu, &t, Method::POST, &format!("{DATA}/count/User"), Some(active)).await), 2, "the one who left is inactive");
+
+    // Joined to the directory: a member changed through another platform's contacts API reads changed.
+    let renamed = post(&emu, "/api/v5/corp/user/update", json!({ "username": "amy", "name": "Amy Lee" })).await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    assert_eq!(ok(&call(&emu, &t, Method::GET, &format!("{DATA}/bobject/User/{id}"), None).await)[0]["name"], "Amy Lee");
+    let created = post(&emu, "/api/v5/corp/user/create", json!({ "username": "bob", "name": "Bob" })).await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(call(&emu, &t, Method::POST, &format!("{DATA}/query/User"), Some(json!({}))).await.body["count"], 4);
+
+    // Read-only through every write route: HTTP 403, nothing changed.
+    let writes = [
+        (Method::POST, format!("{DATA}/bobject/User"), Some(json!({ "records": [{ "name": "x" }] }))),
+        (Method::PUT, format!("{DATA}/bobject/User/{id}"), Some(json!({ "setValue": { "name": "x" } }))),
+        (Method::DELETE, format!("{DATA}/bobject/User/{id}"), None),
+        (Method::DELETE, format!("{DATA}/bobject/User?records={id}"), None),
+        (Method::PUT, format!("{DATA}/bobject/User"), Some(json!({ "setValue": { "name": "x" }, "condition": {} }))),
+        (Method::POST, format!("{DATA}/delete/User"), Some(json!({ "condition": {} }))),
+        (Method::POST, format!("{DATA}/upsert/User"), Some(json!({ "records": [{ "id": id, "name": "x" }] }))),
+    ];
+    for (method, path, body) in writes {
+        let refused = call(&emu, &t, method.clone(), &path, body).await;
+        assert_eq!(err(&refused, 403), "403000001", "{method} {path}");
+        assert!(refused.body["resMsg"].as_str().unwrap_or_default().contains("User is a standard object"), "{}", refused.body);
+    }
+    assert_eq!(call(&emu, &t, Method::POST, &format!("{DATA}/query/User"), Some(json!({}))).await.body["count"], 4);
+    let acted = client()
+        .post(format!("{}/__emu/act", emu.base_url()))
+        .body(json!({ "platform": "astrozero", "as": "robot", "action": "delete", "object": "User", "id": id }).to_string())
+        .send()
+        .await
+        .expect("act");
+    assert_eq!(acted.status(), 403);
+    // The metadata API lists it as a standard object (category 1) and refuses to change it.
+    let list = call(&emu, &t, Method::GET, &format!("{META}/Object"), None).await;
+    let user_obj = ok(&list).as_array().and_then(|a| a.iter().find(|o| o["name"] == "User").cloned()).expect("listed");
+    assert_eq!(user_obj["category"], 1);
+    let oid = user_obj["id"].as_str().unwrap_or_default();
+    assert_eq!(call(&emu, &t, Method::DELETE, &format!("{META}/Object/{oid}"), None).await.status / 100, 4);
 }

@@ -405,7 +405,7 @@ async fn astrozero_objects_records_and_tokens_round_trip() {
     // The demo clock runs; freeze it so the two exports can be compared.
     client().post(format!("{}/__emu/clock", emu.base_url())).body(r#"{"freeze":true}"#).send().await.expect("freeze");
     let exported = state_of(&emu, "").await;
-    assert_eq!(exported["astrozero"]["objects"].as_array().map(Vec::len), Some(2));
+    assert_eq!(exported["astrozero"]["objects"].as_array().map(Vec::len), Some(3), "User and the two custom objects");
     assert_eq!(put_in(&emu, "/__emu/state", Some("b"), exported.to_string()).await.status, 200);
     assert_eq!(without_namespace(state_of(&emu, "b").await), without_namespace(exported));
     // The token and the object created at run time work in the copy.

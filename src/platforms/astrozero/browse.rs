@@ -17,18 +17,24 @@ fn state(world: &World) -> Option<&State> {
 
 pub fn collections(world: &World) -> Vec<CollectionInfo> {
     let Some(st) = state(world) else { return Vec::new() };
+    st.sync_users(&world.directory, world.clock.now_ms());
     let objects = st.objects.read();
     objects
         .iter()
         .map(|o| {
-            // The fields a person fills in: the object's own (`__CST`) and its name.
-            let own: Vec<(String, String)> = o
+            // The fields a person fills in: the object's own (`__CST`) and its name; a standard
+            // object shows its built-in fields and cannot be edited here.
+            let mut own: Vec<(String, String)> = o
                 .fields
                 .read()
                 .iter()
-                .filter(|f| f.name.ends_with("__CST") || f.name == "name")
+                .filter(|f| !o.custom || f.name.ends_with("__CST") || f.name == "name")
                 .map(|f| (f.name.clone(), f.label.clone()))
                 .collect();
+            if !o.custom {
+                own.insert(0, ("name".to_owned(), "名称".to_owned()));
+            }
+            let act = |v: serde_json::Value| o.custom.then_some(v);
             let example: serde_json::Map<String, serde_json::Value> = own.iter().map(|(name, _)| (name.clone(), json!(null))).collect();
             CollectionInfo {
                 id: o.name.clone(),
@@ -37,9 +43,9 @@ pub fn collections(world: &World) -> Vec<CollectionInfo> {
                 count: o.records.len(),
                 columns: own,
                 fields_at: None,
-                create: Some(json!({ "action": "create", "object": o.name, "values": "$data" })),
-                update: Some(json!({ "action": "update", "object": o.name, "id": "$id", "values": "$data" })),
-                delete: Some(json!({ "action": "delete", "object": o.name, "id": "$id" })),
+                create: act(json!({ "action": "create", "object": o.name, "values": "$data" })),
+                update: act(json!({ "action": "update", "object": o.name, "id": "$id", "values": "$data" })),
+                delete: act(json!({ "action": "delete", "object": o.name, "id": "$id" })),
                 example: serde_json::Value::Object(example),
             }
         })
@@ -48,7 +54,9 @@ pub fn collections(world: &World) -> Vec<CollectionInfo> {
 
 /// An object's records in id order, read in chunks so no lock is held for long.
 pub fn records(world: &World, object: &str, page: &PageRequest) -> Option<RecordPage> {
-    let obj = state(world)?.object(object)?;
+    let st = state(world)?;
+    st.sync_users(&world.directory, world.clock.now_ms());
+    let obj = st.object(object)?;
     let mut pager = Pager::new(page);
     let mut after = page.after.clone();
     'chunks: loop {

@@ -114,6 +114,47 @@ fn person(rec: &mut Record, key: &str, user: &str) {
     rec.insert(format!("{key}.name"), json!(user));
 }
 
+/// The `User` record of a member, or None when `old` already says the same. The member is their own
+/// owner and creator; `createdDate` stays, `lastModifiedDate` is `now` when something changed.
+pub fn user_record(u: &crate::core::directory::User, old: Option<&Record>, now: Millis) -> Option<Record> {
+    let values = [
+        ("name", json!(u.name)),
+        ("usrName", json!(u.id)),
+        ("email", json!(u.email)),
+        ("phone", json!(u.mobile)),
+        ("active", json!(u.status == 1)),
+    ];
+    if old.is_some_and(|o| values.iter().all(|(k, v)| o.get(*k) == Some(v))) {
+        return None;
+    }
+    let mut rec = Record::new();
+    rec.insert("id".into(), json!(user_id(&u.id)));
+    rec.insert("name".into(), values[0].1.clone());
+    person(&mut rec, "owner", &u.id);
+    person(&mut rec, "createdBy", &u.id);
+    let created = old.and_then(|o| o.get("createdDate").cloned()).unwrap_or_else(|| json!(time_text(now)));
+    rec.insert("createdDate".into(), created);
+    person(&mut rec, "lastModifiedBy", &u.id);
+    rec.insert("lastModifiedDate".into(), json!(time_text(now)));
+    rec.insert("currencyIsoCode".into(), json!(""));
+    rec.insert("installedPackage".into(), Value::Null);
+    for (k, v) in &values[1..] {
+        rec.insert((*k).into(), v.clone());
+    }
+    Some(rec)
+}
+
+/// Standard objects keep their built-in records: the data API, Flows, scripts, custom APIs and imports
+/// may read them but not write them (HTTP 403).
+pub fn writable(obj: &Obj) -> Result<(), AzError> {
+    match obj.custom {
+        true => Ok(()),
+        false => {
+            Err(AzError { name: "forbidden", detail: Some(format!("{} is a standard object; its records cannot be changed", obj.name)) })
+        }
+    }
+}
+
 /// A new record: system fields, then every custom field (`null` when unset).
 pub fn new_record(st: &State, obj: &Obj, given: &Map<String, Value>, user: &str, now: Millis) -> Result<Record, AzError> {
     let fields = fields_of(obj, given)?;
@@ -275,6 +316,13 @@ fn obj_of(call: &Call) -> Result<std::sync::Arc<Obj>, AzError> {
     call.st.object(name).ok_or_else(|| AzError::not_found(format!("object {name}")))
 }
 
+/// The route's object, which the call is about to write.
+fn writable_obj_of(call: &Call) -> Result<std::sync::Arc<Obj>, AzError> {
+    let obj = obj_of(call)?;
+    writable(&obj)?;
+    Ok(obj)
+}
+
 /// `fields=a,b`: only those plus `id` and the owner fields.
 fn project(call: &Call, obj: &Obj, r: &Record) -> Result<Value, AzError> {
     let Some(list) = call.req.query_value("fields").filter(|f| !f.trim().is_empty()) else { return Ok(Value::Object(r.clone())) };
@@ -323,7 +371,7 @@ pub fn get_many(call: &Call) -> Result<Value, AzError> {
 }
 
 pub fn create(call: &Call) -> Result<Value, AzError> {
-    let obj = obj_of(call)?;
+    let obj = writable_obj_of(call)?;
     let records = call.body.get("records").and_then(Value::as_array).ok_or_else(|| AzError::param("records is required"))?;
     if records.len() > MAX_LIMIT {
         return Err(AzError::param(format!("at most {MAX_LIMIT} records")));
@@ -356,7 +404,7 @@ fn set_value(call: &Call, obj: &Obj) -> Result<Vec<(String, Value)>, AzError> {
 }
 
 pub fn update_one(call: &Call) -> Result<Value, AzError> {
-    let obj = obj_of(call)?;
+    let obj = writable_obj_of(call)?;
     let id = call.req.param("id").unwrap_or_default();
     let set = set_value(call, &obj)?;
     let _guard = obj.write_lock.lock();
@@ -369,7 +417,7 @@ pub fn matching(obj: &Obj, cond: &Cond) -> Vec<std::sync::Arc<Record>> {
 }
 
 pub fn update_where(call: &Call) -> Result<Value, AzError> {
-    let obj = obj_of(call)?;
+    let obj = writable_obj_of(call)?;
     let set = set_value(call, &obj)?;
     let cond = parse_condition(&obj, call.body.get("condition"))?;
     let _guard = obj.write_lock.lock();
@@ -384,14 +432,14 @@ pub fn update_where(call: &Call) -> Result<Value, AzError> {
 }
 
 pub fn delete_one(call: &Call) -> Result<Value, AzError> {
-    let obj = obj_of(call)?;
+    let obj = writable_obj_of(call)?;
     let id = call.req.param("id").unwrap_or_default();
     obj.records.remove(id).ok_or_else(|| AzError::not_found(format!("record {id}")))?;
     Ok(json!(1))
 }
 
 pub fn delete_many(call: &Call) -> Result<Value, AzError> {
-    let obj = obj_of(call)?;
+    let obj = writable_obj_of(call)?;
     let ids = ids_param(call)?;
     if ids.len() > MAX_IDS {
         return Err(AzError::param(format!("at most {MAX_IDS} records")));
@@ -401,7 +449,7 @@ pub fn delete_many(call: &Call) -> Result<Value, AzError> {
 
 /// Deletes every match; an empty condition deletes everything, as documented.
 pub fn delete_where(call: &Call) -> Result<Value, AzError> {
-    let obj = obj_of(call)?;
+    let obj = writable_obj_of(call)?;
     let cond = parse_condition(&obj, call.body.get("condition"))?;
     let ids: Vec<String> = matching(&obj, &cond).iter().filter_map(|r| r["id"].as_str().map(str::to_owned)).collect();
     Ok(json!(obj.records.remove_many(ids.iter().map(String::as_str))))
@@ -462,6 +510,7 @@ pub fn query(call: &Call) -> Result<(Value, usize), AzError> {
 
 /// Inserts one record checked like `create` does; returns its id.
 pub fn insert_one(call: &Call, obj: &Obj, given: &Map<String, Value>) -> Result<String, AzError> {
+    writable(obj)?;
     let _guard = obj.write_lock.lock();
     let rec = new_record(call.st, obj, given, &call.user, call.now())?;
     check_unique(obj, &rec, &[])?;
@@ -474,6 +523,7 @@ pub fn insert_one(call: &Call, obj: &Obj, given: &Map<String, Value>) -> Result<
 
 /// Updates one record's fields checked like `update` does; `false` when there is no such record.
 pub fn update_fields(call: &Call, obj: &Obj, id: &str, given: &Map<String, Value>) -> Result<bool, AzError> {
+    writable(obj)?;
     let set = fields_of(obj, given)?;
     let _guard = obj.write_lock.lock();
     Ok(update_checked(obj, id, &set, call)?.is_some())
@@ -481,7 +531,7 @@ pub fn update_fields(call: &Call, obj: &Obj, id: &str, given: &Map<String, Value
 
 /// Records with an `id` are updated, others inserted; ids come back in input order.
 pub fn upsert(call: &Call) -> Result<Value, AzError> {
-    let obj = obj_of(call)?;
+    let obj = writable_obj_of(call)?;
     let records = call.body.get("records").and_then(Value::as_array).ok_or_else(|| AzError::param("records is required"))?;
     let _guard = obj.write_lock.lock();
     let mut out = Vec::new();

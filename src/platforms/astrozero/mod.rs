@@ -107,6 +107,13 @@ pub enum Reply {
 }
 
 /// Authenticates, throttles, decodes the body, runs `op`, and wraps its reply in the envelope.
+/// What every Astro Zero request does before its operation: answers of service tasks that came in
+/// since the last request move their instances, and the `User` object catches up with the directory.
+fn catch_up(world: &World, st: &State) {
+    service_tasks::apply(world, st);
+    st.sync_users(&world.directory, world.clock.now_ms());
+}
+
 fn run(ctx: &Ctx, op: impl FnOnce(&Call) -> Result<Reply, AzError>) -> Response {
     match authenticate(ctx) {
         Ok(call) => envelope(ctx.world.locale, op(&call)),
@@ -136,8 +143,7 @@ fn authenticate<'a>(ctx: &Ctx<'a>) -> Result<Call<'a>, Response> {
         Err(crate::http::JsonBodyError::NotAnObject) if ctx.route.id.starts_with("astrozero.connector.") => Map::new(),
         Err(_) => return Err(AzError::param("the body must be a JSON object").render(locale)),
     };
-    // Answers of service tasks that came in since the last request move their instances first.
-    service_tasks::apply(world, st);
+    catch_up(world, st);
     Ok(Call { world, st, req: ctx.req, user: user.1, body })
 }
 
@@ -182,7 +188,7 @@ fn service(ctx: &Ctx) -> Turn {
         },
     };
     let input = services::input(method, ctx.req.query_pairs(), body);
-    service_tasks::apply(world, st);
+    catch_up(world, st);
     let call = Call { world, st, req: ctx.req, user, body: input };
     let progress = services::run(&call, &api);
     let Call { user, body, .. } = call;
@@ -515,6 +521,7 @@ impl Platform for AstroZero {
         if matches!(action, "create" | "update" | "delete") {
             let (user, _) = super::act_parts(world, request, &["action"])?;
             let name = request.get("object").and_then(Value::as_str).ok_or((400, "object: expected an object name".to_owned()))?;
+            catch_up(world, st);
             let obj = st.object(name).ok_or((404, format!("object: no object {name:?}")))?;
             let values = request.get("values").and_then(Value::as_object).cloned().unwrap_or_default();
             let id = request.get("id").and_then(Value::as_str);
@@ -527,7 +534,7 @@ impl Platform for AstroZero {
                     true => Ok(json!({ "id": id })),
                     false => Err((404, format!("id: no record {id:?} in {name}"))),
                 },
-                (_, Some(id)) => match obj.records.remove(id) {
+                (_, Some(id)) => match data::writable(&obj).map_err(refused).map(|_| obj.records.remove(id))? {
                     Some(_) => Ok(json!({ "id": id })),
                     None => Err((404, format!("id: no record {id:?} in {name}"))),
                 },
@@ -540,7 +547,7 @@ impl Platform for AstroZero {
             format!("/u-route/baas/bp/v2.0/runtime/tasks/{task}"),
             vec![("tid", task.to_owned())],
         );
-        service_tasks::apply(world, st);
+        catch_up(world, st);
         let call = Call { world, st, req: &req, user: user.to_owned(), body };
         bpm::act_on_task(&call).map_err(refused)
     }

@@ -177,6 +177,44 @@ pub struct State {
     /// Set at start and by a state import: service-task calls instances wait for go out on the next
     /// request.
     pub redispatch: std::sync::atomic::AtomicBool,
+    /// The directory generation the standard object `User` was last rebuilt from.
+    pub users_synced: std::sync::atomic::AtomicU64,
+}
+
+/// The standard object integrations read for people: one record per member of the directory.
+pub const USER_OBJECT: &str = "User";
+
+/// The `User` object: standard (no `__CST`), read-only through the data API, its records the
+/// directory's members with their `10gd…` ids. Its id is fixed, so adding it shifts no other id.
+pub fn user_object(now: Millis) -> Obj {
+    let field = |name: &str, label: &str, data_type: &str| Field {
+        id: format!("stad000000{:0>10}", name),
+        name: name.to_owned(),
+        label: label.to_owned(),
+        data_type: data_type.to_owned(),
+        required: false,
+        unique: false,
+        options: Vec::new(),
+        picklist: None,
+    };
+    Obj {
+        id: format!("stad000000{USER_OBJECT:0>10}"),
+        name: USER_OBJECT.to_owned(),
+        label: RwLock::new("用户".to_owned()),
+        description: RwLock::new(String::new()),
+        key_prefix: "10gd".to_owned(),
+        custom: false,
+        created_ms: now,
+        fields: RwLock::new(vec![
+            field("usrName", "用户名", "text"),
+            field("email", "邮箱", "email"),
+            field("phone", "手机", "phone"),
+            field("active", "是否有效", "checkbox"),
+        ]),
+        records: Default::default(),
+        write_lock: Mutex::new(()),
+        unique_index: Default::default(),
+    }
 }
 
 /// A Flow definition (服务编排), from the scenario or the metadata API.
@@ -334,6 +372,25 @@ impl State {
             n /= 62;
         }
         format!("{prefix:0<4}000000{}", String::from_utf8_lossy(&digits))
+    }
+
+    /// Rebuilds the `User` object's records when a member changed since the last rebuild (one atomic
+    /// read otherwise): a record per member, changed ones stamped `now`.
+    pub fn sync_users(&self, dir: &crate::core::directory::Directory, now: Millis) {
+        use std::sync::atomic::Ordering::{Acquire, Release};
+        let generation = dir.generation();
+        if self.users_synced.load(Acquire) == generation {
+            return;
+        }
+        let Some(obj) = self.object(USER_OBJECT).filter(|o| !o.custom) else { return };
+        let _guard = obj.write_lock.lock();
+        for u in dir.users() {
+            let old = obj.records.get(&user_id(&u.id));
+            if let Some(rec) = super::data::user_record(&u, old.as_deref(), now) {
+                obj.records.insert(&user_id(&u.id), rec);
+            }
+        }
+        self.users_synced.store(generation, Release);
     }
 
     pub fn object(&self, name_or_id: &str) -> Option<Arc<Obj>> {

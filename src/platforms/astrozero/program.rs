@@ -257,6 +257,7 @@ fn run_step(step: &StepDef, vars: &mut Map<String, Value>, log: &mut Vec<String>
         return Ok(Some(json!(id)));
     }
     if step.delete.is_some() {
+        data::writable(&obj)?;
         return Ok(Some(json!(usize::from(obj.records.remove(&record()).is_some()))));
     }
     let cond = step.condition.as_ref().map(|c| render(c, vars, call));

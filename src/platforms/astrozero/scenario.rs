@@ -557,6 +557,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         connectors: az.connectors.clone(),
         runtime: Mutex::new(Runtime::default()),
         redispatch: std::sync::atomic::AtomicBool::new(true),
+        users_synced: std::sync::atomic::AtomicU64::new(u64::MAX),
     };
     let sets = az
         .picklists
@@ -572,6 +573,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         })
         .collect();
     *st.picklists.write() = sets;
+    st.objects.write().push(Arc::new(super::model::user_object(now)));
     for o in &az.objects {
         let id = st.new_id("cust");
         let key_prefix = format!("c{}", &st.new_id("c")[17..20]);

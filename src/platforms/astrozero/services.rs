@@ -171,6 +171,7 @@ pub fn run(call: &Call, api: &ApiDef) -> Result<Progress, AzError> {
         }
         "delete_by_id" => {
             let id = id()?;
+            data::writable(&obj)?;
             obj.records.remove(&id).ok_or_else(|| AzError::not_found(format!("record {id}")))?;
             json!(1)
         }

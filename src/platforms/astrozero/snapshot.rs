@@ -95,7 +95,13 @@ pub fn import(st: &mut State, value: Value) -> Result<(), StateError> {
             Arc::new(obj)
         })
         .collect();
+    let mut objects: Vec<Arc<Obj>> = objects;
+    // States saved before the `User` object existed get it back; it is rebuilt from the directory.
+    if !objects.iter().any(|o| !o.custom && o.name == super::model::USER_OBJECT) {
+        objects.insert(0, Arc::new(super::model::user_object(0)));
+    }
     *st.objects.write() = objects;
+    st.users_synced.store(u64::MAX, std::sync::atomic::Ordering::Release);
     let mut runtime = az.runtime;
     // The outbox is not part of the state: service-task calls that were under way go out again.
     for i in runtime.instances.values_mut() {
