@@ -5,10 +5,12 @@ session fixture starts the binary with the embedded demo; `launch` starts one wi
 The binary is target/debug/lowcode-emu (what `cargo test` builds), or LOWCODE_EMU_BIN.
 """
 import contextlib
+import http.server
 import json
 import os
 import pathlib
 import subprocess
+import threading
 
 import pytest
 
@@ -40,6 +42,18 @@ def launch(*args):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextlib.contextmanager
+def receiver(handler):
+    """A loopback HTTP server answering with `handler` (a BaseHTTPRequestHandler) in a thread of its
+    own; yields its base URL and stops it afterwards."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
 
 
 @pytest.fixture(scope="session")

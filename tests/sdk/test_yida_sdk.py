@@ -2,7 +2,6 @@
 only the endpoint differs. Every assertion reads the SDK's typed models or its TeaException."""
 import http.server
 import json
-import threading
 import urllib.request
 
 import pytest
@@ -13,7 +12,7 @@ from alibabacloud_dingtalk.yida_1_0 import models as yida
 from alibabacloud_tea_openapi import models as open_api_models
 from Tea.exceptions import TeaException
 
-from conftest import launch
+from conftest import launch, receiver
 
 APP = "APP_DEMO0000000000000001"
 FORM = "FORM-DEMO00000000000000000000000000000001"
@@ -808,9 +807,11 @@ class _Connector(http.server.BaseHTTPRequestHandler):
 
 
 def test_the_automation_log_lists_runs_and_their_nodes(tmp_path):
-    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Connector)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{receiver.server_address[1]}"
+    with receiver(_Connector) as url:
+        _automation_log(tmp_path, url)
+
+
+def _automation_log(tmp_path, url):
     scenario = tmp_path / "automations.toml"
     scenario.write_text(
         f"""
@@ -833,56 +834,53 @@ automations = [
 """,
         encoding="utf-8",
     )
-    try:
-        with launch("--scenario", str(scenario)) as base:
-            cfg = config(base)
-            tok = oauth2_client.Client(cfg).get_access_token(oauth2_models.GetAccessTokenRequest(app_key="k", app_secret="s")).body.access_token
-            client = yida_client.Client(cfg)
-            saved = client.save_form_data_with_options(
-                yida.SaveFormDataRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", form_data_json=json.dumps({"textField_k1a2b3c4": "白板"})),
-                headers(yida.SaveFormDataHeaders, tok), _runtime()).body.result
-            wait = urllib.request.Request(base + "/__emu/deliveries/wait?timeout_ms=5000", data=b"{}", method="POST")
-            assert json.loads(urllib.request.urlopen(wait, timeout=10).read())["idle"] is True
+    with launch("--scenario", str(scenario)) as base:
+        cfg = config(base)
+        tok = oauth2_client.Client(cfg).get_access_token(oauth2_models.GetAccessTokenRequest(app_key="k", app_secret="s")).body.access_token
+        client = yida_client.Client(cfg)
+        saved = client.save_form_data_with_options(
+            yida.SaveFormDataRequest(app_type=APP, form_uuid=FORM, user_id="zhangsan", form_data_json=json.dumps({"textField_k1a2b3c4": "白板"})),
+            headers(yida.SaveFormDataHeaders, tok), _runtime()).body.result
+        wait = urllib.request.Request(base + "/__emu/deliveries/wait?timeout_ms=5000", data=b"{}", method="POST")
+        assert json.loads(urllib.request.urlopen(wait, timeout=10).read())["idle"] is True
 
-            def page(**kw):
-                return client.page_auto_flow_log_with_options(
-                    yida.PageAutoFlowLogRequest(**{"app_type": APP, "user_id": "zhangsan", "page_number": 1, "page_size": 10, **kw}),
-                    headers(yida.PageAutoFlowLogHeaders, tok), _runtime()).body
+        def page(**kw):
+            return client.page_auto_flow_log_with_options(
+                yida.PageAutoFlowLogRequest(**{"app_type": APP, "user_id": "zhangsan", "page_number": 1, "page_size": 10, **kw}),
+                headers(yida.PageAutoFlowLogHeaders, tok), _runtime()).body
 
-            runs = page()
-            assert runs.total_count == 2 and runs.page_number == 1 and runs.has_more_data is False
-            by_status = {r.status: r for r in runs.data}
-            assert sorted(by_status) == [1, 2], "one run succeeded, one failed"
-            ok, failed = by_status[1], by_status[2]
-            assert (ok.flag, failed.flag) == ("SUCCESS", "FAILED")
-            assert ok.src_proc_instance_id == saved and ok.app_type == APP
-            assert ok.process_code.startswith("LPROC-") and ok.process_code != failed.process_code
-            assert ok.finish_time_gmt and ok.elapsed_time_gmt >= 0
-            assert [r.proc_instance_id for r in page(status=2).data] == [failed.proc_instance_id]
-            assert [r.proc_instance_id for r in page(process_code=ok.process_code).data] == [ok.proc_instance_id]
-            assert page(form_uuid=FORM, start_time_gmt="2000-01-01 00:00:00", end_time_gmt="2000-01-02").total_count == 0
-            assert page(page_size=1).has_more_data is True
+        runs = page()
+        assert runs.total_count == 2 and runs.page_number == 1 and runs.has_more_data is False
+        by_status = {r.status: r for r in runs.data}
+        assert sorted(by_status) == [1, 2], "one run succeeded, one failed"
+        ok, failed = by_status[1], by_status[2]
+        assert (ok.flag, failed.flag) == ("SUCCESS", "FAILED")
+        assert ok.src_proc_instance_id == saved and ok.app_type == APP
+        assert ok.process_code.startswith("LPROC-") and ok.process_code != failed.process_code
+        assert ok.finish_time_gmt and ok.elapsed_time_gmt >= 0
+        assert [r.proc_instance_id for r in page(status=2).data] == [failed.proc_instance_id]
+        assert [r.proc_instance_id for r in page(process_code=ok.process_code).data] == [ok.proc_instance_id]
+        assert page(form_uuid=FORM, start_time_gmt="2000-01-01 00:00:00", end_time_gmt="2000-01-02").total_count == 0
+        assert page(page_size=1).has_more_data is True
 
-            def detail(run_id):
-                return client.get_auto_flow_log_detail_with_options(
-                    yida.GetAutoFlowLogDetailRequest(proc_instance_id=run_id, user_id="zhangsan", page_number=1, page_size=10, corp_id="c", token="t"),
-                    headers(yida.GetAutoFlowLogDetailHeaders, tok), _runtime()).body
+        def detail(run_id):
+            return client.get_auto_flow_log_detail_with_options(
+                yida.GetAutoFlowLogDetailRequest(proc_instance_id=run_id, user_id="zhangsan", page_number=1, page_size=10, corp_id="c", token="t"),
+                headers(yida.GetAutoFlowLogDetailHeaders, tok), _runtime()).body
 
-            nodes = detail(ok.proc_instance_id)
-            assert [n.activity_key for n in nodes.data] == ["trigger", "http_connector"]
-            trigger, connector = nodes.data
-            assert trigger.input_params["formInstanceId"] == saved and trigger.input_params["event"] == "create"
-            assert connector.name == "同步到ERP" and connector.status == "SUCCESS"
-            assert connector.input_params["url"] == f"{url}/ok" and connector.input_params["body"] == {"item": "白板"}
-            assert connector.output_params == {"status": 200, "body": '{"accepted": true}'}
-            down = detail(failed.proc_instance_id).data[1]
-            assert (down.status, down.output_params["status"]) == ("FAILED", 500)
+        nodes = detail(ok.proc_instance_id)
+        assert [n.activity_key for n in nodes.data] == ["trigger", "http_connector"]
+        trigger, connector = nodes.data
+        assert trigger.input_params["formInstanceId"] == saved and trigger.input_params["event"] == "create"
+        assert connector.name == "同步到ERP" and connector.status == "SUCCESS"
+        assert connector.input_params["url"] == f"{url}/ok" and connector.input_params["body"] == {"item": "白板"}
+        assert connector.output_params == {"status": 200, "body": '{"accepted": true}'}
+        down = detail(failed.proc_instance_id).data[1]
+        assert (down.status, down.output_params["status"]) == ("FAILED", 500)
 
-            with pytest.raises(TeaException) as unknown:
-                detail("no-such-run")
-            assert (unknown.value.code, unknown.value.data["statusCode"]) == ("TIANSHU_000003", 400)
-            with pytest.raises(TeaException) as bad:
-                page(start_time_gmt="yesterday")
-            assert (bad.value.code, bad.value.data["statusCode"]) == ("TIANSHU_000002", 400)
-    finally:
-        receiver.shutdown()
+        with pytest.raises(TeaException) as unknown:
+            detail("no-such-run")
+        assert (unknown.value.code, unknown.value.data["statusCode"]) == ("TIANSHU_000003", 400)
+        with pytest.raises(TeaException) as bad:
+            page(start_time_gmt="yesterday")
+        assert (bad.value.code, bad.value.data["statusCode"]) == ("TIANSHU_000002", 400)
