@@ -217,12 +217,14 @@ struct Early {
     journal: Option<Response>,
 }
 
-/// A call to `/__ns/<name>/<rest>` becomes a call to `/<rest>` with `x-emu-namespace: <name>` (the path
-/// wins over a header), so admin and platform calls alike see an ordinary request. Answers the mount
+/// A call to `/__ns/<name>/<rest>` becomes a call to `/<rest>` with `x-emu-namespace: <name>` (the name
+/// percent-decoded; the path wins over a header), so admin and platform calls alike see an ordinary request. Answers the mount
 /// (`/__ns/<name>`), which URLs the emulator hands out keep; empty when the path has none.
 fn mount_namespace(parts: &mut hyper::http::request::Parts) -> String {
     let Some((name, rest)) = crate::shared::split_mount(parts.uri.path()) else { return String::new() };
-    let Ok(value) = hyper::header::HeaderValue::from_str(name) else { return String::new() };
+    // The name is a path segment: percent-decoded, it must make a header value (printable ASCII).
+    let Ok(decoded) = percent_encoding::percent_decode_str(name).decode_utf8() else { return String::new() };
+    let Ok(value) = hyper::header::HeaderValue::from_str(&decoded) else { return String::new() };
     let target = match parts.uri.query() {
         Some(q) => format!("{rest}?{q}"),
         None => rest.to_owned(),

@@ -25,8 +25,8 @@ pub const NAMESPACE_HEADER: &str = "x-emu-namespace";
 /// namespace by their base URL alone.
 pub const NAMESPACE_MOUNT: &str = "/__ns/";
 
-/// Splits `/__ns/<name>/<rest>` into the namespace and `/<rest>` (`/` when nothing follows). Names are
-/// taken as they stand in the path (no percent-decoding), and must not be empty.
+/// Splits `/__ns/<name>/<rest>` into the namespace segment (still percent-encoded) and `/<rest>` (`/`
+/// when nothing follows). The segment must not be empty.
 pub fn split_mount(path: &str) -> Option<(&str, &str)> {
     let rest = path.strip_prefix(NAMESPACE_MOUNT)?;
     let (name, tail) = match rest.find('/') {

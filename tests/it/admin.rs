@@ -203,6 +203,10 @@ async fn a_path_mount_names_the_namespace_for_clients_that_only_take_a_base_url(
     .await;
     let url = token.body["token_and_url_list"][0]["url"].as_str().unwrap_or_default().to_owned();
     assert_eq!(url, format!("{}/__ns/t1/jiandaoyun/upload", emu.base_url()));
+    // The name is percent-decoded, so `a%20b` in the path is the namespace the header calls `a b`.
+    create_in(&emu, Some("a b"), "spaced").await;
+    let spaced = post(&emu, "/__ns/a%20b/api/v5/app/entry/data/list", json!({ "app_id": APP, "entry_id": ALL })).await;
+    assert_eq!(spaced.body["data"].as_array().map(Vec::len), Some(1));
     // `/__ns/` without a name is no mount: an unknown path.
     assert_eq!(get(&emu, "/__ns//__emu/health").await.status, 404);
 }

@@ -4,11 +4,10 @@ as the guide's Python example computes it."""
 import hashlib
 import http.server
 import json
-import threading
 import urllib.parse
 import urllib.request
 
-from conftest import launch
+from conftest import launch, receiver
 
 SECRET = "guide-secret"
 FORM = "bbbbbbbbbbbbbbbbbbbbbbbb"
@@ -46,12 +45,11 @@ def call(base, path, body):
 
 
 def test_a_signed_push_verifies_with_the_guides_recipe(tmp_path):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/jdy/hook"
-    scenario = tmp_path / "push.toml"
-    scenario.write_text(
-        f"""
+    with receiver(Receiver) as hook_base:
+        url = f"{hook_base}/jdy/hook"
+        scenario = tmp_path / "push.toml"
+        scenario.write_text(
+            f"""
 [[users]]
 id = "zhang"
 name = "张三"
@@ -66,17 +64,14 @@ name = "客户"
 widgets = [{{ name = "_widget_1", label = "名称", type = "text" }}]
 push = {{ url = "{url}", secret = "{SECRET}" }}
 """,
-        encoding="utf-8",
-    )
-    try:
+            encoding="utf-8",
+        )
         with launch("--scenario", str(scenario)) as base:
             created = call(base, "/__emu/act", {"platform": "jiandaoyun", "as": "zhang", "action": "create", "entry_id": FORM, "data": {"_widget_1": {"value": "华东五金"}}})
             record_id = created["data"]["_id"]
             call(base, "/__emu/act", {"platform": "jiandaoyun", "as": "zhang", "action": "delete", "entry_id": FORM, "data_id": record_id})
             idle = call(base, "/__emu/deliveries/wait?timeout_ms=5000", {})
             assert idle["idle"] is True
-    finally:
-        server.shutdown()
 
     assert len(Receiver.got) == 2
     for query, headers, payload in Receiver.got:

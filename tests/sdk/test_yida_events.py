@@ -8,14 +8,13 @@ import http.server
 import json
 import os
 import struct
-import threading
 import time
 import urllib.parse
 import urllib.request
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from conftest import launch
+from conftest import launch, receiver
 
 TOKEN = "callback-token"
 AES_KEY = "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij"
@@ -93,11 +92,10 @@ def call(base, path, params, user):
 
 
 def test_process_events_are_sealed_signed_and_acknowledged(tmp_path):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Callback)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    scenario = tmp_path / "events.toml"
-    scenario.write_text(
-        f"""
+    with receiver(Callback) as hook_base:
+        scenario = tmp_path / "events.toml"
+        scenario.write_text(
+            f"""
 [[users]]
 id = "zhang"
 name = "张三"
@@ -111,7 +109,7 @@ edges = [["start", "boss"], ["boss", "end"]]
 [yida]
 default_user = "zhang"
 app_keys = [{{ app_key = "{OWNER}", app_secret = "s" }}]
-event_subscription = {{ url = "http://127.0.0.1:{server.server_address[1]}/dingtalk/callback", token = "{TOKEN}", aes_key = "{AES_KEY}" }}
+event_subscription = {{ url = "{hook_base}/dingtalk/callback", token = "{TOKEN}", aes_key = "{AES_KEY}" }}
 [[yida.apps]]
 app_type = "{APP}"
 [[yida.apps.forms]]
@@ -121,9 +119,8 @@ process_code = "{PROCESS}"
 flow = "leave"
 components = [{{ id = "textField_a", label = "事由", type = "TextField" }}]
 """,
-        encoding="utf-8",
-    )
-    try:
+            encoding="utf-8",
+        )
         with launch("--scenario", str(scenario)) as base:
             web = f"/dingtalk/web/{APP}/v1"
             started = call(base, f"{web}/process/startInstance.json", {"formUuid": FORM, "processCode": PROCESS, "formDataJson": json.dumps({"textField_a": "年假"})}, "zhang")
@@ -136,8 +133,6 @@ components = [{{ id = "textField_a", label = "事由", type = "TextField" }}]
             deliveries = json.loads(urllib.request.urlopen(base + "/__emu/deliveries").read())
             assert idle["idle"] is True, (idle, [(d["id"], d["outcome"], [(a["status"], a["error"]) for a in d["attempts"]]) for d in deliveries])
             deliveries = json.loads(urllib.request.urlopen(base + "/__emu/deliveries").read())
-    finally:
-        server.shutdown()
 
     # Sends run concurrently, so arrival order may differ from the order events were raised: read that
     # order from the journal (decrypted independently), and check the server got exactly those.
