@@ -210,3 +210,81 @@ async fn scripts_run_debug_versions_and_signature() {
     let ts = az_ok(&decl)["bingo.d.ts"].as_str().unwrap().to_owned();
     assert!(ts.contains("declare class StockInput {\n    code: string;\n    need: number;\n}"), "{ts}");
 }
+
+#[tokio::test]
+async fn formula_steps_and_the_formula_catalogue() {
+    let (emu, t) = setup().await;
+    // The catalogue names what a formula step can call.
+    let cat = az_call(&emu, &t, Method::GET, "/u-route/baas/formula/v1.0/functions", None).await;
+    let list = az_ok(&cat).as_array().cloned().unwrap_or_default();
+    assert!(list.len() >= 30, "{}", list.len());
+    let if_fn = list.iter().find(|f| f["name"] == "IF").cloned().expect("IF listed");
+    snap!("astrozero_formula_if", if_fn);
+    for f in &list {
+        let keys: Vec<&str> = f.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        assert_eq!(keys, ["name", "category", "format", "description"]);
+    }
+    az_err(&az_call(&emu, "not-a-token", Method::GET, "/u-route/baas/formula/v1.0/functions", None).await, 401);
+
+    let flow = json!({
+        "name": "ns__Quote", "label": "报价", "startElement": "price",
+        "variables": [
+            { "name": "qty", "dataType": "Number", "isInput": true, "required": true },
+            { "name": "unit", "dataType": "Number", "isInput": true, "required": true },
+            { "name": "customer", "dataType": "String", "isInput": true },
+            { "name": "total", "dataType": "Number", "isOutput": true },
+            { "name": "tier", "dataType": "String", "isOutput": true },
+            { "name": "label", "dataType": "String", "isOutput": true },
+            { "name": "due", "dataType": "String", "isOutput": true },
+        ],
+        "steps": [
+            { "id": "price", "formula": {
+                "total": "ROUND({!qty} * {!unit} * IF({!qty} >= 100, 0.9, 1), 2)",
+                "tier": "CASE(TRUE, {!total} >= 1000, 'gold', {!total} >= 100, 'silver', 'bronze')",
+                "label": "UPPER(BLANKVALUE({!customer}, 'walk-in')) & ' · ' & TEXT({!total})",
+                "due": "ADDDAYS(TODAY(), 30)",
+            } },
+        ],
+    });
+    az_ok(&az_call(&emu, &t, Method::POST, FLOW_META, Some(flow)).await);
+    let ran = az_call(&emu, &t, Method::POST, &format!("{FLOW}/run/ns__Quote"), Some(json!({ "qty": 120, "unit": 9.99 }))).await;
+    let out = az_ok(&ran)["outputs"].clone();
+    assert_eq!(out["total"], json!(1078.92));
+    assert_eq!(out["tier"], "gold");
+    assert_eq!(out["label"], "WALK-IN · 1078.92");
+    // The fixture's clock: the due date is 30 days after the emulator's today.
+    let today = az_call(
+        &emu,
+        &t,
+        Method::POST,
+        FLOW_META,
+        Some(json!({
+            "name": "ns__Today", "label": "今天", "startElement": "d",
+            "variables": [{ "name": "d", "dataType": "String", "isOutput": true }],
+            "steps": [{ "id": "d", "formula": { "d": "TODAY()" } }],
+        })),
+    )
+    .await;
+    az_ok(&today);
+    let d = az_call(&emu, &t, Method::POST, &format!("{FLOW}/run/ns__Today"), Some(json!({}))).await;
+    let today = az_ok(&d)["outputs"]["d"].as_str().unwrap_or_default().to_owned();
+    let expected = chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d").expect("a date") + chrono::Duration::days(30);
+    assert_eq!(out["due"], expected.format("%Y-%m-%d").to_string());
+
+    // A formula that fails at run time fails its step, named; one that cannot parse is refused up front.
+    let zero = az_call(&emu, &t, Method::POST, &format!("{FLOW}/run/ns__Quote"), Some(json!({ "qty": "many", "unit": 1 }))).await;
+    az_err(&zero, 400);
+    let bad = az_call(
+        &emu,
+        &t,
+        Method::POST,
+        FLOW_META,
+        Some(json!({
+            "name": "ns__BadFormula", "label": "坏", "startElement": "x",
+            "steps": [{ "id": "x", "formula": { "y": "IF(1, 2" } }],
+        })),
+    )
+    .await;
+    let errors = az_ok(&bad)["errors"].clone();
+    assert!(errors.to_string().contains("formula.y"), "{errors}");
+}

@@ -44,8 +44,8 @@ fn any_type() -> String {
 
 pub const PARAM_TYPES: &[&str] = &["String", "Number", "Boolean", "Date", "Object", "Any"];
 
-/// One step. Exactly one of `assign`, `create`, `update`, `delete`, `query`, `call`, `wait`, `log`,
-/// `fail`.
+/// One step. Exactly one of `assign`, `formula`, `create`, `update`, `delete`, `query`, `call`, `wait`,
+/// `log`, `fail`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepDef {
@@ -58,6 +58,10 @@ pub struct StepDef {
     /// Variables to set, each a template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assign: Option<Map<String, Value>>,
+    /// Variables to set, each from a formula (`IF({!qty} > 10, "bulk", "single")`), in order: a later
+    /// formula sees the earlier ones' results. The functions are the formula catalogue's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formula: Option<Map<String, Value>>,
     /// Creates a record of this object from `values`; `into` receives the new id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create: Option<String>,
@@ -103,6 +107,7 @@ impl StepDef {
     pub fn kind(&self) -> Result<&'static str, String> {
         let set: Vec<&'static str> = [
             ("assign", self.assign.is_some()),
+            ("formula", self.formula.is_some()),
             ("create", self.create.is_some()),
             ("update", self.update.is_some()),
             ("delete", self.delete.is_some()),
@@ -117,7 +122,7 @@ impl StepDef {
         .collect();
         match set.as_slice() {
             [one] => Ok(one),
-            [] => Err("expected one of assign, create, update, delete, query, call, wait, log, fail".into()),
+            [] => Err("expected one of assign, formula, create, update, delete, query, call, wait, log, fail".into()),
             many => Err(format!("expected one action per step, got {}", many.join(" and "))),
         }
     }
@@ -140,6 +145,10 @@ impl StepDef {
         }
         if let Some(c) = &self.call {
             c.check("call")?;
+        }
+        for (var, src) in self.formula.iter().flatten() {
+            let src = src.as_str().ok_or_else(|| format!("formula.{var}: expected a formula as a string"))?;
+            super::formula::parse(src).map_err(|e| format!("formula.{var}: {e}"))?;
         }
         Ok(())
     }
@@ -233,6 +242,15 @@ fn run_step(step: &StepDef, vars: &mut Map<String, Value>, log: &mut Vec<String>
     if let Some(set) = &step.assign {
         let rendered: Vec<(String, Value)> = set.iter().map(|(k, v)| (k.clone(), render(v, vars, call))).collect();
         vars.extend(rendered);
+        return Ok(None);
+    }
+    if let Some(set) = &step.formula {
+        for (var, src) in set {
+            let env = super::formula::Env { vars, now: call.now() };
+            let src = src.as_str().unwrap_or_default();
+            let v = super::formula::evaluate(src, &env).map_err(|e| AzError::param(format!("formula {var}: {e}")))?;
+            vars.insert(var.clone(), v);
+        }
         return Ok(None);
     }
     if let Some(line) = &step.log {
