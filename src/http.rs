@@ -117,6 +117,27 @@ impl Response {
     }
 }
 
+/// What RFC 5987 lets an `ext-value` carry unencoded (`attr-char`); everything else is percent-encoded,
+/// so a space is `%20`, never the form encoding's `+` that browsers and clients would keep as a plus.
+const RFC5987_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// A `Content-Disposition` value that downloads as `name`, whatever characters it has (RFC 5987).
+pub fn attachment(name: &str) -> String {
+    format!("attachment; filename*=UTF-8''{}", percent_encoding::utf8_percent_encode(name, RFC5987_VALUE))
+}
+
 /// Why a body could not be read as a JSON object.
 #[derive(Debug, PartialEq, Eq)]
 pub enum JsonBodyError {

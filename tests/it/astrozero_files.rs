@@ -354,3 +354,170 @@ async fn zip_bombs_and_repeated_parts_are_refused() {
     let once = json!([{ "ETag": tag1, "partNumber": 1 }, { "ETag": az_ok(&p2)["ETag"], "partNumber": 2 }]);
     az_ok(&az_call(&emu, &t, Method::POST, &complete, Some(once)).await);
 }
+
+/// The runtime fixture plus an import/export template on the asset object.
+fn with_template() -> String {
+    format!(
+        "{AZ_RUNTIME}\n{}",
+        r#"
+[[astrozero.templates]]
+name = "ns__AssetSheet"
+label = "资产导入"
+object = "ns__Asset__CST"
+columns = [
+  { column = "编码", field = "ns__code__CST", required = true },
+  { column = "名称", field = "name" },
+  { column = "数量", field = "ns__qty__CST" },
+]
+steps = [
+  { when = { field = "ns__qty__CST", op = "lt", value = 0 }, fail = "row {{rowNumber}}: a quantity cannot be negative" },
+  { create = "ns__Asset__CST", values = { ns__code__CST = "{{row.ns__code__CST}}", name = "{{row.name}}", ns__qty__CST = "{{row.ns__qty__CST}}" } },
+]
+"#
+    )
+}
+
+/// A spreadsheet written by rust_xlsxwriter (the import reads it with calamine).
+fn sheet(rows: &[Vec<serde_json::Value>]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match v {
+                serde_json::Value::Number(n) => ws.write_number(r, c, n.as_f64().unwrap()).map(|_| ()),
+                serde_json::Value::String(s) => ws.write_string(r, c, s).map(|_| ()),
+                _ => Ok(()),
+            }
+            .unwrap();
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+fn read_sheet(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())).expect("an xlsx");
+    let name = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&name).expect("a sheet");
+    range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+}
+
+#[tokio::test]
+async fn import_and_export_by_template() {
+    let emu = start_with(&with_template()).await;
+    let t = az_token(&emu, "cid", "csecret").await;
+    // The template file: its header row is the mapping's columns.
+    let (status, headers, bytes) = az_bytes(&emu, Some(&t), &format!("{BULK}/template/xlsx?template=ns__AssetSheet"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    assert!(headers["content-disposition"].to_str().unwrap().contains("ns__AssetSheet.xlsx"));
+    assert_eq!(read_sheet(&bytes), vec![vec!["编码", "名称", "数量"]]);
+
+    // Import: every row through the operation script; failing rows are listed, the others land.
+    let file = sheet(&[
+        vec![json!("数量"), json!("编码"), json!("名称")],
+        vec![json!(5), json!("B-1"), json!("扫描仪")],
+        vec![json!(2), json!(1001), json!("打印机")],
+        vec![json!(-1), json!("B-3"), json!("坏行")],
+        vec![json!(1), json!(""), json!("没有编码")],
+        vec![json!(1), json!("A-1"), json!("重复编码")],
+    ]);
+    let imported = az_raw(
+        &emu,
+        &t,
+        Method::POST,
+        &format!("{BULK}/template/xlsx?template=ns__AssetSheet&filename=assets.xlsx"),
+        "application/octet-stream",
+        file.clone(),
+    )
+    .await;
+    assert_eq!((imported.status, imported.body.clone()), (200, json!("")), "no body, as documented");
+    let q = az_call(
+        &emu,
+        &t,
+        Method::POST,
+        "/u-route/baas/data/v1.0/query/ns__Asset__CST",
+        Some(json!({ "options": { "orderby": [{ "field": "ns__code__CST", "order": "asc" }] } })),
+    )
+    .await;
+    let rows: Vec<(String, String, serde_json::Value)> = az_ok(&q)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["ns__code__CST"].as_str().unwrap().to_owned(), r["name"].as_str().unwrap().to_owned(), r["ns__qty__CST"].clone()))
+        .collect();
+    assert!(rows.contains(&("B-1".into(), "扫描仪".into(), json!(5))));
+    assert!(rows.contains(&("1001".into(), "打印机".into(), json!(2))), "a code typed as a number reads as text: {rows:?}");
+    assert_eq!(rows.len(), 4, "two seeded and two imported: {rows:?}");
+    let state = get(&emu, "/__emu/state").await.body;
+    let task = state["astrozero"]["runtime"]["tasks"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|t| t["kind"] == "template-import")
+        .cloned()
+        .expect("the import task");
+    assert_eq!(task["status"], "PartiallyCompleted");
+    assert_eq!(task["records"], 2);
+    let errors: Vec<String> = task["errors"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_owned()).collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors[0].starts_with("row 4: ") && errors[0].contains("negative"), "{errors:?}");
+    assert!(errors[1].starts_with("row 5: ") && errors[1].contains("编码"), "{errors:?}");
+    assert!(errors[2].starts_with("row 6: ") && errors[2].contains("unique"), "{errors:?}");
+
+    // Multipart bodies work too; the failures are the platform's envelope.
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(sheet(&[vec![json!("编码")], vec![json!("M-1")]])).file_name("m.xlsx"));
+    let resp = client()
+        .post(format!("{}{BULK}/template/xlsx?template=ns__AssetSheet&filename=m.xlsx", emu.base_url()))
+        .header("access-token", &t)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let one = az_call(&emu, &t, Method::POST, "/u-route/baas/data/v1.0/count/ns__Asset__CST", Some(json!({}))).await;
+    assert_eq!(az_ok(&one), 5);
+    let raw = |q: &str, body: Vec<u8>| {
+        let path = format!("{BULK}/template/xlsx?{q}");
+        let (emu, t) = (&emu, t.clone());
+        async move { az_raw(emu, &t, Method::POST, &path, "application/octet-stream", body).await }
+    };
+    assert_eq!(az_err(&raw("template=nope&filename=a.xlsx", file.clone()).await, 404), "404000001");
+    az_err(&raw("template=ns__AssetSheet&filename=a.csv", file.clone()).await, 400);
+    az_err(&raw("template=ns__AssetSheet&filename=a.xlsx", b"not a spreadsheet".to_vec()).await, 400);
+    az_err(&raw("template=ns__AssetSheet", file.clone()).await, 400);
+    // A sheet without the required column imports nothing and says why in the task.
+    let no_code = raw("template=ns__AssetSheet&filename=a.xlsx", sheet(&[vec![json!("名称")], vec![json!("x")]])).await;
+    assert_eq!(no_code.status, 200);
+    let tasks = get(&emu, "/__emu/state").await.body["astrozero"]["runtime"]["tasks"].clone();
+    let failed = tasks.as_object().unwrap().values().filter(|t| t["status"] == "Failed").cloned().collect::<Vec<_>>();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["errors"], json!(["the sheet has no column \"编码\" (required)"]));
+
+    // Export by template: the template's columns, the records matching cond, in an xlsx in the zip.
+    let exp = az_call(
+        &emu,
+        &t,
+        Method::POST,
+        &format!("{BULK}/export/data?flag=template"),
+        Some(json!({
+            "templateName": "ns__AssetSheet",
+            "cond": { "conjunction": "AND", "conditions": [{ "field": "ns__qty__CST", "operator": "ge", "value": 3 }] },
+        })),
+    )
+    .await;
+    let task = az_ok(&exp).as_str().unwrap().to_owned();
+    let (_, _, zipped) = az_bytes(&emu, Some(&t), &format!("{C}/viewobject?object=bulk/export/{task}.zip"), None).await;
+    let mut archive = zip::ZipArchive::new(Cursor::new(zipped)).unwrap();
+    assert_eq!(archive.len(), 1);
+    let mut xlsx = Vec::new();
+    let mut f = archive.by_index(0).unwrap();
+    assert_eq!(f.name().unwrap(), "ns__AssetSheet.xlsx");
+    f.read_to_end(&mut xlsx).unwrap();
+    let mut got = read_sheet(&xlsx);
+    got[1..].sort();
+    assert_eq!(got, vec![vec!["编码", "名称", "数量"], vec!["A-1", "笔记本", "3"], vec!["A-2", "显示器", "7"], vec!["B-1", "扫描仪", "5"]]);
+    az_err(&az_call(&emu, &t, Method::POST, &format!("{BULK}/export/data"), Some(json!({ "templateName": "nope" }))).await, 404);
+}

@@ -315,3 +315,24 @@ fn seeded_records_respect_unique_fields_and_options() {
     let e = err(&format!("[[users]]\nid = \"u\"\nname = \"U\"\n{yida}"));
     assert_eq!(e.key, "yida.apps[0].forms[0].records[0].radioField_a");
 }
+
+#[test]
+fn astrozero_template_and_formula_errors_are_located() {
+    const AZ: &str = "[astrozero]\n[[astrozero.objects]]\nname = \"ns__Thing__CST\"\nfields = [{ name = \"ns__qty__CST\", type = \"Number\" }]\n[[astrozero.templates]]\nname = \"ns__Sheet\"\nobject = \"ns__Thing__CST\"\ncolumns = [{ column = \"数量\", field = \"ns__qty__CST\" }]\nsteps = [{ create = \"ns__Thing__CST\", values = { ns__qty__CST = \"{{ns__qty__CST}}\" } }]\n";
+    assert!(Scenario::from_toml_str(AZ, "t").is_ok());
+    let e = err(&AZ.replace("object = \"ns__Thing__CST\"", "object = \"ns__Gone__CST\""));
+    assert_eq!((e.line, e.key.as_str()), (Some(7), "astrozero.templates[0].object"));
+    let e = err(&AZ.replace("field = \"ns__qty__CST\"", "field = \"ns__nope__CST\""));
+    assert_eq!(e.key, "astrozero.templates[0].columns");
+    assert!(e.message.contains("not a field"), "{}", e.message);
+    let e = err(&AZ.replace(
+        "columns = [{ column = \"数量\", field = \"ns__qty__CST\" }]",
+        "columns = [{ column = \"a\", field = \"name\" }, { column = \"a\", field = \"name\" }]",
+    ));
+    assert!(e.message.contains("mapped twice"), "{}", e.message);
+    let e = err(&AZ.replace("steps = [{ create", "steps = [{ wait = \"x\" }, { create"));
+    assert!(e.message.contains("no wait or call steps"), "{}", e.message);
+    let e = err(&format!("{AZ}[[astrozero.flows]]\nname = \"ns__F\"\nsteps = [{{ formula = {{ y = \"IF(1, 2\" }} }}]\n"));
+    assert_eq!(e.key, "astrozero.flows[0].steps[0]");
+    assert!(e.message.contains("formula.y"), "{}", e.message);
+}

@@ -36,7 +36,7 @@ pub const MAX_ZIP_RATIO: u64 = 100;
 pub const MAX_ZIP_FILES: usize = 1000;
 
 /// The files of a zip body, in archive order, within the size, ratio and count limits.
-fn unzip(body: &[u8]) -> Result<Vec<(String, Vec<u8>)>, AzError> {
+pub(super) fn unzip(body: &[u8]) -> Result<Vec<(String, Vec<u8>)>, AzError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(body)).map_err(|_| AzError::param("the body must be a zip file"))?;
     if archive.len() > MAX_ZIP_FILES {
         return Err(AzError::param(format!("the zip file holds more than {MAX_ZIP_FILES} files")));
@@ -80,7 +80,7 @@ fn object_csv(obj: &Obj, records: &[std::sync::Arc<Record>], sep: u8) -> Result<
     w.into_inner().map_err(|e| AzError { name: "internal_error", detail: Some(e.to_string()) })
 }
 
-fn new_task(call: &Call, kind: &str, objects: Vec<String>) -> BulkTask {
+pub(super) fn new_task(call: &Call, kind: &str, objects: Vec<String>) -> BulkTask {
     BulkTask {
         id: call.st.new_id("003K"),
         kind: kind.into(),
@@ -94,9 +94,6 @@ fn new_task(call: &Call, kind: &str, objects: Vec<String>) -> BulkTask {
 }
 
 fn objects_param(call: &Call) -> Result<Vec<std::sync::Arc<Obj>>, AzError> {
-    if let Some(t) = call.body.get("templateName").and_then(Value::as_str) {
-        return Err(AzError::not_found(format!("export template {t}")));
-    }
     let names = call
         .body
         .get("objects")
@@ -162,6 +159,15 @@ fn publish(call: &Call, task: &mut BulkTask, kind: &str, data: Vec<u8>) -> Resul
 /// `POST /export/data?file_type=csv|txt`: one file per object; `cond` filters the records.
 pub fn export_data(call: &Call) -> Result<Value, AzError> {
     check_schedule(&call.body)?;
+    // A template selects the object and the columns, and writes the template's own xlsx.
+    if let Some(name) = call.body.get("templateName").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+        let mut task = new_task(call, "export", Vec::new());
+        let file = super::templates::export(call, name, &mut task)?;
+        publish(call, &mut task, "export", zip_files(&[file])?)?;
+        let id = task.id.clone();
+        call.st.runtime.lock().tasks.insert(id.clone(), task);
+        return Ok(json!(id));
+    }
     let objects = objects_param(call)?;
     let ext = match call.req.query_value("file_type").unwrap_or_default().as_str() {
         "" | "csv" => "csv",

@@ -25,6 +25,7 @@ mod scripts;
 mod service_tasks;
 mod services;
 mod snapshot;
+pub mod templates;
 
 use base64::Engine;
 use hyper::Method;
@@ -475,6 +476,8 @@ fn runtime_routes() -> Vec<Route> {
         r("astrozero.bulk.import.data", Method::POST, "/u-route/baas/bulk/v1.0/import/data", bulk::import_data).uploads(),
         r("astrozero.bulk.export.schema", Method::POST, "/u-route/baas/bulk/v1.0/export/schema", bulk::export_schema),
         r("astrozero.bulk.import.schema", Method::POST, "/u-route/baas/bulk/v1.0/import/schema", bulk::import_schema).uploads(),
+        rr("astrozero.bulk.template.import", Method::POST, "/u-route/baas/bulk/v1.0/template/xlsx", templates::import).uploads(),
+        rr("astrozero.bulk.template.download", Method::GET, "/u-route/baas/bulk/v1.0/template/xlsx", templates::download),
     ]);
     v.extend([
         r("astrozero.connector.put", Method::POST, connector!("putobject"), connectors::put).uploads(),

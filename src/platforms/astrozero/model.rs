@@ -169,6 +169,8 @@ pub struct State {
     pub scripts: Vec<ScriptDef>,
     /// Custom APIs from the scenario.
     pub apis: Vec<super::services::ApiDef>,
+    /// Import/export templates from the scenario.
+    pub templates: Vec<super::templates::TemplateDef>,
     /// Connector instances from the scenario.
     pub connectors: Vec<ConnectorDef>,
     /// Flows, BPM, stored files and bulk tasks: low-traffic state behind one lock, kept as one

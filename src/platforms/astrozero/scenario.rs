@@ -46,6 +46,10 @@ pub struct AzSection {
     /// Flow or an object operation.
     #[serde(default)]
     pub apis: Vec<super::services::ApiDef>,
+    /// Data import/export templates (`/u-route/baas/bulk/v1.0/template/xlsx`, export `templateName`):
+    /// column-to-field mapping rules and an operation script run per row.
+    #[serde(default)]
+    pub templates: Vec<super::templates::TemplateDef>,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -244,6 +248,7 @@ impl crate::platforms::Section for AzSection {
         tag(&mut self.connectors, file, |x| &mut x.origin);
         tag(&mut self.picklists, file, |x| &mut x.origin);
         tag(&mut self.apis, file, |x| &mut x.origin);
+        tag(&mut self.templates, file, |x| &mut x.origin);
     }
 
     fn merge(&mut self, top: AzSection) {
@@ -258,6 +263,7 @@ impl crate::platforms::Section for AzSection {
         self.connectors.extend(top.connectors);
         self.picklists.extend(top.picklists);
         self.apis.extend(top.apis);
+        self.templates.extend(top.templates);
     }
 }
 
@@ -353,6 +359,29 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
     }
     validate_programs(az, scenario, diags);
     validate_apis(az, diags);
+    validate_templates(az, diags);
+}
+
+/// Templates: each maps existing fields of an existing object, and no two share a name.
+fn validate_templates(az: &AzSection, diags: &mut Vec<Diag>) {
+    let mut seen = HashSet::new();
+    for t in &az.templates {
+        let at = |key: &'static str, msg: String| Diag::at(t.origin, &["astrozero", "templates"], path![key], msg);
+        let fields: Option<Vec<String>> =
+            az.objects.iter().find(|o| o.name.eq_ignore_ascii_case(&t.object)).map(|o| o.fields.iter().map(|f| f.name.clone()).collect());
+        for (key, msg) in t.problems(fields.as_deref()) {
+            diags.push(at(key, msg));
+        }
+        let object_known = |n: &str| az.objects.iter().any(|o| o.name.eq_ignore_ascii_case(n));
+        for (i, s) in t.steps.iter().enumerate() {
+            if let Some(o) = s.object().filter(|o| !object_known(o)) {
+                diags.push(at("steps", format!("step {i}: unknown object {o:?}")));
+            }
+        }
+        if !seen.insert(t.name.clone()) {
+            diags.push(at("name", format!("template {:?} is defined twice", t.name)));
+        }
+    }
 }
 
 /// Custom APIs: each well-formed, bound to something that exists, and no two on one URL and method.
@@ -554,6 +583,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         picklists: RwLock::new(Vec::new()),
         scripts: az.scripts.clone(),
         apis: az.apis.clone(),
+        templates: az.templates.clone(),
         connectors: az.connectors.clone(),
         runtime: Mutex::new(Runtime::default()),
         redispatch: std::sync::atomic::AtomicBool::new(true),

@@ -88,28 +88,12 @@ pub fn upload(ctx: &Ctx) -> Response {
     Response::json(200, &json!({ "key": key }))
 }
 
-/// What RFC 5987 lets an `ext-value` carry unencoded (`attr-char`); everything else is percent-encoded,
-/// so a space is `%20`, never the form encoding's `+` that browsers and clients would keep as a plus.
-const RFC5987_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'!')
-    .remove(b'#')
-    .remove(b'$')
-    .remove(b'&')
-    .remove(b'+')
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'^')
-    .remove(b'_')
-    .remove(b'`')
-    .remove(b'|')
-    .remove(b'~');
-
 /// `GET /jiandaoyun/files/{key}`: the exact bytes, with the uploaded name and type.
 pub fn download(ctx: &Ctx) -> Response {
     let Some(blob) = ctx.req.param("key").and_then(|k| ctx.world.files.get(k)) else {
         return Response::json(404, &json!({ "error": "no such file" }));
     };
-    let disposition = format!("attachment; filename*=UTF-8''{}", percent_encoding::utf8_percent_encode(&blob.name, RFC5987_VALUE));
+    let disposition = crate::http::attachment(&blob.name);
     let mut r =
         Response { status: 200, content_type: "", body: blob.data, headers: Vec::new() }.with_header("content-disposition", &disposition);
     if let Ok(v) = hyper::header::HeaderValue::from_str(&blob.mime) {
