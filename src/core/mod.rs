@@ -10,6 +10,7 @@ pub mod directory;
 pub mod expiring;
 pub mod faults;
 pub mod files;
+pub mod formula;
 pub mod http_call;
 pub mod ids;
 pub mod journal;

@@ -168,13 +168,28 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], diags: &mut Vec<Dia
         }
     }
 
+    let flow_ids: HashSet<String> = flow_ids.iter().map(|s| (*s).to_owned()).collect();
     if diags.is_empty() {
-        for f in &doc.flows {
-            if let Err(errors) = crate::core::workflow::Flow::build(f) {
-                diags.extend(errors.into_iter().map(|(path, msg)| Diag::at(f.origin, &["flows"], path, msg)));
+        // Subflow nodes are spliced in first: every platform then builds flows as they run.
+        match crate::core::workflow::script::expand_subflows(&doc.flows) {
+            Ok(expanded) => {
+                for f in &expanded {
+                    if let Err(errors) = crate::core::workflow::Flow::build(f) {
+                        diags.extend(errors.into_iter().map(|(path, msg)| Diag::at(f.origin, &["flows"], path, msg)));
+                    }
+                }
+                if diags.is_empty() {
+                    scenario.doc.flows = expanded;
+                }
+            }
+            Err(errors) => {
+                for (fi, path, msg) in errors {
+                    diags.push(Diag::at(doc.flows[fi].origin, &["flows"], path, msg));
+                }
             }
         }
     }
+    let doc = &scenario.doc;
 
     let routes = crate::platforms::all_routes();
     for (i, f) in doc.faults.iter().enumerate() {
@@ -184,7 +199,6 @@ pub fn validate(scenario: &mut Scenario, sources: &[Source], diags: &mut Vec<Dia
     }
 
     let directory = crate::world::build_directory(doc);
-    let flow_ids: HashSet<String> = flow_ids.iter().map(|s| (*s).to_owned()).collect();
     let cx = ValidateCx { sources, directory: &directory, flow_ids: &flow_ids };
     for p in crate::platforms::PLATFORMS {
         (p.validate)(scenario, &cx, diags);

@@ -370,7 +370,7 @@ columns = [
   { column = "数量", field = "ns__qty__CST" },
 ]
 steps = [
-  { when = { field = "ns__qty__CST", op = "lt", value = 0 }, fail = "row {{rowNumber}}: a quantity cannot be negative" },
+  { when = { field = "ns__qty__CST", op = "lt", value = 0 }, fail = "a quantity cannot be negative ({{ns__qty__CST}})" },
   { create = "ns__Asset__CST", values = { ns__code__CST = "{{row.ns__code__CST}}", name = "{{row.name}}", ns__qty__CST = "{{row.ns__qty__CST}}" } },
 ]
 "#
@@ -458,6 +458,7 @@ async fn import_and_export_by_template() {
         .find(|t| t["kind"] == "template-import")
         .cloned()
         .expect("the import task");
+    snap!("astrozero_template_import_task", task.clone());
     assert_eq!(task["status"], "PartiallyCompleted");
     assert_eq!(task["records"], 2);
     let errors: Vec<String> = task["errors"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_owned()).collect();

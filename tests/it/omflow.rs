@@ -492,3 +492,120 @@ async fn flows_are_named_by_app_and_flow_name_or_uuid_and_formless_flows_take_st
     let bad = start(json!([1, 2])).await;
     assert_eq!(bad.body["status"], "404", "{}", bad.body);
 }
+
+/// A flow with a script node (a code point computing fields) and a subflow with a person in it.
+const SCRIPTED: &str = r#"
+[[flows]]
+id = "review"
+nodes = [
+  { id = "start", type = "start" },
+  { id = "check", type = "handle", name = "覆核", assignees = ["boss"] },
+  { id = "stamp", type = "script", steps = [{ assign = { reviewed_by = "boss", verdict = "{{FORMITM_3}}" } }] },
+  { id = "end", type = "end" },
+]
+edges = [["start", "check"], ["check", "stamp"], ["stamp", "end"]]
+
+[[flows]]
+id = "scripted"
+nodes = [
+  { id = "start", type = "start", name = "開始" },
+  { id = "triage", type = "script", name = "分級", steps = [
+    { formula = { FORMITM_2 = "IF(VALUE({!FORMITM_4}) >= 100000, 'P1', 'P3')", FORMITM_5 = "UPPER(LEFT({!FORMITM_1}, 3))" } },
+    { when = { field = "FORMITM_4", op = "lt", value = 0 }, fail = "金額不可為負：{{FORMITM_4}}" },
+  ] },
+  { id = "sub", type = "subflow", name = "主管覆核", subflow = { flow = "review", inputs = { FORMITM_3 = "pending" }, outputs = { FORMITM_6 = "verdict" } } },
+  { id = "done", type = "handle", name = "結案" },
+  { id = "end", type = "end", name = "結束" },
+]
+edges = [["start", "triage"], ["triage", "sub"], ["sub", "done"], ["done", "end"]]
+
+[[omflow.flows]]
+app = "IT服務"
+name = "採購申請"
+api_path = "scripted"
+flow = "scripted"
+fields = [
+  { id = "FORMITM_1", label = "標題", type = "h_title", required = true },
+  { id = "FORMITM_2", label = "優先級", type = "h_level" },
+  { id = "FORMITM_3", label = "覆核意見", type = "input" },
+  { id = "FORMITM_4", label = "金額", type = "input" },
+  { id = "FORMITM_5", label = "代碼", type = "input" },
+  { id = "FORMITM_6", label = "覆核結果", type = "input" },
+]
+"#;
+
+fn ticket_data(state: &Value, data_no: u64) -> Value {
+    let flows = state["omflow"]["flows"].as_array().cloned().unwrap_or_default();
+    flows
+        .iter()
+        .flat_map(|f| f["tickets"].as_array().cloned().unwrap_or_default())
+        .find(|t| t["data_no"] == data_no)
+        .map(|t| t["instance"].clone())
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn script_nodes_compute_fields_and_subflows_run_in_place() {
+    let emu = start_with(&format!("{FIXTURE_OM}{SCRIPTED}")).await;
+    let r =
+        create(&emu, "scripted", json!([{ "id": "FORMITM_1", "value": "server rack" }, { "id": "FORMITM_4", "value": "250000" }])).await;
+    assert_eq!(r.body["result"], "1", "{}", r.body);
+    // The script ran on the way; the ticket waits inside the subflow, at the subflow's person.
+    let q = query(&emu, "scripted", &json!(1)).await;
+    assert_eq!(stops(&q).iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>(), ["覆核"]);
+    let boss = call(&emu, "/rest/my-mission/api/my-mission/list/", json!({ "security": "boss-code", "omflow_restapi": 1 }), None).await;
+    assert!(boss.body.to_string().contains("覆核"), "the subflow's step is boss's mission: {}", boss.body);
+    let state = get(&emu, "/__emu/state").await.body;
+    let inst = ticket_data(&state, 1);
+    assert_eq!(inst["data"]["FORMITM_2"], "P1");
+    assert_eq!(inst["data"]["FORMITM_5"], "SER");
+    assert_eq!(inst["data"]["FORMITM_3"], "pending", "the subflow's input");
+    // Pushing the subflow's step runs its script, copies its output back, and leaves the subflow.
+    let (row, _) = stops(&q)[0].clone();
+    let p = push(&emu, "scripted", &json!(row), json!([{ "id": "FORMITM_3", "value": "同意採購" }])).await;
+    assert_eq!(p.body["status"], "200", "{}", p.body);
+    let q = query(&emu, "scripted", &json!(1)).await;
+    assert_eq!(stops(&q).iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>(), ["結案"]);
+    let inst = ticket_data(&get(&emu, "/__emu/state").await.body, 1);
+    snap!("omflow_subflow_ticket", inst.clone());
+    assert_eq!(inst["data"]["FORMITM_6"], "同意採購");
+    assert_eq!(inst["data"]["reviewed_by"], "boss");
+
+    // A script that fails ends the ticket in error, as a failing code point does.
+    let bad = create(&emu, "scripted", json!([{ "id": "FORMITM_1", "value": "refund" }, { "id": "FORMITM_4", "value": "-5" }])).await;
+    assert_eq!(bad.body["result"], "2", "{}", bad.body);
+    let inst = ticket_data(&get(&emu, "/__emu/state").await.body, 2);
+    assert_eq!(inst["status"], "error");
+    assert!(inst["error"].as_str().unwrap_or_default().contains("金額不可為負：-5"), "{inst}");
+    assert_eq!(query(&emu, "scripted", &json!(2)).await.body["result"], json!([]));
+}
+
+#[test]
+fn script_and_subflow_nodes_are_checked_with_their_keys() {
+    let check = |toml: &str| {
+        lowcode_emu::Scenario::from_toml_str(&format!("{FIXTURE_OM}{toml}"), "t").err().map(|e| e.to_string()).unwrap_or_default()
+    };
+    let with = |from: &str, to: &str| check(&SCRIPTED.replace(from, to));
+    assert_eq!(check(SCRIPTED), "");
+    assert!(with("flow = \"review\"", "flow = \"nope\"").contains("no flow \"nope\""), "{}", with("flow = \"review\"", "flow = \"nope\""));
+    let cycle = with(
+        "{ id = \"check\", type = \"handle\", name = \"覆核\", assignees = [\"boss\"] }",
+        "{ id = \"check\", type = \"subflow\", subflow = { flow = \"scripted\" } }",
+    );
+    assert!(cycle.contains("calls itself"), "{cycle}");
+    let two = with("{ assign = { reviewed_by", "{ fail = \"x\", assign = { reviewed_by");
+    assert!(two.contains("exactly one of assign, formula, fail"), "{two}");
+    let steps_elsewhere = with(
+        "{ id = \"done\", type = \"handle\", name = \"結案\" }",
+        "{ id = \"done\", type = \"handle\", name = \"結案\", steps = [{ fail = \"x\" }] }",
+    );
+    assert!(
+        steps_elsewhere.contains("only a node of type \\\"script\\\" takes steps") || steps_elsewhere.contains("takes steps"),
+        "{steps_elsewhere}"
+    );
+    let formula = with("'P1', 'P3')", "'P1')");
+    assert!(formula.contains("IF takes 3"), "{formula}");
+    let missing =
+        with(", subflow = { flow = \"review\", inputs = { FORMITM_3 = \"pending\" }, outputs = { FORMITM_6 = \"verdict\" } }", "");
+    assert!(missing.contains("needs subflow"), "{missing}");
+}

@@ -40,6 +40,42 @@ pub struct NodeDef {
     /// A `call` node's outbound request: where the form data goes and which fields of the answer
     /// come back into the data.
     pub call: Option<CallDef>,
+    /// A `script` node's steps, run over the instance's data when the instance reaches the node; it
+    /// then moves on at once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<ScriptStep>,
+    /// A `subflow` node: another flow of `[[flows]]` runs in its place.
+    pub subflow: Option<SubflowDef>,
+}
+
+/// One step of a script node. Exactly one of `assign`, `formula`, `fail`; `when` guards it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptStep {
+    /// The step runs only when this holds over the data (`value` may be a template).
+    pub when: Option<EdgeWhen>,
+    /// Fields or variables to set, each a template (`"{{FORMITM_1}}"` keeps the JSON type).
+    pub assign: Option<serde_json::Map<String, Value>>,
+    /// Fields or variables to set, each from a formula (`IF({!amount} > 1000, "big", "small")`), in order.
+    pub formula: Option<serde_json::Map<String, Value>>,
+    /// Ends the instance in error with this rendered message.
+    pub fail: Option<String>,
+}
+
+/// A `subflow` node: the flow `flow` runs where the node stands — its nodes are spliced in, so its
+/// people act on its steps as on any other — with `inputs` set first and `outputs` copied back when it
+/// reaches its end.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubflowDef {
+    /// The id of a flow in `[[flows]]`.
+    pub flow: String,
+    /// Variables the subflow starts with, each a template over the calling flow's data.
+    #[serde(default)]
+    pub inputs: serde_json::Map<String, Value>,
+    /// Variables of the calling flow set from the subflow's when it ends: `{ caller_var = "sub_var" }`.
+    #[serde(default)]
+    pub outputs: std::collections::BTreeMap<String, String>,
 }
 
 /// What a `call` node does: `POST`s the instance's data to `url` and, on a 2xx JSON answer, copies
@@ -104,7 +140,7 @@ impl EdgeDef {
     }
 }
 
-pub const NODE_TYPES: &[&str] = &["start", "approve", "handle", "parallel", "join", "condition", "call", "end"];
+pub const NODE_TYPES: &[&str] = &["start", "approve", "handle", "parallel", "join", "condition", "call", "script", "subflow", "end"];
 pub const EDGE_OPS: &[&str] = &["eq", "ne", "gt", "ge", "lt", "le", "in", "empty", "not_empty"];
 
 fn node_type_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {

@@ -16,7 +16,8 @@ use super::clock::Millis;
 use super::keypath::Seg;
 
 mod def;
-pub use def::{CallDef, EdgeDef, EdgeTable, EdgeWhen, FlowDef, NodeDef, CALLS_UNSUPPORTED, EDGE_OPS, NODE_TYPES};
+pub mod script;
+pub use def::{CallDef, EdgeDef, EdgeTable, EdgeWhen, FlowDef, NodeDef, ScriptStep, SubflowDef, CALLS_UNSUPPORTED, EDGE_OPS, NODE_TYPES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,6 +30,10 @@ pub enum NodeKind {
     Condition,
     /// The system calls out (an OMFlow API node) and moves on when the answer is in.
     Call,
+    /// Steps over the data run, then the instance moves on at once (a code point).
+    Script,
+    /// Another flow runs in its place; spliced in before the flow is built ([`script::expand_subflows`]).
+    Subflow,
     End,
 }
 
@@ -45,6 +50,8 @@ impl NodeKind {
             "join" => NodeKind::Join,
             "condition" => NodeKind::Condition,
             "call" => NodeKind::Call,
+            "script" => NodeKind::Script,
+            "subflow" => NodeKind::Subflow,
             "end" => NodeKind::End,
             _ => return None,
         })
@@ -157,6 +164,8 @@ pub struct Node {
     pub cc: Vec<String>,
     /// What a `call` node sends and takes back.
     pub call: Option<CallDef>,
+    /// A `script` node's steps.
+    pub steps: Vec<def::ScriptStep>,
 }
 
 #[derive(Debug, Clone)]
@@ -200,6 +209,7 @@ impl Flow {
                 verify: n.verify,
                 cc: n.cc.clone(),
                 call: n.call.clone(),
+                steps: n.steps.clone(),
             });
         }
         if !errs.is_empty() {
@@ -254,6 +264,19 @@ impl Flow {
                         errs.push((crate::path!["nodes", i, "call", "url"], e));
                     }
                 }
+                _ => {}
+            }
+            match n.kind {
+                NodeKind::Subflow => errs
+                    .push(at(i, "a subflow node runs a flow of [[flows]]; it is spliced in there, and inline graphs cannot use it".into())),
+                NodeKind::Script => {
+                    for (k, step) in n.steps.iter().enumerate() {
+                        if let Some(why) = script::step_problem(step) {
+                            errs.push((crate::path!["nodes", i, "steps", k], why));
+                        }
+                    }
+                }
+                _ if !n.steps.is_empty() => errs.push(at(i, "only a node of type \"script\" takes steps".into())),
                 _ => {}
             }
             if n.verify && n.kind != NodeKind::Start {
@@ -588,6 +611,12 @@ impl Instance {
                         self.park(n, &node.assignees.clone(), Action::Submit, now, ids)
                     }
                     NodeKind::Call => self.park(n, &[SYSTEM_ACTOR.to_owned()], Action::Submit, now, ids),
+                    NodeKind::Script => match script::run(&node.steps, &mut self.data, now) {
+                        Ok(()) => work.extend(self.route(flow, n, now).into_iter().rev()),
+                        Err(why) => return self.fail(format!("script node {:?}: {why}", node.id), now),
+                    },
+                    // Spliced away before a flow is built; never reached.
+                    NodeKind::Subflow => {}
                     NodeKind::End => {}
                     NodeKind::Join => {
                         let arrived = self.joins.entry(n).or_insert(0);

@@ -15,7 +15,6 @@ mod data;
 mod data_proptests;
 pub mod errors;
 mod flows;
-pub mod formula;
 mod metadata;
 pub mod model;
 mod picklists;
@@ -457,7 +456,7 @@ fn runtime_routes() -> Vec<Route> {
         r("astrozero.script.signature", Method::GET, "/u-route/baas/script/v1.0/signature/{name}", scripts::signature),
         r("astrozero.script.declaration", Method::GET, "/u-route/baas/script/v1.0/declaration", scripts::declaration),
         r("astrozero.formula.functions", Method::GET, "/u-route/baas/formula/v1.0/functions", |call: &Call| {
-            Ok(formula::catalogue(call.world.locale == crate::Locale::En))
+            Ok(crate::core::formula::catalogue(call.world.locale == crate::Locale::En))
         }),
         r("astrozero.bpm.definition.list", Method::GET, BP_DEFS, bpm::list_defs),
         r("astrozero.bpm.definition.create", Method::POST, BP_DEFS, bpm::create_def),

@@ -148,7 +148,7 @@ impl StepDef {
         }
         for (var, src) in self.formula.iter().flatten() {
             let src = src.as_str().ok_or_else(|| format!("formula.{var}: expected a formula as a string"))?;
-            super::formula::parse(src).map_err(|e| format!("formula.{var}: {e}"))?;
+            crate::core::formula::parse(src).map_err(|e| format!("formula.{var}: {e}"))?;
         }
         Ok(())
     }
@@ -246,9 +246,9 @@ fn run_step(step: &StepDef, vars: &mut Map<String, Value>, log: &mut Vec<String>
     }
     if let Some(set) = &step.formula {
         for (var, src) in set {
-            let env = super::formula::Env { vars, now: call.now() };
+            let env = crate::core::formula::Env { vars, now: call.now() };
             let src = src.as_str().unwrap_or_default();
-            let v = super::formula::evaluate(src, &env).map_err(|e| AzError::param(format!("formula {var}: {e}")))?;
+            let v = crate::core::formula::evaluate(src, &env).map_err(|e| AzError::param(format!("formula {var}: {e}")))?;
             vars.insert(var.clone(), v);
         }
         return Ok(None);

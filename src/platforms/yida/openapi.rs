@@ -940,6 +940,7 @@ fn process_design(call: &Call) -> Result<Response, YidaError> {
             Join => "join",
             Condition => "condition",
             Call => "call",
+            Script | Subflow => "script",
             End => "end",
         }
     };

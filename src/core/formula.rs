@@ -1,6 +1,6 @@
-//! Flow formulas: the expressions a Flow's `formula` step computes variables with, and the catalogue
-//! `GET /u-route/baas/formula/v1.0/functions` lists — the catalogue is this module's function table, so
-//! it names exactly what a formula here can call.
+//! Formulas: the expressions `formula` steps compute variables with (Astro Zero Flows and scripts,
+//! workflow script nodes), and the catalogue Astro Zero's `GET /u-route/baas/formula/v1.0/functions`
+//! lists — the catalogue is this module's function table, so it names exactly what a formula can call.
 //!
 //! Syntax (the flow designer's): `{!var}` or `{!var.path.0}` reads a variable; literals are numbers,
 //! `"text"` or `'text'`, `true`, `false`, `null`; operators `+ - * /` on numbers, `&` joins text,
@@ -448,7 +448,7 @@ impl Parser {
         let f = FUNCTIONS
             .iter()
             .find(|f| f.name.eq_ignore_ascii_case(name))
-            .ok_or_else(|| format!("unknown function {name} (GET /u-route/baas/formula/v1.0/functions lists them)"))?;
+            .ok_or_else(|| format!("unknown function {name} (the formula catalogue lists them)"))?;
         self.expect("(")?;
         let mut args = Vec::new();
         if !self.eat(")") {
