@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Start-up costs: the embedded demo from launch to a healthy answer, and a form of COUNT
-# (default 1 000 000) generated records: time to healthy and resident memory once loaded.
-#   bash bench/load.sh
+# Start-up costs: the embedded demo from launch to a healthy answer, and for each platform one collection
+# of COUNT (default 1 000 000) generated records — a Jiandaoyun form, a Yida form, an Astro Zero object
+# (bench/load.toml) — time to healthy and resident memory once loaded.
+#   bash bench/load.sh                 # PLATFORMS="jdy yida az" by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${COUNT:-1000000}
@@ -27,9 +28,13 @@ kill "$PID"; wait "$PID" 2>/dev/null || true
 
 SCN=$(mktemp --suffix=.toml)
 trap 'rm -f "$SCN"; kill $PID 2>/dev/null || true' EXIT
-sed "s/generate = { count = 100000 }/generate = { count = $COUNT }/" bench/bench.toml >"$SCN"
-healthy_after --scenario "$SCN"
-rss=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
-hwm=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
-echo "$COUNT generated records: healthy after ${MS} ms, rss $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB)"
-kill "$PID"; wait "$PID" 2>/dev/null || true
+for platform in ${PLATFORMS:-jdy yida az}; do
+  jdy=0 yida=0 az=0
+  case $platform in jdy) jdy=$COUNT ;; yida) yida=$COUNT ;; az) az=$COUNT ;; esac
+  sed -e "s/JDY_COUNT/$jdy/" -e "s/YIDA_COUNT/$yida/" -e "s/AZ_COUNT/$az/" bench/load.toml >"$SCN"
+  healthy_after --scenario "$SCN"
+  rss=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
+  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
+  echo "$platform: $COUNT generated records: healthy after ${MS} ms, rss $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB)"
+  kill "$PID"; wait "$PID" 2>/dev/null || true
+done

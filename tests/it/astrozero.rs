@@ -532,3 +532,29 @@ async fn the_standard_object_user_is_the_directory_and_read_only() {
     let oid = user_obj["id"].as_str().unwrap_or_default();
     assert_eq!(call(&emu, &t, Method::DELETE, &format!("{META}/Object/{oid}"), None).await.status / 100, 4);
 }
+
+#[tokio::test]
+async fn generate_fills_an_object_with_unique_values() {
+    let scenario = AZ.replacen("records = [\n", "generate = { count = 300 }\nrecords = [\n", 1);
+    let emu = start_with(&scenario).await;
+    let t = token(&emu).await;
+    assert_eq!(
+        ok(&call(&emu, &t, Method::POST, &format!("{DATA}/count/ns__Asset__CST"), Some(json!({}))).await),
+        303,
+        "three seeded, 300 generated"
+    );
+    // Unique codes stay unique; the data routes page and filter generated records like any other.
+    let q = call(&emu, &t, Method::POST, &format!("{DATA}/query/ns__Asset__CST"), Some(json!({ "options": { "limit": 5000 } }))).await;
+    let codes: std::collections::HashSet<String> =
+        ok(&q).as_array().unwrap().iter().filter_map(|r| r["ns__code__CST"].as_str().map(str::to_owned)).collect();
+    assert_eq!(codes.len(), 303);
+    let used =
+        json!({ "condition": { "conjunction": "AND", "conditions": [{ "field": "ns__state__CST", "operator": "eq", "value": "used" }] } });
+    let n = ok(&call(&emu, &t, Method::POST, &format!("{DATA}/count/ns__Asset__CST"), Some(used)).await).as_u64().unwrap_or(0);
+    assert!(n > 100 && n < 250, "options are cycled: {n}");
+    let e = lowcode_emu::Scenario::from_toml_str(&AZ.replacen("records = [\n", "generate = { count = 20000000 }\nrecords = [\n", 1), "t")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("at most 10000000"), "{e}");
+}

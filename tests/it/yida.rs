@@ -744,3 +744,41 @@ async fn values_read_back_in_the_documented_return_format() {
     let err = lowcode_emu::scenario::Scenario::from_toml_str(&bad, "t").err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("options_en") && err.contains("丙"), "{err}");
 }
+
+#[tokio::test]
+async fn generate_fills_a_data_form_deterministically() {
+    let with =
+        |count: usize| YIDA.replacen("name = \"资产登记\"\n", &format!("name = \"资产登记\"\ngenerate = {{ count = {count} }}\n"), 1);
+    let emu = start_with(&with(250)).await;
+    let page = |p: u32| {
+        let emu = &emu;
+        async move {
+            get_q(
+                emu,
+                "form",
+                "searchFormDatas",
+                &[("formUuid", F1.into()), ("currentPage", p.to_string()), ("pageSize", "100".into())],
+                None,
+            )
+            .await
+        }
+    };
+    let first = page(1).await;
+    assert_eq!(first["result"]["totalCount"], 250);
+    assert_eq!(page(3).await["result"]["data"].as_array().map(Vec::len), Some(50));
+    // Generated values are in the return format, with the same checks as any record.
+    let one = first["result"]["data"][0]["formData"].clone();
+    assert!(one["textField_aaaa0001"].as_str().is_some_and(|t| !t.is_empty()), "{one}");
+    assert!(one["numberField_aaaa0002"].is_number(), "{one}");
+    assert!(["新", "旧", "贵重"].contains(&one["checkboxField_aaaa0003"][0].as_str().unwrap_or("")), "{one}");
+    // The same scenario generates the same records.
+    let again = start_with(&with(250)).await;
+    let again_first = get_q(&again, "form", "searchFormDatas", &[("formUuid", F1.into()), ("pageSize", "100".into())], None).await;
+    assert_eq!(again_first["result"]["data"][0]["formData"], one);
+    // Process forms start processes per record, so they cannot generate; counts are bounded.
+    let bad = YIDA.replacen("process_code = ", "generate = { count = 5 }\nprocess_code = ", 1);
+    let e = lowcode_emu::Scenario::from_toml_str(&bad, "t").err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("generate fills data forms"), "{e}");
+    let e = lowcode_emu::Scenario::from_toml_str(&with(20_000_000), "t").err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.contains("at most 10000000"), "{e}");
+}

@@ -15,6 +15,7 @@ mod data;
 mod data_proptests;
 pub mod errors;
 mod flows;
+mod generate;
 mod metadata;
 pub mod model;
 mod picklists;

@@ -181,6 +181,8 @@ pub struct ObjectDef {
     pub fields: Vec<FieldDef>,
     #[serde(default)]
     pub records: Vec<Map<String, Value>>,
+    /// Deterministic synthetic records after `records`, for load tests.
+    pub generate: Option<crate::scenario::GenerateDef>,
     #[serde(skip)]
     pub origin: Origin,
 }
@@ -327,6 +329,9 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
                 diags
                     .push(at(path!["fields", fi, "picklist"], format!("expected a picklist name from [[astrozero.picklists]], got {p:?}")));
             }
+        }
+        if o.generate.as_ref().is_some_and(|g| g.count > super::generate::MAX_GENERATED) {
+            diags.push(at(path!["generate", "count"], format!("expected at most {} records", super::generate::MAX_GENERATED)));
         }
         let fields: Vec<Field> = o.fields.iter().map(|f| field_of(f, &az.picklists)).collect();
         // Seeded records must keep unique fields unique, as the data API would.
@@ -634,6 +639,14 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
                 let id = rec["id"].as_str().unwrap_or_default().to_owned();
                 obj.records.insert(&id, rec);
             }
+        }
+        if let Some(g) = &o.generate {
+            let made = (0..g.count).filter_map(|i| {
+                let given = super::generate::values(&obj, i, scenario.seed(), now);
+                let rec = super::data::new_record(&st, &obj, &given, &first, now).ok()?;
+                Some((rec["id"].as_str().unwrap_or_default().to_owned(), rec))
+            });
+            obj.records.insert_many(made);
         }
         st.objects.write().push(obj);
     }

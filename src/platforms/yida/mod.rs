@@ -13,6 +13,7 @@ mod call;
 pub mod errors;
 mod events;
 mod forms;
+mod generate;
 pub mod model;
 mod openapi;
 pub mod process;

@@ -85,6 +85,8 @@ pub struct YidaFormDef {
     pub submitters: Option<Vec<String>>,
     #[serde(default)]
     pub records: Vec<Map<String, Value>>,
+    /// Deterministic synthetic form data after `records` (data forms only), for load tests.
+    pub generate: Option<crate::scenario::GenerateDef>,
     /// Integration & automation: HTTP calls made when records are created, updated or deleted.
     #[serde(default)]
     pub automations: Vec<super::automations::AutomationDef>,
@@ -225,6 +227,20 @@ pub fn validate(scenario: &Scenario, dir: &Directory, diags: &mut Vec<Diag>) {
             if !diags.is_empty() {
                 continue;
             }
+            if let Some(g) = &f.generate {
+                if f.process_code.is_some() {
+                    diags.push(at(
+                        path!["forms", fi, "generate"],
+                        "generate fills data forms; a process form's records start processes".into(),
+                    ));
+                }
+                if g.count > super::generate::MAX_GENERATED {
+                    diags.push(at(
+                        path!["forms", fi, "generate", "count"],
+                        format!("expected at most {} records", super::generate::MAX_GENERATED),
+                    ));
+                }
+            }
             let comps: Vec<Component> = f.components.iter().map(component).collect();
             for (ri, r) in f.records.iter().enumerate() {
                 if let Some(k) = r.keys().find(|k| !comps.iter().any(|c| &c.id == *k)) {
@@ -320,6 +336,16 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
                 let data = convert_map(&form.components, r, dir, crate::Locale::Zh).unwrap_or_default();
                 let inst = new_instance(&state, &form, data, &default_user, now);
                 form.instances.lock().push(inst);
+            }
+            if let Some(g) = &f.generate {
+                let users: Vec<String> = dir.users().into_iter().map(|u| u.id).collect();
+                let mut list = form.instances.lock();
+                list.reserve(g.count);
+                for i in 0..g.count {
+                    let written = super::generate::data(&form.components, i, scenario.seed(), &users, now);
+                    let data = convert_map(&form.components, &written, dir, crate::Locale::Zh).unwrap_or_default();
+                    list.push(new_instance(&state, &form, data, &default_user, now));
+                }
             }
         }
     }
