@@ -1,68 +1,107 @@
 #!/usr/bin/env bash
-# Load benchmark on loopback: the emulator against a bare hyper server, same machine, same run.
-# Prints req/s, p50, p99 and the ratio to the bare server. Bounded: DURATION seconds per target.
-#   bash bench/run.sh            # DURATION=10 CONNS=64 THREADS=2 by default
+# Load benchmark on loopback: every platform's main routes against a bare hyper server, as ratios that
+# hold still on a noisy machine. Servers are pinned to one core and wrk to another; each target run is
+# framed by a reference run before and after it (its ratio is target / mean of the two), ROUNDS times,
+# and the table gives the median ratio with its spread, the median req/s and p99.
+# The tenant is bench/load.toml with RECORDS (default 100 000) generated records per platform.
+#   bash bench/run.sh                  # ROUNDS=3 DURATION=5 CONNS=32; TARGETS="jdy-get yida-search …" for some
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10}
-CONNS=${CONNS:-64}
-THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5}
+CONNS=${CONNS:-32}
+RECORDS=${RECORDS:-100000}
 EMU_PORT=${EMU_PORT:-18180}
-DEMO_PORT=${DEMO_PORT:-18185}
 HELLO_PORT=${HELLO_PORT:-18190}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet --bin lowcode-emu --example hello_hyper
+pin() { if command -v taskset >/dev/null; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
 
-./target/release/examples/hello_hyper "127.0.0.1:$HELLO_PORT" >/dev/null &
+SCN=$(mktemp --suffix=.toml)
+sed -e "s/JDY_COUNT/$RECORDS/" -e "s/YIDA_COUNT/$RECORDS/" -e "s/AZ_COUNT/$RECORDS/" bench/load.toml >"$SCN"
+pin "$SERVER_CPU" ./target/release/examples/hello_hyper "127.0.0.1:$HELLO_PORT" >/dev/null &
 HELLO=$!
-./target/release/lowcode-emu serve --scenario bench/bench.toml --port "$EMU_PORT" >/dev/null 2>&1 &
+pin "$SERVER_CPU" ./target/release/lowcode-emu serve --scenario "$SCN" --port "$EMU_PORT" >/dev/null 2>&1 &
 EMU=$!
-# The embedded demo serves the Yida, Astro Zero and OMFlow targets.
-./target/release/lowcode-emu serve --port "$DEMO_PORT" >/dev/null 2>&1 &
-DEMO=$!
-trap 'kill $HELLO $EMU $DEMO 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$EMU_PORT/__emu/health" >/dev/null && curl -sf "http://127.0.0.1:$DEMO_PORT/__emu/health" >/dev/null \
-    && curl -s "http://127.0.0.1:$HELLO_PORT/" >/dev/null && break
+trap 'kill $HELLO $EMU 2>/dev/null || true; rm -f "$SCN"' EXIT
+for _ in $(seq 1 600); do
+  curl -sf "http://127.0.0.1:$EMU_PORT/__emu/health" >/dev/null && curl -s "http://127.0.0.1:$HELLO_PORT/" >/dev/null && break
   sleep 0.1
 done
-AZ_TOKEN=$(curl -s "http://127.0.0.1:$DEMO_PORT/baas/auth/v1.0/oauth2/token" \
-  -d 'grant_type=client_credentials&client_id=demo-client&client_secret=demo-secret' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
+B="http://127.0.0.1:$EMU_PORT"
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 APP=b00000000000000000000001
 FORM=b00000000000000000000101
-AUTH="Authorization: Bearer bench-key"
-ID=$(curl -s "http://127.0.0.1:$EMU_PORT/api/v5/app/entry/data/list" -H "$AUTH" -d "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":1,\"data_id\":\"695b0d10ffffffffff000000\"}" | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print(d[0]["_id"] if d else "")')
-[ -n "$ID" ] || ID=$(curl -s "http://127.0.0.1:$EMU_PORT/api/v5/app/entry/data/list" -H "$AUTH" -d "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":1}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["_id"])')
+JDY_ID=$(curl -s "$B/api/v5/app/entry/data/list" -H "Authorization: Bearer bench-key" -d "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":1}" | json 'd["data"][0]["_id"]')
+YAPP=APP_BENCH000000000000001
+YFORM=FORM-BENCH0000000000000000000000000000001
+Y="$B/dingtalk/web/$YAPP/v1"
+YID=$(curl -s "$Y/form/searchFormDatas.json?formUuid=$YFORM&pageSize=1" | json 'd["result"]["data"][0]["formInstId"]')
+DING=$(curl -s "$B/v1.0/oauth2/accessToken" -H 'Content-Type: application/json' -d '{"appKey":"bench-ding","appSecret":"bench-ding-secret"}' | json 'd["accessToken"]')
+AZ_TOKEN=$(curl -s "$B/baas/auth/v1.0/oauth2/token" -d 'grant_type=client_credentials&client_id=bench-client&client_secret=bench-secret' | json 'd["access_token"]')
+AZ="$B/u-route/baas/data/v1.0"
+AZ_ID=$(curl -s "$AZ/query/bench__Order__CST" -H "access-token: $AZ_TOKEN" -d '{"options":{"limit":1}}' | json 'd["result"][0]["id"]')
+OM="$B/rest/flowmanage/api"
+OM_SEC='"security":"bench-security","omflow_restapi":1'
+curl -s "$OM/omdata/edit/bench/" -d "{$OM_SEC,\"action\":\"create\",\"formdata\":[{\"id\":\"FORMITM_1\",\"value\":\"first\"}]}" >/dev/null
 
-run() { # name url auth body [method] [header]
+# name|url|method|auth|header|body — every main read/query and write of each platform.
+ALL=(
+  "jdy-get|$B/api/v5/app/entry/data/get|POST|Bearer bench-key||{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data_id\":\"$JDY_ID\"}"
+  "jdy-list-filter|$B/api/v5/app/entry/data/list|POST|Bearer bench-key||{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":100,\"filter\":{\"rel\":\"and\",\"cond\":[{\"field\":\"_widget_1600000000003\",\"method\":\"eq\",\"value\":[\"发货\"]}]}}"
+  "jdy-create|$B/api/v5/app/entry/data/create|POST|Bearer bench-key||{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data\":{\"_widget_1600000000001\":{\"value\":\"压测\"},\"_widget_1600000000002\":{\"value\":5}}}"
+  "yida-search|$Y/form/searchFormDatas.json?formUuid=$YFORM&pageSize=10&searchFieldJson=%7B%22selectField_b0000003%22%3A%22%E5%8F%91%E8%B4%A7%22%7D|GET|||"
+  "yida-get|$Y/form/getFormDataById.json?formInstId=$YID|GET|||"
+  "yida-openapi-search|$B/v1.0/yida/forms/instances/search|POST||x-acs-dingtalk-access-token: $DING|{\"appType\":\"$YAPP\",\"formUuid\":\"$YFORM\",\"userId\":\"bench\",\"currentPage\":1,\"pageSize\":10}"
+  "yida-save|$Y/form/saveFormData.json|POST|||{\"formUuid\":\"$YFORM\",\"formDataJson\":\"{\\\"textField_b0000001\\\":\\\"压测\\\",\\\"numberField_b0000002\\\":5}\"}"
+  "az-query|$AZ/query/bench__Order__CST|POST||access-token: $AZ_TOKEN|{\"condition\":{\"conditions\":[{\"field\":\"bench__state__CST\",\"operator\":\"eq\",\"value\":\"发货\"}]},\"options\":{\"limit\":10}}"
+  "az-get|$AZ/bobject/bench__Order__CST/$AZ_ID|GET||access-token: $AZ_TOKEN|"
+  "az-insert|$AZ/bobject/bench__Order__CST|POST||access-token: $AZ_TOKEN|{\"records\":[{\"name\":\"压测\",\"bench__amount__CST\":5}]}"
+  "omflow-query|$OM/omdata-data-id/get/bench/|POST|||{$OM_SEC,\"data_no\":\"1\"}"
+  "omflow-list|$OM/omdata/list/bench/|POST|||{$OM_SEC,\"limit\":10}"
+  "omflow-create|$OM/omdata/edit/bench/|POST|||{$OM_SEC,\"action\":\"create\",\"formdata\":[{\"id\":\"FORMITM_1\",\"value\":\"bench\"}]}"
+)
+
+wrk_run() { # url method auth header body → "rps p99_ms"
   local out
-  out=$(BODY="$4" AUTH="$3" METHOD="${5:-POST}" HDR="${6:-}" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s bench/post.lua "$2" 2>&1)
-  local rps p50 p99
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  echo "$1|$rps|$p50|$p99"
+  out=$(BODY="$5" AUTH="$3" METHOD="$2" HDR="$4" pin "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s bench/post.lua "$1" 2>&1)
+  awk '/Requests\/sec/ {rps=$2} $1=="99%" {v=$2; if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; p99=v} END {print rps, p99}' <<<"$out"
 }
 
-RESULTS=()
-RESULTS+=("$(run hello-hyper "http://127.0.0.1:$HELLO_PORT/" "" '{}')")
-RESULTS+=("$(run jdy-data-get "http://127.0.0.1:$EMU_PORT/api/v5/app/entry/data/get" "Bearer bench-key" "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data_id\":\"$ID\"}")")
-RESULTS+=("$(run jdy-data-list-filter "http://127.0.0.1:$EMU_PORT/api/v5/app/entry/data/list" "Bearer bench-key" "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":100,\"filter\":{\"rel\":\"and\",\"cond\":[{\"field\":\"_widget_1600000000003\",\"method\":\"eq\",\"value\":[\"发货\"]}]}}")")
-RESULTS+=("$(run jdy-data-create "http://127.0.0.1:$EMU_PORT/api/v5/app/entry/data/create" "Bearer bench-key" "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data\":{\"_widget_1600000000001\":{\"value\":\"压测\"},\"_widget_1600000000002\":{\"value\":5}}}")")
-Y="http://127.0.0.1:$DEMO_PORT/dingtalk/web/APP_DEMO0000000000000001/v1"
-RESULTS+=("$(run yida-search "$Y/form/searchFormDatas.json?formUuid=FORM-DEMO00000000000000000000000000000001&searchFieldJson=%7B%22selectField_k1a2b3c6%22%3A%22%E9%87%87%E8%B4%AD%E9%83%A8%22%7D" "" "" GET)")
-RESULTS+=("$(run astrozero-query "http://127.0.0.1:$DEMO_PORT/u-route/baas/data/v1.0/query/demo__Supplier__CST" "" '{"condition":{"conditions":[{"field":"demo__rating__CST","operator":"eq","value":"A"}]},"options":{"limit":10}}' POST "access-token: $AZ_TOKEN")")
-RESULTS+=("$(run omflow-create "http://127.0.0.1:$DEMO_PORT/rest/flowmanage/api/omdata/edit/incident/" "" '{"security":"omflow-demo-security","omflow_restapi":1,"action":"create","formdata":[{"id":"FORMITM_1","value":"bench"}]}')")
-RESULTS+=("$(run admin-health "http://127.0.0.1:$EMU_PORT/__emu/health" "" '{}' GET)")
+SELECTED=()
+for t in "${ALL[@]}"; do
+  name=${t%%|*}
+  if [ -z "${TARGETS:-}" ] || [[ " $TARGETS " == *" $name "* ]]; then SELECTED+=("$t"); fi
+done
 
-BASE_RPS=$(cut -d'|' -f2 <<<"${RESULTS[0]}")
-printf '\n%-22s %12s %10s %10s %8s\n' target req/s p50 p99 ratio
-for r in "${RESULTS[@]}"; do
-  IFS='|' read -r name rps p50 p99 <<<"$r"
-  ratio=$(python3 -c "print(f'{float(\"$rps\")/float(\"$BASE_RPS\")*100:.0f}%')" 2>/dev/null || echo "?")
-  printf '%-22s %12s %10s %10s %8s\n' "$name" "$rps" "$p50" "$p99" "$ratio"
+declare -A RATIOS RPS P99
+for round in $(seq 1 "$ROUNDS"); do
+  for t in "${SELECTED[@]}"; do
+    IFS='|' read -r name url method auth header body <<<"$t"
+    read -r ref1 _ <<<"$(wrk_run "http://127.0.0.1:$HELLO_PORT/" GET "" "" "")"
+    read -r rps p99 <<<"$(wrk_run "$url" "$method" "$auth" "$header" "$body")"
+    read -r ref2 _ <<<"$(wrk_run "http://127.0.0.1:$HELLO_PORT/" GET "" "" "")"
+    ratio=$(python3 -c "print(round($rps / (($ref1 + $ref2) / 2), 4))")
+    RATIOS[$name]+="$ratio "
+    RPS[$name]+="$rps "
+    P99[$name]+="$p99 "
+    echo "round $round $name: $rps req/s, p99 ${p99} ms, ratio $ratio (reference $ref1 / $ref2)" >&2
+  done
+done
+
+printf '\n%-22s %10s %16s %12s %10s\n' target ratio "spread" "req/s" "p99 ms"
+for t in "${SELECTED[@]}"; do
+  name=${t%%|*}
+  python3 - "$name" "${RATIOS[$name]}" "${RPS[$name]}" "${P99[$name]}" <<'PY'
+import statistics, sys
+name, ratios, rps, p99 = sys.argv[1], *[list(map(float, a.split())) for a in sys.argv[2:]]
+print(f"{name:<22} {statistics.median(ratios)*100:9.1f}% {min(ratios)*100:7.1f}–{max(ratios)*100:.1f}% {statistics.median(rps):12.0f} {statistics.median(p99):10.2f}")
+PY
 done
 echo
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; wrk -t$THREADS -c$CONNS -d${DURATION}s on loopback; $(date -u +%F)"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; servers on cpu $SERVER_CPU, wrk -t1 -c$CONNS -d${DURATION}s on cpu $LOAD_CPU;" \
+  "$ROUNDS rounds, each target framed by reference runs; $RECORDS records per platform; $(date -u +%F)"

@@ -111,6 +111,28 @@ impl<V> Collection<V> {
         Some(out)
     }
 
+    /// How many records `keep` accepts, and those of them at positions `skip..skip + take` in id order —
+    /// a page and its total in one pass under one read lock, without cloning the records around it.
+    pub fn count_and_page(&self, skip: usize, take: usize, mut keep: impl FnMut(&V) -> bool) -> (usize, Vec<Arc<V>>) {
+        let map = self.map.read();
+        let mut total = 0;
+        let mut page = Vec::with_capacity(take.min(1024));
+        for v in map.values() {
+            if keep(v) {
+                if total >= skip && page.len() < take {
+                    page.push(v.clone());
+                }
+                total += 1;
+            }
+        }
+        (total, page)
+    }
+
+    /// Every record `keep` accepts, in id order, under one read lock.
+    pub fn filtered(&self, mut keep: impl FnMut(&V) -> bool) -> Vec<Arc<V>> {
+        self.map.read().values().filter(|v| keep(v)).cloned().collect()
+    }
+
     /// Up to `limit` records with id strictly greater than `after` (all from the start when `None`),
     /// in id order, keeping only those `keep` accepts. Cost: O(log n + records scanned).
     pub fn page_after(&self, after: Option<&str>, limit: usize, mut keep: impl FnMut(&V) -> bool) -> Vec<Arc<V>> {

@@ -236,7 +236,14 @@ fn update_checked(obj: &Obj, id: &str, set: &[(String, Value)], call: &Call) -> 
 #[derive(Debug)]
 pub enum Cond {
     All(bool, Vec<Cond>),
-    Leaf { field: String, op: String, value: Value },
+    /// `number` is `value` read as a number, once: a condition on text then compares text directly
+    /// instead of trying every record's value as a number.
+    Leaf {
+        field: String,
+        op: String,
+        value: Value,
+        number: Option<f64>,
+    },
 }
 
 pub fn parse_condition(obj: &Obj, v: Option<&Value>) -> Result<Cond, AzError> {
@@ -267,17 +274,23 @@ pub fn parse_condition(obj: &Obj, v: Option<&Value>) -> Result<Cond, AzError> {
         if !["eq", "ne", "gt", "lt", "ge", "le"].contains(&op.as_str()) {
             return Err(AzError::param(format!("operator {op} is not supported (eq, ne, gt, lt, ge, le)")));
         }
-        conds.push(Cond::Leaf { field: name, op, value: c.get("value").cloned().unwrap_or(Value::Null) });
+        let value = c.get("value").cloned().unwrap_or(Value::Null);
+        conds.push(Cond::Leaf { field: name, op, number: as_number(&value), value });
     }
     Ok(Cond::All(and, conds))
 }
 
-fn cmp(a: &Value, b: &Value) -> Option<Ordering> {
-    let num = |v: &Value| match v {
+/// A value as a number: numbers, and text that reads as one.
+fn as_number(v: &Value) -> Option<f64> {
+    match v {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse::<f64>().ok(),
         _ => None,
-    };
+    }
+}
+
+fn cmp(a: &Value, b: &Value) -> Option<Ordering> {
+    let num = as_number;
     match (num(a), num(b)) {
         (Some(x), Some(y)) => x.partial_cmp(&y),
         _ => match (a, b) {
@@ -295,9 +308,13 @@ impl Cond {
             Cond::All(_, list) if list.is_empty() => true,
             Cond::All(true, list) => list.iter().all(|c| c.matches(r)),
             Cond::All(false, list) => list.iter().any(|c| c.matches(r)),
-            Cond::Leaf { field, op, value } => {
+            Cond::Leaf { field, op, value, number } => {
                 let got = r.get(field).unwrap_or(&Value::Null);
-                let ord = cmp(got, value);
+                let ord = match (number, got, value) {
+                    // Text against text that is no number: what `cmp` would find, without parsing.
+                    (None, Value::String(g), Value::String(w)) => Some(g.as_str().cmp(w.as_str())),
+                    _ => cmp(got, value),
+                };
                 match op.as_str() {
                     "eq" => ord == Some(Ordering::Equal),
                     "ne" => ord != Some(Ordering::Equal),
@@ -413,7 +430,7 @@ pub fn update_one(call: &Call) -> Result<Value, AzError> {
 }
 
 pub fn matching(obj: &Obj, cond: &Cond) -> Vec<std::sync::Arc<Record>> {
-    obj.records.snapshot().into_iter().filter(|r| cond.matches(r)).collect()
+    obj.records.filtered(|r| cond.matches(r))
 }
 
 pub fn update_where(call: &Call) -> Result<Value, AzError> {
@@ -490,8 +507,14 @@ pub fn query(call: &Call) -> Result<(Value, usize), AzError> {
             order.push((name, desc));
         }
     }
+    if order.is_empty() {
+        // Id order: the total and one page in a single pass, cloning only the page.
+        let (total, page) = obj.records.count_and_page(skip, limit, |r| cond.matches(r));
+        let page: Result<Vec<Value>, AzError> = page.iter().map(|r| project(call, &obj, r)).collect();
+        return Ok((Value::Array(page?), total));
+    }
     let mut hits = matching(&obj, &cond);
-    if !order.is_empty() {
+    {
         hits.sort_by(|a, b| {
             for (f, desc) in &order {
                 let o = cmp(a.get(f).unwrap_or(&Value::Null), b.get(f).unwrap_or(&Value::Null)).unwrap_or(Ordering::Equal);

@@ -70,11 +70,8 @@ pub fn with_instance<T>(call: &Call, id: &str, f: impl FnOnce(&Form, &mut FormIn
         return Err(YidaError::forbidden(call.locale));
     }
     let mut list = form.instances.lock();
-    let inst = list
-        .iter_mut()
-        .find(|i| i.form_inst_id == id || i.process_instance_id.as_deref() == Some(id))
-        .ok_or_else(|| YidaError::instance_not_found(call.locale))?;
-    f(&form, inst)
+    let at = super::model::locate(&list, id).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+    f(&form, &mut list[at])
 }
 
 /// Only the keys present change; a sub-form is replaced as a whole.
@@ -215,10 +212,7 @@ pub fn table_rows(call: &Call) -> Result<Response, YidaError> {
     let (p, size) = call.paging(50)?;
     let c = f.component(&table).filter(|c| c.kind == "TableField").ok_or_else(|| YidaError::param("field is null", call.locale))?;
     let list = f.instances.lock();
-    let inst = list
-        .iter()
-        .find(|i| i.form_inst_id == id || i.process_instance_id.as_deref() == Some(id.as_str()))
-        .ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+    let inst = super::model::locate(&list, &id).map(|at| &list[at]).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
     let rows: Vec<Value> = inst.data.get(&table).and_then(Value::as_array).cloned().unwrap_or_default();
     let rendered: Vec<Value> =
         rows.iter().map(|r| r.as_object().map(|r| Value::Object(render(&c.items, r, &call.reading()))).unwrap_or(Value::Null)).collect();

@@ -147,12 +147,7 @@ impl State {
 
     /// The form holding a form instance or process instance id.
     pub fn find_instance(&self, app: &str, id: &str) -> Option<Arc<Form>> {
-        self.apps
-            .get(app)?
-            .forms
-            .iter()
-            .find(|f| f.instances.lock().iter().any(|i| i.form_inst_id == id || i.process_instance_id.as_deref() == Some(id)))
-            .cloned()
+        self.apps.get(app)?.forms.iter().find(|f| locate(&f.instances.lock(), id).is_some()).cloned()
     }
 
     /// `FINST-`/`FORM-` style ids: 38 characters of `[0-9A-Z]`, the first ten counting up so ids sort by
@@ -183,4 +178,14 @@ fn radix36(mut n: u64) -> String {
         }
     }
     out.iter().rev().collect()
+}
+
+/// Where instance `id` (a form instance id, or a process instance id) sits in a form's list. Form
+/// instance ids grow with creation and the list keeps creation order, so they are found by binary
+/// search; a process instance id (or an id the search misses) is looked for one by one.
+pub fn locate(list: &[FormInstance], id: &str) -> Option<usize> {
+    if let Ok(i) = list.binary_search_by(|x| x.form_inst_id.as_str().cmp(id)) {
+        return Some(i);
+    }
+    list.iter().position(|i| i.form_inst_id == id || i.process_instance_id.as_deref() == Some(id))
 }

@@ -142,7 +142,10 @@ fn simple(kind: &str, stored: &Value, want: &Value) -> bool {
                 }
             })
         }
-        _ => text(stored) == text(want),
+        _ => match (stored, want) {
+            (Value::String(a), Value::String(b)) => a == b,
+            _ => text(stored) == text(want),
+        },
     }
 }
 
@@ -210,7 +213,14 @@ pub fn order(raw: Option<&Value>, components: &[Component], locale: Locale) -> R
 
 pub fn sort(items: &mut [&FormInstance], keys: &[(String, bool)]) {
     if keys.is_empty() {
-        items.sort_by(|a, b| b.created_ms.cmp(&a.created_ms).then_with(|| b.form_inst_id.cmp(&a.form_inst_id)));
+        // Newest first. Lists keep creation order, so reversed they are usually sorted already: checked
+        // in one pass, sorted only when the clock was moved back between writes.
+        let newest_first =
+            |a: &&FormInstance, b: &&FormInstance| b.created_ms.cmp(&a.created_ms).then_with(|| b.form_inst_id.cmp(&a.form_inst_id));
+        items.reverse();
+        if !items.is_sorted_by(|a, b| newest_first(a, b) != Ordering::Greater) {
+            items.sort_by(newest_first);
+        }
         return;
     }
     items.sort_by(|a, b| {
