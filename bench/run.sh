@@ -66,6 +66,12 @@ ALL=(
   "omflow-create|$OM/omdata/edit/bench/|POST|||{$OM_SEC,\"action\":\"create\",\"formdata\":[{\"id\":\"FORMITM_1\",\"value\":\"bench\"}]}"
 )
 
+# After a run the server may still be answering requests wrk gave up on: let it finish before the next.
+settle() {
+  sleep 1
+  curl -s -o /dev/null --max-time 60 "http://127.0.0.1:$EMU_PORT/__emu/health" || true
+}
+
 wrk_run() { # url method auth header body → "rps p99_ms"
   local out
   out=$(BODY="$5" AUTH="$3" METHOD="$2" HDR="$4" pin "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s bench/post.lua "$1" 2>&1)
@@ -84,6 +90,7 @@ for round in $(seq 1 "$ROUNDS"); do
     IFS='|' read -r name url method auth header body <<<"$t"
     read -r ref1 _ <<<"$(wrk_run "http://127.0.0.1:$HELLO_PORT/" GET "" "" "")"
     read -r rps p99 <<<"$(wrk_run "$url" "$method" "$auth" "$header" "$body")"
+    settle
     read -r ref2 _ <<<"$(wrk_run "http://127.0.0.1:$HELLO_PORT/" GET "" "" "")"
     ratio=$(python3 -c "print(round($rps / (($ref1 + $ref2) / 2), 4))")
     RATIOS[$name]+="$ratio "
