@@ -3,7 +3,8 @@
 # hold still on a noisy machine. Servers are pinned to one core and wrk to another; each target run is
 # framed by a reference run before and after it (its ratio is target / mean of the two), ROUNDS times,
 # and the table gives the median ratio with its spread, the median req/s and p99.
-# The tenant is bench/load.toml with RECORDS (default 100 000) generated records per platform.
+# The tenant is bench/load.toml with RECORDS (default 100 000) generated records per platform. Each round
+# starts from a reset tenant and runs the reads before the writes, so reads always see RECORDS records.
 #   bash bench/run.sh                  # ROUNDS=3 DURATION=5 CONNS=32; TARGETS="jdy-get yida-search …" for some
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,13 +19,14 @@ LOAD_CPU=${LOAD_CPU:-1}
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet --bin lowcode-emu --example hello_hyper
-pin() { if command -v taskset >/dev/null; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
+# exec, so a backgrounded `pin …` is the server itself and `kill $!` reaches it.
+pin() { if command -v taskset >/dev/null; then exec taskset -c "$1" "${@:2}"; else exec "${@:2}"; fi; }
 
 SCN=$(mktemp --suffix=.toml)
 sed -e "s/JDY_COUNT/$RECORDS/" -e "s/YIDA_COUNT/$RECORDS/" -e "s/AZ_COUNT/$RECORDS/" bench/load.toml >"$SCN"
-pin "$SERVER_CPU" ./target/release/examples/hello_hyper "127.0.0.1:$HELLO_PORT" >/dev/null &
+(pin "$SERVER_CPU" ./target/release/examples/hello_hyper "127.0.0.1:$HELLO_PORT" >/dev/null) &
 HELLO=$!
-pin "$SERVER_CPU" ./target/release/lowcode-emu serve --scenario "$SCN" --port "$EMU_PORT" >/dev/null 2>&1 &
+(pin "$SERVER_CPU" ./target/release/lowcode-emu serve --scenario "$SCN" --port "$EMU_PORT" >/dev/null 2>&1) &
 EMU=$!
 trap 'kill $HELLO $EMU 2>/dev/null || true; rm -f "$SCN"' EXIT
 for _ in $(seq 1 600); do
@@ -34,37 +36,41 @@ done
 
 B="http://127.0.0.1:$EMU_PORT"
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
-APP=b00000000000000000000001
-FORM=b00000000000000000000101
-JDY_ID=$(curl -s "$B/api/v5/app/entry/data/list" -H "Authorization: Bearer bench-key" -d "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":1}" | json 'd["data"][0]["_id"]')
-YAPP=APP_BENCH000000000000001
-YFORM=FORM-BENCH0000000000000000000000000000001
-Y="$B/dingtalk/web/$YAPP/v1"
-YID=$(curl -s "$Y/form/searchFormDatas.json?formUuid=$YFORM&pageSize=1" | json 'd["result"]["data"][0]["formInstId"]')
-DING=$(curl -s "$B/v1.0/oauth2/accessToken" -H 'Content-Type: application/json' -d '{"appKey":"bench-ding","appSecret":"bench-ding-secret"}' | json 'd["accessToken"]')
-AZ_TOKEN=$(curl -s "$B/baas/auth/v1.0/oauth2/token" -d 'grant_type=client_credentials&client_id=bench-client&client_secret=bench-secret' | json 'd["access_token"]')
-AZ="$B/u-route/baas/data/v1.0"
-AZ_ID=$(curl -s "$AZ/query/bench__Order__CST" -H "access-token: $AZ_TOKEN" -d '{"options":{"limit":1}}' | json 'd["result"][0]["id"]')
-OM="$B/rest/flowmanage/api"
-OM_SEC='"security":"bench-security","omflow_restapi":1'
-curl -s "$OM/omdata/edit/bench/" -d "{$OM_SEC,\"action\":\"create\",\"formdata\":[{\"id\":\"FORMITM_1\",\"value\":\"first\"}]}" >/dev/null
 
-# name|url|method|auth|header|body — every main read/query and write of each platform.
-ALL=(
-  "jdy-get|$B/api/v5/app/entry/data/get|POST|Bearer bench-key||{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data_id\":\"$JDY_ID\"}"
-  "jdy-list-filter|$B/api/v5/app/entry/data/list|POST|Bearer bench-key||{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":100,\"filter\":{\"rel\":\"and\",\"cond\":[{\"field\":\"_widget_1600000000003\",\"method\":\"eq\",\"value\":[\"发货\"]}]}}"
-  "jdy-create|$B/api/v5/app/entry/data/create|POST|Bearer bench-key||{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data\":{\"_widget_1600000000001\":{\"value\":\"压测\"},\"_widget_1600000000002\":{\"value\":5}}}"
-  "yida-search|$Y/form/searchFormDatas.json?formUuid=$YFORM&pageSize=10&searchFieldJson=%7B%22selectField_b0000003%22%3A%22%E5%8F%91%E8%B4%A7%22%7D|GET|||"
-  "yida-get|$Y/form/getFormDataById.json?formInstId=$YID|GET|||"
-  "yida-openapi-search|$B/v1.0/yida/forms/instances/search|POST||x-acs-dingtalk-access-token: $DING|{\"appType\":\"$YAPP\",\"formUuid\":\"$YFORM\",\"userId\":\"bench\",\"currentPage\":1,\"pageSize\":10}"
-  "yida-save|$Y/form/saveFormData.json|POST|||{\"formUuid\":\"$YFORM\",\"formDataJson\":\"{\\\"textField_b0000001\\\":\\\"压测\\\",\\\"numberField_b0000002\\\":5}\"}"
-  "az-query|$AZ/query/bench__Order__CST|POST||access-token: $AZ_TOKEN|{\"condition\":{\"conditions\":[{\"field\":\"bench__state__CST\",\"operator\":\"eq\",\"value\":\"发货\"}]},\"options\":{\"limit\":10}}"
-  "az-get|$AZ/bobject/bench__Order__CST/$AZ_ID|GET||access-token: $AZ_TOKEN|"
-  "az-insert|$AZ/bobject/bench__Order__CST|POST||access-token: $AZ_TOKEN|{\"records\":[{\"name\":\"压测\",\"bench__amount__CST\":5}]}"
-  "omflow-query|$OM/omdata-data-id/get/bench/|POST|||{$OM_SEC,\"data_no\":\"1\"}"
-  "omflow-list|$OM/omdata/list/bench/|POST|||{$OM_SEC,\"limit\":10}"
-  "omflow-create|$OM/omdata/edit/bench/|POST|||{$OM_SEC,\"action\":\"create\",\"formdata\":[{\"id\":\"FORMITM_1\",\"value\":\"bench\"}]}"
-)
+# Ids and tokens of a freshly reset tenant, and the targets that use them.
+setup_targets() {
+  APP=b00000000000000000000001
+  FORM=b00000000000000000000101
+  JDY_ID=$(curl -s "$B/api/v5/app/entry/data/list" -H "Authorization: Bearer bench-key" -d "{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":1}" | json 'd["data"][0]["_id"]')
+  YAPP=APP_BENCH000000000000001
+  YFORM=FORM-BENCH0000000000000000000000000000001
+  Y="$B/dingtalk/web/$YAPP/v1"
+  YID=$(curl -s "$Y/form/searchFormDatas.json?formUuid=$YFORM&pageSize=1" | json 'd["result"]["data"][0]["formInstId"]')
+  DING=$(curl -s "$B/v1.0/oauth2/accessToken" -H 'Content-Type: application/json' -d '{"appKey":"bench-ding","appSecret":"bench-ding-secret"}' | json 'd["accessToken"]')
+  AZ_TOKEN=$(curl -s "$B/baas/auth/v1.0/oauth2/token" -d 'grant_type=client_credentials&client_id=bench-client&client_secret=bench-secret' | json 'd["access_token"]')
+  AZ="$B/u-route/baas/data/v1.0"
+  AZ_ID=$(curl -s "$AZ/query/bench__Order__CST" -H "access-token: $AZ_TOKEN" -d '{"options":{"limit":1}}' | json 'd["result"][0]["id"]')
+  OM="$B/rest/flowmanage/api"
+  OM_SEC='"security":"bench-security","omflow_restapi":1'
+  curl -s "$OM/omdata/edit/bench/" -d "{$OM_SEC,\"action\":\"create\",\"formdata\":[{\"id\":\"FORMITM_1\",\"value\":\"first\"}]}" >/dev/null
+
+  # name|url|method|auth|header|body — every main read/query and write of each platform, reads first.
+  ALL=(
+    "jdy-get|$B/api/v5/app/entry/data/get|POST|Bearer bench-key||{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data_id\":\"$JDY_ID\"}"
+    "jdy-list-filter|$B/api/v5/app/entry/data/list|POST|Bearer bench-key||{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":100,\"filter\":{\"rel\":\"and\",\"cond\":[{\"field\":\"_widget_1600000000003\",\"method\":\"eq\",\"value\":[\"发货\"]}]}}"
+    "yida-search|$Y/form/searchFormDatas.json?formUuid=$YFORM&pageSize=10&searchFieldJson=%7B%22selectField_b0000003%22%3A%22%E5%8F%91%E8%B4%A7%22%7D|GET|||"
+    "yida-get|$Y/form/getFormDataById.json?formInstId=$YID|GET|||"
+    "yida-openapi-search|$B/v1.0/yida/forms/instances/search|POST||x-acs-dingtalk-access-token: $DING|{\"appType\":\"$YAPP\",\"formUuid\":\"$YFORM\",\"userId\":\"bench\",\"currentPage\":1,\"pageSize\":10}"
+    "az-query|$AZ/query/bench__Order__CST|POST||access-token: $AZ_TOKEN|{\"condition\":{\"conditions\":[{\"field\":\"bench__state__CST\",\"operator\":\"eq\",\"value\":\"发货\"}]},\"options\":{\"limit\":10}}"
+    "az-get|$AZ/bobject/bench__Order__CST/$AZ_ID|GET||access-token: $AZ_TOKEN|"
+    "omflow-query|$OM/omdata-data-id/get/bench/|POST|||{$OM_SEC,\"data_no\":\"1\"}"
+    "omflow-list|$OM/omdata/list/bench/|POST|||{$OM_SEC,\"limit\":10}"
+    "jdy-create|$B/api/v5/app/entry/data/create|POST|Bearer bench-key||{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data\":{\"_widget_1600000000001\":{\"value\":\"压测\"},\"_widget_1600000000002\":{\"value\":5}}}"
+    "yida-save|$Y/form/saveFormData.json|POST|||{\"formUuid\":\"$YFORM\",\"formDataJson\":\"{\\\"textField_b0000001\\\":\\\"压测\\\",\\\"numberField_b0000002\\\":5}\"}"
+    "az-insert|$AZ/bobject/bench__Order__CST|POST||access-token: $AZ_TOKEN|{\"records\":[{\"name\":\"压测\",\"bench__amount__CST\":5}]}"
+    "omflow-create|$OM/omdata/edit/bench/|POST|||{$OM_SEC,\"action\":\"create\",\"formdata\":[{\"id\":\"FORMITM_1\",\"value\":\"bench\"}]}"
+  )
+}
 
 # After a run the server may still be answering requests wrk gave up on: let it finish before the next.
 settle() {
@@ -74,18 +80,24 @@ settle() {
 
 wrk_run() { # url method auth header body → "rps p99_ms"
   local out
-  out=$(BODY="$5" AUTH="$3" METHOD="$2" HDR="$4" pin "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s bench/post.lua "$1" 2>&1)
+  out=$(export BODY="$5" AUTH="$3" METHOD="$2" HDR="$4"; pin "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s bench/post.lua "$1" 2>&1)
   awk '/Requests\/sec/ {rps=$2} $1=="99%" {v=$2; if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; p99=v} END {print rps, p99}' <<<"$out"
 }
 
-SELECTED=()
-for t in "${ALL[@]}"; do
-  name=${t%%|*}
-  if [ -z "${TARGETS:-}" ] || [[ " $TARGETS " == *" $name "* ]]; then SELECTED+=("$t"); fi
-done
+select_targets() {
+  SELECTED=()
+  for t in "${ALL[@]}"; do
+    name=${t%%|*}
+    if [ -z "${TARGETS:-}" ] || [[ " $TARGETS " == *" $name "* ]]; then SELECTED+=("$t"); fi
+  done
+}
 
 declare -A RATIOS RPS P99
 for round in $(seq 1 "$ROUNDS"); do
+  # Writes of the previous round grew the tenant: back to the scenario (new ids and tokens).
+  if [ "$round" -gt 1 ]; then curl -s -o /dev/null --max-time 300 -X POST "$B/__emu/reset"; fi
+  setup_targets
+  select_targets
   for t in "${SELECTED[@]}"; do
     IFS='|' read -r name url method auth header body <<<"$t"
     read -r ref1 _ <<<"$(wrk_run "http://127.0.0.1:$HELLO_PORT/" GET "" "" "")"
