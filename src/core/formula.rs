@@ -270,6 +270,26 @@ pub fn parse(src: &str) -> Result<Expr, String> {
     }
 }
 
+/// Checks a `formula = { var = "<formula>", … }` table before it runs: every value a string that parses.
+/// The error names the variable (`formula.<var>: …`).
+pub fn check_set(set: &Map<String, Value>) -> Result<(), String> {
+    for (var, src) in set {
+        let src = src.as_str().ok_or_else(|| format!("formula.{var}: expected a formula as a string"))?;
+        parse(src).map_err(|e| format!("formula.{var}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Runs a `formula` table over `vars` in order, each result set before the next formula reads it. The
+/// error names the variable (`formula <var>: …`).
+pub fn assign(set: &Map<String, Value>, vars: &mut Map<String, Value>, now: Millis) -> Result<(), String> {
+    for (var, src) in set {
+        let v = evaluate(src.as_str().unwrap_or_default(), &Env { vars, now }).map_err(|e| format!("formula {var}: {e}"))?;
+        vars.insert(var.clone(), v);
+    }
+    Ok(())
+}
+
 /// Parses and evaluates `src` over the variables.
 pub fn evaluate(src: &str, env: &Env) -> Result<Value, String> {
     eval(&parse(src)?, env)

@@ -35,12 +35,7 @@ pub fn run(steps: &[ScriptStep], data: &mut Map<String, Value>, now: i64) -> Res
             data.extend(rendered);
         }
         if let Some(set) = &step.formula {
-            for (var, src) in set {
-                let env = crate::core::formula::Env { vars: data, now };
-                let v = crate::core::formula::evaluate(src.as_str().unwrap_or_default(), &env)
-                    .map_err(|e| format!("script step {i}: formula {var}: {e}"))?;
-                data.insert(var.clone(), v);
-            }
+            crate::core::formula::assign(set, data, now).map_err(|e| format!("script step {i}: {e}"))?;
         }
         if let Some(msg) = &step.fail {
             return Err(crate::core::template::text(&crate::core::template::render(&json!(msg), data, plain)));
@@ -60,13 +55,7 @@ pub fn step_problem(step: &ScriptStep) -> Option<String> {
             return Some(format!("when.op: expected one of {}, got {:?}", super::def::EDGE_OPS.join(", "), w.op));
         }
     }
-    for (var, src) in step.formula.iter().flatten() {
-        let Some(src) = src.as_str() else { return Some(format!("formula.{var}: expected a formula as a string")) };
-        if let Err(e) = crate::core::formula::parse(src) {
-            return Some(format!("formula.{var}: {e}"));
-        }
-    }
-    None
+    step.formula.as_ref().and_then(|set| crate::core::formula::check_set(set).err())
 }
 
 /// A problem found while splicing subflows: the flow's index in the list, the key path below it, why.

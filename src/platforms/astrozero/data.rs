@@ -514,18 +514,16 @@ pub fn query(call: &Call) -> Result<(Value, usize), AzError> {
         return Ok((Value::Array(page?), total));
     }
     let mut hits = matching(&obj, &cond);
-    {
-        hits.sort_by(|a, b| {
-            for (f, desc) in &order {
-                let o = cmp(a.get(f).unwrap_or(&Value::Null), b.get(f).unwrap_or(&Value::Null)).unwrap_or(Ordering::Equal);
-                let o = if *desc { o.reverse() } else { o };
-                if o != Ordering::Equal {
-                    return o;
-                }
+    hits.sort_by(|a, b| {
+        for (f, desc) in &order {
+            let o = cmp(a.get(f).unwrap_or(&Value::Null), b.get(f).unwrap_or(&Value::Null)).unwrap_or(Ordering::Equal);
+            let o = if *desc { o.reverse() } else { o };
+            if o != Ordering::Equal {
+                return o;
             }
-            Ordering::Equal
-        });
-    }
+        }
+        Ordering::Equal
+    });
     let total = hits.len();
     let page: Result<Vec<Value>, AzError> = hits.iter().skip(skip).take(limit).map(|r| project(call, &obj, r)).collect();
     Ok((Value::Array(page?), total))

@@ -146,9 +146,8 @@ impl StepDef {
         if let Some(c) = &self.call {
             c.check("call")?;
         }
-        for (var, src) in self.formula.iter().flatten() {
-            let src = src.as_str().ok_or_else(|| format!("formula.{var}: expected a formula as a string"))?;
-            crate::core::formula::parse(src).map_err(|e| format!("formula.{var}: {e}"))?;
+        if let Some(set) = &self.formula {
+            crate::core::formula::check_set(set)?;
         }
         Ok(())
     }
@@ -245,12 +244,7 @@ fn run_step(step: &StepDef, vars: &mut Map<String, Value>, log: &mut Vec<String>
         return Ok(None);
     }
     if let Some(set) = &step.formula {
-        for (var, src) in set {
-            let env = crate::core::formula::Env { vars, now: call.now() };
-            let src = src.as_str().unwrap_or_default();
-            let v = crate::core::formula::evaluate(src, &env).map_err(|e| AzError::param(format!("formula {var}: {e}")))?;
-            vars.insert(var.clone(), v);
-        }
+        crate::core::formula::assign(set, vars, call.now()).map_err(AzError::param)?;
         return Ok(None);
     }
     if let Some(line) = &step.log {
