@@ -23,6 +23,7 @@ pub mod scenario;
 pub mod server;
 pub mod shared;
 pub mod state;
+pub mod tools;
 pub mod world;
 
 use std::collections::BTreeMap;
@@ -168,6 +169,11 @@ impl Emulator {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The default namespace's world (what a client without a namespace talks to).
+    pub fn world(&self) -> Arc<world::World> {
+        self.shared.existing_world_or_default("")
     }
 
     /// The loaded scenario's name.

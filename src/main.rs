@@ -1,4 +1,4 @@
-//! The `lowcode-emu` command line: serve, check, routes.
+//! The `lowcode-emu` command line: serve, check, routes; import, proxy and diff against a live tenant.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -100,12 +100,134 @@ enum Command {
     ///
     /// Example: lowcode-emu openapi > admin-api.openapi.json
     Openapi,
+    /// Read a live tenant through its public API and write a scenario that serves the same schema.
+    ///
+    /// Jiandaoyun: apps, forms, widgets (subforms included); Yida: apps, forms, components (DingTalk
+    /// Open API); Astro Zero: custom objects, fields, picklists; OMFlow: the flows named by --api-path,
+    /// their fields as its list API shows them. --records N adds a sample of each form's records and
+    /// the people they name. Calls are paced (--rate) and retried with back-off on the platform's
+    /// rate-limit answers; the file is written whole or not at all, so a rerun is safe.
+    ///
+    /// Example: lowcode-emu import jiandaoyun --base-url https://api.jiandaoyun.com --api-key $KEY --records 20 -o tenant.toml
+    Import {
+        /// jiandaoyun, yida, astrozero or omflow.
+        platform: String,
+        /// The tenant's API base URL (https://api.jiandaoyun.com, https://api.dingtalk.com, your Astro Zero domain, your OMFlow server).
+        #[arg(long)]
+        base_url: String,
+        /// The scenario file to write.
+        #[arg(short, long, default_value = "imported.toml")]
+        output: PathBuf,
+        /// Only these apps (ids or names; Yida app types). Default: every app the credentials see.
+        #[arg(long, value_delimiter = ',')]
+        apps: Vec<String>,
+        /// Sample up to N records of each form or object (0: schema only).
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        records: usize,
+        /// Also import every member and department (Jiandaoyun).
+        #[arg(long)]
+        directory: bool,
+        /// Write the credentials used into the scenario (default: placeholders).
+        #[arg(long)]
+        include_keys: bool,
+        /// Replace people's names and ids, free text and phone numbers with generated values.
+        #[arg(long)]
+        anonymize: bool,
+        /// Requests per second at most.
+        #[arg(long, default_value_t = 5.0)]
+        rate: f64,
+        /// Jiandaoyun: the API key.
+        #[arg(long, env = "LOWCODE_EMU_API_KEY", hide_env_values = true)]
+        api_key: Option<String>,
+        /// Yida: the DingTalk app key (for POST /v1.0/oauth2/accessToken).
+        #[arg(long, env = "LOWCODE_EMU_APP_KEY")]
+        app_key: Option<String>,
+        /// Yida: the DingTalk app secret.
+        #[arg(long, env = "LOWCODE_EMU_APP_SECRET", hide_env_values = true)]
+        app_secret: Option<String>,
+        /// Yida: the apps' system token: one for all, or APP_TYPE=TOKEN (repeat or comma-separate).
+        #[arg(long, env = "LOWCODE_EMU_SYSTEM_TOKEN", hide_env_values = true, value_delimiter = ',')]
+        system_token: Vec<String>,
+        /// Yida: the user id the calls are made as.
+        #[arg(long)]
+        user_id: Option<String>,
+        /// Yida: the corp id (to list the organisation's apps when --apps is not given).
+        #[arg(long)]
+        corp_id: Option<String>,
+        /// Astro Zero: the OAuth client id.
+        #[arg(long, env = "LOWCODE_EMU_CLIENT_ID")]
+        client_id: Option<String>,
+        /// Astro Zero: the OAuth client secret.
+        #[arg(long, env = "LOWCODE_EMU_CLIENT_SECRET", hide_env_values = true)]
+        client_secret: Option<String>,
+        /// OMFlow: the security code.
+        #[arg(long, env = "LOWCODE_EMU_SECURITY", hide_env_values = true)]
+        security: Option<String>,
+        /// OMFlow: the flows to import by their API path (comma-separated; OMFlow's API cannot list them).
+        #[arg(long, value_delimiter = ',')]
+        api_path: Vec<String>,
+    },
+    /// Forward one platform's traffic to a real tenant and record every request and answer.
+    ///
+    /// Point your client at the proxy instead of the tenant: answers come back unchanged; each
+    /// exchange is appended to --record as one JSON line, credentials redacted. Replay it with `diff`.
+    ///
+    /// Example: lowcode-emu proxy --upstream https://api.jiandaoyun.com --port 9100 --record run.jsonl
+    Proxy {
+        /// The tenant's base URL.
+        #[arg(long)]
+        upstream: String,
+        /// The recording (JSON lines; appended to).
+        #[arg(long, default_value = "recording.jsonl")]
+        record: PathBuf,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Port to bind (0 = any free port; the first line printed names it).
+        #[arg(long, default_value_t = 9100)]
+        port: u16,
+        /// Largest request or answer body passed through.
+        #[arg(long, default_value_t = 32 << 20, value_name = "BYTES")]
+        max_body_bytes: usize,
+        /// Exchanges recorded at most (later traffic passes unrecorded).
+        #[arg(long, default_value_t = 100_000, value_name = "N")]
+        max_exchanges: u64,
+    },
+    /// Replay a recording against the emulator and report where its answers differ in shape.
+    ///
+    /// Compares status, keys, value types, and the platform's error codes, messages and echoed
+    /// paging fields; ids and times differ legitimately and are not compared. Exit status: 0 no
+    /// differences, 1 differences, 2 the recording or scenario could not be read.
+    ///
+    /// Example: lowcode-emu diff run.jsonl --scenario tenant.toml --ignore '$.data[].updateTime'
+    Diff {
+        /// A recording written by `lowcode-emu proxy`.
+        recording: PathBuf,
+        /// The scenario to serve (default: the embedded demo).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Leave out a key path (glob; `ROUTE:PATH` for one route only). Repeatable.
+        #[arg(long, value_name = "PATH")]
+        ignore: Vec<String>,
+        /// Leave out a route (id glob, e.g. `yida.openapi.*`). Repeatable.
+        #[arg(long, value_name = "ROUTE")]
+        ignore_route: Vec<String>,
+        /// table (for people) or json (for CI).
+        #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+        format: DiffFormat,
+    },
     /// List every emulated route (platform, method, path, route id).
     Routes {
         /// Also list each platform's named errors usable in fault rules.
         #[arg(long)]
         errors: bool,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Table,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -180,6 +302,177 @@ fn main() -> ExitCode {
                 }
             }
             ExitCode::SUCCESS
+        }
+        Command::Import {
+            platform,
+            base_url,
+            output,
+            apps,
+            records,
+            directory,
+            include_keys,
+            anonymize,
+            rate,
+            api_key,
+            app_key,
+            app_secret,
+            system_token,
+            user_id,
+            corp_id,
+            client_id,
+            client_secret,
+            security,
+            api_path,
+        } => {
+            let Some(def) = platforms::by_name(&platform) else {
+                eprintln!("error: unknown platform {platform:?}; expected one of {}", platforms::names().join(", "));
+                return ExitCode::from(2);
+            };
+            let mut credentials = std::collections::BTreeMap::new();
+            let given = [
+                ("api-key", api_key),
+                ("app-key", app_key),
+                ("app-secret", app_secret),
+                ("system-token", (!system_token.is_empty()).then(|| system_token.join(","))),
+                ("user-id", user_id),
+                ("corp-id", corp_id),
+                ("client-id", client_id),
+                ("client-secret", client_secret),
+                ("security", security),
+                ("api-path", (!api_path.is_empty()).then(|| api_path.join(","))),
+            ];
+            for (flag, value) in given {
+                if let Some(v) = value {
+                    credentials.insert(flag.to_owned(), v);
+                }
+            }
+            if !(rate.is_finite() && rate > 0.0) {
+                eprintln!("error: --rate expects a positive number of requests per second, got {rate}");
+                return ExitCode::from(2);
+            }
+            let options = lowcode_emu::tools::import::ImportOptions {
+                base_url,
+                credentials,
+                apps,
+                records,
+                directory,
+                include_keys,
+                anonymize,
+                rate,
+                ..Default::default()
+            };
+            match lowcode_emu::tools::import::run(def, options, &output) {
+                Ok(s) => {
+                    let counts: Vec<String> = s.counts.iter().map(|(what, n)| format!("{n} {what}")).collect();
+                    say!(
+                        "imported {platform}: {}, {} people in {} calls ({} retried after rate limits) → {}",
+                        counts.join(", "),
+                        s.users,
+                        s.calls,
+                        s.retries,
+                        output.display()
+                    );
+                    for n in &s.notes {
+                        say!("  note: {n}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Proxy { upstream, record, host, port, max_body_bytes, max_exchanges } => {
+            init_logs(LogFormat::Text);
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let options = lowcode_emu::tools::proxy::ProxyOptions {
+                upstream: upstream.clone(),
+                record: record.clone(),
+                max_body_bytes,
+                max_exchanges,
+                ..Default::default()
+            };
+            runtime.block_on(async move {
+                let stop_requested = shutdown_signal();
+                let listener = match tokio::net::TcpListener::bind(format!("{host}:{port}")).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        eprintln!("error: cannot listen on {host}:{port}: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                };
+                let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                say!("lowcode-emu proxy at http://{addr} → {upstream}, recording to {}   (Ctrl-C to stop)", record.display());
+                let (stop, rx) = tokio::sync::watch::channel(false);
+                let task = tokio::spawn(lowcode_emu::tools::proxy::run(listener, options, rx));
+                stop_requested.await;
+                let _ = stop.send(true);
+                match task.await {
+                    Ok(Ok(n)) => {
+                        say!("recorded {n} exchanges to {}", record.display());
+                        ExitCode::SUCCESS
+                    }
+                    Ok(Err(e)) => {
+                        eprintln!("error: {e}");
+                        ExitCode::FAILURE
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
+            })
+        }
+        Command::Diff { recording, scenario, ignore, ignore_route, format } => {
+            let exchanges = match lowcode_emu::tools::recording::read(&recording) {
+                Ok(e) => e,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let scenario = match scenario {
+                Some(path) => match Scenario::from_file(&path) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                },
+                None => Scenario::demo(),
+            };
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the runtime: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let options = lowcode_emu::tools::diff::DiffOptions { ignore, ignore_routes: ignore_route };
+            match runtime.block_on(lowcode_emu::tools::diff::run(scenario, &exchanges, &options)) {
+                Ok(report) => {
+                    match format {
+                        DiffFormat::Table => say!("{}", report.table().trim_end()),
+                        DiffFormat::Json => say!("{}", serde_json::to_string_pretty(&report.json()).unwrap_or_default()),
+                    }
+                    if report.differing == 0 {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: cannot start the emulator: {e}");
+                    ExitCode::from(2)
+                }
+            }
         }
         Command::Serve {
             scenario,

@@ -89,7 +89,7 @@ fn is_secret(key: &str, secrets: &[&str]) -> bool {
     secrets.iter().any(|s| s.eq_ignore_ascii_case(key))
 }
 
-fn redact_json(v: &mut Value, secrets: &[&str]) {
+pub fn redact_json(v: &mut Value, secrets: &[&str]) {
     if secrets.is_empty() {
         return;
     }
@@ -109,7 +109,7 @@ fn redact_json(v: &mut Value, secrets: &[&str]) {
 }
 
 /// A urlencoded text with secret parameters replaced, or `None` when it has none (shown unchanged).
-fn redact_form(text: &str, secrets: &[&str]) -> Option<String> {
+pub fn redact_form(text: &str, secrets: &[&str]) -> Option<String> {
     if secrets.is_empty() || !text.contains('=') || text.contains(char::is_whitespace) {
         return None;
     }

@@ -46,6 +46,12 @@ pub trait Platform: 'static {
     /// Request and response fields (JSON keys, form and query parameters) that carry credentials: the
     /// journal shows them as `"***"` unless asked for secrets.
     const SECRET_FIELDS: &'static [&'static str] = &[];
+    /// Request headers that carry credentials (lower case): recordings of the proxy show them as
+    /// `"***"`, and a replay fills them with the emulator's own credentials.
+    const SECRET_HEADERS: &'static [&'static str] = &[];
+    /// Top-level answer fields `diff` compares by value rather than by type: the platform's error code
+    /// and message, and the paging fields that echo the request.
+    const DIFF_VALUE_FIELDS: &'static [&'static str] = &[];
     /// The typed `[name]` scenario section.
     type Section: Section;
     /// The platform's live state in one world (namespace).
@@ -102,6 +108,22 @@ pub trait Platform: 'static {
     fn open_tasks(_world: &World, _user: &str) -> Vec<OpenTask> {
         Vec::new()
     }
+
+    /// `lowcode-emu import`: reads a live tenant through the platform's public API (`cx` calls it,
+    /// paced and retried) into this platform's scenario section.
+    fn read_tenant(_cx: &mut crate::tools::import::ImportCx) -> Result<crate::tools::import::Imported, String> {
+        Err(format!("{} has no import yet", Self::NAME))
+    }
+
+    /// Whether an answer of the live platform says "too many requests" (import backs off and retries).
+    fn is_rate_limited(status: u16, _body: &Value) -> bool {
+        status == 429
+    }
+
+    /// `lowcode-emu diff`: fills the credentials a recording redacted (`"***"` in a secret header,
+    /// field or parameter) with ones this emulator accepts. `memo` keeps what one replay issued
+    /// (tokens) so every request of it reuses them.
+    fn replay_auth(_world: &World, _request: &mut crate::tools::recording::Replay, _memo: &mut std::collections::HashMap<String, String>) {}
 }
 
 /// Implements the contract's browsing (`collections`, `records`, `open_tasks`) with the functions of a
@@ -126,6 +148,29 @@ macro_rules! browse_with {
     };
 }
 pub(crate) use browse_with;
+
+/// Implements the contract's tenant half (`read_tenant`, `is_rate_limited`, `replay_auth`) with the
+/// functions of a platform's `tenant` module, inside its `impl Platform`.
+macro_rules! tenant_with {
+    ($module:ident) => {
+        fn read_tenant(cx: &mut crate::tools::import::ImportCx) -> Result<crate::tools::import::Imported, String> {
+            $module::read_tenant(cx)
+        }
+
+        fn is_rate_limited(status: u16, body: &serde_json::Value) -> bool {
+            $module::is_rate_limited(status, body)
+        }
+
+        fn replay_auth(
+            world: &crate::world::World,
+            request: &mut crate::tools::recording::Replay,
+            memo: &mut std::collections::HashMap<String, String>,
+        ) {
+            $module::replay_auth(world, request, memo)
+        }
+    };
+}
+pub(crate) use tenant_with;
 
 /// A collection of records the dashboard can browse.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -337,6 +382,8 @@ pub struct PlatformDef {
     pub name: &'static str,
     pub prefixes: &'static [&'static str],
     pub secret_fields: &'static [&'static str],
+    pub secret_headers: &'static [&'static str],
+    pub diff_value_fields: &'static [&'static str],
     pub routes: fn() -> Vec<Route>,
     pub error: fn(&str, Locale, &str) -> Option<Response>,
     pub error_names: fn() -> Vec<String>,
@@ -353,6 +400,9 @@ pub struct PlatformDef {
     pub collections: fn(&World) -> Vec<CollectionInfo>,
     pub records: fn(&World, &str, &PageRequest) -> Option<RecordPage>,
     pub open_tasks: fn(&World, &str) -> Vec<OpenTask>,
+    pub read_tenant: fn(&mut crate::tools::import::ImportCx) -> Result<crate::tools::import::Imported, String>,
+    pub is_rate_limited: fn(u16, &Value) -> bool,
+    pub replay_auth: fn(&World, &mut crate::tools::recording::Replay, &mut std::collections::HashMap<String, String>),
     pub delivery_events: &'static [&'static str],
     pub section_schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
 }
@@ -363,6 +413,8 @@ impl PlatformDef {
             name: P::NAME,
             prefixes: P::PREFIXES,
             secret_fields: P::SECRET_FIELDS,
+            secret_headers: P::SECRET_HEADERS,
+            diff_value_fields: P::DIFF_VALUE_FIELDS,
             routes: P::routes,
             error: P::render_error,
             error_names: P::error_names,
@@ -379,6 +431,9 @@ impl PlatformDef {
             collections: P::collections,
             records: P::records,
             open_tasks: P::open_tasks,
+            read_tenant: P::read_tenant,
+            is_rate_limited: P::is_rate_limited,
+            replay_auth: P::replay_auth,
             delivery_events: P::DELIVERY_EVENTS,
             section_schema: section_schema::<P>,
         }

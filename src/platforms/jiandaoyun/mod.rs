@@ -21,6 +21,7 @@ pub mod push;
 mod record;
 pub mod scenario;
 mod snapshot;
+pub mod tenant;
 pub mod values;
 pub mod workflow;
 
@@ -323,6 +324,9 @@ impl Platform for Jiandaoyun {
     const PREFIXES: &'static [&'static str] = &["/api/", "/jiandaoyun/"];
     /// Upload tokens (the API key travels in the Authorization header, which the journal does not keep).
     const SECRET_FIELDS: &'static [&'static str] = &["token"];
+    const SECRET_HEADERS: &'static [&'static str] = &["authorization"];
+    /// Data/app/contact errors (`code`, `msg`) and workflow actions' (`status`, `message`).
+    const DIFF_VALUE_FIELDS: &'static [&'static str] = &["code", "msg", "status", "message"];
     type Section = scenario::JdySection;
     type State = model::State;
 
@@ -368,6 +372,7 @@ impl Platform for Jiandaoyun {
     }
 
     super::browse_with!(browse);
+    super::tenant_with!(tenant);
 
     fn banner(j: &Self::Section) -> Vec<String> {
         let Some(key) = j.api_keys.first().map(|k| match k {
