@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::recording::{Exchange, Replay, ReplayBody};
-use super::shape::{compare, glob, learn_ids, Difference};
+use super::shape::{compare, glob, learn_ids, learn_secrets, Difference};
 use crate::{Emulator, Scenario};
 
 /// What to leave out of the comparison.
@@ -59,7 +59,8 @@ pub async fn run(scenario: Scenario, exchanges: &[Exchange], options: &DiffOptio
     let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().map_err(std::io::Error::other)?;
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut memo: HashMap<String, String> = HashMap::new();
-    let mut routes: BTreeMap<String, (usize, usize, BTreeMap<Difference, (usize, u64)>)> = BTreeMap::new();
+    let mut secrets: BTreeMap<String, String> = BTreeMap::new();
+    let mut routes: BTreeMap<String, (usize, usize, Vec<Seen>)> = BTreeMap::new();
     let mut differing = 0;
     for e in exchanges {
         let route = e.route.clone().unwrap_or_else(|| format!("{} {}", e.method, e.path));
@@ -69,12 +70,16 @@ pub async fn run(scenario: Scenario, exchanges: &[Exchange], options: &DiffOptio
         let platform = e.platform.as_deref().and_then(crate::platforms::by_name).or_else(|| crate::platforms::for_path(&e.path));
         let mut replay = Replay::of(e);
         replay.map_ids(&ids);
+        for (field, value) in &secrets {
+            replay.fill(field, value);
+        }
         if let Some(p) = platform {
             (p.replay_auth)(&world, &mut replay, &mut memo);
         }
         let (status, body) = send(&client, &emu.base_url(), &replay).await;
         let recorded = e.response_body.json();
         learn_ids(recorded, &body, &mut ids);
+        learn_secrets(recorded, &body, &mut secrets);
         let ignore: Vec<String> = options
             .ignore
             .iter()
@@ -92,20 +97,16 @@ pub async fn run(scenario: Scenario, exchanges: &[Exchange], options: &DiffOptio
             differing += 1;
         }
         for d in found {
-            slot.2.entry(d).or_insert((0, e.seq)).0 += 1;
+            match slot.2.iter_mut().find(|s| s.difference == d) {
+                Some(seen) => seen.count += 1,
+                None => slot.2.push(Seen { difference: d, count: 1, first_seq: e.seq }),
+            }
         }
     }
     let _ = emu.stop().await;
     let exchanges = routes.values().map(|r| r.0).sum();
-    let routes = routes
-        .into_iter()
-        .map(|(route, (calls, differing, diffs))| RouteReport {
-            route,
-            calls,
-            differing,
-            differences: diffs.into_iter().map(|(difference, (count, first_seq))| Seen { difference, count, first_seq }).collect(),
-        })
-        .collect();
+    let routes =
+        routes.into_iter().map(|(route, (calls, differing, differences))| RouteReport { route, calls, differing, differences }).collect();
     Ok(Report { exchanges, differing, routes })
 }
 

@@ -100,7 +100,8 @@ pub struct ImportCx {
     /// Calls made and calls repeated after a rate-limit answer.
     pub calls: u64,
     pub retries: u64,
-    users: BTreeMap<String, PersonOut>,
+    /// In the order the import met them (a directory list answers in its own order).
+    users: indexmap::IndexMap<String, PersonOut>,
     departments: BTreeMap<i64, (String, Option<i64>)>,
     pseudonyms: HashMap<String, String>,
     notes: Vec<String>,
@@ -129,7 +130,7 @@ impl ImportCx {
             progress,
             calls: 0,
             retries: 0,
-            users: BTreeMap::new(),
+            users: indexmap::IndexMap::new(),
             departments: BTreeMap::new(),
             pseudonyms: HashMap::new(),
             notes: Vec::new(),
@@ -348,7 +349,8 @@ pub fn run(platform: &'static PlatformDef, options: ImportOptions, output: &Path
     cx.step(format!("reading {} at {base}", platform.name));
     let imported = (platform.read_tenant)(&mut cx);
     cx.progress.finish_and_clear();
-    let imported = imported?;
+    let mut imported = imported?;
+    assign_placeholders(&mut cx, &mut imported.flows);
     let (users, departments) = cx.directory();
     let mut doc = Map::new();
     if !users.is_empty() {
@@ -382,6 +384,21 @@ pub fn run(platform: &'static PlatformDef, options: ImportOptions, output: &Path
         return Err(format!("wrote {} but it does not load: {e}", output.display()));
     }
     Ok(Summary { counts: imported.counts, users: cx.users.len(), calls: cx.calls, retries: cx.retries, notes: cx.notes })
+}
+
+/// Gives human nodes that name nobody (placeholder flows) the first person read, or a placeholder
+/// person when the import read none.
+fn assign_placeholders(cx: &mut ImportCx, flows: &mut [Value]) {
+    for node in flows.iter_mut().filter_map(|f| f.get_mut("nodes")).filter_map(Value::as_array_mut).flatten() {
+        let human = matches!(node.get("type").and_then(Value::as_str), Some("approve" | "handle"));
+        if human && node.get("assignees").is_none() {
+            let who = match cx.users.keys().next() {
+                Some(first) => first.clone(),
+                None => cx.user("approver", Some("审批人"), &[]),
+            };
+            node["assignees"] = json!([who]);
+        }
+    }
 }
 
 /// JSON → TOML text laid out as people write scenarios: top-level keys and each app, form or

@@ -156,8 +156,19 @@ fn is_id_key(key: &str) -> bool {
     key == "id" || key == "_id" || key.ends_with("Id") || key.ends_with("_id") || key.ends_with("ID")
 }
 
+/// Whether two differing strings at the same place are both ids: the same length, at least 8
+/// characters of letters, digits, `-` and `_`, with a digit (times and text have spaces, colons or
+/// dots; `FINST-…` and 24-hex ids have none).
+fn both_ids(a: &str, b: &str) -> bool {
+    let id_like = |s: &str| {
+        s.len() >= 8 && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_') && s.bytes().any(|c| c.is_ascii_digit())
+    };
+    a.len() == b.len() && id_like(a) && id_like(b)
+}
+
 /// Learns which id the emulator gave where the recording has another: walks both answers in step
-/// (objects by key, arrays by position) and maps every differing string at an id key.
+/// (objects by key, arrays by position) and maps every differing string at an id key, or that looks
+/// like an id on both sides (a save that answers `{"result": "FINST-…"}`).
 pub fn learn_ids(recorded: &Value, emulator: &Value, ids: &mut HashMap<String, String>) {
     match (recorded, emulator) {
         (Value::Object(a), Value::Object(b)) => {
@@ -165,7 +176,7 @@ pub fn learn_ids(recorded: &Value, emulator: &Value, ids: &mut HashMap<String, S
                 let Some(vb) = b.get(k) else { continue };
                 match (va, vb) {
                     (Value::String(sa), Value::String(sb))
-                        if is_id_key(k) && sa != sb && sa.len() >= 4 && !super::recording::is_redacted(sa) =>
+                        if sa != sb && !super::recording::is_redacted(sa) && (is_id_key(k) && sa.len() >= 4 || both_ids(sa, sb)) =>
                     {
                         ids.entry(sa.clone()).or_insert_with(|| sb.clone());
                     }
@@ -176,6 +187,30 @@ pub fn learn_ids(recorded: &Value, emulator: &Value, ids: &mut HashMap<String, S
         (Value::Array(a), Value::Array(b)) => {
             for (va, vb) in a.iter().zip(b) {
                 learn_ids(va, vb, ids);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Learns what the emulator answered where the recording has a redacted value (an upload token, a
+/// fresh access token): field name → the emulator's value, for later requests that send it back.
+pub fn learn_secrets(recorded: &Value, emulator: &Value, secrets: &mut BTreeMap<String, String>) {
+    match (recorded, emulator) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, va) in a {
+                let Some(vb) = b.get(k) else { continue };
+                match (va, vb) {
+                    (Value::String(sa), Value::String(sb)) if super::recording::is_redacted(sa) => {
+                        secrets.insert(k.clone(), sb.clone());
+                    }
+                    _ => learn_secrets(va, vb, secrets),
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for (va, vb) in a.iter().zip(b) {
+                learn_secrets(va, vb, secrets);
             }
         }
         _ => {}
@@ -231,12 +266,19 @@ mod tests {
     fn ids_are_learned_in_step() {
         let mut ids = HashMap::new();
         learn_ids(
-            &json!({"data": [{"_id": "r1", "x": "same"}, {"_id": "r2"}], "formInstId": "F1"}),
-            &json!({"data": [{"_id": "e1", "x": "other"}], "formInstId": "G1"}),
+            &json!({"data": [{"_id": "rec1", "x": "same"}, {"_id": "rec2"}], "formInstId": "F001"}),
+            &json!({"data": [{"_id": "emu1", "x": "other"}], "formInstId": "G001"}),
             &mut ids,
         );
-        assert_eq!(ids.get("r1").map(String::as_str), Some("e1"));
-        assert_eq!(ids.get("F1").map(String::as_str), Some("G1"));
+        assert_eq!(ids.get("rec1").map(String::as_str), Some("emu1"));
+        assert_eq!(ids.get("F001").map(String::as_str), Some("G001"));
         assert_eq!(ids.len(), 2);
+        learn_ids(
+            &json!({"result": "FINST-0001AB", "t": "2026-01-05 09:00:00"}),
+            &json!({"result": "FINST-0009XY", "t": "2026-01-05 09:00:01"}),
+            &mut ids,
+        );
+        assert_eq!(ids.get("FINST-0001AB").map(String::as_str), Some("FINST-0009XY"), "an id by its look");
+        assert!(!ids.contains_key("2026-01-05 09:00:00"), "times are not ids");
     }
 }

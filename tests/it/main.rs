@@ -32,4 +32,5 @@ mod outbound;
 mod scenario;
 mod slow_clients;
 mod state;
+mod tenant;
 mod yida;

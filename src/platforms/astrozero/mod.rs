@@ -26,6 +26,7 @@ mod service_tasks;
 mod services;
 mod snapshot;
 pub mod templates;
+mod tenant;
 
 use base64::Engine;
 use hyper::Method;
@@ -292,10 +293,16 @@ fn token(ctx: &Ctx) -> Response {
         );
     }
     let Some(client) = st.clients.get(&get("client_id")).filter(|c| c.secret == get("client_secret")) else { return unauthorized() };
-    let token = crate::core::ids::namespaced_secret(&st.ids.uuid().replace('-', ""), &ctx.world.namespace);
-    let now = ctx.world.clock.now_ms();
-    st.tokens.lock().insert(token.clone(), now + st.token_ttl_s * 1000, client.user.clone(), now);
+    let token = issue_token(st, ctx.world, client.user.clone());
     Response::json(200, &json!({ "access_token": token, "expires_in": st.token_ttl_s, "token_type": "Bearer" }))
+}
+
+/// A new access token of this world for `user`, valid for the scenario's token lifetime.
+pub fn issue_token(st: &model::State, world: &crate::world::World, user: String) -> String {
+    let token = crate::core::ids::namespaced_secret(&st.ids.uuid().replace('-', ""), &world.namespace);
+    let now = world.clock.now_ms();
+    st.tokens.lock().insert(token.clone(), now + st.token_ttl_s * 1000, user, now);
+    token
 }
 
 type Op = fn(&Call) -> Result<Value, AzError>;
@@ -509,6 +516,8 @@ impl Platform for AstroZero {
     const NAME: &'static str = PLATFORM;
     const PREFIXES: &'static [&'static str] = &["/u-route/", "/baas/", "/service/"];
     const SECRET_FIELDS: &'static [&'static str] = &["client_secret", "access_token", "password"];
+    const SECRET_HEADERS: &'static [&'static str] = &["access-token", "authorization"];
+    const DIFF_VALUE_FIELDS: &'static [&'static str] = &["resCode", "resMsg"];
     type Section = scenario::AzSection;
     type State = State;
 
@@ -560,6 +569,7 @@ impl Platform for AstroZero {
     }
 
     super::browse_with!(browse);
+    super::tenant_with!(tenant);
 
     fn routes() -> Vec<Route> {
         routes()

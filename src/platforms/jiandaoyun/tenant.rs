@@ -136,16 +136,16 @@ fn widget_def(w: &Value) -> Value {
     d
 }
 
-/// A one-step flow standing in for a workflow form's real one, which no API exports.
+/// A one-step flow standing in for a workflow form's real one, which no API exports; the import
+/// assigns its approval to the first person it read.
 pub(crate) fn placeholder_flow(cx: &mut ImportCx, id: &str, name: &str) -> Value {
-    cx.note("workflow graphs (no API exports them): each workflow form gets a one-step placeholder flow to edit, assigned to a placeholder user `approver`");
-    let approver = cx.user("approver", Some("审批人"), &[]);
+    cx.note("workflow graphs (no API exports them): each workflow form gets a one-step placeholder flow to edit");
     json!({
         "id": id,
         "name": format!("{name} (placeholder)"),
         "nodes": [
             { "id": "start", "type": "start", "name": "提交" },
-            { "id": "approve", "type": "approve", "name": "审批", "assignees": [approver] },
+            { "id": "approve", "type": "approve", "name": "审批" },
             { "id": "end", "type": "end", "name": "结束" },
         ],
         "edges": [["start", "approve"], ["approve", "end"]],
@@ -224,9 +224,14 @@ fn widget_value(cx: &mut ImportCx, w: &Value, v: &Value) -> Option<Value> {
             let items: HashMap<String, &Value> =
                 w.get("items").and_then(Value::as_array)?.iter().map(|i| (s(i, "name").to_owned(), i)).collect();
             let rows = v.as_array()?.iter().map(|row| {
-                let cells = row.as_object().into_iter().flatten().filter(|(k, _)| k.as_str() != "_id");
-                let converted: Map<String, Value> =
-                    cells.filter_map(|(k, v)| Some((k.clone(), widget_value(cx, items.get(k)?, v)?))).collect();
+                let cells = row.as_object().into_iter().flatten();
+                // A row keeps its `_id`, as a record does, so reads of the copy match the tenant's.
+                let converted: Map<String, Value> = cells
+                    .filter_map(|(k, v)| match k.as_str() {
+                        "_id" => Some((k.clone(), v.clone())),
+                        _ => Some((k.clone(), widget_value(cx, items.get(k)?, v)?)),
+                    })
+                    .collect();
                 Value::Object(converted)
             });
             Value::Array(rows.collect())

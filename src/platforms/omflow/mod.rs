@@ -16,6 +16,7 @@ pub mod model;
 pub mod scenario;
 mod security;
 mod snapshot;
+mod tenant;
 mod tickets;
 
 use hyper::Method;
@@ -95,6 +96,9 @@ impl Platform for OmFlow {
     const PREFIXES: &'static [&'static str] = &["/rest/", "/accounts/api/"];
     /// Security codes, asked for and issued, and login passwords.
     const SECRET_FIELDS: &'static [&'static str] = &["security", "password"];
+    const SECRET_HEADERS: &'static [&'static str] = &["authorization"];
+    /// OMFlow answers HTTP 200 with the outcome in `status` and `message`.
+    const DIFF_VALUE_FIELDS: &'static [&'static str] = &["status", "message"];
     type Section = scenario::OmSection;
     type State = State;
 
@@ -126,6 +130,7 @@ impl Platform for OmFlow {
     }
 
     super::browse_with!(browse);
+    super::tenant_with!(tenant);
 
     fn routes() -> Vec<Route> {
         routes()

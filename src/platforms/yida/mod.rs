@@ -21,6 +21,7 @@ mod regions;
 pub mod scenario;
 mod search;
 mod snapshot;
+mod tenant;
 pub mod values;
 
 use hyper::Method;
@@ -118,6 +119,11 @@ impl Platform for Yida {
     const NAME: &'static str = PLATFORM;
     const PREFIXES: &'static [&'static str] = &["/dingtalk/", "/v1.0/yida/", "/v1.0/oauth2/"];
     const SECRET_FIELDS: &'static [&'static str] = &["systemToken", "appSecret", "accessToken", "refreshToken", "_csrf_token"];
+    const SECRET_HEADERS: &'static [&'static str] = &["x-acs-dingtalk-access-token"];
+    /// The in-app envelope (`success`, `errorCode`, `errorMsg`), the Open API's (`code`, `message`),
+    /// and the page a search answers.
+    const DIFF_VALUE_FIELDS: &'static [&'static str] =
+        &["success", "errorCode", "errorMsg", "code", "message", "currentPage", "pageNumber"];
     const DELIVERY_EVENTS: &'static [&'static str] = &[events::EVENTS[0], events::EVENTS[1], automations::EVENT];
 
     fn act(world: &std::sync::Arc<crate::world::World>, request: &serde_json::Map<String, serde_json::Value>) -> super::ActResult {
@@ -125,6 +131,7 @@ impl Platform for Yida {
     }
 
     super::browse_with!(browse);
+    super::tenant_with!(tenant);
     type Section = scenario::YidaSection;
     type State = State;
 

@@ -53,10 +53,16 @@ pub fn access_token(ctx: &Ctx) -> Response {
     if st.app_keys.get(key).map(String::as_str) != Some(secret) || key.is_empty() {
         return error(400, "invalidClientIdOrSecret", "无效的clientId或者clientSecret", ctx);
     }
-    let token = crate::core::ids::namespaced_secret(&st.ids.uuid().replace('-', ""), &ctx.world.namespace);
-    let now = ctx.world.clock.now_ms();
-    st.tokens.lock().insert(token.clone(), now + TOKEN_TTL_MS, (), now);
+    let token = issue_token(st, ctx.world);
     Response::json(200, &json!({ "accessToken": token, "expireIn": TOKEN_TTL_MS / 1000 }))
+}
+
+/// A new Open API access token of this world, valid for [`TOKEN_TTL_MS`] on its clock.
+pub fn issue_token(st: &super::model::State, world: &crate::world::World) -> String {
+    let token = crate::core::ids::namespaced_secret(&st.ids.uuid().replace('-', ""), &world.namespace);
+    let now = world.clock.now_ms();
+    st.tokens.lock().insert(token.clone(), now + TOKEN_TTL_MS, (), now);
+    token
 }
 
 /// Parameter renames from the Open API to the in-app names.
