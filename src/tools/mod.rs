@@ -9,5 +9,7 @@
 pub mod diff;
 pub mod import;
 pub mod proxy;
+#[cfg(test)]
+mod proptests;
 pub mod recording;
 pub mod shape;

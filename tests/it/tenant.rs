@@ -479,9 +479,14 @@ struct ProxyChild {
 
 impl ProxyChild {
     fn start(upstream: &str, record: &std::path::Path) -> Self {
+        Self::start_with(upstream, record, &[])
+    }
+
+    fn start_with(upstream: &str, record: &std::path::Path, extra: &[&str]) -> Self {
         let mut child = Command::new(BIN)
             .args(["proxy", "--port", "0", "--upstream", upstream, "--record"])
             .arg(record)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -686,6 +691,32 @@ async fn a_recorded_run_diffs_clean_against_the_same_tenant_and_reports_exactly_
     let table = run(args(&["diff", rec.to_str().unwrap(), "--scenario", texty.to_str().unwrap()])).await;
     assert!(table.stdout.contains("$.result[].demo__credit__CST: tenant number, emulator string"), "{}", table.stdout);
     assert!(table.stdout.contains("1 of 15 exchanges differ in shape"), "{}", table.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_proxy_bounds_bodies_passes_errors_through_and_names_a_dead_upstream() {
+    let tenant = Emulator::start(Scenario::demo()).await.expect("starts");
+    let dir = workdir("proxy-bounds");
+    let rec = dir.join("run.jsonl");
+    let proxy = tokio::task::block_in_place(|| ProxyChild::start_with(&tenant.base_url(), &rec, &["--max-body-bytes", "2000"]));
+    let big = json!({ "app_id": "x".repeat(3000) });
+    let (status, _) = call(reqwest::Method::POST, format!("{}/api/v5/app/list", proxy.url), &[], Some(big)).await;
+    assert_eq!(status, 413, "a body over --max-body-bytes is refused");
+    // The tenant's own errors come back as they are: status, headers and body.
+    let through = client().post(format!("{}/api/v5/app/list", proxy.url)).header("authorization", "Bearer nope").body("{}").send().await.expect("sent");
+    let direct = client().post(format!("{}/api/v5/app/list", tenant.base_url())).header("authorization", "Bearer nope").body("{}").send().await.expect("sent");
+    assert_eq!(through.status(), direct.status());
+    assert_eq!(through.headers().get("content-type"), direct.headers().get("content-type"));
+    assert_eq!(through.bytes().await.expect("body"), direct.bytes().await.expect("body"));
+    tokio::task::block_in_place(|| proxy.stop());
+    let text = std::fs::read_to_string(&rec).expect("recording");
+    assert_eq!(text.lines().count(), 1, "the refused body is not recorded, the error answer is");
+    // Nothing listens at the upstream: 502 naming it.
+    let dead = tokio::task::block_in_place(|| ProxyChild::start("http://127.0.0.1:9", &dir.join("dead.jsonl")));
+    let resp = client().get(format!("{}/api/v5/app/list", dead.url)).send().await.expect("sent");
+    assert_eq!(resp.status().as_u16(), 502);
+    assert!(resp.text().await.expect("text").contains("upstream http://127.0.0.1:9/api/v5/app/list"));
+    tokio::task::block_in_place(|| dead.stop());
 }
 
 #[test]
