@@ -385,13 +385,7 @@ fn main() -> ExitCode {
         }
         Command::Proxy { upstream, record, host, port, max_body_bytes, max_exchanges } => {
             init_logs(LogFormat::Text);
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: cannot start the runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
+            let Some(runtime) = runtime() else { return ExitCode::FAILURE };
             let options = lowcode_emu::tools::proxy::ProxyOptions {
                 upstream: upstream.clone(),
                 record: record.clone(),
@@ -448,13 +442,7 @@ fn main() -> ExitCode {
                 },
                 None => Scenario::demo(),
             };
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: cannot start the runtime: {e}");
-                    return ExitCode::from(2);
-                }
-            };
+            let Some(runtime) = runtime() else { return ExitCode::from(2) };
             let options = lowcode_emu::tools::diff::DiffOptions { ignore, ignore_routes: ignore_route };
             match runtime.block_on(lowcode_emu::tools::diff::run(scenario, &exchanges, &options)) {
                 Ok(report) => {
@@ -499,13 +487,7 @@ fn main() -> ExitCode {
                 },
                 None => Scenario::demo(),
             };
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: cannot start the runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
+            let Some(runtime) = runtime() else { return ExitCode::FAILURE };
             let save_every = match save_every {
                 Some(s) if !(s.is_finite() && s > 0.0) => {
                     eprintln!("error: --save-every expects a positive number of seconds, got {s}");
@@ -523,6 +505,18 @@ fn main() -> ExitCode {
                 max_namespaces,
             };
             runtime.block_on(serve(scenario, &host, options, Ready { file: ready_file, json: ready_json }))
+        }
+    }
+}
+
+/// The multi-threaded runtime `serve`, `proxy` and `diff` run on; `None` (said on stderr) when the
+/// process cannot have one.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => Some(r),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            None
         }
     }
 }

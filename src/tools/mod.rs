@@ -8,8 +8,8 @@
 
 pub mod diff;
 pub mod import;
-pub mod proxy;
 #[cfg(test)]
 mod proptests;
+pub mod proxy;
 pub mod recording;
 pub mod shape;

@@ -42,6 +42,14 @@ async fn run(args: Vec<String>) -> Run {
     .expect("joined")
 }
 
+/// `lowcode-emu import <platform> --base-url <base> -o <out> <flags>`, unpaced (the tenant is local).
+async fn import(platform: &str, base: &str, out: &std::path::Path, flags: &[&str]) -> Run {
+    let mut a = args(&["import", platform, "--base-url", base, "--rate", "1000", "-o"]);
+    a.push(out.to_string_lossy().into_owned());
+    a.extend(args(flags));
+    run(a).await
+}
+
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -99,22 +107,7 @@ async fn jiandaoyun_import_serves_the_same_apps_widgets_records_and_members() {
     .await;
     let dir = workdir("jdy");
     let out = dir.join("jdy.toml");
-    let r = run(args(&[
-        "import",
-        "jiandaoyun",
-        "--base-url",
-        &base,
-        "--api-key",
-        "test-key",
-        "--records",
-        "300",
-        "--directory",
-        "--rate",
-        "1000",
-        "-o",
-        out.to_str().unwrap(),
-    ]))
-    .await;
+    let r = import("jiandaoyun", &base, &out, &["--api-key", "test-key", "--records", "300", "--directory"]).await;
     assert!(r.ok, "{} {}", r.stdout, r.stderr);
     assert!(r.stdout.contains("2 apps, 3 forms, 233 records"), "{}", r.stdout);
     let text = std::fs::read_to_string(&out).expect("written");
@@ -169,23 +162,7 @@ async fn jiandaoyun_import_backs_off_on_rate_limits_and_anonymizes() {
     let base = tenant.base_url();
     let dir = workdir("jdy-anon");
     let out = dir.join("anon.toml");
-    let r = run(args(&[
-        "import",
-        "jiandaoyun",
-        "--base-url",
-        &base,
-        "--api-key",
-        "test-key",
-        "--records",
-        "5",
-        "--anonymize",
-        "--include-keys",
-        "--rate",
-        "1000",
-        "-o",
-        out.to_str().unwrap(),
-    ]))
-    .await;
+    let r = import("jiandaoyun", &base, &out, &["--api-key", "test-key", "--records", "5", "--anonymize", "--include-keys"]).await;
     assert!(r.ok, "{} {}", r.stdout, r.stderr);
     assert!(r.stdout.contains("(2 retried after rate limits)"), "{}", r.stdout);
     let (_, journal) = call(reqwest::Method::GET, format!("{base}/__emu/requests?route=jiandaoyun.widget.list"), &[], None).await;
@@ -214,33 +191,17 @@ async fn import_errors_name_what_is_missing_or_wrong() {
     let tenant = Emulator::start(Scenario::from_toml_str(FIXTURE, "tenant").expect("fixture")).await.expect("starts");
     let dir = workdir("errors");
     let out = dir.join("x.toml");
-    let o = out.to_str().unwrap();
-    let r = run(args(&["import", "jiandaoyun", "--base-url", &tenant.base_url(), "-o", o])).await;
+    let r = import("jiandaoyun", &tenant.base_url(), &out, &[]).await;
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("import jiandaoyun needs --api-key"), "{}", r.stderr);
-    let r = run(args(&["import", "jiandaoyun", "--base-url", &tenant.base_url(), "--api-key", "wrong", "-o", o])).await;
+    let r = import("jiandaoyun", &tenant.base_url(), &out, &["--api-key", "wrong"]).await;
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("POST /api/v5/app/list answered HTTP 400 (code 8301"), "{}", r.stderr);
-    let r = run(args(&["import", "sharepoint", "--base-url", "http://127.0.0.1:1", "-o", o])).await;
+    let r = import("sharepoint", "http://127.0.0.1:1", &out, &[]).await;
     assert_eq!(r.code, Some(2));
     assert!(r.stderr.contains("unknown platform \"sharepoint\""), "{}", r.stderr);
-    let r = run(args(&[
-        "import",
-        "yida",
-        "--base-url",
-        &tenant.base_url(),
-        "--app-key",
-        "k",
-        "--app-secret",
-        "s",
-        "--user-id",
-        "u",
-        "--system-token",
-        "t",
-        "-o",
-        o,
-    ]))
-    .await;
+    let r =
+        import("yida", &tenant.base_url(), &out, &["--app-key", "k", "--app-secret", "s", "--user-id", "u", "--system-token", "t"]).await;
     assert!(r.stderr.contains("needs --apps"), "{}", r.stderr);
     assert!(!out.exists(), "nothing written when the import fails");
 }
@@ -266,29 +227,26 @@ records = [ { radioField_t1 = "高" } ]
     let base = tenant.base_url();
     let dir = workdir("yida");
     let out = dir.join("yida.toml");
-    let r = run(args(&[
-        "import",
+    let r = import(
         "yida",
-        "--base-url",
         &base,
-        "--app-key",
-        "ding-demo-key",
-        "--app-secret",
-        "ding-demo-secret",
-        "--user-id",
-        "zhangsan",
-        "--corp-id",
-        "ding-corp",
-        "--system-token",
-        "any",
-        "--records",
-        "10",
-        "--include-keys",
-        "--rate",
-        "1000",
-        "-o",
-        out.to_str().unwrap(),
-    ]))
+        &out,
+        &[
+            "--app-key",
+            "ding-demo-key",
+            "--app-secret",
+            "ding-demo-secret",
+            "--user-id",
+            "zhangsan",
+            "--corp-id",
+            "ding-corp",
+            "--system-token",
+            "any",
+            "--records",
+            "10",
+            "--include-keys",
+        ],
+    )
     .await;
     assert!(r.ok, "{} {}", r.stdout, r.stderr);
     assert!(r.stdout.contains("1 apps, 3 forms, 5 records"), "{}", r.stdout);
@@ -342,23 +300,7 @@ async fn astrozero_and_omflow_imports_serve_the_same_fields() {
     let base = tenant.base_url();
     let dir = workdir("az-om");
     let az = dir.join("az.toml");
-    let r = run(args(&[
-        "import",
-        "astrozero",
-        "--base-url",
-        &base,
-        "--client-id",
-        "demo-client",
-        "--client-secret",
-        "demo-secret",
-        "--records",
-        "10",
-        "--rate",
-        "1000",
-        "-o",
-        az.to_str().unwrap(),
-    ]))
-    .await;
+    let r = import("astrozero", &base, &az, &["--client-id", "demo-client", "--client-secret", "demo-secret", "--records", "10"]).await;
     assert!(r.ok, "{} {}", r.stdout, r.stderr);
     assert!(r.stdout.contains("1 objects, 1 picklists, 3 records"), "{}", r.stdout);
     let copy = serve_file(&az).await;
@@ -433,21 +375,7 @@ async fn astrozero_and_omflow_imports_serve_the_same_fields() {
     let create = |security: &str| json!({ "path": "edit/incident/", "body": { "security": security, "omflow_restapi": 1, "action": "create", "formdata": [{ "id": "FORMITM_1", "value": "磁盘满" }, { "id": "FORMITM_3", "value": "C 盘" }] } });
     assert_eq!(om(base.clone(), create("omflow-demo-security")).await["status"], "200");
     let omf = dir.join("om.toml");
-    let r = run(args(&[
-        "import",
-        "omflow",
-        "--base-url",
-        &base,
-        "--security",
-        "omflow-demo-security",
-        "--api-path",
-        "incident",
-        "--rate",
-        "1000",
-        "-o",
-        omf.to_str().unwrap(),
-    ]))
-    .await;
+    let r = import("omflow", &base, &omf, &["--security", "omflow-demo-security", "--api-path", "incident"]).await;
     assert!(r.ok, "{} {}", r.stdout, r.stderr);
     let copy = serve_file(&omf).await;
     assert_eq!(om(copy.base_url(), create("imported-security")).await["status"], "200");
@@ -703,8 +631,20 @@ async fn the_proxy_bounds_bodies_passes_errors_through_and_names_a_dead_upstream
     let (status, _) = call(reqwest::Method::POST, format!("{}/api/v5/app/list", proxy.url), &[], Some(big)).await;
     assert_eq!(status, 413, "a body over --max-body-bytes is refused");
     // The tenant's own errors come back as they are: status, headers and body.
-    let through = client().post(format!("{}/api/v5/app/list", proxy.url)).header("authorization", "Bearer nope").body("{}").send().await.expect("sent");
-    let direct = client().post(format!("{}/api/v5/app/list", tenant.base_url())).header("authorization", "Bearer nope").body("{}").send().await.expect("sent");
+    let through = client()
+        .post(format!("{}/api/v5/app/list", proxy.url))
+        .header("authorization", "Bearer nope")
+        .body("{}")
+        .send()
+        .await
+        .expect("sent");
+    let direct = client()
+        .post(format!("{}/api/v5/app/list", tenant.base_url()))
+        .header("authorization", "Bearer nope")
+        .body("{}")
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(through.status(), direct.status());
     assert_eq!(through.headers().get("content-type"), direct.headers().get("content-type"));
     assert_eq!(through.bytes().await.expect("body"), direct.bytes().await.expect("body"));
