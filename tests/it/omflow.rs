@@ -347,6 +347,21 @@ async fn form_data_list_filters_orders_and_slices_rows() {
     excl["exclude_conditions"] = json!([{ "column": "history", "condition": "=", "value": true }]);
     excl["search_columns"] = json!(["id"]);
     assert_eq!(list(excl).await.body["result"], json!([{ "id": 2 }, { "id": 4 }, { "id": 6 }]));
+    // After a push the first ticket has a row newer than the others' rows; the plain list (no
+    // conditions, default order: only its slice is built) pages exactly like the filtered one.
+    assert_eq!(push(&emu, "incident", &json!("2"), json!([])).await.body["status"], "200");
+    for (start, limit) in [(0, 0), (0, 100), (2, 5), (5, 7), (9, 3)] {
+        let mut plain = base.clone();
+        plain["start"] = json!(start);
+        plain["limit"] = json!(limit);
+        plain["search_columns"] = json!(["id", "data_no", "history"]);
+        let mut filtered = plain.clone();
+        filtered["exclude_conditions"] = json!([{ "column": "id", "condition": "=", "value": -1 }]);
+        let (a, b) = (list(plain).await.body, list(filtered).await.body);
+        assert_eq!(a, b, "start {start} limit {limit}");
+    }
+    let ids: Vec<Value> = list(base.clone()).await.body["result"].as_array().unwrap().iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(ids, (1..=ids.len()).map(|i| json!(i)).collect::<Vec<_>>(), "ascending ids across tickets");
 }
 
 #[tokio::test]

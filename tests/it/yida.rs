@@ -127,6 +127,72 @@ async fn save(emu: &Emulator, data: Value) -> Value {
     .await
 }
 
+/// Pages of the default order (newest first) are the list walked backwards while creation times never
+/// decrease; moving the clock back between writes, deleting and filtering must all page exactly as a
+/// full sort would.
+#[tokio::test]
+async fn newest_first_pages_hold_when_the_clock_moves_back_and_records_go() {
+    let emu = start_with(YIDA).await;
+    let names = |v: &Value| -> Vec<String> {
+        v["result"]["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["formData"]["textField_aaaa0001"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let search = |extra: Vec<(&'static str, String)>| {
+        let emu = &emu;
+        async move {
+            let mut q = vec![("formUuid", F1.to_owned())];
+            q.extend(extra);
+            get_q(emu, "form", "searchFormDatas", &q, None).await
+        }
+    };
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let r = save(&emu, json!({ "textField_aaaa0001": format!("A{i}"), "numberField_aaaa0002": i })).await;
+        ids.push(r["result"].as_str().unwrap().to_owned());
+        client().post(format!("{}/__emu/clock", emu.base_url())).body(r#"{"advance":"1m"}"#).send().await.expect("clock");
+    }
+    let p2 = search(vec![("pageSize", "3".into()), ("currentPage", "2".into())]).await;
+    assert_eq!((names(&p2), p2["result"]["totalCount"].clone()), (vec!["A3".to_owned(), "A2".into(), "A1".into()], json!(7)));
+    let odd = json!([{ "key": "numberField_aaaa0002", "value": 2, "operator": "gt" }]).to_string();
+    let f = search(vec![("pageSize", "2".into()), ("currentPage", "2".into()), ("searchFieldJson", odd.clone())]).await;
+    assert_eq!((names(&f), f["result"]["totalCount"].clone()), (vec!["A4".to_owned(), "A3".into()], json!(4)));
+    let past = search(vec![("pageSize", "5".into()), ("currentPage", "3".into())]).await;
+    assert_eq!((names(&past), past["result"]["totalCount"].clone()), (Vec::<String>::new(), json!(7)), "a page past the end is empty");
+    // Back in time: the newest record by creation time is no longer the last one written.
+    client().post(format!("{}/__emu/clock", emu.base_url())).body(r#"{"set":"2026-06-01T01:00:00Z"}"#).send().await.expect("clock");
+    save(&emu, json!({ "textField_aaaa0001": "EARLY", "numberField_aaaa0002": 100 })).await;
+    let all = search(vec![("pageSize", "100".into())]).await;
+    assert_eq!(names(&all), vec!["A6", "A5", "A4", "A3", "A2", "A1", "A0", "EARLY"]);
+    let f = search(vec![("pageSize", "2".into()), ("currentPage", "3".into()), ("searchFieldJson", odd)]).await;
+    assert_eq!((names(&f), f["result"]["totalCount"].clone()), (vec!["EARLY".to_owned()], json!(5)));
+    // Deleting the odd one out puts the list back in creation order; pages follow.
+    let del = post_form(
+        &emu,
+        "form",
+        "deleteFormData",
+        &[("formInstId", all["result"]["data"][7]["formInstId"].as_str().unwrap().to_owned())],
+        None,
+    )
+    .await;
+    assert_eq!(del["success"], true);
+    post_form(&emu, "form", "deleteFormData", &[("formInstId", ids[5].clone())], None).await;
+    let p1 = search(vec![("pageSize", "3".into())]).await;
+    assert_eq!((names(&p1), p1["result"]["totalCount"].clone()), (vec!["A6".to_owned(), "A4".into(), "A3".into()], json!(6)));
+    let ids_page = get_q(
+        &emu,
+        "form",
+        "searchFormDataIds",
+        &[("formUuid", F1.to_owned()), ("pageSize", "2".into()), ("currentPage", "3".into())],
+        None,
+    )
+    .await;
+    assert_eq!(ids_page["result"]["data"], json!([ids[1], ids[0]]));
+}
+
 #[tokio::test]
 async fn save_read_update_delete_round_trip_every_component() {
     let emu = start_with(YIDA).await;

@@ -112,63 +112,97 @@ impl Cond {
     }
 }
 
-/// Filters, orders, slices and projects rows; an unknown column is an error, as the database says.
-fn run_query(rows: Vec<Map<String, Value>>, columns: &[&str], p: &Map<String, Value>) -> Result<Vec<Value>, String> {
-    let known = |c: &str| columns.contains(&c) || c.starts_with("formitm_");
-    let unknown = |c: &str| format!("Cannot resolve keyword '{c}' into field.");
-    let search = conditions(p, "search_conditions")?;
-    let exclude = conditions(p, "exclude_conditions")?;
-    for c in search.iter().chain(&exclude) {
-        if !known(&c.column) {
-            return Err(unknown(&c.column));
+/// A list query: conditions, order, slice and projection, checked against the list's columns (an
+/// unknown column is an error, as the database says).
+struct Plan {
+    search: Vec<Cond>,
+    exclude: Vec<Cond>,
+    order: Vec<String>,
+    pick: Vec<String>,
+    start: usize,
+    limit: usize,
+}
+
+impl Plan {
+    fn parse(columns: &[&str], p: &Map<String, Value>) -> Result<Plan, String> {
+        let known = |c: &str| columns.contains(&c) || c.starts_with("formitm_");
+        let unknown = |c: &str| format!("Cannot resolve keyword '{c}' into field.");
+        let search = conditions(p, "search_conditions")?;
+        let exclude = conditions(p, "exclude_conditions")?;
+        for c in search.iter().chain(&exclude) {
+            if !known(&c.column) {
+                return Err(unknown(&c.column));
+            }
         }
-    }
-    let order: Vec<String> = list_param(p, "order_columns")?.iter().map(value_text).collect();
-    let order = if order.is_empty() { vec!["id".to_owned()] } else { order };
-    for o in &order {
-        if !known(o.trim_start_matches('-')) {
-            return Err(unknown(o.trim_start_matches('-')));
-        }
-    }
-    let pick: Vec<String> = list_param(p, "search_columns")?.iter().map(value_text).collect();
-    for c in &pick {
-        if !known(c) {
-            return Err(unknown(c));
-        }
-    }
-    let start = int_param(p, "start", 0)?;
-    let limit = int_param(p, "limit", 100)?;
-    let mut rows: Vec<Map<String, Value>> = rows
-        .into_iter()
-        .filter(|r| search.iter().all(|c| c.matches(r)))
-        .filter(|r| exclude.is_empty() || !exclude.iter().all(|c| c.matches(r)))
-        .collect();
-    rows.sort_by(|a, b| {
+        let order: Vec<String> = list_param(p, "order_columns")?.iter().map(value_text).collect();
+        let order = if order.is_empty() { vec!["id".to_owned()] } else { order };
         for o in &order {
-            let (col, desc) = match o.strip_prefix('-') {
-                Some(c) => (c, true),
-                None => (o.as_str(), false),
-            };
-            let ord = compare(a.get(col).unwrap_or(&Value::Null), b.get(col).unwrap_or(&Value::Null));
-            let ord = if desc { ord.reverse() } else { ord };
-            if ord != Ordering::Equal {
-                return ord;
+            if !known(o.trim_start_matches('-')) {
+                return Err(unknown(o.trim_start_matches('-')));
             }
         }
-        Ordering::Equal
-    });
-    let end = if limit == 0 { rows.len() } else { limit.min(rows.len()) };
-    let rows = if start >= end { Vec::new() } else { rows[start..end].to_vec() };
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            if pick.is_empty() {
-                Value::Object(r)
-            } else {
-                Value::Object(pick.iter().map(|c| (c.clone(), r.get(c).cloned().unwrap_or(Value::Null))).collect())
+        let pick: Vec<String> = list_param(p, "search_columns")?.iter().map(value_text).collect();
+        for c in &pick {
+            if !known(c) {
+                return Err(unknown(c));
             }
-        })
-        .collect())
+        }
+        Ok(Plan { search, exclude, order, pick, start: int_param(p, "start", 0)?, limit: int_param(p, "limit", 100)? })
+    }
+
+    /// No conditions and the default order (ascending `id`): the slice can be taken before any row
+    /// is built.
+    fn plain(&self) -> bool {
+        self.search.is_empty() && self.exclude.is_empty() && self.order == ["id"]
+    }
+
+    /// `[start:limit]` of `len` items (`limit` is an end index, 0 = all).
+    fn slice(&self, len: usize) -> std::ops::Range<usize> {
+        let end = if self.limit == 0 { len } else { self.limit.min(len) };
+        if self.start >= end {
+            0..0
+        } else {
+            self.start..end
+        }
+    }
+
+    /// Filters, orders, slices and projects rows.
+    fn run(&self, rows: Vec<Map<String, Value>>) -> Vec<Value> {
+        let mut rows: Vec<Map<String, Value>> = rows
+            .into_iter()
+            .filter(|r| self.search.iter().all(|c| c.matches(r)))
+            .filter(|r| self.exclude.is_empty() || !self.exclude.iter().all(|c| c.matches(r)))
+            .collect();
+        rows.sort_by(|a, b| {
+            for o in &self.order {
+                let (col, desc) = match o.strip_prefix('-') {
+                    Some(c) => (c, true),
+                    None => (o.as_str(), false),
+                };
+                let ord = compare(a.get(col).unwrap_or(&Value::Null), b.get(col).unwrap_or(&Value::Null));
+                let ord = if desc { ord.reverse() } else { ord };
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+            }
+            Ordering::Equal
+        });
+        let range = self.slice(rows.len());
+        rows.drain(range).map(|r| self.project(r)).collect()
+    }
+
+    fn project(&self, r: Map<String, Value>) -> Value {
+        if self.pick.is_empty() {
+            Value::Object(r)
+        } else {
+            Value::Object(self.pick.iter().map(|c| (c.clone(), r.get(c).cloned().unwrap_or(Value::Null))).collect())
+        }
+    }
+}
+
+/// Filters, orders, slices and projects rows.
+fn run_query(rows: Vec<Map<String, Value>>, columns: &[&str], p: &Map<String, Value>) -> Result<Vec<Value>, String> {
+    Ok(Plan::parse(columns, p)?.run(rows))
 }
 
 /// Users are numbered in directory order, as the product's integer user ids.
@@ -248,20 +282,23 @@ pub fn form_data(call: &Call) -> Response {
     let Some(flow) = ctx.req.param("api_path").and_then(|a| st.by_path.get(a)).map(|&i| &st.flows[i]) else {
         return fail(reply, text(Msg::FlowNotFound, reply.locale));
     };
-    let rows: Vec<Map<String, Value>> = {
-        let tickets = flow.tickets.lock();
-        tickets
-            .list
-            .iter()
-            .filter(|t| t.data_no.is_some())
-            .flat_map(|t| t.rows.iter().map(move |r| (t, r)))
-            .map(|(t, r)| row_json(ctx, flow, t, r))
-            .collect()
+    let plan = match Plan::parse(ROW_COLUMNS, p) {
+        Ok(plan) => plan,
+        Err(why) => return fail(reply, &why),
     };
-    match run_query(rows, ROW_COLUMNS, p) {
-        Ok(rows) => ok(reply, rows),
-        Err(why) => fail(reply, &why),
+    let tickets = flow.tickets.lock();
+    let all = tickets.list.iter().filter(|t| t.data_no.is_some()).flat_map(|t| t.rows.iter().map(move |r| (t, r)));
+    if plan.plain() {
+        // Rows in id order, and only the slice's rows built.
+        let mut refs: Vec<(&Ticket, &Row)> = all.collect();
+        refs.sort_by_key(|(_, r)| r.id);
+        let range = plan.slice(refs.len());
+        let rows = refs[range].iter().map(|(t, r)| plan.project(row_json(ctx, flow, t, r))).collect();
+        return ok(reply, rows);
     }
+    let rows: Vec<Map<String, Value>> = all.map(|(t, r)| row_json(ctx, flow, t, r)).collect();
+    drop(tickets);
+    ok(reply, plan.run(rows))
 }
 
 const MISSION_COLUMNS: &[&str] = &[

@@ -47,9 +47,80 @@ pub struct Form {
     /// Integration & automation flows started by this form's record events.
     pub automations: Vec<super::automations::AutomationDef>,
     pub instances: Mutex<Vec<FormInstance>>,
+    /// Whether `instances` is in creation-time order, checked as it grows (see [`Form::in_creation_order`]).
+    pub order: Mutex<OrderCheck>,
+    /// Bumped by every change to `instances` other than appending (removal, state import), so the
+    /// order check starts over.
+    pub reshaped: std::sync::atomic::AtomicU64,
+}
+
+/// How far a form's list was checked for non-decreasing creation times, and the result.
+#[derive(Debug, Default)]
+pub struct OrderCheck {
+    checked: usize,
+    last_ms: Millis,
+    disordered: bool,
+    generation: u64,
 }
 
 impl Form {
+    /// A form with no instances yet.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        app_type: String,
+        form_uuid: String,
+        name: String,
+        process_code: Option<String>,
+        flow: Option<Arc<Flow>>,
+        components: Vec<Component>,
+        viewers: Option<Vec<String>>,
+        submitters: Option<Vec<String>>,
+        automations: Vec<super::automations::AutomationDef>,
+    ) -> Self {
+        Form {
+            app_type,
+            form_uuid,
+            name,
+            process_code,
+            flow,
+            components,
+            viewers,
+            submitters,
+            automations,
+            instances: Mutex::new(Vec::new()),
+            order: Mutex::new(OrderCheck::default()),
+            reshaped: Default::default(),
+        }
+    }
+
+    /// Whether creation times never decrease along `list` (this form's instances, locked by the
+    /// caller). Ids grow along the list too, so then "newest first" is the list backwards and a page
+    /// of it costs the page, not a sort. Appends are checked as they arrive; after any other change
+    /// the list is checked once more. Only moving the emulator clock back between writes breaks it.
+    pub fn in_creation_order(&self, list: &[FormInstance]) -> bool {
+        let generation = self.reshaped.load(std::sync::atomic::Ordering::Acquire);
+        let mut c = self.order.lock();
+        if c.generation != generation || list.len() < c.checked {
+            *c = OrderCheck { generation, last_ms: Millis::MIN, ..OrderCheck::default() };
+        }
+        if !c.disordered {
+            for i in &list[c.checked..] {
+                if i.created_ms < c.last_ms {
+                    c.disordered = true;
+                    break;
+                }
+                c.last_ms = i.created_ms;
+            }
+        }
+        c.checked = list.len();
+        !c.disordered
+    }
+
+    /// Marks a change to the instances other than an append.
+    pub fn reshape(&self) {
+        self.reshaped.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
     pub fn component(&self, id: &str) -> Option<&Component> {
         self.components.iter().find(|c| c.id == id)
     }

@@ -842,8 +842,8 @@ fn query_without_tables(call: &Call) -> Result<Response, YidaError> {
     let f = forms::form(call)?;
     let (p, size) = call.paging(100)?;
     let list = f.instances.lock();
-    let hits = forms::matching(call, &f, &list, &|_, _| None)?;
-    let data: Vec<Value> = forms::page(&hits, p, size)
+    let (hits, total) = forms::matching_page(call, &f, &list, p, size)?;
+    let data: Vec<Value> = hits
         .iter()
         .map(|i| {
             let mut form_data = super::values::render(&f.components, &i.data, &call.reading());
@@ -858,7 +858,7 @@ fn query_without_tables(call: &Call) -> Result<Response, YidaError> {
             })
         })
         .collect();
-    let body = json!({ "pageNumber": p, "totalCount": hits.len(), "hasMoreData": p * size < hits.len(), "data": data });
+    let body = json!({ "pageNumber": p, "totalCount": total, "hasMoreData": p * size < total, "data": data });
     Ok(Response::json(200, &json!({ "success": true, "result": body })))
 }
 

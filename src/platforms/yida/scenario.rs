@@ -305,18 +305,17 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
                 .and_then(|id| scenario.doc.flows.iter().find(|x| &x.id == id))
                 .and_then(|d| Flow::build(d).ok())
                 .map(Arc::new);
-            forms.push(Arc::new(Form {
-                app_type: a.app_type.clone(),
-                form_uuid: f.form_uuid.clone(),
-                name: f.name.clone(),
-                process_code: f.process_code.clone(),
+            forms.push(Arc::new(Form::new(
+                a.app_type.clone(),
+                f.form_uuid.clone(),
+                f.name.clone(),
+                f.process_code.clone(),
                 flow,
-                components: f.components.iter().map(component).collect(),
-                viewers: f.viewers.clone(),
-                submitters: f.submitters.clone(),
-                automations: f.automations.clone(),
-                instances: Mutex::new(Vec::new()),
-            }));
+                f.components.iter().map(component).collect(),
+                f.viewers.clone(),
+                f.submitters.clone(),
+                f.automations.clone(),
+            )));
         }
         state.apps.insert(
             a.app_type.clone(),

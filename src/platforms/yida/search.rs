@@ -88,6 +88,11 @@ impl Search {
         Ok(Search { conds })
     }
 
+    /// Whether the search has no conditions (every instance matches).
+    pub fn is_empty(&self) -> bool {
+        self.conds.is_empty()
+    }
+
     /// `system` supplies values of system keys such as `currentNodeName`.
     pub fn matches(&self, inst: &FormInstance, system: &dyn Fn(&str) -> Option<Value>) -> bool {
         self.conds.iter().all(|c| match c {

@@ -40,6 +40,7 @@ pub fn import(st: &mut State, value: Value) -> Result<(), StateError> {
             let form =
                 st.form(&code, &uuid).ok_or_else(|| StateError::mismatch(format!("yida form {uuid} of {code} is not in the scenario")))?;
             *form.instances.lock() = instances;
+            form.reshape();
         }
     }
     Ok(())
