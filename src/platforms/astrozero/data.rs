@@ -4,7 +4,6 @@
 
 use std::cmp::Ordering;
 
-use chrono::TimeZone;
 use serde_json::{json, Map, Value};
 
 use super::errors::AzError;
@@ -22,10 +21,7 @@ const SYSTEM: &[&str] =
 
 /// `yyyy-MM-dd HH:mm:ss` in China time, as Astro Zero prints times.
 pub fn time_text(ms: Millis) -> String {
-    chrono::FixedOffset::east_opt(8 * 3600)
-        .and_then(|tz| tz.timestamp_millis_opt(ms).single())
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
+    crate::core::clock::china_time_text(ms)
 }
 
 pub fn check_value(f: &Field, v: &Value) -> Result<Value, AzError> {

@@ -190,10 +190,7 @@ pub fn render(components: &[Component], data: &Map<String, Value>, r: &Reading) 
 
 /// `yyyy-MM-dd HH:mm:ss` in China time, as Yida prints times.
 pub fn time_text(ms: Millis) -> String {
-    chrono::FixedOffset::east_opt(8 * 3600)
-        .and_then(|tz| tz.timestamp_millis_opt(ms).single())
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
+    crate::core::clock::china_time_text(ms)
 }
 
 /// A person's name the way Yida localises it.
