@@ -20,4 +20,5 @@ pub mod ratelimit;
 pub mod schema_hints;
 pub mod store;
 pub mod template;
+pub mod text_index;
 pub mod workflow;

@@ -172,6 +172,55 @@ async fn record_crud_by_id_and_by_ids() {
     emu.stop().await.expect("stops");
 }
 
+/// Equality on a text field is answered from an index while no write comes between; every kind of
+/// write in between (create, update, delete) shows in the next query's total and page.
+#[tokio::test]
+async fn text_equality_queries_see_every_write() {
+    let emu = start_with(AZ).await;
+    let t = token(&emu).await;
+    let q = format!("{DATA}/query/ns__Asset__CST");
+    let used = json!({ "conditions": [{ "field": "ns__state__CST", "operator": "eq", "value": "used" }] });
+    let ask = |skip: u64| {
+        let (emu, t, q) = (&emu, &t, &q);
+        let body = json!({ "condition": used, "options": { "limit": 1, "skip": skip } });
+        async move {
+            let r = call(emu, t, reqwest::Method::POST, q, Some(body)).await;
+            (
+                r.body["count"].as_u64().unwrap(),
+                ok(&r).as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>(),
+            )
+        }
+    };
+    let first = ask(0).await;
+    assert_eq!(first.0, 2);
+    assert_eq!(ask(0).await, first, "asked again, the same answer");
+    let made = call(
+        &emu,
+        &t,
+        reqwest::Method::POST,
+        &format!("{DATA}/bobject/ns__Asset__CST"),
+        Some(json!({ "records": [{ "name": "新椅子", "ns__code__CST": "C-9", "ns__state__CST": "used" }] })),
+    )
+    .await;
+    let id = ok(&made)[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(ask(2).await, (3, vec!["新椅子".to_owned()]), "a created record is counted and paged in id order");
+    let upd = call(
+        &emu,
+        &t,
+        reqwest::Method::PUT,
+        &format!("{DATA}/bobject/ns__Asset__CST/{id}"),
+        Some(json!({ "setValue": { "ns__state__CST": "new" } })),
+    )
+    .await;
+    assert_eq!(upd.status, 200, "{}", upd.body);
+    assert_eq!(ask(0).await.0, 2, "an update moves it out");
+    call(&emu, &t, reqwest::Method::DELETE, &format!("{DATA}/bobject/ns__Asset__CST/{id}"), None).await;
+    let numeric = json!({ "condition": { "conditions": [{ "field": "ns__state__CST", "operator": "eq", "value": "7" }] } });
+    assert_eq!(call(&emu, &t, reqwest::Method::POST, &q, Some(numeric)).await.body["count"], 0, "a numeric text takes the scan");
+    assert_eq!(ask(1).await.0, 2);
+    emu.stop().await.expect("stops");
+}
+
 #[tokio::test]
 async fn conditions_query_options_update_delete_where_and_upsert() {
     let emu = start_with(AZ).await;

@@ -299,6 +299,17 @@ fn cmp(a: &Value, b: &Value) -> Option<Ordering> {
 }
 
 impl Cond {
+    /// `(field, text)` when the condition is exactly "field eq a text that reads as no number": then a
+    /// record matches exactly when its field holds that same string (numbers, booleans and nulls
+    /// never compare equal to such a text), which a text index answers.
+    pub fn single_text_eq(&self) -> Option<(&str, &str)> {
+        match self {
+            Cond::All(_, list) if list.len() == 1 => list[0].single_text_eq(),
+            Cond::Leaf { field, op, value: Value::String(want), number: None } if op == "eq" => Some((field, want)),
+            _ => None,
+        }
+    }
+
     pub fn matches(&self, r: &Record) -> bool {
         match self {
             Cond::All(_, list) if list.is_empty() => true,
@@ -504,8 +515,15 @@ pub fn query(call: &Call) -> Result<(Value, usize), AzError> {
         }
     }
     if order.is_empty() {
-        // Id order: the total and one page in a single pass, cloning only the page.
-        let (total, page) = obj.records.count_and_page(skip, limit, |r| cond.matches(r));
+        // Id order. One "field eq text" condition: from the field's text index while no write
+        // intervenes; otherwise the total and one page in a single pass, cloning only the page.
+        let indexed = cond.single_text_eq().and_then(|(field, want)| {
+            obj.text_index.page(&obj.records, field, want, |r| r.get(field).and_then(Value::as_str), skip, limit)
+        });
+        let (total, page) = match indexed {
+            Some(found) => found,
+            None => obj.records.count_and_page(skip, limit, |r| cond.matches(r)),
+        };
         let page: Result<Vec<Value>, AzError> = page.iter().map(|r| project(call, &obj, r)).collect();
         return Ok((Value::Array(page?), total));
     }

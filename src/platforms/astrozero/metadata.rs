@@ -118,6 +118,7 @@ pub fn create_object_from(call: &Call, body: &serde_json::Map<String, Value>) ->
         records: Default::default(),
         write_lock: Mutex::new(()),
         unique_index: Default::default(),
+        text_index: Default::default(),
     };
     call.st.objects.write().push(Arc::new(obj));
     Ok(json!(id))

@@ -65,6 +65,9 @@ pub struct Obj {
     pub write_lock: Mutex<()>,
     /// Where each unique field's values live, so a write checks uniqueness without a scan.
     pub unique_index: Mutex<UniqueIndex>,
+    /// Which records hold each text value of the field last queried by equality (queries' totals
+    /// and pages without a scan while no write comes between).
+    pub text_index: crate::core::text_index::TextIndexCache,
 }
 
 /// Values of an object's unique fields → the records holding them. The data API's writes keep it up to
@@ -216,6 +219,7 @@ pub fn user_object(now: Millis) -> Obj {
         records: Default::default(),
         write_lock: Mutex::new(()),
         unique_index: Default::default(),
+        text_index: Default::default(),
     }
 }
 

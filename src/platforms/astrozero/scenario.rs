@@ -633,6 +633,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
             records: Default::default(),
             write_lock: Mutex::new(()),
             unique_index: Default::default(),
+            text_index: Default::default(),
         });
         for r in &o.records {
             if let Ok(rec) = super::data::new_record(&st, &obj, r, &first, now) {

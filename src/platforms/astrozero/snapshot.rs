@@ -90,6 +90,7 @@ pub fn import(st: &mut State, value: Value) -> Result<(), StateError> {
                 records: Default::default(),
                 write_lock: Mutex::new(()),
                 unique_index: Default::default(),
+                text_index: Default::default(),
             };
             obj.records.insert_many(o.records.into_iter().map(|r| (r.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(), r)));
             Arc::new(obj)

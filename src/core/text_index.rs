@@ -1,0 +1,88 @@
+//! Which records hold each text value of one field: built from a collection in one pass and trusted
+//! while the collection's version stands still, so a run of reads with the same equality condition
+//! ("state is 发货") answers its total and its page without scanning every record again.
+//!
+//! Why lazily and not on every write: writes reach a collection from many places (the data API, Flows,
+//! scripts, imports, state loads), and each already bumps the collection's version; an index that
+//! checks the version needs no hook in any of them. The price is one scan after a write — what every
+//! such read paid before.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::store::Collection;
+
+#[derive(Debug)]
+struct TextIndex {
+    field: String,
+    version: u64,
+    /// Value → the ids holding it, in id order.
+    by_value: HashMap<String, Vec<Arc<str>>>,
+}
+
+/// One field's text index of a collection (the field last asked about).
+#[derive(Debug, Default)]
+pub struct TextIndexCache(Mutex<Option<TextIndex>>);
+
+impl TextIndexCache {
+    /// How many records hold exactly `value` in `field` (as `text_of` reads a record's field), and
+    /// those at positions `skip..skip + take` in id order. `None` when the collection changed under
+    /// the page (the caller scans instead).
+    pub fn page<V>(
+        &self,
+        records: &Collection<V>,
+        field: &str,
+        value: &str,
+        text_of: impl Fn(&V) -> Option<&str>,
+        skip: usize,
+        take: usize,
+    ) -> Option<(usize, Vec<Arc<V>>)> {
+        let mut cache = self.0.lock();
+        let current = records.version();
+        if cache.as_ref().is_none_or(|c| c.version != current || c.field != field) {
+            let mut by_value: HashMap<String, Vec<Arc<str>>> = HashMap::new();
+            let version = records.scan_versioned(|id, r| {
+                if let Some(t) = text_of(r) {
+                    match by_value.get_mut(t) {
+                        Some(ids) => ids.push(id.clone()),
+                        None => {
+                            by_value.insert(t.to_owned(), vec![id.clone()]);
+                        }
+                    }
+                }
+            });
+            *cache = Some(TextIndex { field: field.to_owned(), version, by_value });
+        }
+        let index = cache.as_ref()?;
+        let ids = index.by_value.get(value).map(Vec::as_slice).unwrap_or(&[]);
+        let page = records.get_many(ids.iter().skip(skip).take(take));
+        let whole = page.len() == ids.len().saturating_sub(skip).min(take);
+        (whole && records.version() == index.version).then_some((ids.len(), page))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_follow_writes() {
+        let c: Collection<String> = Collection::default();
+        c.insert_many((0..10).map(|i| (format!("id{i:02}"), if i % 3 == 0 { "a".to_owned() } else { "b".to_owned() })));
+        let idx = TextIndexCache::default();
+        #[allow(clippy::ptr_arg)] // the collection holds Strings
+        fn text(v: &String) -> Option<&str> {
+            Some(v.as_str())
+        }
+        let (total, page) = idx.page(&c, "f", "a", text, 1, 2).expect("page");
+        assert_eq!((total, page.iter().map(|v| v.as_str()).collect::<Vec<_>>()), (4, vec!["a", "a"]));
+        c.insert("id99", "a".to_owned());
+        assert_eq!(idx.page(&c, "f", "a", text, 0, 100).map(|(t, _)| t), Some(5), "a write is seen");
+        c.remove("id00");
+        assert_eq!(idx.page(&c, "f", "a", text, 0, 100).map(|(t, _)| t), Some(4));
+        assert_eq!(idx.page(&c, "f", "zzz", text, 0, 100).map(|(t, p)| (t, p.len())), Some((0, 0)));
+        assert_eq!(idx.page(&c, "g", "b", text, 8, 5).map(|(t, p)| (t, p.len())), Some((6, 0)), "past the end");
+    }
+}
