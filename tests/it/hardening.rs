@@ -285,22 +285,16 @@ fn cpu_ticks(pid: u32) -> u64 {
 #[cfg(target_os = "linux")]
 #[test]
 fn running_out_of_file_descriptors_neither_spins_nor_stalls() {
-    use std::io::{BufRead, Read, Write};
-    use std::process::{Command, Stdio};
+    use std::io::{Read, Write};
+    use std::process::Command;
     let dir = temp_dir("fds");
     let scenario = dir.join("s.toml");
     std::fs::write(&scenario, MINIMAL_JDY).expect("write");
     let bin = env!("CARGO_BIN_EXE_lowcode-emu");
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -n 48 && exec '{bin}' serve --port 0 --scenario '{}'", scenario.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawns");
-    let mut first = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("banner");
-    let addr = first.split_whitespace().last().expect("url").trim_start_matches("http://").to_owned();
+    let (mut child, url) = crate::common::spawn_with_url(
+        Command::new("sh").arg("-c").arg(format!("ulimit -n 48 && exec '{bin}' serve --port 0 --scenario '{}'", scenario.display())),
+    );
+    let addr = url.trim_start_matches("http://").to_owned();
     let ask = |s: &mut std::net::TcpStream| -> String {
         s.write_all(b"GET /__emu/health HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
         s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");

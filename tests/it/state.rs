@@ -3,7 +3,6 @@
 
 use crate::common;
 
-use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -166,20 +165,14 @@ async fn create_over(base: &str, text: &str) -> Value {
 
 /// Starts the binary on a free port with a scenario and a state file; answers the child and its base URL.
 fn serve_binary(scenario: &std::path::Path, state_file: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lowcode-emu"))
-        .args(["serve", "--port", "0", "--scenario"])
-        .arg(scenario)
-        .arg("--state-file")
-        .arg(state_file)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawns");
-    let mut first = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("banner");
-    let base = first.split_whitespace().last().expect("url").to_owned();
-    (child, base)
+    crate::common::spawn_with_url(
+        Command::new(env!("CARGO_BIN_EXE_lowcode-emu"))
+            .args(["serve", "--port", "0", "--scenario"])
+            .arg(scenario)
+            .arg("--state-file")
+            .arg(state_file)
+            .args(extra),
+    )
 }
 
 #[test]

@@ -3,8 +3,7 @@
 //! alike; record a client's run through the proxy and diff it against emulators seeded the same,
 //! seeded differently, or with a fault, and see exactly those differences.
 
-use std::io::BufRead;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use lowcode_emu::{Emulator, Scenario};
 use serde_json::{json, Value};
@@ -411,17 +410,9 @@ impl ProxyChild {
     }
 
     fn start_with(upstream: &str, record: &std::path::Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["proxy", "--port", "0", "--upstream", upstream, "--record"])
-            .arg(record)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawns");
-        let mut first = String::new();
-        std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("banner");
-        let url = first.split_whitespace().find(|w| w.starts_with("http://")).expect("url").to_owned();
+        let (child, url) = crate::common::spawn_with_url(
+            Command::new(BIN).args(["proxy", "--port", "0", "--upstream", upstream, "--record"]).arg(record).args(extra),
+        );
         ProxyChild { child, url }
     }
 

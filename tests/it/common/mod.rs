@@ -32,6 +32,17 @@ name = "F"
 widgets = [{ name = "_widget_1", label = "T", type = "text" }]
 "#;
 
+/// Spawns `cmd` (stdout piped, stderr dropped) and reads the first line it prints (a banner naming
+/// its URL); answers the child and the first `http://` word of that line.
+pub fn spawn_with_url(cmd: &mut std::process::Command) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().expect("spawns");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("banner");
+    let url = first.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("a URL in {first:?}")).to_owned();
+    (child, url)
+}
+
 pub async fn start() -> Emulator {
     start_with(FIXTURE).await
 }
