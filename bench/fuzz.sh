@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzing at scale, bounded in time: every property test (filters, value decoders, Yida search,
-# Astro Zero conditions and templates, the scenario loader, the workflow engine) and the all-routes
+# Astro Zero conditions, templates and the text index, the scenario loader, the workflow engine, the
+# tenant tools: recordings, answer shapes, the scenario writer) and the all-routes
 # request fuzzer, with FUZZ_CASES cases each. A failure prints the minimal failing input; add it
 # as a regression test.
 #   bash bench/fuzz.sh                 # FUZZ_CASES=50000, at most SECONDS_EACH=600 per suite
