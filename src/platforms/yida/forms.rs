@@ -111,8 +111,8 @@ pub fn delete(call: &Call) -> Result<Response, YidaError> {
 /// Removes the form's instances `which` picks and answers them.
 pub fn take_instances(form: &Form, which: impl Fn(&FormInstance) -> bool) -> Vec<FormInstance> {
     let mut list = form.instances.lock();
-    let (gone, kept): (Vec<FormInstance>, Vec<FormInstance>) = std::mem::take(&mut *list).into_iter().partition(|i| which(i));
-    *list = kept;
+    let (gone, kept): (Vec<FormInstance>, Vec<FormInstance>) = std::mem::take(&mut **list).into_iter().partition(|i| which(i));
+    **list = kept;
     form.reshape();
     gone
 }
@@ -150,7 +150,12 @@ impl Query {
     }
 
     fn takes_all(&self) -> bool {
-        self.search.is_empty() && self.who.is_none() && self.created == (None, None) && self.modified == (None, None)
+        self.search.is_empty() && self.only_conditions()
+    }
+
+    /// No originator or time bounds: what matches is the conditions' business alone.
+    fn only_conditions(&self) -> bool {
+        self.who.is_none() && self.created == (None, None) && self.modified == (None, None)
     }
 
     fn accepts(&self, i: &FormInstance, system: &dyn Fn(&FormInstance, &str) -> Option<Value>) -> bool {
@@ -182,7 +187,7 @@ pub fn matching<'a>(
 pub fn matching_page<'a>(
     call: &Call,
     f: &Form,
-    list: &'a [FormInstance],
+    list: &'a super::model::Instances,
     p: usize,
     size: usize,
 ) -> Result<(Vec<&'a FormInstance>, usize), YidaError> {
@@ -191,6 +196,10 @@ pub fn matching_page<'a>(
     if q.keys.is_empty() && f.in_creation_order(list) {
         if q.takes_all() {
             return Ok((list.iter().rev().skip(skip).take(size).collect(), list.len()));
+        }
+        if let Some((field, want)) = q.search.single_select_eq().filter(|_| q.only_conditions()) {
+            let (total, at) = f.select_page(list, field, want, super::search::text, skip, size);
+            return Ok((at.into_iter().map(|i| &list[i]).collect(), total));
         }
         let (mut hits, mut total) = (Vec::with_capacity(size.min(100)), 0);
         for i in list.iter().rev().filter(|i| q.accepts(i, &|_, _| None)) {

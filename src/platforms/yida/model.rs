@@ -46,12 +46,79 @@ pub struct Form {
     pub submitters: Option<Vec<String>>,
     /// Integration & automation flows started by this form's record events.
     pub automations: Vec<super::automations::AutomationDef>,
-    pub instances: Mutex<Vec<FormInstance>>,
+    pub instances: Mutex<Instances>,
+    /// Which instances hold each value of the select field last searched by equality, by position,
+    /// trusted while the instances' version stands still.
+    pub select_index: Mutex<Option<SelectIndex>>,
     /// Whether `instances` is in creation-time order, checked as it grows (see [`Form::in_creation_order`]).
     pub order: Mutex<OrderCheck>,
     /// Bumped by every change to `instances` other than appending (removal, state import), so the
     /// order check starts over.
     pub reshaped: std::sync::atomic::AtomicU64,
+}
+
+/// A form's instances in creation order. Every mutable access counts as a change (`version`), so what is
+/// derived from them and kept beside them (a select index) knows when it is stale without a hook in
+/// each of the many places that write instances.
+#[derive(Debug, Default)]
+pub struct Instances {
+    list: Vec<FormInstance>,
+    version: u64,
+}
+
+impl std::ops::Deref for Instances {
+    type Target = Vec<FormInstance>;
+    fn deref(&self) -> &Vec<FormInstance> {
+        &self.list
+    }
+}
+
+impl std::ops::DerefMut for Instances {
+    fn deref_mut(&mut self) -> &mut Vec<FormInstance> {
+        self.version += 1;
+        &mut self.list
+    }
+}
+
+impl Instances {
+    /// Changes so far (each mutable access counts once).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+/// Positions of the instances holding each value of one select field (as the search compares it).
+#[derive(Debug)]
+pub struct SelectIndex {
+    field: String,
+    version: u64,
+    positions: HashMap<String, Vec<u32>>,
+}
+
+impl Form {
+    /// How many instances' `field` reads `value`, and the list positions of those at `skip..skip + take`
+    /// newest first (the list backwards), from the form's select index — rebuilt in one pass when the
+    /// instances changed since it was built. `text` reads a stored value the way the search compares it.
+    pub fn select_page(
+        &self,
+        list: &Instances,
+        field: &str,
+        value: &str,
+        text: impl Fn(&Value) -> String,
+        skip: usize,
+        take: usize,
+    ) -> (usize, Vec<usize>) {
+        let mut index = self.select_index.lock();
+        if index.as_ref().is_none_or(|i| i.version != list.version() || i.field != field) {
+            let mut positions: HashMap<String, Vec<u32>> = HashMap::new();
+            for (at, inst) in list.iter().enumerate() {
+                positions.entry(text(inst.data.get(field).unwrap_or(&Value::Null))).or_default().push(at as u32);
+            }
+            *index = Some(SelectIndex { field: field.to_owned(), version: list.version(), positions });
+        }
+        let found = index.as_ref().and_then(|i| i.positions.get(value)).map(Vec::as_slice).unwrap_or(&[]);
+        (found.len(), found.iter().rev().skip(skip).take(take).map(|&at| at as usize).collect())
+    }
 }
 
 /// How far a form's list was checked for non-decreasing creation times, and the result.
@@ -87,7 +154,8 @@ impl Form {
             viewers,
             submitters,
             automations,
-            instances: Mutex::new(Vec::new()),
+            instances: Mutex::new(Instances::default()),
+            select_index: Mutex::new(None),
             order: Mutex::new(OrderCheck::default()),
             reshaped: Default::default(),
         }

@@ -18,7 +18,8 @@ fn num(v: &Value) -> Option<f64> {
     }
 }
 
-fn text(v: &Value) -> String {
+/// A stored or wanted value as text, the way conditions compare it.
+pub fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
@@ -86,6 +87,16 @@ impl Search {
             _ => return Err(YidaError::param("searchFieldJson 必须是对象或数组", locale)),
         }
         Ok(Search { conds })
+    }
+
+    /// `(field, value)` when the search is exactly one condition "select field is this text" (the
+    /// object form on a radio or select component): an instance matches exactly when its stored value
+    /// reads as that text, which a select index answers.
+    pub fn single_select_eq(&self) -> Option<(&str, &str)> {
+        match self.conds.as_slice() {
+            [Cond::Simple { field, kind: "RadioField" | "SelectField", value: Value::String(want) }] => Some((field, want)),
+            _ => None,
+        }
     }
 
     /// Whether the search has no conditions (every instance matches).

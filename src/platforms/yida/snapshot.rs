@@ -39,7 +39,7 @@ pub fn import(st: &mut State, value: Value) -> Result<(), StateError> {
         for (uuid, instances) in forms {
             let form =
                 st.form(&code, &uuid).ok_or_else(|| StateError::mismatch(format!("yida form {uuid} of {code} is not in the scenario")))?;
-            *form.instances.lock() = instances;
+            **form.instances.lock() = instances;
             form.reshape();
         }
     }
