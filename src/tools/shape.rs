@@ -166,55 +166,46 @@ fn both_ids(a: &str, b: &str) -> bool {
     a.len() == b.len() && id_like(a) && id_like(b)
 }
 
-/// Learns which id the emulator gave where the recording has another: walks both answers in step
-/// (objects by key, arrays by position) and maps every differing string at an id key, or that looks
-/// like an id on both sides (a save that answers `{"result": "FINST-…"}`).
-pub fn learn_ids(recorded: &Value, emulator: &Value, ids: &mut HashMap<String, String>) {
+/// Walks two answers in step (objects by key, arrays by position) and hands `at` every key whose value
+/// is a string on both sides, with both strings.
+fn strings_in_step(recorded: &Value, emulator: &Value, at: &mut impl FnMut(&str, &str, &str)) {
     match (recorded, emulator) {
         (Value::Object(a), Value::Object(b)) => {
             for (k, va) in a {
-                let Some(vb) = b.get(k) else { continue };
-                match (va, vb) {
-                    (Value::String(sa), Value::String(sb))
-                        if sa != sb && !super::recording::is_redacted(sa) && (is_id_key(k) && sa.len() >= 4 || both_ids(sa, sb)) =>
-                    {
-                        ids.entry(sa.clone()).or_insert_with(|| sb.clone());
-                    }
-                    _ => learn_ids(va, vb, ids),
+                match (va, b.get(k)) {
+                    (Value::String(sa), Some(Value::String(sb))) => at(k, sa, sb),
+                    (_, Some(vb)) => strings_in_step(va, vb, at),
+                    (_, None) => {}
                 }
             }
         }
         (Value::Array(a), Value::Array(b)) => {
             for (va, vb) in a.iter().zip(b) {
-                learn_ids(va, vb, ids);
+                strings_in_step(va, vb, at);
             }
         }
         _ => {}
     }
 }
 
+/// Learns which id the emulator gave where the recording has another: every differing string at an
+/// id key, or that looks like an id on both sides (a save that answers `{"result": "FINST-…"}`).
+pub fn learn_ids(recorded: &Value, emulator: &Value, ids: &mut HashMap<String, String>) {
+    strings_in_step(recorded, emulator, &mut |k, sa, sb| {
+        if sa != sb && !super::recording::is_redacted(sa) && (is_id_key(k) && sa.len() >= 4 || both_ids(sa, sb)) {
+            ids.entry(sa.to_owned()).or_insert_with(|| sb.to_owned());
+        }
+    });
+}
+
 /// Learns what the emulator answered where the recording has a redacted value (an upload token, a
 /// fresh access token): field name → the emulator's value, for later requests that send it back.
 pub fn learn_secrets(recorded: &Value, emulator: &Value, secrets: &mut BTreeMap<String, String>) {
-    match (recorded, emulator) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (k, va) in a {
-                let Some(vb) = b.get(k) else { continue };
-                match (va, vb) {
-                    (Value::String(sa), Value::String(sb)) if super::recording::is_redacted(sa) => {
-                        secrets.insert(k.clone(), sb.clone());
-                    }
-                    _ => learn_secrets(va, vb, secrets),
-                }
-            }
+    strings_in_step(recorded, emulator, &mut |k, sa, sb| {
+        if super::recording::is_redacted(sa) {
+            secrets.insert(k.to_owned(), sb.to_owned());
         }
-        (Value::Array(a), Value::Array(b)) => {
-            for (va, vb) in a.iter().zip(b) {
-                learn_secrets(va, vb, secrets);
-            }
-        }
-        _ => {}
-    }
+    });
 }
 
 #[cfg(test)]
