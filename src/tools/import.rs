@@ -164,6 +164,22 @@ impl ImportCx {
         }
     }
 
+    /// A one-step flow standing in for a workflow form's real one, which no platform's API exports;
+    /// [`run`] assigns its approval to the first person read.
+    pub fn placeholder_flow(&mut self, id: &str, name: &str) -> Value {
+        self.note("workflow graphs (no API exports them): each workflow form gets a one-step placeholder flow to edit");
+        json!({
+            "id": id,
+            "name": format!("{name} (placeholder)"),
+            "nodes": [
+                { "id": "start", "type": "start", "name": "提交" },
+                { "id": "approve", "type": "approve", "name": "审批" },
+                { "id": "end", "type": "end", "name": "结束" },
+            ],
+            "edges": [["start", "approve"], ["approve", "end"]],
+        })
+    }
+
     /// What the progress line says is being read.
     pub fn step(&self, what: impl Into<String>) {
         self.progress.set_message(what.into());

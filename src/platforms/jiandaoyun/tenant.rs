@@ -76,7 +76,7 @@ pub fn read_tenant(cx: &mut ImportCx) -> Result<Imported, String> {
             });
             if workflow {
                 let flow_id = format!("jdy-{entry_id}");
-                flows.push(placeholder_flow(cx, &flow_id, s(entry, "name")));
+                flows.push(cx.placeholder_flow(&flow_id, s(entry, "name")));
                 e["flow"] = json!(flow_id);
             }
             if cx.options.records > 0 {
@@ -134,22 +134,6 @@ fn widget_def(w: &Value) -> Value {
         d["items"] = Value::Array(items.iter().map(widget_def).collect());
     }
     d
-}
-
-/// A one-step flow standing in for a workflow form's real one, which no API exports; the import
-/// assigns its approval to the first person it read.
-pub(crate) fn placeholder_flow(cx: &mut ImportCx, id: &str, name: &str) -> Value {
-    cx.note("workflow graphs (no API exports them): each workflow form gets a one-step placeholder flow to edit");
-    json!({
-        "id": id,
-        "name": format!("{name} (placeholder)"),
-        "nodes": [
-            { "id": "start", "type": "start", "name": "提交" },
-            { "id": "approve", "type": "approve", "name": "审批" },
-            { "id": "end", "type": "end", "name": "结束" },
-        ],
-        "edges": [["start", "approve"], ["approve", "end"]],
-    })
 }
 
 /// A member in the read shape (`{username, name, departments}`) registered; its scenario id.

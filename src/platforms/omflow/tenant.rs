@@ -73,7 +73,7 @@ pub fn read_tenant(cx: &mut ImportCx) -> Result<Imported, String> {
             })
             .collect();
         let flow_id = format!("omflow-{path}");
-        flows.push(crate::platforms::jiandaoyun::tenant::placeholder_flow(cx, &flow_id, path));
+        flows.push(cx.placeholder_flow(&flow_id, path));
         out.push(json!({ "app": "imported", "name": path, "api_path": path, "flow": flow_id, "fields": defs }));
     }
     cx.note("app and flow names, field labels and defaults (the list API shows none): names are the API paths, labels the field ids");

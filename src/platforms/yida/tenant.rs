@@ -95,7 +95,7 @@ pub fn read_tenant(cx: &mut ImportCx) -> Result<Imported, String> {
             let mut form = json!({ "form_uuid": uuid, "name": name, "components": components });
             if s(f, "formType") == "process" {
                 let flow_id = format!("yida-{}", uuid.trim_start_matches("FORM-"));
-                flows.push(crate::platforms::jiandaoyun::tenant::placeholder_flow(cx, &flow_id, &name));
+                flows.push(cx.placeholder_flow(&flow_id, &name));
                 form["process_code"] = json!(format!("TPROC--{}", uuid.trim_start_matches("FORM-")));
                 form["flow"] = json!(flow_id);
                 cx.note("process codes (no API lists them): each process form gets TPROC--<its form id>");
