@@ -6,6 +6,9 @@
 # The tenant is bench/load.toml with RECORDS (default 100 000) generated records per platform. Each round
 # starts from a reset tenant and runs the reads before the writes, so reads always see RECORDS records.
 #   bash bench/run.sh                  # ROUNDS=3 DURATION=5 CONNS=32; TARGETS="jdy-get yida-search …" for some
+#   PROFILE=bench/profiles/NAME bash bench/run.sh
+#                                      # also profiles each target (perf, flat by symbol) in the first round,
+#                                      # in a run of its own after the measured one: PROFILE/<target>.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -18,15 +21,21 @@ SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet --bin lowcode-emu --example hello_hyper
+BUILD=release
+if [ -n "${PROFILE:-}" ]; then
+  BUILD=profiling # the release build with symbols
+  command -v perf >/dev/null || { apt-get update -qq && apt-get install -y -qq linux-perf >/dev/null; }
+  mkdir -p "$PROFILE"
+fi
+cargo build --profile "$BUILD" --quiet --bin lowcode-emu --example hello_hyper
 # exec, so a backgrounded `pin …` is the server itself and `kill $!` reaches it.
 pin() { if command -v taskset >/dev/null; then exec taskset -c "$1" "${@:2}"; else exec "${@:2}"; fi; }
 
 SCN=$(mktemp --suffix=.toml)
 sed -e "s/JDY_COUNT/$RECORDS/" -e "s/YIDA_COUNT/$RECORDS/" -e "s/AZ_COUNT/$RECORDS/" bench/load.toml >"$SCN"
-(pin "$SERVER_CPU" ./target/release/examples/hello_hyper "127.0.0.1:$HELLO_PORT" >/dev/null) &
+(pin "$SERVER_CPU" ./target/$BUILD/examples/hello_hyper "127.0.0.1:$HELLO_PORT" >/dev/null) &
 HELLO=$!
-(pin "$SERVER_CPU" ./target/release/lowcode-emu serve --scenario "$SCN" --port "$EMU_PORT" >/dev/null 2>&1) &
+(pin "$SERVER_CPU" ./target/$BUILD/lowcode-emu serve --scenario "$SCN" --port "$EMU_PORT" >/dev/null 2>&1) &
 EMU=$!
 trap 'kill $HELLO $EMU 2>/dev/null || true; rm -f "$SCN"' EXIT
 for _ in $(seq 1 600); do
@@ -109,6 +118,16 @@ for round in $(seq 1 "$ROUNDS"); do
     RPS[$name]+="$rps "
     P99[$name]+="$p99 "
     echo "round $round $name: $rps req/s, p99 ${p99} ms, ratio $ratio (reference $ref1 / $ref2)" >&2
+    if [ -n "${PROFILE:-}" ] && [ "$round" = 1 ]; then
+      perf record -q -F 1999 -o "$PROFILE/$name.data" -p "$EMU" -- sleep "$DURATION" 2>/dev/null &
+      PERF=$!
+      wrk_run "$url" "$method" "$auth" "$header" "$body" >/dev/null
+      wait $PERF || true
+      perf report -q -i "$PROFILE/$name.data" --no-children --sort symbol --percent-limit 0.7 --stdio 2>/dev/null |
+        sed -e 's/[[:space:]]*$//' -e '/^$/d' | cut -c1-160 >"$PROFILE/$name.txt"
+      rm -f "$PROFILE/$name.data"
+      settle
+    fi
   done
 done
 

@@ -96,7 +96,9 @@ pub struct Response {
 pub const JSON: &str = "application/json; charset=utf-8";
 
 impl Response {
-    pub fn json(status: u16, v: &Value) -> Self {
+    /// A JSON answer: a `Value`, or anything that serialises itself (the hot reads print their records
+    /// straight from the store rather than through a `Value` tree).
+    pub fn json<T: serde::Serialize + ?Sized>(status: u16, v: &T) -> Self {
         let body = serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec());
         Self::json_bytes(status, body)
     }

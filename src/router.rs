@@ -135,18 +135,26 @@ impl Route {
         self.segments.iter().all(|s| matches!(s, Segment::Literal(_)))
     }
 
-    fn capture(&self, path: &str) -> Option<Vec<(&'static str, String)>> {
-        let mut params = Vec::new();
-        let mut parts = split(path);
-        for seg in &self.segments {
-            let part = parts.next()?;
-            match seg {
-                Segment::Literal(l) if *l == part => {}
-                Segment::Literal(_) => return None,
-                Segment::Param(name) => params.push((*name, percent_decode(part))),
-            }
-        }
-        parts.next().is_none().then_some(params)
+    /// Whether the path's segments fit the pattern: same count, literals equal. Nothing is decoded
+    /// (or allocated) until a route fits.
+    fn fits(&self, parts: &[&str]) -> bool {
+        self.segments.len() == parts.len()
+            && self.segments.iter().zip(parts).all(|(seg, part)| match seg {
+                Segment::Literal(l) => l == part,
+                Segment::Param(_) => true,
+            })
+    }
+
+    /// The decoded path parameters of a path that [`Route::fits`].
+    fn capture(&self, parts: &[&str]) -> Vec<(&'static str, String)> {
+        self.segments
+            .iter()
+            .zip(parts)
+            .filter_map(|(seg, part)| match seg {
+                Segment::Param(name) => Some((*name, percent_decode(part))),
+                Segment::Literal(_) => None,
+            })
+            .collect()
     }
 }
 
@@ -164,6 +172,9 @@ fn normalize(path: &str) -> &str {
 }
 
 fn percent_decode(s: &str) -> String {
+    if !s.contains(['%', '+']) {
+        return s.to_owned();
+    }
     form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())
@@ -183,7 +194,8 @@ pub struct Router {
     routes: &'static [Route],
     /// Static routes by normalised path; a path may have several methods.
     exact: HashMap<String, Vec<usize>>,
-    dynamic: Vec<usize>,
+    /// Routes with parameters by their number of segments (only those can fit a path), in table order.
+    dynamic: HashMap<usize, Vec<usize>>,
 }
 
 impl Router {
@@ -193,7 +205,7 @@ impl Router {
             if route.is_static() {
                 r.exact.entry(normalize(route.pattern).to_owned()).or_default().push(i);
             } else {
-                r.dynamic.push(i);
+                r.dynamic.entry(route.segments.len()).or_default().push(i);
             }
         }
         r
@@ -215,11 +227,12 @@ impl Router {
                 other_method.get_or_insert(&routes[i]);
             }
         }
-        for &i in &self.dynamic {
+        let parts: Vec<&str> = split(path).collect();
+        for &i in self.dynamic.get(&parts.len()).map(Vec::as_slice).unwrap_or_default() {
             let route = &routes[i];
-            if let Some(params) = route.capture(path) {
+            if route.fits(&parts) {
                 if route.method == *method {
-                    return Match::Found(route, params);
+                    return Match::Found(route, route.capture(&parts));
                 }
                 other_method.get_or_insert(route);
             }

@@ -81,6 +81,11 @@ impl Directory {
         self.users.read().get(id).cloned()
     }
 
+    /// A user's name, without copying the rest of the user (reads print it once per record).
+    pub fn user_name(&self, id: &str) -> Option<String> {
+        self.users.read().get(id).map(|u| u.name.clone())
+    }
+
     pub fn department(&self, id: i64) -> Option<Department> {
         self.departments.read().get(&id).cloned()
     }

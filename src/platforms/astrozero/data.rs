@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::errors::AzError;
 use super::model::{user_id, Field, Obj, Record, State};
-use super::Call;
+use super::{Call, Reply};
 use crate::core::clock::Millis;
 
 /// Most records a query returns (and its default page), per the script rules.
@@ -347,9 +347,24 @@ fn writable_obj_of(call: &Call) -> Result<std::sync::Arc<Obj>, AzError> {
     Ok(obj)
 }
 
+/// A record as a read answers it: the stored record itself, or the fields `fields=` asked for.
+pub enum Shown {
+    Whole(std::sync::Arc<Record>),
+    Fields(Record),
+}
+
+impl serde::Serialize for Shown {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Shown::Whole(r) => r.serialize(s),
+            Shown::Fields(r) => r.serialize(s),
+        }
+    }
+}
+
 /// `fields=a,b`: only those plus `id` and the owner fields.
-fn project(call: &Call, obj: &Obj, r: &Record) -> Result<Value, AzError> {
-    let Some(list) = call.req.query_value("fields").filter(|f| !f.trim().is_empty()) else { return Ok(Value::Object(r.clone())) };
+fn project(call: &Call, obj: &Obj, r: std::sync::Arc<Record>) -> Result<Shown, AzError> {
+    let Some(list) = call.req.query_value("fields").filter(|f| !f.trim().is_empty()) else { return Ok(Shown::Whole(r)) };
     let mut out = Map::new();
     for k in ["id", "owner", "owner.__objectType", "owner.name"] {
         out.insert(k.into(), r[k].clone());
@@ -358,7 +373,7 @@ fn project(call: &Call, obj: &Obj, r: &Record) -> Result<Value, AzError> {
         let name = field_name(obj, f)?;
         out.insert(name.clone(), r.get(&name).cloned().unwrap_or(Value::Null));
     }
-    Ok(Value::Object(out))
+    Ok(Shown::Fields(out))
 }
 
 fn ids_param(call: &Call) -> Result<Vec<String>, AzError> {
@@ -380,18 +395,18 @@ fn ids_param(call: &Call) -> Result<Vec<String>, AzError> {
     Ok(ids)
 }
 
-pub fn get_one(call: &Call) -> Result<Value, AzError> {
+pub fn get_one(call: &Call) -> Result<Reply, AzError> {
     let obj = obj_of(call)?;
     let id = call.req.param("id").unwrap_or_default();
     let r = obj.records.get(id).ok_or_else(|| AzError::not_found(format!("record {id}")))?;
-    Ok(json!([project(call, &obj, &r)?]))
+    Ok(Reply::Records(vec![project(call, &obj, r)?], None))
 }
 
-pub fn get_many(call: &Call) -> Result<Value, AzError> {
+pub fn get_many(call: &Call) -> Result<Reply, AzError> {
     let obj = obj_of(call)?;
     let ids = ids_param(call)?;
-    let out: Result<Vec<Value>, AzError> = ids.iter().filter_map(|id| obj.records.get(id)).map(|r| project(call, &obj, &r)).collect();
-    Ok(Value::Array(out?))
+    let out: Result<Vec<Shown>, AzError> = ids.iter().filter_map(|id| obj.records.get(id)).map(|r| project(call, &obj, r)).collect();
+    Ok(Reply::Records(out?, None))
 }
 
 pub fn create(call: &Call) -> Result<Value, AzError> {
@@ -486,7 +501,7 @@ pub fn count(call: &Call) -> Result<Value, AzError> {
 }
 
 /// Query: the page in `result`, the number of matches in a top-level `count`.
-pub fn query(call: &Call) -> Result<(Value, usize), AzError> {
+pub fn query(call: &Call) -> Result<Reply, AzError> {
     let obj = obj_of(call)?;
     let cond = parse_condition(&obj, call.body.get("condition"))?;
     let opts = call.body.get("options").and_then(Value::as_object).cloned().unwrap_or_default();
@@ -524,8 +539,8 @@ pub fn query(call: &Call) -> Result<(Value, usize), AzError> {
             Some(found) => found,
             None => obj.records.count_and_page(skip, limit, |r| cond.matches(r)),
         };
-        let page: Result<Vec<Value>, AzError> = page.iter().map(|r| project(call, &obj, r)).collect();
-        return Ok((Value::Array(page?), total));
+        let page: Result<Vec<Shown>, AzError> = page.into_iter().map(|r| project(call, &obj, r)).collect();
+        return Ok(Reply::Records(page?, Some(total)));
     }
     let mut hits = matching(&obj, &cond);
     hits.sort_by(|a, b| {
@@ -539,8 +554,8 @@ pub fn query(call: &Call) -> Result<(Value, usize), AzError> {
         Ordering::Equal
     });
     let total = hits.len();
-    let page: Result<Vec<Value>, AzError> = hits.iter().skip(skip).take(limit).map(|r| project(call, &obj, r)).collect();
-    Ok((Value::Array(page?), total))
+    let page: Result<Vec<Shown>, AzError> = hits.into_iter().skip(skip).take(limit).map(|r| project(call, &obj, r)).collect();
+    Ok(Reply::Records(page?, Some(total)))
 }
 
 /// Inserts one record checked like `create` does; returns its id.

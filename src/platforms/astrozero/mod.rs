@@ -103,6 +103,8 @@ fn token_of(req: &Request) -> Option<String> {
 pub enum Reply {
     /// `result` (and a top-level `count` for queries) in the envelope.
     Result(Value, Option<usize>),
+    /// Records as `result` (and `count`), printed from the store without copying them.
+    Records(Vec<data::Shown>, Option<usize>),
     /// The envelope without `result` (BPM instance delete and variables).
     Bare,
     /// Not enveloped (file downloads).
@@ -243,15 +245,24 @@ fn program_turn(locale: Locale, user: String, body: Map<String, Value>, progress
     }
 }
 
+/// `{"resCode": "0", "resMsg", "result", "count"?}`, printed around the result (not copied into a tree).
+#[derive(serde::Serialize)]
+struct Success<'a, T: serde::Serialize> {
+    #[serde(rename = "resCode")]
+    code: &'static str,
+    #[serde(rename = "resMsg")]
+    msg: &'static str,
+    result: &'a T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<usize>,
+}
+
 /// The platform's envelope around an operation's reply.
 fn envelope(locale: Locale, reply: Result<Reply, AzError>) -> Response {
     match reply {
-        Ok(Reply::Result(result, count)) => {
-            let mut envelope = json!({ "resCode": "0", "resMsg": success_msg(locale), "result": result });
-            if let Some(n) = count {
-                envelope["count"] = json!(n);
-            }
-            Response::json(200, &envelope)
+        Ok(Reply::Result(result, count)) => Response::json(200, &Success { code: "0", msg: success_msg(locale), result: &result, count }),
+        Ok(Reply::Records(records, count)) => {
+            Response::json(200, &Success { code: "0", msg: success_msg(locale), result: &records, count })
         }
         Ok(Reply::Bare) => Response::json(200, &json!({ "resCode": "0", "resMsg": success_msg(locale) })),
         Ok(Reply::Raw(resp)) => resp,
@@ -336,16 +347,14 @@ const SERVICE_PATHS: [&str; services::MAX_PATH_SEGMENTS] = [
 pub fn routes() -> Vec<Route> {
     let mut v = vec![
         Route::new("astrozero.oauth2.token", PLATFORM, Method::POST, "/baas/auth/v1.0/oauth2/token", token),
-        r("astrozero.data.get", Method::GET, "/u-route/baas/data/v1.0/bobject/{obj}/{id}", data::get_one),
+        rr("astrozero.data.get", Method::GET, "/u-route/baas/data/v1.0/bobject/{obj}/{id}", data::get_one),
         r("astrozero.data.update", Method::PUT, "/u-route/baas/data/v1.0/bobject/{obj}/{id}", data::update_one),
         r("astrozero.data.delete", Method::DELETE, "/u-route/baas/data/v1.0/bobject/{obj}/{id}", data::delete_one),
-        r("astrozero.data.get_many", Method::GET, "/u-route/baas/data/v1.0/bobject/{obj}", data::get_many),
+        rr("astrozero.data.get_many", Method::GET, "/u-route/baas/data/v1.0/bobject/{obj}", data::get_many),
         r("astrozero.data.create", Method::POST, "/u-route/baas/data/v1.0/bobject/{obj}", data::create),
         r("astrozero.data.update_where", Method::PUT, "/u-route/baas/data/v1.0/bobject/{obj}", data::update_where),
         r("astrozero.data.delete_many", Method::DELETE, "/u-route/baas/data/v1.0/bobject/{obj}", data::delete_many),
-        Route::new("astrozero.data.query", PLATFORM, Method::POST, "/u-route/baas/data/v1.0/query/{obj}", |ctx: &Ctx| {
-            run(ctx, |call| data::query(call).map(|(page, total)| Reply::Result(page, Some(total))))
-        }),
+        rr("astrozero.data.query", Method::POST, "/u-route/baas/data/v1.0/query/{obj}", data::query),
         r("astrozero.data.delete_where", Method::POST, "/u-route/baas/data/v1.0/delete/{obj}", data::delete_where),
         r("astrozero.data.count", Method::POST, "/u-route/baas/data/v1.0/count/{obj}", data::count),
         r("astrozero.data.upsert", Method::POST, "/u-route/baas/data/v1.0/upsert/{obj}", data::upsert),

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use super::errors::YidaError;
 use super::model::{Form, FormInstance, LogKind};
 use super::search::{order, sort, Search};
-use super::values::{convert_map, i18n, parse_day, render, time_text};
+use super::values::{convert_map, parse_day, render, time_text, I18n, Reading, Rendered};
 use super::Call;
 use crate::http::Response;
 
@@ -23,22 +23,97 @@ pub fn form(call: &Call) -> Result<std::sync::Arc<Form>, YidaError> {
     Ok(f)
 }
 
-fn originator(call: &Call, user: &str) -> Value {
-    let name = call.world.directory.user(user).map(|u| u.name).unwrap_or_else(|| user.to_owned());
-    json!({ "name": i18n(&name), "userId": user })
+/// A form instance as the in-app reads answer it (`getFormDataById`, `searchFormDatas`).
+pub fn detail(call: &Call, f: &Form, i: &FormInstance) -> Value {
+    json!(Detail::new(call, f, i, &call.reading()))
 }
 
-pub fn detail(call: &Call, f: &Form, i: &FormInstance) -> Value {
-    json!({
-        "gmtModified": time_text(i.modified_ms),
-        "gmtCreate": time_text(i.created_ms),
-        "formUuid": f.form_uuid,
-        "formInstId": i.form_inst_id,
-        "formData": render(&f.components, &i.data, &call.reading()),
-        "originator": originator(call, &i.originator),
-        "title": format!("{}发起的{}", call.world.directory.user(&i.originator).map(|u| u.name).unwrap_or_default(), f.name),
-        "version": i.version,
-    })
+/// [`detail`] printed straight from the store: the searches answer pages of these without building a
+/// `Value` per record (building and copying maps was most of a page's cost).
+pub struct Detail<'a> {
+    form: &'a Form,
+    inst: &'a FormInstance,
+    reading: &'a Reading<'a>,
+    /// The originator's name in the directory (`None`: not a member).
+    name: Option<String>,
+}
+
+impl<'a> Detail<'a> {
+    pub fn new(call: &Call, form: &'a Form, inst: &'a FormInstance, reading: &'a Reading<'a>) -> Self {
+        Detail { form, inst, reading, name: call.world.directory.user_name(&inst.originator) }
+    }
+}
+
+impl serde::Serialize for Detail<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (f, i) = (self.form, self.inst);
+        let mut m = s.serialize_map(Some(8))?;
+        m.serialize_entry("gmtModified", &time_text(i.modified_ms))?;
+        m.serialize_entry("gmtCreate", &time_text(i.created_ms))?;
+        m.serialize_entry("formUuid", &f.form_uuid)?;
+        m.serialize_entry("formInstId", &i.form_inst_id)?;
+        m.serialize_entry("formData", &Rendered { components: &f.components, data: &i.data, reading: self.reading })?;
+        m.serialize_entry("originator", &Originator { name: self.name.as_deref().unwrap_or(&i.originator), user: &i.originator })?;
+        m.serialize_entry("title", &Title { originator: self.name.as_deref().unwrap_or_default(), form: &f.name })?;
+        m.serialize_entry("version", &i.version)?;
+        m.end()
+    }
+}
+
+/// `{"name": i18n, "userId"}`.
+struct Originator<'a> {
+    name: &'a str,
+    user: &'a str,
+}
+
+impl serde::Serialize for Originator<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("name", &I18n(self.name))?;
+        m.serialize_entry("userId", self.user)?;
+        m.end()
+    }
+}
+
+/// "<originator>发起的<form>", as Yida titles a record.
+pub struct Title<'a> {
+    pub originator: &'a str,
+    pub form: &'a str,
+}
+
+impl serde::Serialize for Title<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}发起的{}", self.originator, self.form))
+    }
+}
+
+/// The in-app envelope of a successful read: `{success, errorCode, errorMsg, result}`.
+#[derive(serde::Serialize)]
+pub struct InAppOk<T> {
+    pub success: bool,
+    #[serde(rename = "errorCode")]
+    pub error_code: &'static str,
+    #[serde(rename = "errorMsg")]
+    pub error_msg: &'static str,
+    pub result: T,
+}
+
+impl<T: serde::Serialize> InAppOk<T> {
+    pub fn answer(result: T) -> Result<Response, YidaError> {
+        Ok(Response::json(200, &InAppOk { success: true, error_code: "", error_msg: "", result }))
+    }
+}
+
+/// `{data, totalCount, currentPage}`: one page of a search.
+#[derive(serde::Serialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    #[serde(rename = "totalCount")]
+    pub total: usize,
+    #[serde(rename = "currentPage")]
+    pub current: usize,
 }
 
 pub fn save(call: &Call) -> Result<Response, YidaError> {
@@ -119,8 +194,8 @@ pub fn take_instances(form: &Form, which: impl Fn(&FormInstance) -> bool) -> Vec
 
 pub fn get(call: &Call) -> Result<Response, YidaError> {
     let id = call.req_str("formInstId")?;
-    let v = with_instance(call, &id, |f, inst| Ok(detail(call, f, inst)))?;
-    ok(json!({ "success": true, "errorCode": "", "errorMsg": "", "result": v }))
+    let reading = call.reading();
+    with_instance(call, &id, |f, inst| InAppOk::answer(Detail::new(call, f, inst, &reading)))
 }
 
 /// The shared search parameters of a form's searches: conditions, originator, time bounds, order.
@@ -237,8 +312,9 @@ pub fn search(call: &Call) -> Result<Response, YidaError> {
     let (p, size) = call.paging(100)?;
     let list = f.instances.lock();
     let (hits, total) = matching_page(call, &f, &list, p, size)?;
-    let data: Vec<Value> = hits.iter().map(|i| detail(call, &f, i)).collect();
-    ok(json!({ "success": true, "errorCode": "", "errorMsg": "", "result": paged(data, total, p) }))
+    let reading = call.reading();
+    let data = hits.iter().map(|i| Detail::new(call, &f, i, &reading)).collect();
+    InAppOk::answer(Page { data, total, current: p })
 }
 
 /// The form of `formUuid` for a definition read: app administrators only (since 2024-12).

@@ -82,7 +82,9 @@ const RENAMES: &[(&str, &str)] = &[
     ("pageIndex", "currentPage"),
 ];
 
-type Shape = fn(&Call, Value) -> Option<Value>;
+/// How an Open API route turns an in-app answer into its own: reshaped from the in-app body, or
+/// `None` when the op answers in the Open API's shape already (the hot reads, printed from the store).
+type Shape = Option<fn(&Call, Value) -> Option<Value>>;
 
 /// Whether a route acts in one app (`appType`, checked with its system token) or across the tenant.
 #[derive(Clone, Copy, PartialEq)]
@@ -144,6 +146,7 @@ fn open(ctx: &Ctx, op: super::Op, shape: Shape, scope: Scope) -> Response {
         Ok(r) => r,
         Err(e) => return error(if e.code == "TIANSHU_000006" { 403 } else { 400 }, e.code, &e.msg, ctx),
     };
+    let Some(shape) = shape else { return resp };
     let Ok(body) = serde_json::from_slice::<Value>(&resp.body) else { return error(500, "InternalError", "internal error", ctx) };
     if body.get("success") == Some(&Value::Bool(false)) {
         let code = body["errorCode"].as_str().unwrap_or("400");
@@ -188,24 +191,77 @@ fn form_detail(call: &Call, v: Value) -> Option<Value> {
     )
 }
 
-fn search_page(call: &Call, v: Value) -> Option<Value> {
-    let data: Vec<Value> = v["result"]["data"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|d| {
-                    let who = d["originator"]["userId"].as_str().unwrap_or("");
-                    let p = person(call, who);
-                    json!({
-                        "formInstanceId": d["formInstId"], "formUuid": d["formUuid"], "formData": d["formData"], "title": d["title"], "version": d["version"],
-                        "createdTimeGMT": d["gmtCreate"], "modifiedTimeGMT": d["gmtModified"], "creatorUserId": who, "modifierUserId": who,
-                        "originator": { "userId": who, "userName": p["name"] },
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Some(json!({ "currentPage": v["result"]["currentPage"], "totalCount": v["result"]["totalCount"], "data": data }))
+/// `forms/instances/search`: the in-app search's page, each record in the Open API's shape.
+fn search(call: &Call) -> Result<Response, YidaError> {
+    let f = forms::form(call)?;
+    let (p, size) = call.paging(100)?;
+    let list = f.instances.lock();
+    let (hits, total) = forms::matching_page(call, &f, &list, p, size)?;
+    let reading = call.reading();
+    let data = hits
+        .iter()
+        .map(|i| SearchItem { form: &f, inst: i, reading: &reading, name: call.world.directory.user_name(&i.originator) })
+        .collect();
+    Ok(Response::json(200, &SearchPage { current: p, total, data }))
+}
+
+/// `{currentPage, totalCount, data}` (that order).
+#[derive(serde::Serialize)]
+struct SearchPage<'a> {
+    #[serde(rename = "currentPage")]
+    current: usize,
+    #[serde(rename = "totalCount")]
+    total: usize,
+    data: Vec<SearchItem<'a>>,
+}
+
+/// One record of an Open API search, printed from the store.
+struct SearchItem<'a> {
+    form: &'a super::model::Form,
+    inst: &'a super::model::FormInstance,
+    reading: &'a super::values::Reading<'a>,
+    /// The originator's name in the directory (`None`: not a member).
+    name: Option<String>,
+}
+
+impl serde::Serialize for SearchItem<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (f, i) = (self.form, self.inst);
+        let who = i.originator.as_str();
+        let name = self.name.as_deref().unwrap_or_default();
+        let mut m = s.serialize_map(Some(10))?;
+        m.serialize_entry("formInstanceId", &i.form_inst_id)?;
+        m.serialize_entry("formUuid", &f.form_uuid)?;
+        m.serialize_entry("formData", &super::values::Rendered { components: &f.components, data: &i.data, reading: self.reading })?;
+        m.serialize_entry("title", &forms::Title { originator: name, form: &f.name })?;
+        m.serialize_entry("version", &i.version)?;
+        m.serialize_entry("createdTimeGMT", &super::values::time_text(i.created_ms))?;
+        m.serialize_entry("modifiedTimeGMT", &super::values::time_text(i.modified_ms))?;
+        m.serialize_entry("creatorUserId", who)?;
+        m.serialize_entry("modifierUserId", who)?;
+        m.serialize_entry("originator", &OpenOriginator { user_id: who, user_name: NameI18n { zh: name, en: name, kind: "i18n" } })?;
+        m.end()
+    }
+}
+
+/// `{userId, userName: {nameInChinese, nameInEnglish, type}}`.
+#[derive(serde::Serialize)]
+struct OpenOriginator<'a> {
+    #[serde(rename = "userId")]
+    user_id: &'a str,
+    #[serde(rename = "userName")]
+    user_name: NameI18n<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct NameI18n<'a> {
+    #[serde(rename = "nameInChinese")]
+    zh: &'a str,
+    #[serde(rename = "nameInEnglish")]
+    en: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
 }
 
 fn ids_page(_: &Call, v: Value) -> Option<Value> {
@@ -1041,13 +1097,18 @@ fn whole(_: &Call, v: Value) -> Option<Value> {
     Some(json!({ "success": true, "result": v["result"] }))
 }
 
-fn route(id: &'static str, method: Method, path: &'static str, op: super::Op, shape: Shape) -> Route {
-    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| open(ctx, op, shape, Scope::App))
+fn route(id: &'static str, method: Method, path: &'static str, op: super::Op, shape: fn(&Call, Value) -> Option<Value>) -> Route {
+    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| open(ctx, op, Some(shape), Scope::App))
+}
+
+/// A route whose op answers in the Open API's own shape.
+fn direct_route(id: &'static str, method: Method, path: &'static str, op: super::Op) -> Route {
+    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| open(ctx, op, None, Scope::App))
 }
 
 /// A route that lists across the tenant's apps rather than acting in one.
-fn tenant_route(id: &'static str, method: Method, path: &'static str, op: super::Op, shape: Shape) -> Route {
-    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| open(ctx, op, shape, Scope::Tenant))
+fn tenant_route(id: &'static str, method: Method, path: &'static str, op: super::Op, shape: fn(&Call, Value) -> Option<Value>) -> Route {
+    Route::new(id, PLATFORM, method, path, move |ctx: &Ctx| open(ctx, op, Some(shape), Scope::Tenant))
 }
 
 pub fn routes() -> Vec<Route> {
@@ -1057,7 +1118,7 @@ pub fn routes() -> Vec<Route> {
         route("yida.openapi.form.update", Method::PUT, "/v1.0/yida/forms/instances", forms::update, empty),
         route("yida.openapi.form.delete", Method::DELETE, "/v1.0/yida/forms/instances", forms::delete, empty),
         route("yida.openapi.form.get", Method::GET, "/v1.0/yida/forms/instances/{formInstId}", forms::get, form_detail),
-        route("yida.openapi.form.search", Method::POST, "/v1.0/yida/forms/instances/search", forms::search, search_page),
+        direct_route("yida.openapi.form.search", Method::POST, "/v1.0/yida/forms/instances/search", search),
         route(
             "yida.openapi.form.search_ids",
             Method::POST,

@@ -1,6 +1,8 @@
 //! Component values: write format (formDataJson) checked per component, read format rendered per
 //! component. Stored values keep the write format; departments read back as their name.
 
+use std::borrow::Cow;
+
 use chrono::TimeZone;
 use serde_json::{json, Map, Value};
 
@@ -146,46 +148,62 @@ pub struct Reading<'a> {
 /// The read format ("Form Data Format Description as Return Value"): departments as their name,
 /// regions as names, choices in the caller's language, everything else as stored.
 pub fn render(components: &[Component], data: &Map<String, Value>, r: &Reading) -> Map<String, Value> {
-    let dir = r.dir;
-    let label = |c: &Component, v: &Value| match (r.english, v.as_str()) {
-        (true, Some(o)) => c.options_en.get(o).map(|en| json!(en)).unwrap_or_else(|| v.clone()),
-        _ => v.clone(),
+    data.iter().map(|(k, v)| (k.clone(), render_value(components.iter().find(|c| &c.id == k), v, r).into_owned())).collect()
+}
+
+/// One value in the read format (see [`render`]); borrowed where it reads as stored, which is most.
+pub fn render_value<'v>(c: Option<&Component>, v: &'v Value, r: &Reading) -> Cow<'v, Value> {
+    let label = |c: &Component, v: &'v Value| -> Cow<'v, Value> {
+        match (r.english, v.as_str()) {
+            (true, Some(o)) => c.options_en.get(o).map_or(Cow::Borrowed(v), |en| Cow::Owned(json!(en))),
+            _ => Cow::Borrowed(v),
+        }
     };
-    let mut out = Map::new();
-    for (k, v) in data {
-        let c = components.iter().find(|c| &c.id == k);
-        let shown = match (c.map(|c| c.kind), v) {
-            (Some("CitySelectField"), Value::Array(codes)) => Value::Array(
-                codes
-                    .iter()
-                    .map(|code| code.as_str().and_then(super::regions::name).map(|n| json!(n)).unwrap_or_else(|| code.clone()))
-                    .collect(),
-            ),
-            (Some("RadioField" | "SelectField"), _) => c.map(|c| label(c, v)).unwrap_or_else(|| v.clone()),
-            (Some("CheckboxField" | "MultiSelectField"), Value::Array(items)) => {
-                Value::Array(items.iter().map(|o| c.map(|c| label(c, o)).unwrap_or_else(|| o.clone())).collect())
-            }
-            (Some("DepartmentSelectField"), Value::Array(ids)) => {
-                let names: Vec<String> = ids
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .filter_map(|d| d.parse::<i64>().ok())
-                    .filter_map(|d| dir.department(d))
-                    .map(|d| d.name)
-                    .collect();
-                json!(names.join(","))
-            }
-            (Some("TableField"), Value::Array(rows)) => {
-                let items = c.map(|c| c.items.as_slice()).unwrap_or(&[]);
-                Value::Array(
-                    rows.iter().map(|row| row.as_object().map(|row| Value::Object(render(items, row, r))).unwrap_or(Value::Null)).collect(),
-                )
-            }
-            _ => v.clone(),
-        };
-        out.insert(k.clone(), shown);
+    let Some(c) = c else { return Cow::Borrowed(v) };
+    match (c.kind, v) {
+        ("CitySelectField", Value::Array(codes)) => Cow::Owned(Value::Array(
+            codes
+                .iter()
+                .map(|code| code.as_str().and_then(super::regions::name).map(|n| json!(n)).unwrap_or_else(|| code.clone()))
+                .collect(),
+        )),
+        ("RadioField" | "SelectField", _) => label(c, v),
+        ("CheckboxField" | "MultiSelectField", Value::Array(items)) if r.english => {
+            Cow::Owned(Value::Array(items.iter().map(|o| label(c, o).into_owned()).collect()))
+        }
+        ("DepartmentSelectField", Value::Array(ids)) => {
+            let names: Vec<String> = ids
+                .iter()
+                .filter_map(Value::as_str)
+                .filter_map(|d| d.parse::<i64>().ok())
+                .filter_map(|d| r.dir.department(d))
+                .map(|d| d.name)
+                .collect();
+            Cow::Owned(json!(names.join(",")))
+        }
+        ("TableField", Value::Array(rows)) => Cow::Owned(Value::Array(
+            rows.iter().map(|row| row.as_object().map(|row| Value::Object(render(&c.items, row, r))).unwrap_or(Value::Null)).collect(),
+        )),
+        _ => Cow::Borrowed(v),
     }
-    out
+}
+
+/// [`render`] printed as it goes, for the reads that answer many records: no map is built.
+pub struct Rendered<'a> {
+    pub components: &'a [Component],
+    pub data: &'a Map<String, Value>,
+    pub reading: &'a Reading<'a>,
+}
+
+impl serde::Serialize for Rendered<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.data.len()))?;
+        for (k, v) in self.data {
+            m.serialize_entry(k, &*render_value(self.components.iter().find(|c| &c.id == k), v, self.reading))?;
+        }
+        m.end()
+    }
 }
 
 /// `yyyy-MM-dd HH:mm:ss` in China time, as Yida prints times.
@@ -195,7 +213,22 @@ pub fn time_text(ms: Millis) -> String {
 
 /// A person's name the way Yida localises it.
 pub fn i18n(name: &str) -> Value {
-    json!({ "pureEn_US": name, "en_US": name, "zh_CN": name, "type": "i18n" })
+    json!(I18n(name))
+}
+
+/// `{"pureEn_US", "en_US", "zh_CN", "type": "i18n"}` of one name, printed without building a map.
+pub struct I18n<'a>(pub &'a str);
+
+impl serde::Serialize for I18n<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("pureEn_US", self.0)?;
+        m.serialize_entry("en_US", self.0)?;
+        m.serialize_entry("zh_CN", self.0)?;
+        m.serialize_entry("type", "i18n")?;
+        m.end()
+    }
 }
 
 /// Parses `yyyy-MM-dd` (the whole day when `end`) or `yyyy-MM-dd HH:mm:ss`, China time.
