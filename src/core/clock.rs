@@ -85,14 +85,27 @@ pub fn iso_utc_ms(ms: Millis) -> String {
     }
 }
 
-/// `yyyy-MM-dd HH:mm:ss` in China time (UTC+8), as Yida and Astro Zero print times. Written field by
-/// field rather than through a strftime pattern: list answers print it twice per record, and parsing
-/// the pattern each time was a visible share of a page's cost.
+/// `yyyy-MM-dd HH:mm:ss` in China time (UTC+8), as Yida and Astro Zero print times. Written digit by
+/// digit rather than through a strftime pattern or `format!`: list answers print it twice per record,
+/// and the formatting machinery was a visible share of a page's cost.
 pub fn china_time_text(ms: Millis) -> String {
     use chrono::{Datelike, Timelike};
     match DateTime::from_timestamp_millis(ms.saturating_add(8 * 3_600_000)) {
         Some(t) if (0..=9999).contains(&t.year()) => {
-            format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())
+            let mut out = *b"0000-00-00 00:00:00";
+            let mut put = |at: usize, width: usize, mut n: u32| {
+                for i in (at..at + width).rev() {
+                    out[i] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                }
+            };
+            put(0, 4, t.year() as u32);
+            put(5, 2, t.month());
+            put(8, 2, t.day());
+            put(11, 2, t.hour());
+            put(14, 2, t.minute());
+            put(17, 2, t.second());
+            out.iter().copied().map(char::from).collect()
         }
         _ => chrono::FixedOffset::east_opt(8 * 3600)
             .and_then(|tz| tz.timestamp_millis_opt(ms).single())
@@ -152,6 +165,11 @@ mod tests {
             i64::MIN,
             -28_800_001,
         ] {
+            assert_eq!(china_time_text(ms), slow(ms), "{ms}");
+        }
+        // Spread over years 0..=9999, negative and positive, every field's digits.
+        for k in 0..20_000i64 {
+            let ms = (k * 7_919_999_937_123) % 315_537_897_600_000 - 62_167_219_200_000;
             assert_eq!(china_time_text(ms), slow(ms), "{ms}");
         }
     }

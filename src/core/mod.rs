@@ -14,6 +14,7 @@ pub mod formula;
 pub mod http_call;
 pub mod ids;
 pub mod journal;
+pub mod json_cache;
 pub mod keypath;
 pub mod outbound;
 pub mod ratelimit;

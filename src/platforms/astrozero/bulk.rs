@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use super::data::{self, time_text};
 use super::errors::AzError;
-use super::model::{BulkTask, Obj, Record};
+use super::model::{BulkTask, Obj, Stored};
 use super::program::text;
 use super::{connectors, metadata, Call};
 
@@ -67,7 +67,7 @@ pub(super) fn unzip(body: &[u8]) -> Result<Vec<(String, Vec<u8>)>, AzError> {
     Ok(out)
 }
 
-fn object_csv(obj: &Obj, records: &[std::sync::Arc<Record>], sep: u8) -> Result<Vec<u8>, AzError> {
+fn object_csv(obj: &Obj, records: &[std::sync::Arc<Stored>], sep: u8) -> Result<Vec<u8>, AzError> {
     let mut w = csv::WriterBuilder::new().delimiter(sep).flexible(true).from_writer(Vec::new());
     let mut fields = vec!["id".to_owned(), "name".to_owned()];
     fields.extend(obj.fields.read().iter().map(|f| f.name.clone()));

@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use serde_json::{json, Map, Value};
 
 use super::errors::AzError;
-use super::model::{user_id, Field, Obj, Record, State};
+use super::model::{user_id, Field, Obj, Record, State, Stored};
 use super::{Call, Reply};
 use crate::core::clock::Millis;
 
@@ -221,7 +221,7 @@ fn update_checked(obj: &Obj, id: &str, set: &[(String, Value)], call: &Call) -> 
     let rec = apply(obj, &old, set, &call.user, call.now())?;
     check_unique(obj, &rec, &[])?;
     let before = obj.records.version();
-    let written = obj.records.update::<AzError>(id, move |_| Ok(rec));
+    let written = obj.records.update::<AzError>(id, move |_| Ok(rec.into()));
     if let Some(Ok(new)) = &written {
         indexed(obj, before, Some(&old), std::slice::from_ref(&**new));
     }
@@ -349,21 +349,31 @@ fn writable_obj_of(call: &Call) -> Result<std::sync::Arc<Obj>, AzError> {
 
 /// A record as a read answers it: the stored record itself, or the fields `fields=` asked for.
 pub enum Shown {
-    Whole(std::sync::Arc<Record>),
+    Whole(std::sync::Arc<Stored>),
     Fields(Record),
 }
 
-impl serde::Serialize for Shown {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl Shown {
+    /// Appends the record's JSON (a whole record's from its cache).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
         match self {
-            Shown::Whole(r) => r.serialize(s),
-            Shown::Fields(r) => r.serialize(s),
+            Shown::Whole(r) => r.write_json(out),
+            Shown::Fields(r) => {
+                let _ = serde_json::to_writer(out, r);
+            }
+        }
+    }
+
+    pub fn json_len_hint(&self) -> usize {
+        match self {
+            Shown::Whole(r) => r.json_len_hint(),
+            Shown::Fields(_) => 256,
         }
     }
 }
 
 /// `fields=a,b`: only those plus `id` and the owner fields.
-fn project(call: &Call, obj: &Obj, r: std::sync::Arc<Record>) -> Result<Shown, AzError> {
+fn project(call: &Call, obj: &Obj, r: std::sync::Arc<Stored>) -> Result<Shown, AzError> {
     let Some(list) = call.req.query_value("fields").filter(|f| !f.trim().is_empty()) else { return Ok(Shown::Whole(r)) };
     let mut out = Map::new();
     for k in ["id", "owner", "owner.__objectType", "owner.name"] {
@@ -425,7 +435,7 @@ pub fn create(call: &Call) -> Result<Value, AzError> {
     }
     let ids: Vec<Value> = built.iter().map(|r| json!({ "id": r["id"] })).collect();
     let before = obj.records.version();
-    let keyed = |r: Record| (r["id"].as_str().unwrap_or_default().to_owned(), r);
+    let keyed = |r: Record| (r["id"].as_str().unwrap_or_default().to_owned(), Stored::from(r));
     if obj.fields.read().iter().any(|f| f.unique) {
         obj.records.insert_many(built.iter().cloned().map(keyed));
         indexed(&obj, before, None, &built);
@@ -451,7 +461,7 @@ pub fn update_one(call: &Call) -> Result<Value, AzError> {
     Ok(json!(1))
 }
 
-pub fn matching(obj: &Obj, cond: &Cond) -> Vec<std::sync::Arc<Record>> {
+pub fn matching(obj: &Obj, cond: &Cond) -> Vec<std::sync::Arc<Stored>> {
     obj.records.filtered(|r| cond.matches(r))
 }
 
@@ -566,7 +576,7 @@ pub fn insert_one(call: &Call, obj: &Obj, given: &Map<String, Value>) -> Result<
     check_unique(obj, &rec, &[])?;
     let id = rec["id"].as_str().unwrap_or_default().to_owned();
     let before = obj.records.version();
-    let stored = obj.records.insert(&id, rec);
+    let stored = obj.records.insert(&id, rec.into());
     indexed(obj, before, None, std::slice::from_ref(&*stored));
     Ok(id)
 }
@@ -598,7 +608,7 @@ pub fn upsert(call: &Call) -> Result<Value, AzError> {
                 check_unique(&obj, &rec, &[])?;
                 let id = rec["id"].as_str().unwrap_or_default().to_owned();
                 let before = obj.records.version();
-                let stored = obj.records.insert(&id, rec);
+                let stored = obj.records.insert(&id, rec.into());
                 indexed(&obj, before, None, std::slice::from_ref(&*stored));
                 out.push(json!({ "id": id }));
             }

@@ -98,12 +98,12 @@ proptest! {
             if let Some(v) = v {
                 m.insert("ns__f0__CST".into(), v.clone());
             }
-            (format!("r{i:03}"), m)
+            (format!("r{i:03}"), super::model::Stored::from(m))
         };
         obj.records.insert_many(values.iter().enumerate().map(|(i, v)| rec(i, v)));
         let cond = parse_condition(&obj, Some(&serde_json::json!({ "conditions": [{ "field": "ns__f0__CST", "operator": "eq", "value": want }] }))).expect("parses");
         let check = |obj: &Obj| -> Result<(), TestCaseError> {
-            let ids = |p: &[std::sync::Arc<super::model::Record>]| p.iter().map(|r| r["id"].clone()).collect::<Vec<_>>();
+            let ids = |p: &[std::sync::Arc<super::model::Stored>]| p.iter().map(|r| r["id"].clone()).collect::<Vec<_>>();
             let (total, page) = obj.records.count_and_page(skip, take, |r| cond.matches(r));
             match cond.single_text_eq() {
                 Some((field, w)) => {

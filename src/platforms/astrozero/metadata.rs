@@ -165,9 +165,9 @@ pub fn add_fields(call: &Call) -> Result<Value, AzError> {
         for r in o.records.snapshot() {
             let id = r["id"].as_str().unwrap_or_default().to_owned();
             let _ = o.records.update::<()>(&id, |old| {
-                let mut n = old.clone();
+                let mut n = super::model::Record::clone(old);
                 n.insert(f.name.clone(), Value::Null);
-                Ok(n)
+                Ok(n.into())
             });
         }
     }
@@ -224,9 +224,9 @@ pub fn delete_field(call: &Call) -> Result<Value, AzError> {
     for r in o.records.snapshot() {
         let id = r["id"].as_str().unwrap_or_default().to_owned();
         let _ = o.records.update::<()>(&id, |old| {
-            let mut n = old.clone();
+            let mut n = super::model::Record::clone(old);
             n.remove(&f.name);
-            Ok(n)
+            Ok(n.into())
         });
     }
     Ok(json!(1))

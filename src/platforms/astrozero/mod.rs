@@ -257,13 +257,25 @@ struct Success<'a, T: serde::Serialize> {
     count: Option<usize>,
 }
 
+/// The envelope around records, spliced from their cached JSON: a page is a concatenation.
+fn records_answer(locale: Locale, records: &[data::Shown], count: Option<usize>) -> Response {
+    let mut out = Vec::with_capacity(records.iter().map(data::Shown::json_len_hint).sum::<usize>() + 96);
+    out.extend_from_slice(b"{\"resCode\":\"0\",\"resMsg\":");
+    let _ = serde_json::to_writer(&mut out, success_msg(locale));
+    out.extend_from_slice(b",\"result\":");
+    crate::core::json_cache::write_array(&mut out, records, |out, r| r.write_json(out));
+    if let Some(n) = count {
+        out.extend_from_slice(format!(",\"count\":{n}").as_bytes());
+    }
+    out.push(b'}');
+    Response::json_bytes(200, out)
+}
+
 /// The platform's envelope around an operation's reply.
 fn envelope(locale: Locale, reply: Result<Reply, AzError>) -> Response {
     match reply {
         Ok(Reply::Result(result, count)) => Response::json(200, &Success { code: "0", msg: success_msg(locale), result: &result, count }),
-        Ok(Reply::Records(records, count)) => {
-            Response::json(200, &Success { code: "0", msg: success_msg(locale), result: &records, count })
-        }
+        Ok(Reply::Records(records, count)) => records_answer(locale, &records, count),
         Ok(Reply::Bare) => Response::json(200, &json!({ "resCode": "0", "resMsg": success_msg(locale) })),
         Ok(Reply::Raw(resp)) => resp,
         Err(e) => e.render(locale),

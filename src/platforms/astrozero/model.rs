@@ -49,6 +49,46 @@ pub struct ValueSet {
 
 pub type Record = Map<String, Value>;
 
+/// A stored record and its JSON, printed on its first read and reused (records are replaced on every
+/// write, never changed in place, so the cached JSON is never stale). Reads see the record through
+/// `Deref`.
+#[derive(Debug)]
+pub struct Stored {
+    record: Record,
+    json: crate::core::json_cache::JsonCache,
+}
+
+impl From<Record> for Stored {
+    fn from(record: Record) -> Self {
+        Stored { record, json: Default::default() }
+    }
+}
+
+impl std::ops::Deref for Stored {
+    type Target = Record;
+    fn deref(&self) -> &Record {
+        &self.record
+    }
+}
+
+impl Stored {
+    /// Appends the record's JSON to `out`, from its cache when there is one.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.json.write(out, &self.record);
+    }
+
+    /// The length of the record's JSON when cached, else a typical record's (to size buffers).
+    pub fn json_len_hint(&self) -> usize {
+        self.json.len_or(768)
+    }
+}
+
+impl serde::Serialize for Stored {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.record.serialize(s)
+    }
+}
+
 #[derive(Debug)]
 pub struct Obj {
     pub id: String,
@@ -60,7 +100,7 @@ pub struct Obj {
     pub custom: bool,
     pub created_ms: Millis,
     pub fields: RwLock<Vec<Field>>,
-    pub records: Collection<Record>,
+    pub records: Collection<Stored>,
     /// Serialises writes that check uniqueness.
     pub write_lock: Mutex<()>,
     /// Where each unique field's values live, so a write checks uniqueness without a scan.
@@ -83,7 +123,7 @@ pub struct UniqueIndex {
 
 impl UniqueIndex {
     /// Makes the index match the collection and the object's current unique fields.
-    pub fn refresh(&mut self, records: &Collection<Record>, fields: &[String]) {
+    pub fn refresh(&mut self, records: &Collection<Stored>, fields: &[String]) {
         let version = records.version();
         if self.version == Some(version) && self.fields == fields {
             return;
@@ -126,7 +166,7 @@ impl UniqueIndex {
 
     /// After a data-API write that took the collection from `before` to `before + 1`: `old` replaced by
     /// `new`. Any other history leaves the index stale, to be rebuilt on the next check.
-    pub fn written(&mut self, records: &Collection<Record>, before: u64, old: Option<&Record>, new: &[Record]) {
+    pub fn written(&mut self, records: &Collection<Stored>, before: u64, old: Option<&Record>, new: &[Record]) {
         if self.version != Some(before) || records.version() != before + 1 {
             return;
         }
@@ -392,8 +432,8 @@ impl State {
         let _guard = obj.write_lock.lock();
         for u in dir.users() {
             let old = obj.records.get(&user_id(&u.id));
-            if let Some(rec) = super::data::user_record(&u, old.as_deref(), now) {
-                obj.records.insert(&user_id(&u.id), rec);
+            if let Some(rec) = super::data::user_record(&u, old.as_deref().map(|s| &**s), now) {
+                obj.records.insert(&user_id(&u.id), rec.into());
             }
         }
         self.users_synced.store(generation, Release);

@@ -638,14 +638,14 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         for r in &o.records {
             if let Ok(rec) = super::data::new_record(&st, &obj, r, &first, now) {
                 let id = rec["id"].as_str().unwrap_or_default().to_owned();
-                obj.records.insert(&id, rec);
+                obj.records.insert(&id, rec.into());
             }
         }
         if let Some(g) = &o.generate {
             let made = (0..g.count).filter_map(|i| {
                 let given = super::generate::values(&obj, i, scenario.seed(), now);
                 let rec = super::data::new_record(&st, &obj, &given, &first, now).ok()?;
-                Some((rec["id"].as_str().unwrap_or_default().to_owned(), rec))
+                Some((rec["id"].as_str().unwrap_or_default().to_owned(), rec.into()))
             });
             obj.records.insert_many(made);
         }

@@ -92,7 +92,8 @@ pub fn import(st: &mut State, value: Value) -> Result<(), StateError> {
                 unique_index: Default::default(),
                 text_index: Default::default(),
             };
-            obj.records.insert_many(o.records.into_iter().map(|r| (r.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(), r)));
+            obj.records
+                .insert_many(o.records.into_iter().map(|r| (r.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(), r.into())));
             Arc::new(obj)
         })
         .collect();

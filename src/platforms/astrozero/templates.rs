@@ -15,7 +15,7 @@ use calamine::{Data, Reader};
 use serde_json::{json, Map, Value};
 
 use super::errors::AzError;
-use super::model::{BulkTask, Obj, Record};
+use super::model::{BulkTask, Obj, Stored};
 use super::program::{self, StepDef};
 use super::{bulk, Call, Reply};
 use crate::http::Response;
@@ -112,7 +112,7 @@ pub fn download(call: &Call) -> Result<Reply, AzError> {
 }
 
 /// An xlsx with the template's header row and one row per record.
-fn workbook(t: &TemplateDef, records: &[std::sync::Arc<Record>]) -> Result<Vec<u8>, AzError> {
+fn workbook(t: &TemplateDef, records: &[std::sync::Arc<Stored>]) -> Result<Vec<u8>, AzError> {
     let fail = |e: rust_xlsxwriter::XlsxError| AzError { name: "internal_error", detail: Some(e.to_string()) };
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();

@@ -11,8 +11,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+
+use std::sync::Arc;
+
+use crate::core::json_cache::JsonCache;
 
 use parking_lot::Mutex;
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -79,53 +81,24 @@ impl Serialize for Val {
     }
 }
 
-/// Bytes of record JSON cached in this process. Past [`JSON_CACHE_MAX`] reads of records not yet cached
-/// serialise instead, so reading every record of a huge form cannot double its memory.
-static JSON_CACHED: AtomicUsize = AtomicUsize::new(0);
-const JSON_CACHE_MAX: usize = 256 << 20;
-
 /// A stored record and its JSON, serialised on first read and reused until the record is replaced.
 /// Reads then cost a copy, not a serialisation (a filtered list page is twice as fast); a write builds
 /// a new `Stored`, so the cache is never stale.
 #[derive(Debug)]
 pub struct Stored {
     cells: Box<[(Arc<str>, Val)]>,
-    json: OnceLock<Box<[u8]>>,
-}
-
-impl Drop for Stored {
-    fn drop(&mut self) {
-        if let Some(j) = self.json.get() {
-            JSON_CACHED.fetch_sub(j.len(), Ordering::Relaxed);
-        }
-    }
+    json: JsonCache,
 }
 
 impl Stored {
     /// The length of the record's JSON when cached, else a typical record's (to size buffers).
     pub fn json_len_hint(&self) -> usize {
-        self.json.get().map_or(1024, |j| j.len())
+        self.json.len_or(1024)
     }
 
     /// Appends the record's JSON to `out`, from the cache when there is one.
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        self.write_json_within(out, JSON_CACHE_MAX);
-    }
-
-    fn write_json_within(&self, out: &mut Vec<u8>, budget: usize) {
-        if let Some(j) = self.json.get() {
-            out.extend_from_slice(j);
-            return;
-        }
-        let start = out.len();
-        if serde_json::to_writer(&mut *out, self).is_err() {
-            out.truncate(start);
-            return;
-        }
-        let written = &out[start..];
-        if JSON_CACHED.load(Ordering::Relaxed) + written.len() <= budget && self.json.set(written.into()).is_ok() {
-            JSON_CACHED.fetch_add(written.len(), Ordering::Relaxed);
-        }
+        self.json.write(out, self);
     }
 
     pub fn get(&self, key: &str) -> Option<&Val> {
@@ -167,7 +140,7 @@ impl Stored {
     }
 
     fn from_cells(cells: Box<[(Arc<str>, Val)]>) -> Self {
-        Stored { cells, json: OnceLock::new() }
+        Stored { cells, json: JsonCache::default() }
     }
 }
 
@@ -333,13 +306,13 @@ mod tests {
         let r = rec(json!({"_id": "a", "x": "文本"}));
         let (over, within) = (i.store(&r), i.store(&r));
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        over.write_json_within(&mut a, 0);
-        within.write_json_within(&mut b, usize::MAX);
+        over.json.write_within(&mut a, &over, 0);
+        within.json.write_within(&mut b, &within, usize::MAX);
         assert_eq!(a, serde_json::to_vec(&r).unwrap());
         assert_eq!(a, b);
-        assert!(over.json.get().is_none() && within.json.get().is_some());
+        assert!(!over.json.is_cached() && within.json.is_cached());
         let mut again = Vec::new();
-        within.write_json_within(&mut again, 0);
+        within.json.write_within(&mut again, &within, 0);
         assert_eq!(again, b, "a cached record answers from its cache whatever the budget");
     }
 

@@ -18,7 +18,15 @@ use crate::http::Response;
 use crate::router::Ctx;
 
 fn ok(reply: &Reply, rows: Vec<Value>) -> Response {
-    Response::json(200, &json!({ "status": 200, "message": text(Msg::ListOk, reply.locale), "result": rows }))
+    Response::json(200, &ListOk { status: 200, message: text(Msg::ListOk, reply.locale), result: &rows })
+}
+
+/// `{status, message, result}` printed around the rows (a `json!` tree would copy them first).
+#[derive(serde::Serialize)]
+struct ListOk<'a> {
+    status: u16,
+    message: &'a str,
+    result: &'a [Value],
 }
 
 fn fail(reply: &Reply, why: &str) -> Response {
