@@ -72,7 +72,7 @@ impl Directory {
         }
     }
 
-    /// The users' generation: equal readings mean no user changed in between.
+    /// The directory's generation: equal readings mean no user or department changed in between.
     pub fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
@@ -122,10 +122,13 @@ impl Directory {
 
     pub fn put_department(&self, dept: Department) {
         self.departments.write().insert(dept.id, dept);
+        self.generation.store(next_generation(), std::sync::atomic::Ordering::Release);
     }
 
     pub fn remove_department(&self, id: i64) -> Option<Department> {
-        self.departments.write().shift_remove(&id)
+        let gone = self.departments.write().shift_remove(&id);
+        self.generation.store(next_generation(), std::sync::atomic::Ordering::Release);
+        gone
     }
 
     /// Direct children of a department.

@@ -897,3 +897,66 @@ async fn generate_fills_a_data_form_deterministically() {
     let e = lowcode_emu::Scenario::from_toml_str(&with(20_000_000), "t").err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("at most 10000000"), "{e}");
 }
+
+/// Searches print each record once and reuse the bytes; every change to what a record shows — its
+/// values, a person's name, a department's name, the caller's language — must show in the next page,
+/// in-app and through the Open API alike.
+#[tokio::test]
+async fn printed_search_pages_show_every_change() {
+    let scenario = format!("{YIDA}\n[jiandaoyun]\napi_keys = [\"jdy-key\"]\n");
+    let emu = start_with(&scenario).await;
+    let id = save(&emu, json!({ "textField_aaaa0001": "旧名", "employeeField_aaaa0005": ["bob"], "departmentSelectField_aaaa0006": 2 }))
+        .await["result"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let token = open_token(&emu).await;
+    // (in-app record, Open API record) of the one record, each read twice so the second comes from what was kept.
+    let read = || async {
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let inapp = get_q(&emu, "form", "searchFormDatas", &[("formUuid", F1.into())], None).await;
+            let body = json!({ "appType": APPT, "systemToken": "SYS-TOKEN-1", "userId": "alice", "formUuid": F1 });
+            let (_, open) = open_call(&emu, reqwest::Method::POST, "/v1.0/yida/forms/instances/search", &token, &[], Some(body)).await;
+            assert_eq!(inapp["result"]["totalCount"], 1);
+            seen.push((inapp["result"]["data"][0].clone(), open["data"][0].clone()));
+        }
+        assert_eq!(seen[0], seen[1], "a kept record reads as a printed one");
+        seen.remove(0)
+    };
+    let (inapp, open) = read().await;
+    assert_eq!((inapp["formInstId"].as_str(), open["formInstanceId"].as_str()), (Some(id.as_str()), Some(id.as_str())));
+    assert_eq!(inapp["formData"]["departmentSelectField_aaaa0006"], "信息平台部");
+    assert_eq!(
+        (inapp["title"].as_str(), open["originator"]["userName"]["nameInChinese"].as_str()),
+        (Some("爱丽丝发起的资产登记"), Some("爱丽丝"))
+    );
+
+    let body = json!({ "formInstId": id, "updateFormDataJson": json!({ "textField_aaaa0001": "新名" }).to_string() });
+    client().post(url(&emu, "form", "updateFormData")).json(&body).send().await.expect("sent");
+    let (inapp, open) = read().await;
+    assert_eq!(
+        (inapp["formData"]["textField_aaaa0001"].as_str(), open["formData"]["textField_aaaa0001"].as_str()),
+        (Some("新名"), Some("新名"))
+    );
+
+    let jdy = |path: &'static str, body: Value| {
+        let emu = &emu;
+        async move {
+            let r = client().post(format!("{}{path}", emu.base_url())).bearer_auth("jdy-key").json(&body).send().await.expect("sent");
+            assert_eq!(r.status(), 200, "{path}: {}", r.text().await.unwrap_or_default());
+        }
+    };
+    jdy("/api/v5/corp/user/update", json!({ "username": "alice", "name": "艾莉" })).await;
+    let (inapp, open) = read().await;
+    assert_eq!(inapp["originator"]["name"]["zh_CN"], "艾莉");
+    assert_eq!(
+        (inapp["title"].as_str(), open["originator"]["userName"]["nameInChinese"].as_str()),
+        (Some("艾莉发起的资产登记"), Some("艾莉"))
+    );
+
+    jdy("/api/v5/corp/department/update", json!({ "dept_no": 2, "name": "数据平台部" })).await;
+    let (inapp, open) = read().await;
+    assert_eq!(inapp["formData"]["departmentSelectField_aaaa0006"], "数据平台部");
+    assert_eq!(open["formData"]["departmentSelectField_aaaa0006"], "数据平台部");
+}

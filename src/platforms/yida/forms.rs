@@ -3,10 +3,11 @@
 use serde_json::{json, Value};
 
 use super::errors::YidaError;
-use super::model::{Form, FormInstance, LogKind};
+use super::model::{Form, FormInstance, LogKind, PrintShape};
 use super::search::{order, sort, Search};
 use super::values::{convert_map, parse_day, render, time_text, I18n, Reading, Rendered};
 use super::Call;
+use crate::core::json_cache::write_array;
 use crate::http::Response;
 
 pub fn ok(v: Value) -> Result<Response, YidaError> {
@@ -106,16 +107,6 @@ impl<T: serde::Serialize> InAppOk<T> {
     }
 }
 
-/// `{data, totalCount, currentPage}`: one page of a search.
-#[derive(serde::Serialize)]
-pub struct Page<T> {
-    pub data: Vec<T>,
-    #[serde(rename = "totalCount")]
-    pub total: usize,
-    #[serde(rename = "currentPage")]
-    pub current: usize,
-}
-
 pub fn save(call: &Call) -> Result<Response, YidaError> {
     let f = form(call)?;
     if !f.can_submit(&call.user) {
@@ -147,6 +138,18 @@ pub fn with_instance<T>(call: &Call, id: &str, f: impl FnOnce(&Form, &mut FormIn
     let mut list = form.instances.lock();
     let at = super::model::locate(&list, id).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
     f(&form, &mut list[at])
+}
+
+/// [`with_instance`] for reads: the instances are not touched mutably, so what is kept beside them
+/// (select index, printed instances) stays valid.
+pub fn with_instance_ref<T>(call: &Call, id: &str, f: impl FnOnce(&Form, &FormInstance) -> Result<T, YidaError>) -> Result<T, YidaError> {
+    let form = call.st.find_instance(call.app, id).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+    if !form.can_view(&call.user) {
+        return Err(YidaError::forbidden(call.locale));
+    }
+    let list = form.instances.lock();
+    let at = super::model::locate(&list, id).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+    f(&form, &list[at])
 }
 
 /// Only the keys present change; a sub-form is replaced as a whole.
@@ -195,7 +198,7 @@ pub fn take_instances(form: &Form, which: impl Fn(&FormInstance) -> bool) -> Vec
 pub fn get(call: &Call) -> Result<Response, YidaError> {
     let id = call.req_str("formInstId")?;
     let reading = call.reading();
-    with_instance(call, &id, |f, inst| InAppOk::answer(Detail::new(call, f, inst, &reading)))
+    with_instance_ref(call, &id, |f, inst| InAppOk::answer(Detail::new(call, f, inst, &reading)))
 }
 
 /// The shared search parameters of a form's searches: conditions, originator, time bounds, order.
@@ -313,8 +316,16 @@ pub fn search(call: &Call) -> Result<Response, YidaError> {
     let list = f.instances.lock();
     let (hits, total) = matching_page(call, &f, &list, p, size)?;
     let reading = call.reading();
-    let data = hits.iter().map(|i| Detail::new(call, &f, i, &reading)).collect();
-    InAppOk::answer(Page { data, total, current: p })
+    let mut printed = f.printed(&list, call.world.directory.generation());
+    let mut out = Vec::with_capacity(hits.len() * 640 + 128);
+    out.extend_from_slice(br#"{"success":true,"errorCode":"","errorMsg":"","result":{"data":"#);
+    write_array(&mut out, &hits, |out, i| {
+        printed.write(i, PrintShape::InApp, reading.english, out, |out| {
+            let _ = serde_json::to_writer(out, &Detail::new(call, &f, i, &reading));
+        })
+    });
+    out.extend_from_slice(format!(r#","totalCount":{total},"currentPage":{p}}}}}"#).as_bytes());
+    Ok(Response::json_bytes(200, out))
 }
 
 /// The form of `formUuid` for a definition read: app administrators only (since 2024-12).

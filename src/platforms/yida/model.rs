@@ -55,6 +55,62 @@ pub struct Form {
     /// Bumped by every change to `instances` other than appending (removal, state import), so the
     /// order check starts over.
     pub reshaped: std::sync::atomic::AtomicU64,
+    /// Instances as the searches print them, reused while nothing they show changed.
+    pub printed: Mutex<Printed>,
+}
+
+/// The shapes a read prints an instance in (each also in English labels).
+#[derive(Debug, Clone, Copy)]
+pub enum PrintShape {
+    /// `searchFormDatas` / `getFormDataById` (`Detail`).
+    InApp = 0,
+    /// The Open API's `forms/instances/search` item.
+    OpenApi = 2,
+}
+
+/// Bytes of printed instances one form keeps at most; past it, reads print without keeping.
+pub const PRINTED_MAX_BYTES: usize = 32 << 20;
+
+/// Printed instances by shape and instance id, trusted while the instances' version (every mutable
+/// access counts, see [`Instances`]) and the directory's generation (names, departments) stand
+/// still; otherwise emptied before use. A page of a search is then a concatenation of bytes.
+#[derive(Debug, Default)]
+pub struct Printed {
+    version: u64,
+    generation: u64,
+    bytes: usize,
+    by_shape: [HashMap<String, Box<[u8]>>; 4],
+}
+
+impl Printed {
+    /// Appends `inst`'s printed form in `shape` to `out`: kept bytes, or `print`'s (then kept, within
+    /// [`PRINTED_MAX_BYTES`]).
+    pub fn write(&mut self, inst: &FormInstance, shape: PrintShape, english: bool, out: &mut Vec<u8>, print: impl FnOnce(&mut Vec<u8>)) {
+        let kept = &mut self.by_shape[shape as usize + usize::from(english)];
+        if let Some(b) = kept.get(&inst.form_inst_id) {
+            out.extend_from_slice(b);
+            return;
+        }
+        let start = out.len();
+        print(out);
+        let printed = &out[start..];
+        if self.bytes + printed.len() <= PRINTED_MAX_BYTES {
+            self.bytes += printed.len();
+            kept.insert(inst.form_inst_id.clone(), printed.into());
+        }
+    }
+}
+
+impl Form {
+    /// The form's printed instances, emptied first when `list` (its instances, locked by the caller)
+    /// or the directory changed since they were printed.
+    pub fn printed(&self, list: &Instances, directory_generation: u64) -> parking_lot::MutexGuard<'_, Printed> {
+        let mut p = self.printed.lock();
+        if p.version != list.version() || p.generation != directory_generation {
+            *p = Printed { version: list.version(), generation: directory_generation, ..Printed::default() };
+        }
+        p
+    }
 }
 
 /// A form's instances in creation order. Every mutable access counts as a change (`version`), so what is
@@ -158,6 +214,7 @@ impl Form {
             select_index: Mutex::new(None),
             order: Mutex::new(OrderCheck::default()),
             reshaped: Default::default(),
+            printed: Mutex::new(Printed::default()),
         }
     }
 
