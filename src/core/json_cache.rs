@@ -16,6 +16,17 @@ static CACHED: AtomicUsize = AtomicUsize::new(0);
 /// The process-wide budget of cached JSON.
 pub const MAX_BYTES: usize = 256 << 20;
 
+/// Takes `len` bytes of the process-wide budget for JSON kept elsewhere (Yida's printed records);
+/// false, and nothing taken, when they do not fit. Give them back with [`release`].
+pub fn reserve(len: usize) -> bool {
+    CACHED.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| (c + len <= MAX_BYTES).then_some(c + len)).is_ok()
+}
+
+/// Gives back bytes taken with [`reserve`].
+pub fn release(len: usize) {
+    CACHED.fetch_sub(len, Ordering::Relaxed);
+}
+
 #[derive(Debug, Default)]
 pub struct JsonCache(OnceLock<Box<[u8]>>);
 
@@ -72,4 +83,26 @@ pub fn write_array<T>(out: &mut Vec<u8>, items: &[T], mut write: impl FnMut(&mut
         write(out, item);
     }
     out.push(b']');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_json_stays_within_the_budget() {
+        assert!(!reserve(MAX_BYTES + 1), "more than the whole budget never fits");
+        assert!(reserve(16));
+        release(16);
+        let cache = JsonCache::default();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        cache.write_within(&mut a, &serde_json::json!({"k": "值"}), 0);
+        assert!(!cache.is_cached(), "nothing kept past the budget");
+        cache.write(&mut b, &serde_json::json!({"k": "值"}));
+        let want = r#"{"k":"值"}"#.as_bytes();
+        assert_eq!((a.as_slice(), b.as_slice(), cache.is_cached()), (want, want, true));
+        let mut arr = Vec::new();
+        write_array(&mut arr, &[1, 2, 3], |out, n| out.extend_from_slice(n.to_string().as_bytes()));
+        assert_eq!(arr, b"[1,2,3]");
+    }
 }

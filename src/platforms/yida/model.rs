@@ -68,9 +68,6 @@ pub enum PrintShape {
     OpenApi = 2,
 }
 
-/// Bytes of printed instances one form keeps at most; past it, reads print without keeping.
-pub const PRINTED_MAX_BYTES: usize = 32 << 20;
-
 /// Printed instances by shape and instance id, trusted while the instances' version (every mutable
 /// access counts, see [`Instances`]) and the directory's generation (names, departments) stand
 /// still; otherwise emptied before use. A page of a search is then a concatenation of bytes.
@@ -84,7 +81,7 @@ pub struct Printed {
 
 impl Printed {
     /// Appends `inst`'s printed form in `shape` to `out`: kept bytes, or `print`'s (then kept, within
-    /// [`PRINTED_MAX_BYTES`]).
+    /// the process-wide budget of kept JSON, [`crate::core::json_cache::MAX_BYTES`]).
     pub fn write(&mut self, inst: &FormInstance, shape: PrintShape, english: bool, out: &mut Vec<u8>, print: impl FnOnce(&mut Vec<u8>)) {
         let kept = &mut self.by_shape[shape as usize + usize::from(english)];
         if let Some(b) = kept.get(&inst.form_inst_id) {
@@ -94,10 +91,16 @@ impl Printed {
         let start = out.len();
         print(out);
         let printed = &out[start..];
-        if self.bytes + printed.len() <= PRINTED_MAX_BYTES {
+        if crate::core::json_cache::reserve(printed.len()) {
             self.bytes += printed.len();
             kept.insert(inst.form_inst_id.clone(), printed.into());
         }
+    }
+}
+
+impl Drop for Printed {
+    fn drop(&mut self) {
+        crate::core::json_cache::release(self.bytes);
     }
 }
 
@@ -107,7 +110,7 @@ impl Form {
     pub fn printed(&self, list: &Instances, directory_generation: u64) -> parking_lot::MutexGuard<'_, Printed> {
         let mut p = self.printed.lock();
         if p.version != list.version() || p.generation != directory_generation {
-            *p = Printed { version: list.version(), generation: directory_generation, ..Printed::default() };
+            *p = Printed { version: list.version(), generation: directory_generation, bytes: 0, by_shape: Default::default() };
         }
         p
     }
