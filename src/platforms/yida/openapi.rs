@@ -198,21 +198,18 @@ fn search(call: &Call) -> Result<Response, YidaError> {
     let list = f.instances.lock();
     let (hits, total) = forms::matching_page(call, &f, &list, p, size)?;
     let reading = call.reading();
-    let data = hits
-        .iter()
-        .map(|i| SearchItem { form: &f, inst: i, reading: &reading, name: call.world.directory.user_name(&i.originator) })
-        .collect();
-    Ok(Response::json(200, &SearchPage { current: p, total, data }))
-}
-
-/// `{currentPage, totalCount, data}` (that order).
-#[derive(serde::Serialize)]
-struct SearchPage<'a> {
-    #[serde(rename = "currentPage")]
-    current: usize,
-    #[serde(rename = "totalCount")]
-    total: usize,
-    data: Vec<SearchItem<'a>>,
+    let mut printed = f.printed(&list, call.world.directory.generation());
+    // `{currentPage, totalCount, data}` (that order).
+    let mut out = Vec::with_capacity(hits.len() * 720 + 64);
+    out.extend_from_slice(format!(r#"{{"currentPage":{p},"totalCount":{total},"data":"#).as_bytes());
+    crate::core::json_cache::write_array(&mut out, &hits, |out, i| {
+        printed.write(i, super::model::PrintShape::OpenApi, reading.english, out, |out| {
+            let item = SearchItem { form: &f, inst: i, reading: &reading, name: call.world.directory.user_name(&i.originator) };
+            let _ = serde_json::to_writer(out, &item);
+        })
+    });
+    out.push(b'}');
+    Ok(Response::json_bytes(200, out))
 }
 
 /// One record of an Open API search, printed from the store.
