@@ -124,7 +124,7 @@ for round in $(seq 1 "$ROUNDS"); do
       wrk_run "$url" "$method" "$auth" "$header" "$body" >/dev/null
       wait $PERF || true
       perf report -q -i "$PROFILE/$name.data" --no-children --sort symbol --percent-limit 0.7 --stdio 2>/dev/null |
-        sed -e 's/[[:space:]]*$//' -e '/^$/d' | cut -c1-160 >"$PROFILE/$name.txt"
+        cut -c1-160 | sed -e 's/[[:space:]]*$//' -e '/^$/d' >"$PROFILE/$name.txt"
       rm -f "$PROFILE/$name.data"
       settle
     fi
