@@ -6,6 +6,7 @@
 #[cfg(test)]
 pub mod arb_json;
 pub mod clock;
+pub mod compact;
 pub mod directory;
 pub mod expiring;
 pub mod faults;

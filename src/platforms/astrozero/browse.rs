@@ -62,8 +62,8 @@ pub fn records(world: &World, object: &str, page: &PageRequest) -> Option<Record
     'chunks: loop {
         let chunk = obj.records.page_after(after.as_deref(), CHUNK, |_| true);
         for r in &chunk {
-            let id = r.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            if !pager.offer(&id, &serde_json::Value::Object((**r).clone()).to_string()) {
+            let id = r.str("id").unwrap_or_default().to_owned();
+            if !pager.offer(&id, &serde_json::to_string(&**r).unwrap_or_default()) {
                 break 'chunks;
             }
             after = Some(id);

@@ -75,7 +75,7 @@ fn object_csv(obj: &Obj, records: &[std::sync::Arc<Stored>], sep: u8) -> Result<
     w.write_record([obj.name.as_str()]).map_err(err)?;
     w.write_record(&fields).map_err(err)?;
     for r in records {
-        w.write_record(fields.iter().map(|f| text(r.get(f).unwrap_or(&Value::Null)))).map_err(err)?;
+        w.write_record(fields.iter().map(|f| text(&r.to_value_of(f)))).map_err(err)?;
     }
     w.into_inner().map_err(|e| AzError { name: "internal_error", detail: Some(e.to_string()) })
 }

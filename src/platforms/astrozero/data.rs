@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use serde_json::{json, Map, Value};
 
 use super::errors::AzError;
-use super::model::{user_id, Field, Obj, Record, State, Stored};
+use super::model::{user_id, Field, Fields, Obj, Record, State, Stored, ValRef};
 use super::{Call, Reply};
 use crate::core::clock::Millis;
 
@@ -89,7 +89,8 @@ fn field_name(obj: &Obj, given: &str) -> Result<String, AzError> {
 
 /// Validates and converts the writable part of a record (`name` and custom fields).
 fn fields_of(obj: &Obj, given: &Map<String, Value>) -> Result<Vec<(String, Value)>, AzError> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(given.len());
+    let fields = obj.fields.read();
     for (k, v) in given {
         if k.eq_ignore_ascii_case("name") {
             out.push(("name".to_owned(), v.clone()));
@@ -98,21 +99,30 @@ fn fields_of(obj: &Obj, given: &Map<String, Value>) -> Result<Vec<(String, Value
         if SYSTEM.iter().any(|s| s.eq_ignore_ascii_case(k)) {
             continue;
         }
-        let f = obj.field(k).ok_or_else(|| AzError::param(format!("field {k} does not exist on {}", obj.name)))?;
-        out.push((f.name.clone(), check_value(&f, v)?));
+        let f = fields
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(k))
+            .ok_or_else(|| AzError::param(format!("field {k} does not exist on {}", obj.name)))?;
+        out.push((f.name.clone(), check_value(f, v)?));
     }
     Ok(out)
 }
 
-fn person(rec: &mut Record, key: &str, user: &str) {
-    rec.insert(key.into(), json!(user_id(user)));
-    rec.insert(format!("{key}.__objectType"), json!("User"));
-    rec.insert(format!("{key}.name"), json!(user));
+/// The three keys of a person field: its user id, `.__objectType` and `.name`.
+type PersonKeys = [&'static str; 3];
+const OWNER: PersonKeys = ["owner", "owner.__objectType", "owner.name"];
+const CREATED_BY: PersonKeys = ["createdBy", "createdBy.__objectType", "createdBy.name"];
+const LAST_MODIFIED_BY: PersonKeys = ["lastModifiedBy", "lastModifiedBy.__objectType", "lastModifiedBy.name"];
+
+fn person(rec: &mut Record, [id_key, type_key, name_key]: PersonKeys, user: &str) {
+    rec.insert(id_key.into(), json!(user_id(user)));
+    rec.insert(type_key.into(), json!("User"));
+    rec.insert(name_key.into(), json!(user));
 }
 
 /// The `User` record of a member, or None when `old` already says the same. The member is their own
 /// owner and creator; `createdDate` stays, `lastModifiedDate` is `now` when something changed.
-pub fn user_record(u: &crate::core::directory::User, old: Option<&Record>, now: Millis) -> Option<Record> {
+pub fn user_record(u: &crate::core::directory::User, old: Option<&Stored>, now: Millis) -> Option<Record> {
     let values = [
         ("name", json!(u.name)),
         ("usrName", json!(u.id)),
@@ -120,17 +130,17 @@ pub fn user_record(u: &crate::core::directory::User, old: Option<&Record>, now: 
         ("phone", json!(u.mobile)),
         ("active", json!(u.status == 1)),
     ];
-    if old.is_some_and(|o| values.iter().all(|(k, v)| o.get(*k) == Some(v))) {
+    if old.is_some_and(|o| values.iter().all(|(k, v)| o.field(k) == Some(ValRef::from(v)))) {
         return None;
     }
     let mut rec = Record::new();
     rec.insert("id".into(), json!(user_id(&u.id)));
     rec.insert("name".into(), values[0].1.clone());
-    person(&mut rec, "owner", &u.id);
-    person(&mut rec, "createdBy", &u.id);
-    let created = old.and_then(|o| o.get("createdDate").cloned()).unwrap_or_else(|| json!(time_text(now)));
+    person(&mut rec, OWNER, &u.id);
+    person(&mut rec, CREATED_BY, &u.id);
+    let created = old.and_then(|o| o.field("createdDate")).map(|v| v.to_value()).unwrap_or_else(|| json!(time_text(now)));
     rec.insert("createdDate".into(), created);
-    person(&mut rec, "lastModifiedBy", &u.id);
+    person(&mut rec, LAST_MODIFIED_BY, &u.id);
     rec.insert("lastModifiedDate".into(), json!(time_text(now)));
     rec.insert("currencyIsoCode".into(), json!(""));
     rec.insert("installedPackage".into(), Value::Null);
@@ -153,20 +163,23 @@ pub fn writable(obj: &Obj) -> Result<(), AzError> {
 
 /// A new record: system fields, then every custom field (`null` when unset).
 pub fn new_record(st: &State, obj: &Obj, given: &Map<String, Value>, user: &str, now: Millis) -> Result<Record, AzError> {
-    let fields = fields_of(obj, given)?;
-    let mut rec = Record::new();
+    let mut given = fields_of(obj, given)?;
+    let mut take = |name: &str| given.iter_mut().find(|(k, _)| k == name).map(|(_, v)| std::mem::take(v));
+    let fields = obj.fields.read();
+    let mut rec = Record::with_capacity(18 + fields.len());
     let id = st.new_id(&obj.key_prefix);
     rec.insert("id".into(), json!(id));
-    rec.insert("name".into(), fields.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone()).unwrap_or_else(|| json!(id)));
-    person(&mut rec, "owner", user);
-    person(&mut rec, "createdBy", user);
-    rec.insert("createdDate".into(), json!(time_text(now)));
-    person(&mut rec, "lastModifiedBy", user);
-    rec.insert("lastModifiedDate".into(), json!(time_text(now)));
+    rec.insert("name".into(), take("name").unwrap_or_else(|| json!(id)));
+    person(&mut rec, OWNER, user);
+    person(&mut rec, CREATED_BY, user);
+    let time = json!(time_text(now));
+    rec.insert("createdDate".into(), time.clone());
+    person(&mut rec, LAST_MODIFIED_BY, user);
+    rec.insert("lastModifiedDate".into(), time);
     rec.insert("currencyIsoCode".into(), json!(""));
     rec.insert("installedPackage".into(), Value::Null);
-    for f in obj.fields.read().iter() {
-        let v = fields.iter().find(|(k, _)| k == &f.name).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
+    for f in fields.iter() {
+        let v = take(&f.name).unwrap_or(Value::Null);
         if f.required && v.is_null() {
             return Err(AzError::param(format!("field {} is required", f.name)));
         }
@@ -177,18 +190,18 @@ pub fn new_record(st: &State, obj: &Obj, given: &Map<String, Value>, user: &str,
 
 /// `rec` clashes with no stored record nor with `pending` ones written in the same request. Looks the
 /// values up in the object's unique index: O(unique fields), not O(records).
-fn check_unique(obj: &Obj, rec: &Record, pending: &[Record]) -> Result<(), AzError> {
+fn check_unique(obj: &Obj, rec: &dyn Fields, pending: &[Record]) -> Result<(), AzError> {
     let fields: Vec<String> = obj.fields.read().iter().filter(|f| f.unique).map(|f| f.name.clone()).collect();
     if fields.is_empty() {
         return Ok(());
     }
     let mut index = obj.unique_index.lock();
     index.refresh(&obj.records, &fields);
-    let id = rec["id"].as_str().unwrap_or_default();
+    let id = rec.field_or_null("id");
     for f in &fields {
-        let v = &rec[f];
-        let clash = |o: &Record| o["id"] != rec["id"] && &o[f] == v;
-        if !v.is_null() && (index.clashes(f, v, id) || pending.iter().any(clash)) {
+        let v = rec.field_or_null(f);
+        let clash = |o: &Record| o.field_or_null("id") != id && o.field_or_null(f) == v;
+        if !v.is_null() && (index.clashes(f, v, id.as_str().unwrap_or_default()) || pending.iter().any(clash)) {
             return Err(AzError::param(format!("field {f} must be unique")));
         }
     }
@@ -196,21 +209,20 @@ fn check_unique(obj: &Obj, rec: &Record, pending: &[Record]) -> Result<(), AzErr
 }
 
 /// Tells the unique index about a write the data API just made (see `UniqueIndex::written`).
-fn indexed(obj: &Obj, before: u64, old: Option<&Record>, new: &[Record]) {
+fn indexed(obj: &Obj, before: u64, old: Option<&dyn Fields>, new: &[&dyn Fields]) {
     obj.unique_index.lock().written(&obj.records, before, old, new);
 }
 
-fn apply(obj: &Obj, old: &Record, set: &[(String, Value)], user: &str, now: Millis) -> Result<Record, AzError> {
-    let mut rec = old.clone();
-    for (k, v) in set {
-        if obj.field(k).is_some_and(|f| f.required && v.is_null()) {
-            return Err(AzError::param(format!("field {k} is required")));
-        }
-        rec.insert(k.clone(), v.clone());
+/// `old` with `set` written and the modifier and time moved on (new keys go last, as on a map).
+fn apply(obj: &Obj, old: &Stored, set: &[(String, Value)], user: &str, now: Millis) -> Result<Stored, AzError> {
+    if let Some((k, _)) = set.iter().find(|(k, v)| v.is_null() && obj.field(k).is_some_and(|f| f.required)) {
+        return Err(AzError::param(format!("field {k} is required")));
     }
-    person(&mut rec, "lastModifiedBy", user);
-    rec.insert("lastModifiedDate".into(), json!(time_text(now)));
-    Ok(rec)
+    let mut system = Record::new();
+    person(&mut system, LAST_MODIFIED_BY, user);
+    system.insert("lastModifiedDate".into(), json!(time_text(now)));
+    let changes = set.iter().map(|(k, v)| (k.as_str(), v)).chain(system.iter().map(|(k, v)| (k.as_str(), v)));
+    Ok(old.with_changes(changes, &obj.interner))
 }
 
 /// Updates one record, committing only when unique fields stay unique. Callers hold the object's
@@ -221,9 +233,9 @@ fn update_checked(obj: &Obj, id: &str, set: &[(String, Value)], call: &Call) -> 
     let rec = apply(obj, &old, set, &call.user, call.now())?;
     check_unique(obj, &rec, &[])?;
     let before = obj.records.version();
-    let written = obj.records.update::<AzError>(id, move |_| Ok(rec.into()));
+    let written = obj.records.update::<AzError>(id, move |_| Ok(rec));
     if let Some(Ok(new)) = &written {
-        indexed(obj, before, Some(&old), std::slice::from_ref(&**new));
+        indexed(obj, before, Some(&*old), &[&**new]);
     }
     Ok(written.map(|_| ()))
 }
@@ -239,6 +251,8 @@ pub enum Cond {
         op: String,
         value: Value,
         number: Option<f64>,
+        /// Where the field sat in the last record looked at (records of one object share a layout).
+        slot: std::cell::Cell<usize>,
     },
 }
 
@@ -271,28 +285,28 @@ pub fn parse_condition(obj: &Obj, v: Option<&Value>) -> Result<Cond, AzError> {
             return Err(AzError::param(format!("operator {op} is not supported (eq, ne, gt, lt, ge, le)")));
         }
         let value = c.get("value").cloned().unwrap_or(Value::Null);
-        conds.push(Cond::Leaf { field: name, op, number: as_number(&value), value });
+        conds.push(Cond::Leaf { field: name, op, number: as_number(ValRef::from(&value)), value, slot: Default::default() });
     }
     Ok(Cond::All(and, conds))
 }
 
 /// A value as a number: numbers, and text that reads as one.
-fn as_number(v: &Value) -> Option<f64> {
+fn as_number(v: ValRef<'_>) -> Option<f64> {
     match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
+        ValRef::Num(n) => n.as_f64(),
+        ValRef::Str(s) => s.trim().parse::<f64>().ok(),
         _ => None,
     }
 }
 
-fn cmp(a: &Value, b: &Value) -> Option<Ordering> {
+fn cmp(a: ValRef<'_>, b: ValRef<'_>) -> Option<Ordering> {
     let num = as_number;
     match (num(a), num(b)) {
         (Some(x), Some(y)) => x.partial_cmp(&y),
         _ => match (a, b) {
-            (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
-            (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
-            (Value::Null, Value::Null) => Some(Ordering::Equal),
+            (ValRef::Str(x), ValRef::Str(y)) => Some(x.cmp(y)),
+            (ValRef::Bool(x), ValRef::Bool(y)) => Some(x.cmp(&y)),
+            (ValRef::Null, ValRef::Null) => Some(Ordering::Equal),
             _ => None,
         },
     }
@@ -305,22 +319,22 @@ impl Cond {
     pub fn single_text_eq(&self) -> Option<(&str, &str)> {
         match self {
             Cond::All(_, list) if list.len() == 1 => list[0].single_text_eq(),
-            Cond::Leaf { field, op, value: Value::String(want), number: None } if op == "eq" => Some((field, want)),
+            Cond::Leaf { field, op, value: Value::String(want), number: None, .. } if op == "eq" => Some((field, want)),
             _ => None,
         }
     }
 
-    pub fn matches(&self, r: &Record) -> bool {
+    pub fn matches(&self, r: &(impl Fields + ?Sized)) -> bool {
         match self {
             Cond::All(_, list) if list.is_empty() => true,
             Cond::All(true, list) => list.iter().all(|c| c.matches(r)),
             Cond::All(false, list) => list.iter().any(|c| c.matches(r)),
-            Cond::Leaf { field, op, value, number } => {
-                let got = r.get(field).unwrap_or(&Value::Null);
+            Cond::Leaf { field, op, value, number, slot } => {
+                let got = r.field_near(field, slot).unwrap_or(ValRef::Null);
                 let ord = match (number, got, value) {
                     // Text against text that is no number: what `cmp` would find, without parsing.
-                    (None, Value::String(g), Value::String(w)) => Some(g.as_str().cmp(w.as_str())),
-                    _ => cmp(got, value),
+                    (None, ValRef::Str(g), Value::String(w)) => Some(g.cmp(w.as_str())),
+                    _ => cmp(got, ValRef::from(value)),
                 };
                 match op.as_str() {
                     "eq" => ord == Some(Ordering::Equal),
@@ -366,7 +380,7 @@ impl Shown {
 
     pub fn json_len_hint(&self) -> usize {
         match self {
-            Shown::Whole(r) => r.json_len_hint(),
+            Shown::Whole(r) => r.json_len_or(768),
             Shown::Fields(_) => 256,
         }
     }
@@ -377,11 +391,11 @@ fn project(call: &Call, obj: &Obj, r: std::sync::Arc<Stored>) -> Result<Shown, A
     let Some(list) = call.req.query_value("fields").filter(|f| !f.trim().is_empty()) else { return Ok(Shown::Whole(r)) };
     let mut out = Map::new();
     for k in ["id", "owner", "owner.__objectType", "owner.name"] {
-        out.insert(k.into(), r[k].clone());
+        out.insert(k.into(), r.field_or_null(k).to_value());
     }
     for f in list.split(',').map(str::trim) {
         let name = field_name(obj, f)?;
-        out.insert(name.clone(), r.get(&name).cloned().unwrap_or(Value::Null));
+        out.insert(name.clone(), r.field_or_null(&name).to_value());
     }
     Ok(Shown::Fields(out))
 }
@@ -435,12 +449,9 @@ pub fn create(call: &Call) -> Result<Value, AzError> {
     }
     let ids: Vec<Value> = built.iter().map(|r| json!({ "id": r["id"] })).collect();
     let before = obj.records.version();
-    let keyed = |r: Record| (r["id"].as_str().unwrap_or_default().to_owned(), Stored::from(r));
+    obj.records.insert_many(built.iter().map(|r| (r.field_or_null("id").as_str().unwrap_or_default().to_owned(), obj.store(r))));
     if obj.fields.read().iter().any(|f| f.unique) {
-        obj.records.insert_many(built.iter().cloned().map(keyed));
-        indexed(&obj, before, None, &built);
-    } else {
-        obj.records.insert_many(built.into_iter().map(keyed));
+        indexed(&obj, before, None, &built.iter().map(|r| r as &dyn Fields).collect::<Vec<_>>());
     }
     Ok(Value::Array(ids))
 }
@@ -472,7 +483,7 @@ pub fn update_where(call: &Call) -> Result<Value, AzError> {
     let _guard = obj.write_lock.lock();
     let mut n = 0;
     for r in matching(&obj, &cond) {
-        let id = r["id"].as_str().unwrap_or_default().to_owned();
+        let id = r.str("id").unwrap_or_default().to_owned();
         if update_checked(&obj, &id, &set, call)?.is_some() {
             n += 1;
         }
@@ -500,14 +511,14 @@ pub fn delete_many(call: &Call) -> Result<Value, AzError> {
 pub fn delete_where(call: &Call) -> Result<Value, AzError> {
     let obj = writable_obj_of(call)?;
     let cond = parse_condition(&obj, call.body.get("condition"))?;
-    let ids: Vec<String> = matching(&obj, &cond).iter().filter_map(|r| r["id"].as_str().map(str::to_owned)).collect();
+    let ids: Vec<String> = matching(&obj, &cond).iter().filter_map(|r| r.str("id").map(str::to_owned)).collect();
     Ok(json!(obj.records.remove_many(ids.iter().map(String::as_str))))
 }
 
 pub fn count(call: &Call) -> Result<Value, AzError> {
     let obj = obj_of(call)?;
     let cond = parse_condition(&obj, call.body.get("condition"))?;
-    Ok(json!(obj.records.snapshot().iter().filter(|r| cond.matches(r)).count()))
+    Ok(json!(obj.records.count_and_page(0, 0, |r| cond.matches(r)).0))
 }
 
 /// Query: the page in `result`, the number of matches in a top-level `count`.
@@ -542,9 +553,8 @@ pub fn query(call: &Call) -> Result<Reply, AzError> {
     if order.is_empty() {
         // Id order. One "field eq text" condition: from the field's text index while no write
         // intervenes; otherwise the total and one page in a single pass, cloning only the page.
-        let indexed = cond.single_text_eq().and_then(|(field, want)| {
-            obj.text_index.page(&obj.records, field, want, |r| r.get(field).and_then(Value::as_str), skip, limit)
-        });
+        let indexed =
+            cond.single_text_eq().and_then(|(field, want)| obj.text_index.page(&obj.records, field, want, |r| r.str(field), skip, limit));
         let (total, page) = match indexed {
             Some(found) => found,
             None => obj.records.count_and_page(skip, limit, |r| cond.matches(r)),
@@ -555,7 +565,7 @@ pub fn query(call: &Call) -> Result<Reply, AzError> {
     let mut hits = matching(&obj, &cond);
     hits.sort_by(|a, b| {
         for (f, desc) in &order {
-            let o = cmp(a.get(f).unwrap_or(&Value::Null), b.get(f).unwrap_or(&Value::Null)).unwrap_or(Ordering::Equal);
+            let o = cmp(a.field_or_null(f), b.field_or_null(f)).unwrap_or(Ordering::Equal);
             let o = if *desc { o.reverse() } else { o };
             if o != Ordering::Equal {
                 return o;
@@ -574,10 +584,10 @@ pub fn insert_one(call: &Call, obj: &Obj, given: &Map<String, Value>) -> Result<
     let _guard = obj.write_lock.lock();
     let rec = new_record(call.st, obj, given, &call.user, call.now())?;
     check_unique(obj, &rec, &[])?;
-    let id = rec["id"].as_str().unwrap_or_default().to_owned();
+    let id = rec.field_or_null("id").as_str().unwrap_or_default().to_owned();
     let before = obj.records.version();
-    let stored = obj.records.insert(&id, rec.into());
-    indexed(obj, before, None, std::slice::from_ref(&*stored));
+    obj.records.insert(&id, obj.store(&rec));
+    indexed(obj, before, None, &[&rec]);
     Ok(id)
 }
 
@@ -606,10 +616,10 @@ pub fn upsert(call: &Call) -> Result<Value, AzError> {
             None => {
                 let rec = new_record(call.st, &obj, m, &call.user, call.now())?;
                 check_unique(&obj, &rec, &[])?;
-                let id = rec["id"].as_str().unwrap_or_default().to_owned();
+                let id = rec.field_or_null("id").as_str().unwrap_or_default().to_owned();
                 let before = obj.records.version();
-                let stored = obj.records.insert(&id, rec.into());
-                indexed(&obj, before, None, std::slice::from_ref(&*stored));
+                obj.records.insert(&id, obj.store(&rec));
+                indexed(&obj, before, None, &[&rec]);
                 out.push(json!({ "id": id }));
             }
         }

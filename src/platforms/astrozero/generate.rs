@@ -15,10 +15,11 @@ const WORDS: &[&str] = &["供应商", "设备", "合同", "项目", "客户", "�
 /// The values of generated record `i` (field name → value), checked like any record on the way in.
 pub fn values(obj: &Obj, i: usize, seed: u64, now: i64) -> Map<String, Value> {
     let n = i + (seed % 997) as usize;
-    let mut out = Map::new();
+    let fields = obj.fields.read();
+    let mut out = Map::with_capacity(1 + fields.len());
     out.insert("name".into(), json!(format!("{}{}", WORDS[n % WORDS.len()], i + 1)));
-    for f in obj.fields.read().iter() {
-        let day = chrono::DateTime::from_timestamp_millis(now - (i as i64 % 3650) * 86_400_000).unwrap_or_default();
+    let day = chrono::DateTime::from_timestamp_millis(now - (i as i64 % 3650) * 86_400_000).unwrap_or_default();
+    for f in fields.iter() {
         let v = match f.data_type.as_str() {
             "text" | "textarea" | "encryptedtext" => json!(format!("{}-{:07}", WORDS[n % WORDS.len()], i + 1)),
             "number" | "currency" | "percent" => json!((n * 37) % 100_000),

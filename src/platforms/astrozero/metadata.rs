@@ -116,6 +116,7 @@ pub fn create_object_from(call: &Call, body: &serde_json::Map<String, Value>) ->
         created_ms: call.now(),
         fields: RwLock::new(fields),
         records: Default::default(),
+        interner: Default::default(),
         write_lock: Mutex::new(()),
         unique_index: Default::default(),
         text_index: Default::default(),
@@ -163,12 +164,8 @@ pub fn add_fields(call: &Call) -> Result<Value, AzError> {
     }
     for f in &added {
         for r in o.records.snapshot() {
-            let id = r["id"].as_str().unwrap_or_default().to_owned();
-            let _ = o.records.update::<()>(&id, |old| {
-                let mut n = super::model::Record::clone(old);
-                n.insert(f.name.clone(), Value::Null);
-                Ok(n.into())
-            });
+            let id = r.str("id").unwrap_or_default().to_owned();
+            let _ = o.records.update::<()>(&id, |old| Ok(old.with_changes([(f.name.as_str(), &Value::Null)], &o.interner)));
         }
     }
     fields.extend(added);
@@ -222,11 +219,11 @@ pub fn delete_field(call: &Call) -> Result<Value, AzError> {
         .ok_or_else(|| AzError::not_found(format!("field {fid}")))?;
     fields.retain(|x| x.id != f.id);
     for r in o.records.snapshot() {
-        let id = r["id"].as_str().unwrap_or_default().to_owned();
+        let id = r.str("id").unwrap_or_default().to_owned();
         let _ = o.records.update::<()>(&id, |old| {
-            let mut n = super::model::Record::clone(old);
+            let mut n = old.to_record();
             n.remove(&f.name);
-            Ok(n.into())
+            Ok(o.store(&n))
         });
     }
     Ok(json!(1))

@@ -49,45 +49,9 @@ pub struct ValueSet {
 
 pub type Record = Map<String, Value>;
 
-/// A stored record and its JSON, printed on its first read and reused (records are replaced on every
-/// write, never changed in place, so the cached JSON is never stale). Reads see the record through
-/// `Deref`.
-#[derive(Debug)]
-pub struct Stored {
-    record: Record,
-    json: crate::core::json_cache::JsonCache,
-}
-
-impl From<Record> for Stored {
-    fn from(record: Record) -> Self {
-        Stored { record, json: Default::default() }
-    }
-}
-
-impl std::ops::Deref for Stored {
-    type Target = Record;
-    fn deref(&self) -> &Record {
-        &self.record
-    }
-}
-
-impl Stored {
-    /// Appends the record's JSON to `out`, from its cache when there is one.
-    pub fn write_json(&self, out: &mut Vec<u8>) {
-        self.json.write(out, &self.record);
-    }
-
-    /// The length of the record's JSON when cached, else a typical record's (to size buffers).
-    pub fn json_len_hint(&self) -> usize {
-        self.json.len_or(768)
-    }
-}
-
-impl serde::Serialize for Stored {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.record.serialize(s)
-    }
-}
+/// Records are stored compactly (keys shared per layout, repeated values shared per object, JSON
+/// printed on first read and reused): see [`crate::core::compact`].
+pub use crate::core::compact::{Fields, Stored, ValRef};
 
 #[derive(Debug)]
 pub struct Obj {
@@ -101,6 +65,8 @@ pub struct Obj {
     pub created_ms: Millis,
     pub fields: RwLock<Vec<Field>>,
     pub records: Collection<Stored>,
+    /// Shares keys and repeated values between the object's records.
+    pub interner: crate::core::compact::Interner,
     /// Serialises writes that check uniqueness.
     pub write_lock: Mutex<()>,
     /// Where each unique field's values live, so a write checks uniqueness without a scan.
@@ -131,28 +97,28 @@ impl UniqueIndex {
         self.fields = fields.to_vec();
         self.values.clear();
         for r in records.snapshot() {
-            self.add(&r);
+            self.add(&*r);
         }
         self.version = Some(version);
     }
 
-    fn id_of(rec: &Record) -> String {
-        rec.get("id").and_then(Value::as_str).unwrap_or_default().to_owned()
+    fn id_of(rec: &dyn Fields) -> String {
+        rec.field_or_null("id").as_str().unwrap_or_default().to_owned()
     }
 
-    fn add(&mut self, rec: &Record) {
+    fn add(&mut self, rec: &dyn Fields) {
         for f in &self.fields {
-            if let Some(v) = rec.get(f).filter(|v| !v.is_null()) {
-                self.values.entry(f.clone()).or_default().entry(v.to_string()).or_default().push(Self::id_of(rec));
+            if let Some(v) = rec.field(f).filter(|v| !v.is_null()) {
+                self.values.entry(f.clone()).or_default().entry(v.json_text()).or_default().push(Self::id_of(rec));
             }
         }
     }
 
-    fn remove(&mut self, rec: &Record) {
+    fn remove(&mut self, rec: &dyn Fields) {
         let id = Self::id_of(rec);
         for f in &self.fields {
-            if let Some(v) = rec.get(f).filter(|v| !v.is_null()) {
-                if let Some(ids) = self.values.get_mut(f).and_then(|m| m.get_mut(&v.to_string())) {
+            if let Some(v) = rec.field(f).filter(|v| !v.is_null()) {
+                if let Some(ids) = self.values.get_mut(f).and_then(|m| m.get_mut(&v.json_text())) {
                     ids.retain(|i| *i != id);
                 }
             }
@@ -160,13 +126,13 @@ impl UniqueIndex {
     }
 
     /// Whether a record other than `id` holds `value` in `field`.
-    pub fn clashes(&self, field: &str, value: &Value, id: &str) -> bool {
-        self.values.get(field).and_then(|m| m.get(&value.to_string())).is_some_and(|ids| ids.iter().any(|i| i != id))
+    pub fn clashes(&self, field: &str, value: ValRef<'_>, id: &str) -> bool {
+        self.values.get(field).and_then(|m| m.get(&value.json_text())).is_some_and(|ids| ids.iter().any(|i| i != id))
     }
 
     /// After a data-API write that took the collection from `before` to `before + 1`: `old` replaced by
     /// `new`. Any other history leaves the index stale, to be rebuilt on the next check.
-    pub fn written(&mut self, records: &Collection<Stored>, before: u64, old: Option<&Record>, new: &[Record]) {
+    pub fn written(&mut self, records: &Collection<Stored>, before: u64, old: Option<&dyn Fields>, new: &[&dyn Fields]) {
         if self.version != Some(before) || records.version() != before + 1 {
             return;
         }
@@ -174,13 +140,18 @@ impl UniqueIndex {
             self.remove(o);
         }
         for n in new {
-            self.add(n);
+            self.add(*n);
         }
         self.version = Some(before + 1);
     }
 }
 
 impl Obj {
+    /// `rec` as the object stores it.
+    pub fn store(&self, rec: &Record) -> Stored {
+        self.interner.store(rec)
+    }
+
     pub fn field(&self, name: &str) -> Option<Field> {
         self.fields.read().iter().find(|f| f.name.eq_ignore_ascii_case(name)).cloned()
     }
@@ -257,6 +228,7 @@ pub fn user_object(now: Millis) -> Obj {
             field("active", "是否有效", "checkbox"),
         ]),
         records: Default::default(),
+        interner: Default::default(),
         write_lock: Mutex::new(()),
         unique_index: Default::default(),
         text_index: Default::default(),
@@ -432,8 +404,8 @@ impl State {
         let _guard = obj.write_lock.lock();
         for u in dir.users() {
             let old = obj.records.get(&user_id(&u.id));
-            if let Some(rec) = super::data::user_record(&u, old.as_deref().map(|s| &**s), now) {
-                obj.records.insert(&user_id(&u.id), rec.into());
+            if let Some(rec) = super::data::user_record(&u, old.as_deref(), now) {
+                obj.records.insert(&user_id(&u.id), obj.store(&rec));
             }
         }
         self.users_synced.store(generation, Release);

@@ -276,10 +276,10 @@ fn run_step(step: &StepDef, vars: &mut Map<String, Value>, log: &mut Vec<String>
     let cond = data::parse_condition(&obj, cond.as_ref())?;
     let hits = data::matching(&obj, &cond);
     if step.first {
-        return Ok(Some(hits.first().map(|r| Value::Object((**r).clone())).unwrap_or(Value::Null)));
+        return Ok(Some(hits.first().map(|r| Value::Object(r.to_record())).unwrap_or(Value::Null)));
     }
     let limit = step.limit.unwrap_or(data::MAX_LIMIT).min(data::MAX_LIMIT);
-    Ok(Some(Value::Array(hits.iter().take(limit).map(|r| Value::Object((**r).clone())).collect())))
+    Ok(Some(Value::Array(hits.iter().take(limit).map(|r| Value::Object(r.to_record())).collect())))
 }
 
 /// The name a failing step is reported by: its `id`, else its position from 1.

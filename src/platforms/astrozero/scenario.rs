@@ -631,6 +631,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
             created_ms: now,
             fields: RwLock::new(fields),
             records: Default::default(),
+            interner: Default::default(),
             write_lock: Mutex::new(()),
             unique_index: Default::default(),
             text_index: Default::default(),
@@ -638,14 +639,14 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         for r in &o.records {
             if let Ok(rec) = super::data::new_record(&st, &obj, r, &first, now) {
                 let id = rec["id"].as_str().unwrap_or_default().to_owned();
-                obj.records.insert(&id, rec.into());
+                obj.records.insert(&id, obj.store(&rec));
             }
         }
         if let Some(g) = &o.generate {
             let made = (0..g.count).filter_map(|i| {
                 let given = super::generate::values(&obj, i, scenario.seed(), now);
                 let rec = super::data::new_record(&st, &obj, &given, &first, now).ok()?;
-                Some((rec["id"].as_str().unwrap_or_default().to_owned(), rec.into()))
+                Some((rec["id"].as_str().unwrap_or_default().to_owned(), obj.store(&rec)))
             });
             obj.records.insert_many(made);
         }

@@ -157,7 +157,7 @@ pub fn run(call: &Call, api: &ApiDef) -> Result<Progress, AzError> {
     let obj = call.st.object(&op.name).ok_or_else(|| AzError::not_found(format!("object {}", op.name)))?;
     let id = || call.body.get("id").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| AzError::param("id is required"));
     let found =
-        |id: &str| obj.records.get(id).map(|r| Value::Object((*r).clone())).ok_or_else(|| AzError::not_found(format!("record {id}")));
+        |id: &str| obj.records.get(id).map(|r| Value::Object(r.to_record())).ok_or_else(|| AzError::not_found(format!("record {id}")));
     let values: Map<String, Value> = call.body.iter().filter(|(k, _)| k.as_str() != "id").map(|(k, v)| (k.clone(), v.clone())).collect();
     let result = match op.operation.as_str() {
         "insert" => json!({ "id": data::insert_one(call, &obj, &values)? }),
@@ -177,7 +177,7 @@ pub fn run(call: &Call, api: &ApiDef) -> Result<Progress, AzError> {
         }
         _ => {
             let cond = data::parse_condition(&obj, call.body.get("condition"))?;
-            Value::Array(data::matching(&obj, &cond).into_iter().take(data::MAX_LIMIT).map(|r| Value::Object((*r).clone())).collect())
+            Value::Array(data::matching(&obj, &cond).into_iter().take(data::MAX_LIMIT).map(|r| Value::Object(r.to_record())).collect())
         }
     };
     Ok(Progress::Done(result))

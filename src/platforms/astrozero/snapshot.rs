@@ -60,7 +60,7 @@ pub fn export(st: &State) -> Value {
                 custom: o.custom,
                 created_ms: o.created_ms,
                 fields: o.fields.read().clone(),
-                records: o.records.snapshot().iter().map(|r| (**r).clone()).collect(),
+                records: o.records.snapshot().iter().map(|r| r.to_record()).collect(),
             })
             .collect(),
         runtime: st.runtime.lock().clone(),
@@ -88,12 +88,13 @@ pub fn import(st: &mut State, value: Value) -> Result<(), StateError> {
                 created_ms: o.created_ms,
                 fields: RwLock::new(o.fields),
                 records: Default::default(),
+                interner: Default::default(),
                 write_lock: Mutex::new(()),
                 unique_index: Default::default(),
                 text_index: Default::default(),
             };
             obj.records
-                .insert_many(o.records.into_iter().map(|r| (r.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(), r.into())));
+                .insert_many(o.records.iter().map(|r| (r.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(), obj.store(r))));
             Arc::new(obj)
         })
         .collect();

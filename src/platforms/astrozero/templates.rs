@@ -15,7 +15,7 @@ use calamine::{Data, Reader};
 use serde_json::{json, Map, Value};
 
 use super::errors::AzError;
-use super::model::{BulkTask, Obj, Stored};
+use super::model::{BulkTask, Obj, Stored, ValRef};
 use super::program::{self, StepDef};
 use super::{bulk, Call, Reply};
 use crate::http::Response;
@@ -124,14 +124,14 @@ fn workbook(t: &TemplateDef, records: &[std::sync::Arc<Stored>]) -> Result<Vec<u
     for (r, rec) in records.iter().enumerate() {
         let row = (r + 1) as u32;
         for (c, col) in t.columns.iter().enumerate() {
-            let field = rec.keys().find(|k| k.eq_ignore_ascii_case(&col.field)).cloned().unwrap_or_default();
+            let value = rec.iter().find(|(k, _)| k.eq_ignore_ascii_case(&col.field)).map(|(_, v)| ValRef::from(v));
             let col = c as u16;
-            match rec.get(&field).unwrap_or(&Value::Null) {
-                Value::Null => continue,
-                Value::Number(n) => sheet.write_number(row, col, n.as_f64().unwrap_or_default()).map(|_| ()),
-                Value::Bool(b) => sheet.write_boolean(row, col, *b).map(|_| ()),
-                Value::String(s) => sheet.write_string(row, col, s).map(|_| ()),
-                other => sheet.write_string(row, col, other.to_string()).map(|_| ()),
+            match value.unwrap_or(ValRef::Null) {
+                ValRef::Null => continue,
+                ValRef::Num(n) => sheet.write_number(row, col, n.as_f64().unwrap_or_default()).map(|_| ()),
+                ValRef::Bool(b) => sheet.write_boolean(row, col, b).map(|_| ()),
+                ValRef::Str(s) => sheet.write_string(row, col, s).map(|_| ()),
+                ValRef::Json(other) => sheet.write_string(row, col, other.to_string()).map(|_| ()),
             }
             .map_err(fail)?;
         }

@@ -27,7 +27,7 @@ struct One<'a> {
 
 /// `{"data":<record>}` from the record's cached JSON.
 fn one_raw(s: &Stored) -> Response {
-    let mut out = Vec::with_capacity(s.json_len_hint() + 9);
+    let mut out = Vec::with_capacity(s.json_len_or(1024) + 9);
     out.extend_from_slice(b"{\"data\":");
     s.write_json(&mut out);
     out.push(b'}');
@@ -36,7 +36,7 @@ fn one_raw(s: &Stored) -> Response {
 
 /// `{"data":[…]}` from cached JSON: a list page is a concatenation, not a serialisation.
 fn many_raw(page: &[Arc<Stored>]) -> Response {
-    let mut out = Vec::with_capacity(page.iter().map(|s| s.json_len_hint() + 1).sum::<usize>() + 11);
+    let mut out = Vec::with_capacity(page.iter().map(|s| s.json_len_or(1024) + 1).sum::<usize>() + 11);
     out.extend_from_slice(b"{\"data\":[");
     for (i, s) in page.iter().enumerate() {
         if i > 0 {

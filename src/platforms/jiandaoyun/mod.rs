@@ -18,7 +18,6 @@ mod filter;
 mod generate;
 pub mod model;
 pub mod push;
-mod record;
 pub mod scenario;
 mod snapshot;
 pub mod tenant;

@@ -11,7 +11,7 @@ use crate::core::ids::IdGen;
 use crate::core::ratelimit::RateWindows;
 use crate::core::store::Collection;
 
-pub use super::record::{Interner, Record, Stored, Val};
+pub use crate::core::compact::{Interner, Record, Stored, Val};
 
 /// Widget types as the widget list API names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -149,7 +149,7 @@ pub struct Entry {
     pub push: Option<super::push::Push>,
     /// 数据回收站: records deleted in the UI, newest last, at most [`Entry::RECYCLE_MAX`]; recovering
     /// one puts it back under its id.
-    pub recycle: Mutex<std::collections::VecDeque<(String, Arc<super::record::Stored>)>>,
+    pub recycle: Mutex<std::collections::VecDeque<(String, Arc<Stored>)>>,
 }
 
 impl Entry {

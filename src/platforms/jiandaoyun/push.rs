@@ -15,7 +15,7 @@ use sha1::{Digest, Sha1};
 
 use super::call::Call;
 use super::model::Entry;
-use super::record::Stored;
+use super::model::Stored;
 use crate::core::clock::Millis;
 use crate::core::outbound::{Message, OutRequest, RetryPolicy};
 
@@ -55,7 +55,7 @@ pub fn record_event(call: &Call, entry: &Entry, op: &str, record: &Stored, extra
     if !push.events.iter().any(|e| e == op) {
         return;
     }
-    let mut body = Vec::with_capacity(record.json_len_hint() + 96);
+    let mut body = Vec::with_capacity(record.json_len_or(1024) + 96);
     body.extend_from_slice(b"{\"op\":");
     let _ = serde_json::to_writer(&mut body, op);
     body.extend_from_slice(b",\"data\":");

@@ -1,13 +1,15 @@
-//! How a Jiandaoyun record is held in memory.
+//! Records held compactly: what Jiandaoyun's entries and Astro Zero's objects store.
 //!
 //! Records are built as a `serde_json::Map` (the read shape every route works with) and stored as a
-//! flat list of `(key, value)` cells. A `Map` costs ~60 heap allocations for a typical record: an
-//! IndexMap with its hash table, a `String` per key and nested maps for every member or address, each
-//! `Value` 80 bytes wide. A million records then need ~5.5 GB. Cells are 40 bytes, keys are shared
-//! `Arc<str>`s, and repeated values — the app and form ids, timestamps, option texts, the member
-//! objects of `creator`/`updater`/user widgets — are shared through a per-form [`Interner`], so a
-//! record costs its unique text and little else. Field lookups become a short scan of pointer-sized
-//! keys instead of a SipHash per lookup, which is what the filtered list spends most of its time on.
+//! key list shared by the records of one layout and a row of values. A `Map` costs ~60 heap
+//! allocations for a typical record: an IndexMap with its hash table, a `String` per key and nested
+//! maps for every member or address, each `Value` 72 bytes wide. A million records then need 4–5 GB.
+//! Here a value is 24 bytes, the keys are one shared list per layout (records of a form or object
+//! almost always share theirs), and repeated values — app and form ids, timestamps, option texts, the
+//! member objects of `creator`/`updater`/user widgets — are shared through a per-collection
+//! [`Interner`], so a record costs its unique text and little else. Field lookups become a short scan
+//! of the shared keys instead of a SipHash per lookup, and a scan over records of one layout finds a
+//! field at the slot it found it last ([`Stored::get_near`]).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -20,8 +22,7 @@ use parking_lot::Mutex;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Number, Value};
 
-/// A record in read shape: system fields first (`_id`, `appId`, `entryId`, `creator`, `updater`,
-/// `createTime`, `updateTime`, `flowState`), then every widget in form order.
+/// A record in read shape (keys in the order they are printed).
 pub type Record = Map<String, Value>;
 
 /// One stored value. Scalars are inline; arrays and objects are shared, immutable JSON.
@@ -81,19 +82,132 @@ impl Serialize for Val {
     }
 }
 
+/// A value borrowed from a stored [`Val`] or from a `serde_json::Value`, so one comparison serves
+/// records in either form without copying text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValRef<'a> {
+    Null,
+    Bool(bool),
+    Num(&'a Number),
+    Str(&'a str),
+    /// An array or an object.
+    Json(&'a Value),
+}
+
+impl<'a> From<&'a Value> for ValRef<'a> {
+    fn from(v: &'a Value) -> Self {
+        match v {
+            Value::Null => ValRef::Null,
+            Value::Bool(b) => ValRef::Bool(*b),
+            Value::Number(n) => ValRef::Num(n),
+            Value::String(s) => ValRef::Str(s),
+            Value::Array(_) | Value::Object(_) => ValRef::Json(v),
+        }
+    }
+}
+
+impl<'a> From<&'a Val> for ValRef<'a> {
+    fn from(v: &'a Val) -> Self {
+        match v {
+            Val::Null => ValRef::Null,
+            Val::Bool(b) => ValRef::Bool(*b),
+            Val::Num(n) => ValRef::Num(n),
+            Val::Str(s) => ValRef::Str(s),
+            Val::Json(v) => ValRef::from(&**v),
+        }
+    }
+}
+
+impl ValRef<'_> {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            ValRef::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, ValRef::Null)
+    }
+
+    pub fn to_value(&self) -> Value {
+        match self {
+            ValRef::Null => Value::Null,
+            ValRef::Bool(b) => Value::Bool(*b),
+            ValRef::Num(n) => Value::Number((*n).clone()),
+            ValRef::Str(s) => Value::String((*s).to_owned()),
+            ValRef::Json(v) => (*v).clone(),
+        }
+    }
+
+    /// The value as compact JSON text (what `Value::to_string` prints).
+    pub fn json_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl Serialize for ValRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ValRef::Null => s.serialize_unit(),
+            ValRef::Bool(b) => s.serialize_bool(*b),
+            ValRef::Num(n) => n.serialize(s),
+            ValRef::Str(t) => s.serialize_str(t),
+            ValRef::Json(v) => v.serialize(s),
+        }
+    }
+}
+
+/// Where a record's fields are read from: a stored record or a map being built. Conditions and
+/// indexes written against it serve both.
+pub trait Fields {
+    /// The field's value; `None` when the record has no such key.
+    fn field(&self, key: &str) -> Option<ValRef<'_>>;
+
+    /// The field's value, `Null` when absent.
+    fn field_or_null(&self, key: &str) -> ValRef<'_> {
+        self.field(key).unwrap_or(ValRef::Null)
+    }
+
+    /// `field`, looking at `slot` first where the record can (see [`Stored::get_near`]).
+    fn field_near(&self, key: &str, _slot: &std::cell::Cell<usize>) -> Option<ValRef<'_>> {
+        self.field(key)
+    }
+}
+
+impl Fields for Record {
+    fn field(&self, key: &str) -> Option<ValRef<'_>> {
+        self.get(key).map(ValRef::from)
+    }
+}
+
+impl Fields for Stored {
+    fn field(&self, key: &str) -> Option<ValRef<'_>> {
+        self.get(key).map(ValRef::from)
+    }
+
+    fn field_near(&self, key: &str, slot: &std::cell::Cell<usize>) -> Option<ValRef<'_>> {
+        self.get_near(key, slot).map(ValRef::from)
+    }
+}
+
+/// One layout's keys, shared by every record stored with it.
+pub type Keys = Arc<[Arc<str>]>;
+
 /// A stored record and its JSON, serialised on first read and reused until the record is replaced.
 /// Reads then cost a copy, not a serialisation (a filtered list page is twice as fast); a write builds
 /// a new `Stored`, so the cache is never stale.
 #[derive(Debug)]
 pub struct Stored {
-    cells: Box<[(Arc<str>, Val)]>,
+    keys: Keys,
+    vals: Box<[Val]>,
     json: JsonCache,
 }
 
 impl Stored {
-    /// The length of the record's JSON when cached, else a typical record's (to size buffers).
-    pub fn json_len_hint(&self) -> usize {
-        self.json.len_or(1024)
+    /// The length of the record's JSON when cached, else `typical` (to size buffers).
+    pub fn json_len_or(&self, typical: usize) -> usize {
+        self.json.len_or(typical)
     }
 
     /// Appends the record's JSON to `out`, from the cache when there is one.
@@ -102,53 +216,74 @@ impl Stored {
     }
 
     pub fn get(&self, key: &str) -> Option<&Val> {
-        self.cells.iter().find(|(k, _)| **k == *key).map(|(_, v)| v)
+        self.keys.iter().position(|k| **k == *key).map(|i| &self.vals[i])
+    }
+
+    /// The field's value as a `serde_json::Value` (`Null` when absent).
+    pub fn to_value_of(&self, key: &str) -> Value {
+        self.get(key).map(Val::to_value).unwrap_or(Value::Null)
+    }
+
+    /// The field's text, when it holds text.
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Val::as_str)
     }
 
     /// `get` that looks at `slot` first and leaves there where the key was found, so a scan over records
     /// of one layout compares one key per record.
     pub fn get_near(&self, key: &str, slot: &std::cell::Cell<usize>) -> Option<&Val> {
-        if let Some((k, v)) = self.cells.get(slot.get()) {
+        if let Some(k) = self.keys.get(slot.get()) {
             if **k == *key {
-                return Some(v);
+                return Some(&self.vals[slot.get()]);
             }
         }
-        let i = self.cells.iter().position(|(k, _)| **k == *key)?;
+        let i = self.keys.iter().position(|k| **k == *key)?;
         slot.set(i);
-        Some(&self.cells[i].1)
+        Some(&self.vals[i])
+    }
+
+    /// Keys and values in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Val)> {
+        self.keys.iter().map(|k| &**k).zip(self.vals.iter())
     }
 
     /// The record in read shape, for the routes that reshape it (field selection, legacy versions,
     /// state export).
     pub fn to_record(&self) -> Record {
-        self.cells.iter().map(|(k, v)| (k.to_string(), v.to_value())).collect()
+        self.iter().map(|(k, v)| (k.to_owned(), v.to_value())).collect()
     }
 
-    /// A copy with `changes` applied: existing keys keep their place, new keys go last. Unchanged cells
+    /// A copy with `changes` applied: existing keys keep their place, new keys go last. Unchanged values
     /// are shared with this record, so an update costs the changed values only.
     pub fn with_changes<'a>(&self, changes: impl IntoIterator<Item = (&'a str, &'a Value)>, interner: &Interner) -> Stored {
-        let mut cells = self.cells.to_vec();
+        let mut vals = self.vals.to_vec();
+        let mut added: Option<Vec<Arc<str>>> = None;
         let mut pools = interner.pools.lock();
         for (key, value) in changes {
             let val = pools.val(key, value);
-            match cells.iter_mut().find(|(k, _)| **k == *key) {
-                Some(cell) => cell.1 = val,
-                None => cells.push((pools.key(key), val)),
+            let keys = added.as_deref().unwrap_or(&self.keys);
+            match keys.iter().position(|k| **k == *key) {
+                Some(i) => vals[i] = val,
+                None => {
+                    let k = pools.key(key);
+                    added.get_or_insert_with(|| self.keys.to_vec()).push(k);
+                    vals.push(val);
+                }
             }
         }
-        Stored::from_cells(cells.into_boxed_slice())
-    }
-
-    fn from_cells(cells: Box<[(Arc<str>, Val)]>) -> Self {
-        Stored { cells, json: JsonCache::default() }
+        let keys = match added {
+            None => self.keys.clone(),
+            Some(keys) => pools.layout(keys),
+        };
+        Stored { keys, vals: vals.into_boxed_slice(), json: JsonCache::default() }
     }
 }
 
 impl Serialize for Stored {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.cells.len()))?;
-        for (k, v) in self.cells.iter() {
-            m.serialize_entry(&**k, v)?;
+        let mut m = s.serialize_map(Some(self.vals.len()))?;
+        for (k, v) in self.iter() {
+            m.serialize_entry(k, v)?;
         }
         m.end()
     }
@@ -163,16 +298,25 @@ pub struct Interner {
 }
 
 impl Interner {
-    /// Stores `rec`, sharing its keys and repeated values with the form's other records.
+    /// Stores `rec`, sharing its keys and repeated values with the collection's other records.
     pub fn store(&self, rec: &Record) -> Stored {
         let mut pools = self.pools.lock();
-        let cells = rec.iter().enumerate().map(|(i, (k, v))| (pools.key_at(i, k), pools.val(k, v))).collect();
-        Stored::from_cells(cells)
+        let same = pools.layout.len() == rec.len() && rec.keys().zip(pools.layout.iter()).all(|(a, b)| a.as_str() == &**b);
+        let keys = if same {
+            pools.layout.clone()
+        } else {
+            let keys = rec.keys().map(|k| pools.key(k)).collect();
+            pools.layout(keys)
+        };
+        let vals = rec.iter().map(|(k, v)| pools.val(k, v)).collect();
+        Stored { keys, vals, json: JsonCache::default() }
     }
 }
 
 /// Entries per pool before it is emptied.
 const POOL_MAX: usize = 4096;
+/// Keys holding record ids (Jiandaoyun's `_id`, Astro Zero's `id`), never shared.
+const UNSHARED_KEYS: &[&str] = &["_id", "id"];
 /// Longer strings are rarely repeated; they are stored unshared.
 const SHARED_STR_MAX: usize = 64;
 /// Arrays and objects with more nodes than this are stored unshared (hashing them would cost more
@@ -184,9 +328,9 @@ type Hashing = foldhash::fast::RandomState;
 #[derive(Debug, Default)]
 struct Pools {
     keys: HashSet<Arc<str>, Hashing>,
-    /// The keys of the last record stored, by position: records of a form share their key order, so
-    /// this answers almost every key without hashing.
-    last_keys: Vec<Arc<str>>,
+    /// The layout of the last record stored: the records of a collection share their key order, so
+    /// this answers almost every record without hashing a key.
+    layout: Keys,
     strs: HashSet<Arc<str>, Hashing>,
     json: HashMap<u64, Vec<Arc<Value>>, Hashing>,
     json_len: usize,
@@ -198,16 +342,12 @@ impl Pools {
         intern(&mut self.keys, k)
     }
 
-    fn key_at(&mut self, i: usize, k: &str) -> Arc<str> {
-        match self.last_keys.get(i) {
-            Some(last) if **last == *k => last.clone(),
-            _ => {
-                let key = self.key(k);
-                self.last_keys.truncate(i);
-                self.last_keys.push(key.clone());
-                key
-            }
+    /// `keys` as a shared layout: the last one when they are the same, else a new last one.
+    fn layout(&mut self, keys: Vec<Arc<str>>) -> Keys {
+        if *self.layout != *keys {
+            self.layout = keys.into();
         }
+        self.layout.clone()
     }
 
     fn val(&mut self, key: &str, v: &Value) -> Val {
@@ -216,7 +356,7 @@ impl Pools {
             Value::Bool(b) => Val::Bool(*b),
             Value::Number(n) => Val::Num(n.clone()),
             // Record ids are unique by construction: sharing them would only churn the pool.
-            Value::String(s) if key == "_id" || s.len() > SHARED_STR_MAX => Val::Str(Arc::from(s.as_str())),
+            Value::String(s) if UNSHARED_KEYS.contains(&key) || s.len() > SHARED_STR_MAX => Val::Str(Arc::from(s.as_str())),
             Value::String(s) => Val::Str(intern(&mut self.strs, s)),
             Value::Array(_) | Value::Object(_) => Val::Json(self.json(v)),
         }
@@ -343,6 +483,23 @@ mod tests {
         assert!(Arc::ptr_eq(x, y));
         let (Some(Val::Str(x)), Some(Val::Str(y))) = (a.get("appId"), b.get("appId")) else { panic!() };
         assert!(Arc::ptr_eq(x, y));
+    }
+
+    #[test]
+    fn records_of_one_layout_share_their_keys() {
+        let i = Interner::default();
+        let a = i.store(&rec(json!({"id": "a", "x": 1})));
+        let b = i.store(&rec(json!({"id": "b", "x": 2})));
+        assert!(Arc::ptr_eq(&a.keys, &b.keys));
+        let other = i.store(&rec(json!({"x": 3, "id": "c"})));
+        assert!(!Arc::ptr_eq(&a.keys, &other.keys), "another key order is another layout");
+        let grown = a.with_changes([("y", &json!(true))], &i);
+        let next = i.store(&rec(json!({"id": "d", "x": 4, "y": false})));
+        assert!(Arc::ptr_eq(&grown.keys, &next.keys), "a layout made by a change is shared with the next record");
+        let changed = a.with_changes([("x", &json!(5))], &i);
+        assert!(Arc::ptr_eq(&a.keys, &changed.keys));
+        let (Some(Val::Str(x)), Some(Val::Str(y))) = (a.get("id"), changed.get("id")) else { panic!() };
+        assert!(Arc::ptr_eq(x, y), "unchanged values are shared with the old record");
     }
 
     #[test]
