@@ -59,6 +59,14 @@ impl Val {
         self.as_json().and_then(Value::as_object)
     }
 
+    /// The value as a `serde_json::Value`: borrowed for arrays and objects, built for scalars.
+    pub fn as_value(&self) -> std::borrow::Cow<'_, Value> {
+        match self {
+            Val::Json(v) => std::borrow::Cow::Borrowed(v),
+            other => std::borrow::Cow::Owned(other.to_value()),
+        }
+    }
+
     pub fn to_value(&self) -> Value {
         match self {
             Val::Null => Value::Null,
@@ -224,6 +232,24 @@ impl Stored {
         self.get(key).map(Val::to_value).unwrap_or(Value::Null)
     }
 
+    /// The field's value as a `serde_json::Value` (see [`Val::as_value`]).
+    pub fn value(&self, key: &str) -> Option<std::borrow::Cow<'_, Value>> {
+        self.get(key).map(Val::as_value)
+    }
+
+    /// The keys in order, shared with every record of the same layout.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    pub fn len(&self) -> usize {
+        self.vals.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vals.is_empty()
+    }
+
     /// The field's text, when it holds text.
     pub fn str(&self, key: &str) -> Option<&str> {
         self.get(key).and_then(Val::as_str)
@@ -286,6 +312,23 @@ impl Serialize for Stored {
             m.serialize_entry(k, v)?;
         }
         m.end()
+    }
+}
+
+impl Clone for Stored {
+    /// A copy sharing keys and values (its JSON is printed again when read).
+    fn clone(&self) -> Self {
+        Stored { keys: self.keys.clone(), vals: self.vals.clone(), json: JsonCache::default() }
+    }
+}
+
+/// Records read from a state file share keys and repeated values through one process-wide interner
+/// (bounded like every other).
+impl<'de> serde::Deserialize<'de> for Stored {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        static READ: std::sync::LazyLock<Interner> = std::sync::LazyLock::new(Interner::default);
+        let map = Record::deserialize(d)?;
+        Ok(READ.store(&map))
     }
 }
 

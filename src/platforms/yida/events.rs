@@ -141,7 +141,7 @@ fn send(call: &Call, sub: &Subscription, event: &str, message: Map<String, Value
 
 /// Raises the events one action caused: compares the instance before and after it.
 pub fn after(call: &Call, form: &Form, inst: &FormInstance, before: Option<&Instance>) {
-    let (Some(sub), Some(after)) = (&call.st.subscription, inst.process.as_ref()) else { return };
+    let (Some(sub), Some(after)) = (&call.st.subscription, inst.process.as_deref()) else { return };
     let pid = inst.process_instance_id.clone().unwrap_or_default();
     let code = form.process_code.clone().unwrap_or_default();
     let title = format!("{}发起的{}", call.world.directory.user(&inst.originator).map(|u| u.name).unwrap_or_default(), form.name);

@@ -3,9 +3,9 @@
 use serde_json::{json, Value};
 
 use super::errors::YidaError;
-use super::model::{Form, FormInstance, LogKind, PrintShape};
+use super::model::{Form, FormInstance, PrintShape};
 use super::search::{order, sort, Search};
-use super::values::{convert_map, parse_day, render, time_text, I18n, Reading, Rendered};
+use super::values::{convert_map, parse_day, time_text, I18n, Reading, Rendered};
 use super::Call;
 use crate::core::json_cache::write_array;
 use crate::http::Response;
@@ -156,8 +156,7 @@ pub fn with_instance_ref<T>(call: &Call, id: &str, f: impl FnOnce(&Form, &FormIn
 pub fn apply_update(call: &Call, f: &Form, inst: &mut FormInstance, name: &str) -> Result<(), YidaError> {
     let patch = call.json_object(name, true)?.unwrap_or_default();
     let patch = convert_map(&f.components, &patch, &call.world.directory, call.locale)?;
-    inst.record(LogKind::Update, &call.user, call.now(), patch.keys().cloned().collect());
-    inst.data.extend(patch);
+    inst.update_data(&f.interner, &call.user, call.now(), &patch);
     inst.modified_ms = call.now();
     inst.modifier = call.user.clone();
     if call.opt_str("useLatestVersion").as_deref() == Some("y") {
@@ -365,8 +364,10 @@ pub fn table_rows(call: &Call) -> Result<Response, YidaError> {
     let c = f.component(&table).filter(|c| c.kind == "TableField").ok_or_else(|| YidaError::param("field is null", call.locale))?;
     let list = f.instances.lock();
     let inst = super::model::locate(&list, &id).map(|at| &list[at]).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
-    let rows: Vec<Value> = inst.data.get(&table).and_then(Value::as_array).cloned().unwrap_or_default();
-    let rendered: Vec<Value> =
-        rows.iter().map(|r| r.as_object().map(|r| Value::Object(render(&c.items, r, &call.reading()))).unwrap_or(Value::Null)).collect();
+    let rows: Vec<Value> = inst.data.value(&table).and_then(|v| v.as_array().cloned()).unwrap_or_default();
+    let rendered: Vec<Value> = rows
+        .iter()
+        .map(|r| r.as_object().map(|r| Value::Object(super::values::render_map(&c.items, r, &call.reading()))).unwrap_or(Value::Null))
+        .collect();
     ok(json!({ "result": paged(page(&rendered, p, size), rendered.len(), p), "success": true }))
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+pub use crate::core::compact::{Interner, Keys, Stored};
 
 use crate::core::clock::Millis;
 use crate::core::ids::IdGen;
@@ -57,6 +59,8 @@ pub struct Form {
     pub reshaped: std::sync::atomic::AtomicU64,
     /// Instances as the searches print them, reused while nothing they show changed.
     pub printed: Mutex<Printed>,
+    /// Shares keys and repeated values between the form data of its instances.
+    pub interner: Interner,
 }
 
 /// The shapes a read prints an instance in (each also in English labels).
@@ -171,7 +175,7 @@ impl Form {
         if index.as_ref().is_none_or(|i| i.version != list.version() || i.field != field) {
             let mut positions: HashMap<String, Vec<u32>> = HashMap::new();
             for (at, inst) in list.iter().enumerate() {
-                positions.entry(text(inst.data.get(field).unwrap_or(&Value::Null))).or_default().push(at as u32);
+                positions.entry(text(&inst.data.value(field).unwrap_or_default())).or_default().push(at as u32);
             }
             *index = Some(SelectIndex { field: field.to_owned(), version: list.version(), positions });
         }
@@ -218,6 +222,7 @@ impl Form {
             order: Mutex::new(OrderCheck::default()),
             reshaped: Default::default(),
             printed: Mutex::new(Printed::default()),
+            interner: Interner::default(),
         }
     }
 
@@ -268,13 +273,15 @@ pub struct FormInstance {
     pub form_inst_id: String,
     /// Set for process forms: the instance's `processInstanceId`.
     pub process_instance_id: Option<String>,
-    pub data: Map<String, Value>,
+    /// The form data, stored compactly (see [`crate::core::compact`]).
+    pub data: Stored,
     pub originator: String,
     pub created_ms: Millis,
     pub modified_ms: Millis,
     pub modifier: String,
     pub version: i64,
-    pub process: Option<Instance>,
+    /// Boxed: most forms have no process, and the list of instances copies its items as it grows.
+    pub process: Option<Box<Instance>>,
     /// Who created and changed the instance, oldest first, at most [`FormInstance::LOG_MAX`] entries
     /// (the oldest give way). Field ids only, never values, so the bound holds for large forms.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -284,8 +291,15 @@ pub struct FormInstance {
 impl FormInstance {
     pub const LOG_MAX: usize = 100;
 
+    /// Writes `patch` into the data (present keys replaced in place, new ones appended; a sub-form as a
+    /// whole) and logs the change by `user` at `at`.
+    pub fn update_data(&mut self, interner: &Interner, user: &str, at: Millis, patch: &serde_json::Map<String, Value>) {
+        self.record(LogKind::Update, user, at, patch.keys().map(|k| std::sync::Arc::from(k.as_str())).collect());
+        self.data = self.data.with_changes(patch.iter().map(|(k, v)| (k.as_str(), v)), interner);
+    }
+
     /// Records one change by `user` at `at` touching `fields`.
-    pub fn record(&mut self, kind: LogKind, user: &str, at: Millis, fields: Vec<String>) {
+    pub fn record(&mut self, kind: LogKind, user: &str, at: Millis, fields: Keys) {
         if self.log.len() >= Self::LOG_MAX {
             self.log.remove(0);
         }
@@ -306,8 +320,8 @@ pub struct LogEntry {
     pub kind: LogKind,
     pub operator: String,
     pub at: Millis,
-    /// The field ids the change wrote.
-    pub fields: Vec<String>,
+    /// The field ids the change wrote (a creation's are its data's keys, shared with them).
+    pub fields: Keys,
 }
 
 #[derive(Debug)]

@@ -740,7 +740,7 @@ fn execute_platform_task(call: &Call) -> Result<Response, YidaError> {
     let out = out_result(call)?;
     let id = call.req_str("processInstanceId")?;
     let task = forms::with_instance(call, &id, |_, i| {
-        let p = i.process.as_ref().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+        let p = i.process.as_deref().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
         let mine = p.open_tasks().find(|t| t.assignee == call.user).map(|t| t.id.clone());
         mine.ok_or_else(|| YidaError::param("当前用户在该实例上没有待处理的任务", call.locale))
     })?;
@@ -778,7 +778,7 @@ fn field_definitions(call: &Call) -> Result<Response, YidaError> {
 fn process_definition(call: &Call) -> Result<Response, YidaError> {
     let id = call.req_str("processInstanceId")?;
     let body = forms::with_instance(call, &id, |f, i| {
-        let p = i.process.as_ref().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+        let p = i.process.as_deref().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
         let flow = f.flow.as_ref().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
         let member = |user: &str| {
             let who = person(call, user);
@@ -879,9 +879,11 @@ fn employee_field_values(call: &Call) -> Result<Response, YidaError> {
     let mut out = Map::new();
     for t in &targets {
         let mut seen: Vec<Value> = Vec::new();
-        for v in hits.iter().filter_map(|i| i.data.get(t)).filter_map(Value::as_array).flatten() {
-            if !seen.contains(v) {
-                seen.push(v.clone());
+        for values in hits.iter().filter_map(|i| i.data.value(t)) {
+            for v in values.as_array().into_iter().flatten() {
+                if !seen.contains(v) {
+                    seen.push(v.clone());
+                }
             }
         }
         out.insert(t.clone(), Value::Array(seen));

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use super::errors::YidaError;
 use super::forms::{apply_update, detail, matching, ok, paged, with_instance};
-use super::model::{Form, FormInstance, LogKind, State};
+use super::model::{Form, FormInstance, State};
 use super::values::{i18n, time_text};
 use super::Call;
 use crate::core::workflow::{Act, Action, IdSource, Instance, Outcome, Status, TaskStatus};
@@ -62,7 +62,7 @@ fn process_form(call: &Call) -> Result<std::sync::Arc<Form>, YidaError> {
 }
 
 fn instance_detail(call: &Call, f: &Form, i: &FormInstance) -> Value {
-    let p = i.process.as_ref();
+    let p = i.process.as_deref();
     let actioners: Vec<Value> = p
         .map(|p| p.open_tasks().map(|t| json!({ "name": i18n(&name_of(call, &t.assignee)), "userId": t.assignee })).collect())
         .unwrap_or_default();
@@ -120,7 +120,7 @@ fn process_hits<'a>(call: &Call, f: &Form, list: &'a [FormInstance]) -> Result<V
     let system = move |i: &FormInstance, key: &str| -> Option<Value> {
         match key {
             "currentNodeName" => {
-                let p = i.process.as_ref()?;
+                let p = i.process.as_deref()?;
                 let names: Vec<String> = p.tokens.iter().filter_map(|t| flow.as_ref().map(|fl| fl.nodes[t.node].name.clone())).collect();
                 Some(json!(names.join(",")))
             }
@@ -131,8 +131,8 @@ fn process_hits<'a>(call: &Call, f: &Form, list: &'a [FormInstance]) -> Result<V
     Ok(hits
         .into_iter()
         .filter(|i| i.process.is_some())
-        .filter(|i| status.as_ref().is_none_or(|s| i.process.as_ref().map(status_name) == Some(s.as_str())))
-        .filter(|i| result.as_ref().is_none_or(|r| i.process.as_ref().and_then(result_name) == Some(r.as_str())))
+        .filter(|i| status.as_ref().is_none_or(|s| i.process.as_deref().map(status_name) == Some(s.as_str())))
+        .filter(|i| result.as_ref().is_none_or(|r| i.process.as_deref().and_then(result_name) == Some(r.as_str())))
         .collect())
 }
 
@@ -181,9 +181,9 @@ pub fn terminate(call: &Call) -> Result<Response, YidaError> {
     let id = process_id(call)?;
     with_instance(call, &id, |f, i| {
         let before = i.process.clone();
-        let p = i.process.as_mut().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+        let p = i.process.as_deref_mut().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
         p.terminate(Act::new(&call.user, call.now())).map_err(|_| YidaError::param("流程已结束", call.locale))?;
-        super::events::after(call, f, i, before.as_ref());
+        super::events::after(call, f, i, before.as_deref());
         Ok(())
     })?;
     ok(json!({ "success": true, "errorCode": "", "errorMsg": "" }))
@@ -193,8 +193,8 @@ pub fn update(call: &Call) -> Result<Response, YidaError> {
     let id = process_id(call)?;
     with_instance(call, &id, |f, i| {
         apply_update(call, f, i, "updateFormDataJson")?;
-        if let Some(p) = i.process.as_mut() {
-            p.data = i.data.clone();
+        if let Some(p) = i.process.as_deref_mut() {
+            p.data = i.data.to_record();
         }
         Ok(())
     })?;
@@ -205,7 +205,7 @@ pub fn update(call: &Call) -> Result<Response, YidaError> {
 pub fn records(call: &Call) -> Result<Response, YidaError> {
     let id = process_id(call)?;
     let content = with_instance(call, &id, |f, i| {
-        let p = i.process.as_ref().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+        let p = i.process.as_deref().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
         let flow = f.flow.as_ref().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
         let mut out = Vec::new();
         for (n, t) in p.tasks.iter().enumerate() {
@@ -277,7 +277,7 @@ pub fn execute(call: &Call) -> Result<Response, YidaError> {
             Some(p) => Some(super::values::convert_map(&f.components, p, &call.world.directory, call.locale)?),
             None => None,
         };
-        let p = i.process.as_mut().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+        let p = i.process.as_deref_mut().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
         let owner =
             p.tasks.iter().find(|t| t.id == task).map(|t| t.assignee.clone()).ok_or_else(|| YidaError::param("任务不存在", call.locale))?;
         if owner != call.user && !owner.is_empty() {
@@ -292,11 +292,10 @@ pub fn execute(call: &Call) -> Result<Response, YidaError> {
         res.map_err(|_| YidaError::param("任务已处理或流程已结束", call.locale))?;
         let changed = patch.is_some();
         if let Some(patch) = patch {
-            i.record(LogKind::Update, &call.user, call.now(), patch.keys().cloned().collect());
-            i.data.extend(patch);
+            i.update_data(&f.interner, &call.user, call.now(), &patch);
         }
         i.modified_ms = call.now();
-        super::events::after(call, f, i, before.as_ref());
+        super::events::after(call, f, i, before.as_deref());
         if changed {
             super::automations::fire(call, f, i, "update");
         }
@@ -317,7 +316,7 @@ pub fn redirect(call: &Call) -> Result<Response, YidaError> {
     let remark = call.opt_str("remark");
     with_instance(call, &proc_id, |f, i| {
         let before = i.process.clone();
-        let p = i.process.as_mut().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+        let p = i.process.as_deref_mut().ok_or_else(|| YidaError::instance_not_found(call.locale))?;
         let owner =
             p.tasks.iter().find(|t| t.id == task).map(|t| t.assignee.clone()).ok_or_else(|| YidaError::param("任务不存在", call.locale))?;
         if owner != call.user && !by_manager {
@@ -326,7 +325,7 @@ pub fn redirect(call: &Call) -> Result<Response, YidaError> {
         let act = Act::new(&owner, call.now()).saying(remark.as_deref());
         p.transfer(&task, &to, act, &mut Ids(call.st)).map_err(|_| YidaError::param("任务已处理或流程已结束", call.locale))?;
         i.modified_ms = call.now();
-        super::events::after(call, f, i, before.as_ref());
+        super::events::after(call, f, i, before.as_deref());
         Ok(())
     })?;
     ok(json!({ "success": true, "errorCode": "", "errorMsg": "" }))

@@ -358,11 +358,12 @@ pub fn new_instance(st: &State, form: &Form, data: Map<String, Value>, user: &st
         Some(flow) => {
             let id = st.ids.uuid();
             let mut ids = super::process::Ids(st);
-            (Some(id.clone()), Some(Instance::start(flow, id, user, data.clone(), now, &mut ids)))
+            (Some(id.clone()), Some(Box::new(Instance::start(flow, id, user, data.clone(), now, &mut ids))))
         }
         None => (None, None),
     };
-    let fields = data.keys().cloned().collect();
+    let data = form.interner.store(&data);
+    let fields = data.keys().clone();
     let mut inst = FormInstance {
         form_inst_id,
         process_instance_id,

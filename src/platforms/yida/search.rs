@@ -107,9 +107,9 @@ impl Search {
     /// `system` supplies values of system keys such as `currentNodeName`.
     pub fn matches(&self, inst: &FormInstance, system: &dyn Fn(&str) -> Option<Value>) -> bool {
         self.conds.iter().all(|c| match c {
-            Cond::Simple { field, kind, value } => simple(kind, inst.data.get(field).unwrap_or(&Value::Null), value),
+            Cond::Simple { field, kind, value } => simple(kind, &inst.data.value(field).unwrap_or_default(), value),
             Cond::Advanced { field, op, value } => {
-                let stored = inst.data.get(field).cloned().or_else(|| system(field)).unwrap_or(Value::Null);
+                let stored = inst.data.value(field).or_else(|| system(field).map(std::borrow::Cow::Owned)).unwrap_or_default();
                 advanced(op, &stored, value)
             }
         })
@@ -244,7 +244,7 @@ pub fn sort(items: &mut [&FormInstance], keys: &[(String, bool)]) {
             let ord = match k.as_str() {
                 "gmt_create" => a.created_ms.cmp(&b.created_ms),
                 "gmt_modified" => a.modified_ms.cmp(&b.modified_ms),
-                _ => cmp_values(a.data.get(k), b.data.get(k)),
+                _ => cmp_values(a.data.value(k).as_deref(), b.data.value(k).as_deref()),
             };
             let ord = if *asc { ord } else { ord.reverse() };
             if ord != Ordering::Equal {
@@ -316,7 +316,7 @@ mod props {
             let comps = components();
             for input in [raw.clone(), Value::String(raw.to_string()), Value::String(text.clone())] {
                 if let Ok(s) = Search::parse(Some(&input), &comps, Locale::Zh) {
-                    let inst = FormInstance { form_inst_id: "x".into(), process_instance_id: None, data: data.clone().into_iter().collect(), originator: "u".into(), created_ms: 0, modified_ms: 0, modifier: "u".into(), version: 1, process: None, log: Vec::new() };
+                    let inst = FormInstance { form_inst_id: "x".into(), process_instance_id: None, data: crate::core::compact::Interner::default().store(&data.clone().into_iter().collect()), originator: "u".into(), created_ms: 0, modified_ms: 0, modifier: "u".into(), version: 1, process: None, log: Vec::new() };
                     let _ = s.matches(&inst, &|_| None);
                 }
                 let _ = order(Some(&input), &comps, Locale::Zh);

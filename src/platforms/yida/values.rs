@@ -7,7 +7,7 @@ use chrono::TimeZone;
 use serde_json::{json, Map, Value};
 
 use super::errors::YidaError;
-use super::model::Component;
+use super::model::{Component, Stored};
 use crate::core::clock::Millis;
 use crate::core::directory::Directory;
 use crate::Locale;
@@ -147,8 +147,27 @@ pub struct Reading<'a> {
 
 /// The read format ("Form Data Format Description as Return Value"): departments as their name,
 /// regions as names, choices in the caller's language, everything else as stored.
-pub fn render(components: &[Component], data: &Map<String, Value>, r: &Reading) -> Map<String, Value> {
-    data.iter().map(|(k, v)| (k.clone(), render_value(components.iter().find(|c| &c.id == k), v, r).into_owned())).collect()
+pub fn render(components: &[Component], data: &Stored, r: &Reading) -> Map<String, Value> {
+    render_entries(components, data.iter().map(|(k, v)| (k, v.as_value())), r)
+}
+
+/// [`render`] of a map (the rows of a table).
+pub fn render_map(components: &[Component], data: &Map<String, Value>, r: &Reading) -> Map<String, Value> {
+    render_entries(components, data.iter().map(|(k, v)| (k.as_str(), Cow::Borrowed(v))), r)
+}
+
+fn render_entries<'v>(
+    components: &[Component],
+    entries: impl Iterator<Item = (&'v str, Cow<'v, Value>)>,
+    r: &Reading,
+) -> Map<String, Value> {
+    entries
+        .map(|(k, v)| {
+            let rendered = render_value(components.iter().find(|c| c.id == k), &v, r);
+            let value = if let Cow::Owned(changed) = rendered { changed } else { v.into_owned() };
+            (k.to_owned(), value)
+        })
+        .collect()
 }
 
 /// One value in the read format (see [`render`]); borrowed where it reads as stored, which is most.
@@ -182,7 +201,7 @@ pub fn render_value<'v>(c: Option<&Component>, v: &'v Value, r: &Reading) -> Cow
             Cow::Owned(json!(names.join(",")))
         }
         ("TableField", Value::Array(rows)) => Cow::Owned(Value::Array(
-            rows.iter().map(|row| row.as_object().map(|row| Value::Object(render(&c.items, row, r))).unwrap_or(Value::Null)).collect(),
+            rows.iter().map(|row| row.as_object().map(|row| Value::Object(render_map(&c.items, row, r))).unwrap_or(Value::Null)).collect(),
         )),
         _ => Cow::Borrowed(v),
     }
@@ -191,7 +210,7 @@ pub fn render_value<'v>(c: Option<&Component>, v: &'v Value, r: &Reading) -> Cow
 /// [`render`] printed as it goes, for the reads that answer many records: no map is built.
 pub struct Rendered<'a> {
     pub components: &'a [Component],
-    pub data: &'a Map<String, Value>,
+    pub data: &'a Stored,
     pub reading: &'a Reading<'a>,
 }
 
@@ -199,8 +218,9 @@ impl serde::Serialize for Rendered<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(Some(self.data.len()))?;
-        for (k, v) in self.data {
-            m.serialize_entry(k, &*render_value(self.components.iter().find(|c| &c.id == k), v, self.reading))?;
+        for (k, v) in self.data.iter() {
+            let v = v.as_value();
+            m.serialize_entry(k, &*render_value(self.components.iter().find(|c| c.id == k), &v, self.reading))?;
         }
         m.end()
     }
