@@ -125,7 +125,7 @@ pub fn save(call: &Call) -> Result<Response, YidaError> {
     let inst = super::scenario::new_instance(call.st, &f, data, &call.user, call.now());
     let id = inst.form_inst_id.clone();
     super::automations::fire(call, &f, &inst, "create");
-    f.instances.lock().push(inst);
+    f.instances.lock().push(Box::new(inst));
     ok(json!({ "result": id, "success": true }))
 }
 
@@ -188,10 +188,10 @@ pub fn delete(call: &Call) -> Result<Response, YidaError> {
 /// Removes the form's instances `which` picks and answers them.
 pub fn take_instances(form: &Form, which: impl Fn(&FormInstance) -> bool) -> Vec<FormInstance> {
     let mut list = form.instances.lock();
-    let (gone, kept): (Vec<FormInstance>, Vec<FormInstance>) = std::mem::take(&mut **list).into_iter().partition(|i| which(i));
+    let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut **list).into_iter().partition(|i| which(i));
     **list = kept;
     form.reshape();
-    gone
+    gone.into_iter().map(|i| *i).collect()
 }
 
 pub fn get(call: &Call) -> Result<Response, YidaError> {
@@ -248,11 +248,11 @@ impl Query {
 pub fn matching<'a>(
     call: &Call,
     f: &Form,
-    list: &'a [FormInstance],
+    list: &'a [Box<FormInstance>],
     system: &dyn Fn(&FormInstance, &str) -> Option<Value>,
 ) -> Result<Vec<&'a FormInstance>, YidaError> {
     let q = Query::parse(call, f)?;
-    let mut out: Vec<&FormInstance> = list.iter().filter(|i| q.accepts(i, system)).collect();
+    let mut out: Vec<&FormInstance> = list.iter().map(|i| &**i).filter(|i| q.accepts(i, system)).collect();
     sort(&mut out, &q.keys);
     Ok(out)
 }
@@ -272,22 +272,22 @@ pub fn matching_page<'a>(
     let skip = (p - 1).saturating_mul(size);
     if q.keys.is_empty() && f.in_creation_order(list) {
         if q.takes_all() {
-            return Ok((list.iter().rev().skip(skip).take(size).collect(), list.len()));
+            return Ok((list.iter().rev().skip(skip).take(size).map(|i| &**i).collect(), list.len()));
         }
         if let Some((field, want)) = q.search.single_select_eq().filter(|_| q.only_conditions()) {
             let (total, at) = f.select_page(list, field, want, super::search::text, skip, size);
-            return Ok((at.into_iter().map(|i| &list[i]).collect(), total));
+            return Ok((at.into_iter().map(|i| &*list[i]).collect(), total));
         }
         let (mut hits, mut total) = (Vec::with_capacity(size.min(100)), 0);
         for i in list.iter().rev().filter(|i| q.accepts(i, &|_, _| None)) {
             if total >= skip && hits.len() < size {
-                hits.push(i);
+                hits.push(&**i);
             }
             total += 1;
         }
         return Ok((hits, total));
     }
-    let mut out: Vec<&FormInstance> = list.iter().filter(|i| q.accepts(i, &|_, _| None)).collect();
+    let mut out: Vec<&FormInstance> = list.iter().map(|i| &**i).filter(|i| q.accepts(i, &|_, _| None)).collect();
     sort(&mut out, &q.keys);
     Ok((page(&out, p, size), out.len()))
 }

@@ -99,11 +99,11 @@ pub fn start(call: &Call) -> Result<Response, YidaError> {
     let id = inst.process_instance_id.clone().unwrap_or_default();
     super::events::after(call, &f, &inst, None);
     super::automations::fire(call, &f, &inst, "create");
-    f.instances.lock().push(inst);
+    f.instances.lock().push(Box::new(inst));
     ok(json!({ "result": id, "success": true }))
 }
 
-fn process_hits<'a>(call: &Call, f: &Form, list: &'a [FormInstance]) -> Result<Vec<&'a FormInstance>, YidaError> {
+fn process_hits<'a>(call: &Call, f: &Form, list: &'a [Box<FormInstance>]) -> Result<Vec<&'a FormInstance>, YidaError> {
     let status = call.opt_str("instanceStatus");
     if let Some(s) = &status {
         if !["RUNNING", "TERMINATED", "COMPLETED", "ERROR"].contains(&s.as_str()) {

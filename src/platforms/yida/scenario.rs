@@ -334,7 +334,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
             for r in &f.records {
                 let data = convert_map(&form.components, r, dir, crate::Locale::Zh).unwrap_or_default();
                 let inst = new_instance(&state, &form, data, &default_user, now);
-                form.instances.lock().push(inst);
+                form.instances.lock().push(Box::new(inst));
             }
             if let Some(g) = &f.generate {
                 let users: Vec<String> = dir.users().into_iter().map(|u| u.id).collect();
@@ -343,7 +343,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
                 for i in 0..g.count {
                     let written = super::generate::data(&form.components, i, scenario.seed(), &users, now);
                     let data = convert_map(&form.components, &written, dir, crate::Locale::Zh).unwrap_or_default();
-                    list.push(new_instance(&state, &form, data, &default_user, now));
+                    list.push(Box::new(new_instance(&state, &form, data, &default_user, now)));
                 }
             }
         }

@@ -15,7 +15,8 @@ struct Snap {
     ids: IdGenState,
     counter: u64,
     /// Form instances by app code, then form uuid.
-    apps: BTreeMap<String, BTreeMap<String, Vec<FormInstance>>>,
+    #[allow(clippy::vec_box)] // a form's list as it is held (see `model::Instances`); serialised as plain instances
+    apps: BTreeMap<String, BTreeMap<String, Vec<Box<FormInstance>>>>,
 }
 
 pub fn export(st: &State) -> Value {
