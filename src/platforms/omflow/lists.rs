@@ -295,7 +295,7 @@ pub fn form_data(call: &Call) -> Response {
         Err(why) => return fail(reply, &why),
     };
     let tickets = flow.tickets.lock();
-    let all = tickets.list.iter().filter(|t| t.data_no.is_some()).flat_map(|t| t.rows.iter().map(move |r| (t, r)));
+    let all = tickets.list.iter().filter(|t| t.data_no.is_some()).flat_map(|t| t.rows.iter().map(move |r| (&**t, r)));
     if plan.plain() {
         // Rows in id order, and only the slice's rows built.
         let mut refs: Vec<(&Ticket, &Row)> = all.collect();

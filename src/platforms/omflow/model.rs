@@ -51,7 +51,10 @@ pub struct FlowRt {
 #[derive(Debug, Default)]
 pub struct Tickets {
     pub counters: Counters,
-    pub list: Vec<Ticket>,
+    /// Boxed, so the list growing under creates moves pointers, not tickets (a doubling of 100 000
+    /// tickets stalled every request for tens of milliseconds).
+    #[allow(clippy::vec_box)]
+    pub list: Vec<Box<Ticket>>,
 }
 
 /// Per-flow sequences: ticket numbers, row ids (`data_id`) and task ids.
@@ -118,7 +121,7 @@ pub struct Ticket {
 
 impl Tickets {
     pub fn by_no(&self, no: u64) -> Option<&Ticket> {
-        self.list.iter().find(|t| t.data_no == Some(no))
+        self.list.iter().find(|t| t.data_no == Some(no)).map(|t| &**t)
     }
 
     /// The ticket with an open row `data_id`.

@@ -42,7 +42,7 @@ pub fn export(st: &State) -> Value {
                     name: f.name.clone(),
                     flow_uuid: f.uuid.clone(),
                     counters: t.counters.clone(),
-                    tickets: t.list.clone(),
+                    tickets: t.list.iter().map(|t| Ticket::clone(t)).collect(),
                 }
             })
             .collect(),
@@ -63,7 +63,7 @@ pub fn import(st: &mut State, value: Value) -> Result<(), StateError> {
         flow.uuid = f.flow_uuid;
         let mut t = flow.tickets.lock();
         t.counters = f.counters;
-        t.list = f.tickets;
+        t.list = f.tickets.into_iter().map(Box::new).collect();
         // The outbox is not part of the state: calls that were under way go out again.
         for ticket in t.list.iter_mut() {
             ticket.calls.clear();

@@ -197,7 +197,7 @@ fn create(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, user: &s
     };
     ticket.sync_rows(&flow.flow, user, now);
     super::calls::dispatch(world, flow, &mut ticket);
-    tickets.list.push(ticket);
+    tickets.list.push(Box::new(ticket));
     let result = data_no.map(|n| reply.id(n)).unwrap_or_else(|| json!(""));
     reply.ok(Msg::CreateOk, result)
 }
