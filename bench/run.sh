@@ -5,7 +5,7 @@
 # and the table gives the median ratio with its spread, the median req/s and p99.
 # The tenant is bench/load.toml with RECORDS (default 100 000) generated records per platform. Each round
 # starts from a reset tenant and runs the reads before the writes, so reads always see RECORDS records.
-#   bash bench/run.sh                  # ROUNDS=3 DURATION=5 CONNS=32; TARGETS="jdy-get yida-search …" for some
+#   bash bench/run.sh                  # ROUNDS=3 DURATION=5 WARMUP=1 CONNS=32; TARGETS="jdy-get yida-search …" for some
 #   PROFILE=bench/profiles/NAME bash bench/run.sh
 #                                      # also profiles each target (perf, flat by symbol) in the first round,
 #                                      # in a run of its own after the measured one: PROFILE/<target>.txt
@@ -13,6 +13,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
+# Seconds of each target run before the measured one and discarded: the first requests after a state
+# build or reset pay one-time costs (records printed once, indexes built, the allocator settling after
+# hundreds of MB were freed), which are not the route's steady state. 0 measures them too.
+WARMUP=${WARMUP:-1}
 CONNS=${CONNS:-32}
 RECORDS=${RECORDS:-100000}
 EMU_PORT=${EMU_PORT:-18180}
@@ -87,9 +91,9 @@ settle() {
   curl -s -o /dev/null --max-time 60 "http://127.0.0.1:$EMU_PORT/__emu/health" || true
 }
 
-wrk_run() { # url method auth header body → "rps p99_ms"
+wrk_run() { # url method auth header body [seconds] → "rps p99_ms"
   local out
-  out=$(export BODY="$5" AUTH="$3" METHOD="$2" HDR="$4"; pin "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s bench/post.lua "$1" 2>&1)
+  out=$(export BODY="$5" AUTH="$3" METHOD="$2" HDR="$4"; pin "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${6:-$DURATION}s" --latency -s bench/post.lua "$1" 2>&1)
   awk '/Requests\/sec/ {rps=$2} $1=="99%" {v=$2; if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; p99=v} END {print rps, p99}' <<<"$out"
 }
 
@@ -109,6 +113,7 @@ for round in $(seq 1 "$ROUNDS"); do
   select_targets
   for t in "${SELECTED[@]}"; do
     IFS='|' read -r name url method auth header body <<<"$t"
+    if [ "$WARMUP" -gt 0 ]; then wrk_run "$url" "$method" "$auth" "$header" "$body" "$WARMUP" >/dev/null; settle; fi
     read -r ref1 _ <<<"$(wrk_run "http://127.0.0.1:$HELLO_PORT/" GET "" "" "")"
     read -r rps p99 <<<"$(wrk_run "$url" "$method" "$auth" "$header" "$body")"
     settle
@@ -141,5 +146,5 @@ print(f"{name:<22} {statistics.median(ratios)*100:9.1f}% {min(ratios)*100:7.1f}�
 PY
 done
 echo
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; servers on cpu $SERVER_CPU, wrk -t1 -c$CONNS -d${DURATION}s on cpu $LOAD_CPU;" \
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; servers on cpu $SERVER_CPU, wrk -t1 -c$CONNS -d${DURATION}s on cpu $LOAD_CPU after ${WARMUP}s of warm-up;" \
   "$ROUNDS rounds, each target framed by reference runs; $RECORDS records per platform; $(date -u +%F)"
