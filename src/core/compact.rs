@@ -354,6 +354,26 @@ impl Interner {
         let vals = rec.iter().map(|(k, v)| pools.val(k, v)).collect();
         Stored { keys, vals, json: JsonCache::default() }
     }
+
+    /// `v` as [`Interner::store`] would hold it under `key`. A value that many records share (a
+    /// creator, an app id) is then hashed and looked up once, not once per record.
+    pub fn share(&self, key: &str, v: &Value) -> Val {
+        self.pools.lock().val(key, v)
+    }
+
+    /// Stores a record given as keys and values already held (from [`Interner::share`], or built as
+    /// `share` would build them): what `store` makes of the same map, without building the map.
+    pub fn store_cells(&self, cells: Vec<(&str, Val)>) -> Stored {
+        let mut pools = self.pools.lock();
+        let same = pools.layout.len() == cells.len() && cells.iter().zip(pools.layout.iter()).all(|((a, _), b)| *a == &**b);
+        let keys = if same {
+            pools.layout.clone()
+        } else {
+            let keys = cells.iter().map(|(k, _)| pools.key(k)).collect();
+            pools.layout(keys)
+        };
+        Stored { keys, vals: cells.into_iter().map(|(_, v)| v).collect(), json: JsonCache::default() }
+    }
 }
 
 /// Entries per pool before it is emptied.
@@ -588,6 +608,10 @@ mod tests {
             proptest::prop_assert_eq!(json_of(&s), bytes);
             let again = i.store(&r);
             proptest::prop_assert_eq!(json_of(&again), json_of(&s));
+            let cells = r.iter().map(|(k, v)| (k.as_str(), i.share(k, v))).collect();
+            let from_cells = i.store_cells(cells);
+            proptest::prop_assert_eq!(from_cells.to_record(), r.clone());
+            proptest::prop_assert!(Arc::ptr_eq(&from_cells.keys, &again.keys), "cells of a map's layout share its keys");
             let mut expected = r.clone();
             expected.insert("b".into(), change.clone());
             proptest::prop_assert_eq!(s.with_changes([("b", &change)], &i).to_record(), expected);
