@@ -72,6 +72,11 @@ impl Directory {
         }
     }
 
+    /// Moves the generation on after a change to users or departments.
+    fn changed(&self) {
+        self.generation.store(next_generation(), std::sync::atomic::Ordering::Release);
+    }
+
     /// The directory's generation: equal readings mean no user or department changed in between.
     pub fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::Acquire)
@@ -105,7 +110,7 @@ impl Directory {
     /// Inserts or replaces a user (order of first insertion is kept).
     pub fn put_user(&self, user: User) {
         self.users.write().insert(user.id.clone(), user);
-        self.generation.store(next_generation(), std::sync::atomic::Ordering::Release);
+        self.changed();
     }
 
     /// Applies `f` to a user; false when there is no such user.
@@ -113,7 +118,7 @@ impl Directory {
         match self.users.write().get_mut(id) {
             Some(u) => {
                 f(u);
-                self.generation.store(next_generation(), std::sync::atomic::Ordering::Release);
+                self.changed();
                 true
             }
             None => false,
@@ -122,12 +127,12 @@ impl Directory {
 
     pub fn put_department(&self, dept: Department) {
         self.departments.write().insert(dept.id, dept);
-        self.generation.store(next_generation(), std::sync::atomic::Ordering::Release);
+        self.changed();
     }
 
     pub fn remove_department(&self, id: i64) -> Option<Department> {
         let gone = self.departments.write().shift_remove(&id);
-        self.generation.store(next_generation(), std::sync::atomic::Ordering::Release);
+        self.changed();
         gone
     }
 

@@ -131,10 +131,7 @@ pub fn save(call: &Call) -> Result<Response, YidaError> {
 
 /// Finds a form instance (by `formInstId` or, for process forms, `processInstanceId`) in the app.
 pub fn with_instance<T>(call: &Call, id: &str, f: impl FnOnce(&Form, &mut FormInstance) -> Result<T, YidaError>) -> Result<T, YidaError> {
-    let form = call.st.find_instance(call.app, id).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
-    if !form.can_view(&call.user) {
-        return Err(YidaError::forbidden(call.locale));
-    }
+    let form = visible_form_of(call, id)?;
     let mut list = form.instances.lock();
     let at = super::model::locate(&list, id).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
     f(&form, &mut list[at])
@@ -143,13 +140,19 @@ pub fn with_instance<T>(call: &Call, id: &str, f: impl FnOnce(&Form, &mut FormIn
 /// [`with_instance`] for reads: the instances are not touched mutably, so what is kept beside them
 /// (select index, printed instances) stays valid.
 pub fn with_instance_ref<T>(call: &Call, id: &str, f: impl FnOnce(&Form, &FormInstance) -> Result<T, YidaError>) -> Result<T, YidaError> {
+    let form = visible_form_of(call, id)?;
+    let list = form.instances.lock();
+    let at = super::model::locate(&list, id).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
+    f(&form, &list[at])
+}
+
+/// The form holding instance `id`, when the caller may see it.
+fn visible_form_of(call: &Call, id: &str) -> Result<std::sync::Arc<Form>, YidaError> {
     let form = call.st.find_instance(call.app, id).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
     if !form.can_view(&call.user) {
         return Err(YidaError::forbidden(call.locale));
     }
-    let list = form.instances.lock();
-    let at = super::model::locate(&list, id).ok_or_else(|| YidaError::instance_not_found(call.locale))?;
-    f(&form, &list[at])
+    Ok(form)
 }
 
 /// Only the keys present change; a sub-form is replaced as a whole.
