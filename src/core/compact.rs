@@ -1,4 +1,4 @@
-//! Records held compactly: what Jiandaoyun's entries and Astro Zero's objects store.
+//! Records held compactly: what Jiandaoyun's entries, Astro Zero's objects and Yida's form data store.
 //!
 //! Records are built as a `serde_json::Map` (the read shape every route works with) and stored as a
 //! key list shared by the records of one layout and a row of values. A `Map` costs ~60 heap
@@ -68,25 +68,13 @@ impl Val {
     }
 
     pub fn to_value(&self) -> Value {
-        match self {
-            Val::Null => Value::Null,
-            Val::Bool(b) => Value::Bool(*b),
-            Val::Num(n) => Value::Number(n.clone()),
-            Val::Str(s) => Value::String(s.to_string()),
-            Val::Json(v) => Value::clone(v),
-        }
+        ValRef::from(self).to_value()
     }
 }
 
 impl Serialize for Val {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Val::Null => s.serialize_unit(),
-            Val::Bool(b) => s.serialize_bool(*b),
-            Val::Num(n) => n.serialize(s),
-            Val::Str(t) => s.serialize_str(t),
-            Val::Json(v) => v.serialize(s),
-        }
+        ValRef::from(self).serialize(s)
     }
 }
 
@@ -332,7 +320,7 @@ impl<'de> serde::Deserialize<'de> for Stored {
     }
 }
 
-/// Shares keys and repeated values between the records of one form. Each pool is bounded: when one
+/// Shares keys and repeated values between the records of one collection (form, object). Each pool is bounded: when one
 /// fills up it is emptied (records keep what they hold), so memory stays flat however many distinct
 /// values pass through.
 #[derive(Debug, Default)]
@@ -344,13 +332,7 @@ impl Interner {
     /// Stores `rec`, sharing its keys and repeated values with the collection's other records.
     pub fn store(&self, rec: &Record) -> Stored {
         let mut pools = self.pools.lock();
-        let same = pools.layout.len() == rec.len() && rec.keys().zip(pools.layout.iter()).all(|(a, b)| a.as_str() == &**b);
-        let keys = if same {
-            pools.layout.clone()
-        } else {
-            let keys = rec.keys().map(|k| pools.key(k)).collect();
-            pools.layout(keys)
-        };
+        let keys = pools.layout_of(rec.keys().map(String::as_str));
         let vals = rec.iter().map(|(k, v)| pools.val(k, v)).collect();
         Stored { keys, vals, json: JsonCache::default() }
     }
@@ -364,14 +346,7 @@ impl Interner {
     /// Stores a record given as keys and values already held (from [`Interner::share`], or built as
     /// `share` would build them): what `store` makes of the same map, without building the map.
     pub fn store_cells(&self, cells: Vec<(&str, Val)>) -> Stored {
-        let mut pools = self.pools.lock();
-        let same = pools.layout.len() == cells.len() && cells.iter().zip(pools.layout.iter()).all(|((a, _), b)| *a == &**b);
-        let keys = if same {
-            pools.layout.clone()
-        } else {
-            let keys = cells.iter().map(|(k, _)| pools.key(k)).collect();
-            pools.layout(keys)
-        };
+        let keys = self.pools.lock().layout_of(cells.iter().map(|(k, _)| *k));
         Stored { keys, vals: cells.into_iter().map(|(_, v)| v).collect(), json: JsonCache::default() }
     }
 }
@@ -403,6 +378,16 @@ struct Pools {
 impl Pools {
     fn key(&mut self, k: &str) -> Arc<str> {
         intern(&mut self.keys, k)
+    }
+
+    /// The layout of a record with these keys: the last one when they match it (no key hashed), else
+    /// a new last one.
+    fn layout_of<'k>(&mut self, keys: impl ExactSizeIterator<Item = &'k str> + Clone) -> Keys {
+        if self.layout.len() == keys.len() && keys.clone().zip(self.layout.iter()).all(|(a, b)| a == &**b) {
+            return self.layout.clone();
+        }
+        let keys = keys.map(|k| self.key(k)).collect();
+        self.layout(keys)
     }
 
     /// `keys` as a shared layout: the last one when they are the same, else a new last one.
