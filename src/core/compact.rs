@@ -343,11 +343,58 @@ impl Interner {
         self.pools.lock().val(key, v)
     }
 
+    /// A record to be stored cell by cell, `capacity` cells expected.
+    pub fn builder<'k>(&self, capacity: usize) -> RecordBuilder<'_, 'k> {
+        RecordBuilder { pools: self.pools.lock(), keys: Vec::with_capacity(capacity), vals: Vec::with_capacity(capacity) }
+    }
+
     /// Stores a record given as keys and values already held (from [`Interner::share`], or built as
     /// `share` would build them): what `store` makes of the same map, without building the map.
     pub fn store_cells(&self, cells: Vec<(&str, Val)>) -> Stored {
         let keys = self.pools.lock().layout_of(cells.iter().map(|(k, _)| *k));
         Stored { keys, vals: cells.into_iter().map(|(_, v)| v).collect(), json: JsonCache::default() }
+    }
+}
+
+/// A record stored cell by cell, as it is assembled: what [`Interner::store`] makes of the same map,
+/// without building the map (a create then allocates no `String` key and no map). The collection's
+/// pools stay locked until [`RecordBuilder::finish`].
+pub struct RecordBuilder<'i, 'k> {
+    pools: parking_lot::MutexGuard<'i, Pools>,
+    keys: Vec<&'k str>,
+    vals: Vec<Val>,
+}
+
+impl<'k> RecordBuilder<'_, 'k> {
+    /// Sets `key` to `v`. A key put twice keeps its first place and takes the last value, as a map
+    /// insert does.
+    pub fn put(&mut self, key: &'k str, v: &Value) {
+        let val = self.pools.val(key, v);
+        self.keys.push(key);
+        self.vals.push(val);
+    }
+
+    pub fn finish(mut self) -> Stored {
+        let same_as_last =
+            self.pools.layout.len() == self.keys.len() && self.keys.iter().zip(self.pools.layout.iter()).all(|(a, b)| *a == &**b);
+        if !same_as_last {
+            // A layout seen last has unique keys; any other may repeat one.
+            let mut seen: HashMap<&str, usize> = HashMap::with_capacity(self.keys.len());
+            let (mut keys, mut vals) = (Vec::with_capacity(self.keys.len()), Vec::with_capacity(self.vals.len()));
+            for (k, v) in self.keys.iter().zip(self.vals.drain(..)) {
+                match seen.get(k) {
+                    Some(&at) => vals[at] = v,
+                    None => {
+                        seen.insert(k, keys.len());
+                        keys.push(*k);
+                        vals.push(v);
+                    }
+                }
+            }
+            (self.keys, self.vals) = (keys, vals);
+        }
+        let keys = self.pools.layout_of(self.keys.iter().copied());
+        Stored { keys, vals: self.vals.into(), json: JsonCache::default() }
     }
 }
 
@@ -558,6 +605,30 @@ mod tests {
         let t = s.with_changes([("x", &x), ("w", &w)], &i);
         assert_eq!(serde_json::to_value(&t).unwrap(), json!({"_id": "a", "x": "one", "y": 2, "w": [3]}));
         assert_eq!(s.get("x"), Some(&Val::Num(1.into())));
+    }
+
+    #[test]
+    fn a_record_built_cell_by_cell_is_the_stored_map() {
+        let i = Interner::default();
+        let build = |cells: &[(&str, Value)]| {
+            let mut b = i.builder(cells.len());
+            for (k, v) in cells {
+                b.put(k, v);
+            }
+            b.finish()
+        };
+        let cells = [("_id", json!("a")), ("creator", json!({"username": "u"})), ("x", json!(1))];
+        let map: Record = cells.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        let (built, stored) = (build(&cells), i.store(&map));
+        assert_eq!(built.to_record(), map);
+        assert!(Arc::ptr_eq(built.keys(), stored.keys()), "one layout");
+        let (Some(Val::Json(a)), Some(Val::Json(b))) = (built.get("creator"), stored.get("creator")) else { panic!() };
+        assert!(Arc::ptr_eq(a, b), "values shared as store shares them");
+        // A key put twice: its first place, its last value (a map insert), on a fresh layout or not.
+        let twice = [("_id", json!("b")), ("x", json!(1)), ("y", json!(2)), ("x", json!(3))];
+        for _ in 0..2 {
+            assert_eq!(serde_json::to_value(build(&twice)).unwrap(), json!({"_id": "b", "x": 3, "y": 2}));
+        }
     }
 
     #[test]

@@ -86,6 +86,11 @@ impl Directory {
         self.users.read().get(id).cloned()
     }
 
+    /// What `f` makes of a user, without copying the user (a record's creator on every create).
+    pub fn with_user<R>(&self, id: &str, f: impl FnOnce(&User) -> R) -> Option<R> {
+        self.users.read().get(id).map(f)
+    }
+
     /// A user's name, without copying the rest of the user (reads print it once per record).
     pub fn user_name(&self, id: &str) -> Option<String> {
         self.users.read().get(id).map(|u| u.name.clone())

@@ -11,6 +11,7 @@ use super::filter::Filter;
 use super::model::{BatchTxn, Entry, Record, Stored, WidgetType};
 use super::values::{empty_value, member_json, Converter, Shape};
 use crate::core::clock::iso_utc_ms;
+use crate::core::compact::RecordBuilder;
 use crate::core::directory::Directory;
 use crate::core::ids::IdGen;
 use crate::http::Response;
@@ -53,33 +54,64 @@ struct ManyOwned {
     data: Vec<Record>,
 }
 
+/// Where [`assemble`] puts a record's fields: a map (seeds, batches), or a stored record being built
+/// (a create, which then builds no map).
+trait Sink<'k> {
+    fn put(&mut self, key: &'k str, v: Value);
+    fn put_ref(&mut self, key: &'k str, v: &Value) {
+        self.put(key, v.clone());
+    }
+}
+
+impl<'k> Sink<'k> for Record {
+    fn put(&mut self, key: &'k str, v: Value) {
+        self.insert(key.to_owned(), v);
+    }
+}
+
+impl<'k> Sink<'k> for RecordBuilder<'_, 'k> {
+    fn put(&mut self, key: &'k str, v: Value) {
+        RecordBuilder::put(self, key, &v);
+    }
+    fn put_ref(&mut self, key: &'k str, v: &Value) {
+        RecordBuilder::put(self, key, v);
+    }
+}
+
+/// The system fields of a record being assembled.
+struct System<'a> {
+    id: &'a str,
+    creator: &'a Value,
+    updater: &'a Value,
+    created: &'a str,
+    updated: &'a str,
+    flow_state: Option<&'a Value>,
+}
+
 /// Assembles a record in canonical order: system fields, then every widget in form order.
-#[allow(clippy::too_many_arguments)]
-fn assemble(
-    entry: &Entry,
-    id: &str,
-    creator: &Value,
-    updater: &Value,
-    created: &str,
-    updated: &str,
-    flow_state: Option<&Value>,
-    mut field: impl FnMut(&str) -> Option<Value>,
-) -> Record {
-    let mut r = Map::with_capacity(entry.schema.widgets.len() + 8);
-    r.insert("_id".into(), Value::String(id.to_owned()));
-    r.insert("appId".into(), Value::String(entry.app_id.clone()));
-    r.insert("entryId".into(), Value::String(entry.entry_id.clone()));
-    r.insert("creator".into(), creator.clone());
-    r.insert("updater".into(), updater.clone());
-    r.insert("createTime".into(), Value::String(created.to_owned()));
-    r.insert("updateTime".into(), Value::String(updated.to_owned()));
+fn assemble<'e, 'f>(entry: &'e Entry, sys: System, field: impl Fn(&str) -> Option<&'f Value>, out: &mut impl Sink<'e>) {
+    out.put("_id", Value::String(sys.id.to_owned()));
+    out.put("appId", Value::String(entry.app_id.clone()));
+    out.put("entryId", Value::String(entry.entry_id.clone()));
+    out.put_ref("creator", sys.creator);
+    out.put_ref("updater", sys.updater);
+    out.put("createTime", Value::String(sys.created.to_owned()));
+    out.put("updateTime", Value::String(sys.updated.to_owned()));
     if entry.is_workflow() {
-        r.insert("flowState".into(), flow_state.cloned().unwrap_or(Value::from(1)));
+        out.put("flowState", sys.flow_state.cloned().unwrap_or(Value::from(1)));
     }
     for w in &entry.schema.widgets {
-        let v = field(w.key()).unwrap_or_else(|| empty_value(w.kind));
-        r.insert(w.key().to_owned(), v);
+        match field(w.key()) {
+            Some(v) => out.put_ref(w.key(), v),
+            None => out.put(w.key(), empty_value(w.kind)),
+        }
     }
+}
+
+/// [`assemble`] into a map.
+fn assemble_record<'f>(entry: &Entry, sys: System, field: impl Fn(&str) -> Option<&'f Value>) -> Record {
+    let mut r = Map::with_capacity(entry.schema.widgets.len() + 8);
+    assemble(entry, sys, field, &mut r);
     r
 }
 
@@ -93,8 +125,8 @@ fn fill_serials(entry: &Entry, fields: &mut Vec<(String, Value)>) {
     }
 }
 
-fn lookup(fields: &[(String, Value)]) -> impl FnMut(&str) -> Option<Value> + '_ {
-    move |k| fields.iter().rev().find(|(f, _)| f == k).map(|(_, v)| v.clone())
+fn lookup<'f>(fields: &'f [(String, Value)]) -> impl Fn(&str) -> Option<&'f Value> {
+    move |k| fields.iter().rev().find(|(f, _)| f == k).map(|(_, v)| v)
 }
 
 /// A scenario record (converted fields plus optional system fields) → a stored record.
@@ -132,7 +164,10 @@ pub fn seed_into_record(
         }
     }
     fill_serials(entry, &mut pairs);
-    assemble(entry, &id, &creator, &creator, &iso_utc_ms(created_ms), &iso_utc_ms(updated_ms), fields.get("flowState"), lookup(&pairs))
+    let (created, updated) = (iso_utc_ms(created_ms), iso_utc_ms(updated_ms));
+    let sys =
+        System { id: &id, creator: &creator, updater: &creator, created: &created, updated: &updated, flow_state: fields.get("flowState") };
+    assemble_record(entry, sys, lookup(&pairs))
 }
 
 /// Legacy v1 reads and v1/v2 writes predate subform row ids (2021-03-31): strip them.
@@ -223,7 +258,7 @@ fn member_of(call: &Call, username: Option<&str>) -> Result<Value, JdyError> {
             None => return Ok(Value::Null),
         },
     };
-    call.world.directory.user(name).map(|u| member_json(&u)).ok_or_else(|| JdyError::with_detail(1010, format!("unknown member {name}")))
+    call.world.directory.with_user(name, member_json).ok_or_else(|| JdyError::with_detail(1010, format!("unknown member {name}")))
 }
 
 /// `transaction_id` must not carry template placeholders such as `${x}` or `$(x)` (17025).
@@ -299,11 +334,14 @@ pub fn create(call: &Call) -> Result<Response, JdyError> {
     let id = ids.object_id(now);
     let ts = iso_utc_ms(now);
     let flow_state = Value::from(if start_workflow { 0 } else { 1 });
-    let rec = assemble(&entry, &id, &creator, &creator, &ts, &ts, Some(&flow_state), lookup(&fields));
+    let sys = System { id: &id, creator: &creator, updater: &creator, created: &ts, updated: &ts, flow_state: Some(&flow_state) };
+    let mut cells = entry.interner.builder(entry.schema.widgets.len() + 8);
+    assemble(&entry, sys, lookup(&fields), &mut cells);
+    let stored = cells.finish();
     if start_workflow && entry.is_workflow() {
-        super::workflow::start(call.st, &entry, &id, creator["username"].as_str().unwrap_or_default(), &rec, now);
+        super::workflow::start(call.st, &entry, &id, creator["username"].as_str().unwrap_or_default(), &stored.to_record(), now);
     }
-    let stored = entry.records.insert(&id, entry.interner.store(&rec));
+    let stored = entry.records.insert(&id, stored);
     entry.touch(now);
     if super::push::pushes(call) {
         super::push::record_event(call, &entry, "data_create", &stored, &[]);
@@ -342,7 +380,8 @@ pub fn batch_create(call: &Call) -> Result<Response, JdyError> {
         let mut fields = write.convert(&entry.schema, data, None)?;
         fill_serials(&entry, &mut fields);
         let id = ids.object_id(now);
-        records.push((id.clone(), assemble(&entry, &id, &creator, &creator, &ts, &ts, Some(&flow_state), lookup(&fields))));
+        let sys = System { id: &id, creator: &creator, updater: &creator, created: &ts, updated: &ts, flow_state: Some(&flow_state) };
+        records.push((id.clone(), assemble_record(&entry, sys, lookup(&fields))));
     }
     write.charge_quota()?;
     let created: Vec<String> = records.iter().map(|(id, _)| id.clone()).collect();
