@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, TimeZone, Utc};
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
@@ -80,38 +80,45 @@ pub fn wall_ms() -> Millis {
 /// `2017-10-20T22:41:51.430Z` — the UTC ISO form most platforms print.
 pub fn iso_utc_ms(ms: Millis) -> String {
     match Utc.timestamp_millis_opt(ms).single() {
+        Some(t) if (0..=9999).contains(&t.year()) => print_digits(&t, *b"0000-00-00T00:00:00.000Z"),
         Some(t) => t.to_rfc3339_opts(SecondsFormat::Millis, true),
         None => String::from("1970-01-01T00:00:00.000Z"),
     }
 }
 
-/// `yyyy-MM-dd HH:mm:ss` in China time (UTC+8), as Yida and Astro Zero print times. Written digit by
-/// digit rather than through a strftime pattern or `format!`: list answers print it twice per record,
-/// and the formatting machinery was a visible share of a page's cost.
+/// `yyyy-MM-dd HH:mm:ss` in China time (UTC+8), as Yida and Astro Zero print times.
 pub fn china_time_text(ms: Millis) -> String {
-    use chrono::{Datelike, Timelike};
     match DateTime::from_timestamp_millis(ms.saturating_add(8 * 3_600_000)) {
-        Some(t) if (0..=9999).contains(&t.year()) => {
-            let mut out = *b"0000-00-00 00:00:00";
-            let mut put = |at: usize, width: usize, mut n: u32| {
-                for i in (at..at + width).rev() {
-                    out[i] = b'0' + (n % 10) as u8;
-                    n /= 10;
-                }
-            };
-            put(0, 4, t.year() as u32);
-            put(5, 2, t.month());
-            put(8, 2, t.day());
-            put(11, 2, t.hour());
-            put(14, 2, t.minute());
-            put(17, 2, t.second());
-            out.iter().copied().map(char::from).collect()
-        }
+        Some(t) if (0..=9999).contains(&t.year()) => print_digits(&t, *b"0000-00-00 00:00:00"),
         _ => chrono::FixedOffset::east_opt(8 * 3600)
             .and_then(|tz| tz.timestamp_millis_opt(ms).single())
             .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_default(),
     }
+}
+
+/// `t` (a four-digit year) written into `layout` — `0000-00-00 00:00:00`, with `.000` milliseconds
+/// after the seconds when the layout has room — digit by digit rather than through a strftime
+/// pattern or `format!`: pages print two or four times per record, and the formatting machinery
+/// was a visible share of their cost.
+fn print_digits<const N: usize>(t: &DateTime<Utc>, mut layout: [u8; N]) -> String {
+    use chrono::Timelike;
+    let mut put = |at: usize, width: usize, mut n: u32| {
+        for i in (at..at + width).rev() {
+            layout[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, t.year() as u32);
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    if N >= 23 {
+        put(20, 3, t.timestamp_subsec_millis().min(999));
+    }
+    layout.iter().copied().map(char::from).collect()
 }
 
 /// Parses an RFC 3339 instant (`2026-01-05T09:00:00+08:00`, `…Z`) into milliseconds.
@@ -171,6 +178,23 @@ mod tests {
         for k in 0..20_000i64 {
             let ms = (k * 7_919_999_937_123) % 315_537_897_600_000 - 62_167_219_200_000;
             assert_eq!(china_time_text(ms), slow(ms), "{ms}");
+        }
+    }
+
+    #[test]
+    fn iso_utc_ms_prints_like_chrono() {
+        let slow = |ms: Millis| match Utc.timestamp_millis_opt(ms).single() {
+            Some(t) => t.to_rfc3339_opts(SecondsFormat::Millis, true),
+            None => String::from("1970-01-01T00:00:00.000Z"),
+        };
+        for ms in
+            [0, -1, 1_508_539_311_430, 1_767_574_800_999, -62_167_219_200_000, 253_402_300_799_999, 253_402_300_800_000, i64::MAX, i64::MIN]
+        {
+            assert_eq!(iso_utc_ms(ms), slow(ms), "{ms}");
+        }
+        for k in 0..20_000i64 {
+            let ms = (k * 7_919_999_937_123) % 315_537_897_600_000 - 62_167_219_200_000;
+            assert_eq!(iso_utc_ms(ms), slow(ms), "{ms}");
         }
     }
 

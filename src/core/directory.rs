@@ -86,6 +86,11 @@ impl Directory {
         self.users.read().get(id).cloned()
     }
 
+    /// A user's place in directory order (from 0), without copying the directory.
+    pub fn user_position(&self, id: &str) -> Option<usize> {
+        self.users.read().get_index_of(id)
+    }
+
     /// What `f` makes of a user, without copying the user (a record's creator on every create).
     pub fn with_user<R>(&self, id: &str, f: impl FnOnce(&User) -> R) -> Option<R> {
         self.users.read().get(id).map(f)

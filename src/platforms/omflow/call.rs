@@ -52,6 +52,14 @@ pub struct Reply<'a> {
     pub locale: Locale,
 }
 
+/// `{status, message, result}` printed from its parts (a `json!` tree would be built, then printed).
+#[derive(serde::Serialize)]
+struct Success<'a> {
+    status: Value,
+    message: &'a str,
+    result: &'a Value,
+}
+
 impl Reply<'_> {
     fn status(&self, code: u16) -> Value {
         if self.st.server_shapes {
@@ -63,7 +71,7 @@ impl Reply<'_> {
 
     /// A flow-API success: `{"status":"200","message":…,"result":…}`.
     pub fn ok(&self, msg: Msg, result: Value) -> Response {
-        Response::json(200, &json!({ "status": self.status(200), "message": text(msg, self.locale), "result": result }))
+        Response::json(200, &Success { status: self.status(200), message: text(msg, self.locale), result: &result })
     }
 
     /// A flow-API failure: the manual omits `result`; the product's source sends `null`.

@@ -7,6 +7,7 @@
 
 use std::cmp::Ordering;
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
 use super::messages::{text, Msg};
@@ -17,16 +18,16 @@ use crate::core::workflow::{Status, TaskStatus};
 use crate::http::Response;
 use crate::router::Ctx;
 
-fn ok(reply: &Reply, rows: Vec<Value>) -> Response {
-    Response::json(200, &ListOk { status: 200, message: text(Msg::ListOk, reply.locale), result: &rows })
+fn ok<T: Serialize>(reply: &Reply, rows: &[T]) -> Response {
+    Response::json(200, &ListOk { status: 200, message: text(Msg::ListOk, reply.locale), result: rows })
 }
 
 /// `{status, message, result}` printed around the rows (a `json!` tree would copy them first).
 #[derive(serde::Serialize)]
-struct ListOk<'a> {
+struct ListOk<'a, T: Serialize> {
     status: u16,
     message: &'a str,
-    result: &'a [Value],
+    result: &'a [T],
 }
 
 fn fail(reply: &Reply, why: &str) -> Response {
@@ -215,7 +216,7 @@ fn run_query(rows: Vec<Map<String, Value>>, columns: &[&str], p: &Map<String, Va
 
 /// Users are numbered in directory order, as the product's integer user ids.
 fn user_number(ctx: &Ctx, id: &str) -> Value {
-    ctx.world.directory.users().iter().position(|u| u.id == id).map(|i| json!(i + 1)).unwrap_or(Value::Null)
+    ctx.world.directory.user_position(id).map(|i| json!(i + 1)).unwrap_or(Value::Null)
 }
 
 fn header(flow: &FlowRt, data: &Map<String, Value>, kind: &str) -> Value {
@@ -253,36 +254,68 @@ const ROW_COLUMNS: &[&str] = &[
     "is_child",
 ];
 
-fn row_json(ctx: &Ctx, flow: &FlowRt, t: &Ticket, r: &Row) -> Map<String, Value> {
+/// The columns of a form-data row in the product's order, each handed to `put`.
+fn row_columns(ctx: &Ctx, flow: &FlowRt, t: &Ticket, r: &Row, put: &mut dyn FnMut(&str, Value)) {
     let error = t.instance.status == Status::Error && !r.history;
-    let mut m = Map::new();
-    m.insert("id".into(), json!(r.id));
-    m.insert("flow_uuid".into(), json!(flow.uuid));
-    m.insert("data_no".into(), t.data_no.map(|n| json!(n)).unwrap_or(Value::Null));
-    m.insert("history".into(), json!(r.history));
-    m.insert("status".into(), header(flow, &r.data, "h_status"));
-    m.insert("title".into(), header(flow, &r.data, "h_title"));
-    m.insert("level".into(), header(flow, &r.data, "h_level"));
-    m.insert("group".into(), header(flow, &r.data, "h_group"));
-    m.insert("closed".into(), json!(r.closed));
-    m.insert("stop_uuid".into(), json!(r.stop_uuid));
-    m.insert("stop_chart_type".into(), json!(r.stop_chart_type));
-    m.insert("stop_chart_text".into(), json!(r.stop_chart_text));
-    m.insert("running".into(), json!(false));
-    m.insert("error".into(), json!(error));
-    m.insert("createtime".into(), json!(iso_utc_ms(r.createtime)));
-    m.insert("updatetime".into(), json!(iso_utc_ms(r.updatetime)));
-    m.insert("stoptime".into(), r.stoptime.map(|s| json!(iso_utc_ms(s))).unwrap_or(Value::Null));
-    m.insert("create_user_id".into(), user_number(ctx, &r.create_user));
-    m.insert("update_user_id".into(), user_number(ctx, &r.update_user));
-    m.insert("data_param".into(), json!("{}"));
-    m.insert("error_message".into(), json!(if error { t.instance.error.clone().unwrap_or_default() } else { String::new() }));
-    m.insert("init_data_id".into(), json!(t.rows.first().map(|r| r.id)));
-    m.insert("is_child".into(), json!(false));
+    put("id", json!(r.id));
+    put("flow_uuid", json!(flow.uuid));
+    put("data_no", t.data_no.map(|n| json!(n)).unwrap_or(Value::Null));
+    put("history", json!(r.history));
+    put("status", header(flow, &r.data, "h_status"));
+    put("title", header(flow, &r.data, "h_title"));
+    put("level", header(flow, &r.data, "h_level"));
+    put("group", header(flow, &r.data, "h_group"));
+    put("closed", json!(r.closed));
+    put("stop_uuid", json!(r.stop_uuid));
+    put("stop_chart_type", json!(r.stop_chart_type));
+    put("stop_chart_text", json!(r.stop_chart_text));
+    put("running", json!(false));
+    put("error", json!(error));
+    put("createtime", json!(iso_utc_ms(r.createtime)));
+    put("updatetime", json!(iso_utc_ms(r.updatetime)));
+    put("stoptime", r.stoptime.map(|s| json!(iso_utc_ms(s))).unwrap_or(Value::Null));
+    put("create_user_id", user_number(ctx, &r.create_user));
+    put("update_user_id", user_number(ctx, &r.update_user));
+    put("data_param", json!("{}"));
+    put("error_message", json!(if error { t.instance.error.clone().unwrap_or_default() } else { String::new() }));
+    put("init_data_id", json!(t.rows.first().map(|r| r.id)));
+    put("is_child", json!(false));
     for f in &flow.fields {
-        m.insert(f.id.to_ascii_lowercase(), json!(value_text(r.data.get(&f.id).unwrap_or(&Value::Null))));
+        put(&f.id.to_ascii_lowercase(), json!(value_text(r.data.get(&f.id).unwrap_or(&Value::Null))));
     }
+}
+
+fn row_json(ctx: &Ctx, flow: &FlowRt, t: &Ticket, r: &Row) -> Map<String, Value> {
+    let mut m = Map::with_capacity(ROW_COLUMNS.len() + flow.fields.len());
+    row_columns(ctx, flow, t, r, &mut |k, v| {
+        m.insert(k.to_owned(), v);
+    });
     m
+}
+
+/// A row printed column by column, no map built: a page without `search_columns` (column names are
+/// unique, field ids being `FORMITM_<n>`, so this prints what `row_json` would).
+struct RowJson<'a> {
+    ctx: &'a Ctx<'a>,
+    flow: &'a FlowRt,
+    ticket: &'a Ticket,
+    row: &'a Row,
+}
+
+impl Serialize for RowJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(ROW_COLUMNS.len() + self.flow.fields.len()))?;
+        let mut failed = None;
+        row_columns(self.ctx, self.flow, self.ticket, self.row, &mut |k, v| {
+            if failed.is_none() {
+                failed = map.serialize_entry(k, &v).err();
+            }
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => map.end(),
+        }
+    }
 }
 
 pub fn form_data(call: &Call) -> Response {
@@ -300,13 +333,17 @@ pub fn form_data(call: &Call) -> Response {
         // Rows in id order, and only the slice's rows built.
         let mut refs: Vec<(&Ticket, &Row)> = all.collect();
         refs.sort_by_key(|(_, r)| r.id);
-        let range = plan.slice(refs.len());
-        let rows = refs[range].iter().map(|(t, r)| plan.project(row_json(ctx, flow, t, r))).collect();
-        return ok(reply, rows);
+        let page = &refs[plan.slice(refs.len())];
+        if plan.pick.is_empty() {
+            let rows: Vec<RowJson> = page.iter().map(|&(ticket, row)| RowJson { ctx, flow, ticket, row }).collect();
+            return ok(reply, &rows);
+        }
+        let rows: Vec<Value> = page.iter().map(|(t, r)| plan.project(row_json(ctx, flow, t, r))).collect();
+        return ok(reply, &rows);
     }
     let rows: Vec<Map<String, Value>> = all.map(|(t, r)| row_json(ctx, flow, t, r)).collect();
     drop(tickets);
-    ok(reply, plan.run(rows))
+    ok(reply, &plan.run(rows))
 }
 
 const MISSION_COLUMNS: &[&str] = &[
@@ -370,7 +407,7 @@ pub fn my_missions(call: &Call) -> Response {
         }
     }
     match run_query(rows, MISSION_COLUMNS, p) {
-        Ok(rows) => ok(reply, rows),
+        Ok(rows) => ok(reply, &rows),
         Err(why) => fail(reply, &why),
     }
 }

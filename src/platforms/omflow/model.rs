@@ -5,6 +5,7 @@
 //! history. `data_id`s are unique across all tickets of a flow; `data_no`s count tickets from 1.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -103,7 +104,8 @@ pub struct Row {
     pub stoptime: Option<Millis>,
     pub create_user: String,
     pub update_user: String,
-    pub data: Map<String, Value>,
+    /// The ticket's data when the row was written. Rows written by one action share one snapshot.
+    pub data: Arc<Map<String, Value>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -137,12 +139,15 @@ impl Ticket {
         let active = self.instance.is_active();
         let open: Vec<(u64, usize)> = self.instance.tokens.iter().map(|t| (t.id, t.node)).collect();
         let mut left = Vec::new();
+        let mut snapshot: Option<Arc<Map<String, Value>>> = None;
+        let data = &self.instance.data;
+        let mut snapshot = move || snapshot.get_or_insert_with(|| Arc::new(data.clone())).clone();
         for (i, row) in self.rows.iter_mut().enumerate() {
             if !row.history && !row.closed && !open.iter().any(|(id, _)| *id == row.id) {
                 row.history = true;
                 row.updatetime = now;
                 row.update_user = actor.to_owned();
-                row.data = self.instance.data.clone();
+                row.data = snapshot();
                 left.push(i);
             }
         }
@@ -176,7 +181,7 @@ impl Ticket {
                 stoptime: Some(now),
                 create_user: self.create_user.clone(),
                 update_user: actor.to_owned(),
-                data: self.instance.data.clone(),
+                data: snapshot(),
             });
         }
     }

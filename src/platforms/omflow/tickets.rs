@@ -1,5 +1,7 @@
 //! Create (開單), query (查詢) and push (推單) on one deployed flow.
 
+use std::sync::Arc;
+
 use serde_json::{json, Map, Value};
 
 use super::messages::{text, with_reason, Msg};
@@ -153,10 +155,10 @@ fn create(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, user: &s
             data.insert(f.id.clone(), d.clone());
         }
     }
-    data.extend(given.clone());
     if let Err(reason) = check_fields(flow, &given, &given, reply.locale) {
         return failed(&reason);
     }
+    data.extend(given);
     // A flow without a form takes its start node's inputs instead: they become flow variables.
     if flow.fields.is_empty() {
         let Ok(inputs) = start_input(p.get("start_input")) else { return failed(text(Msg::BadFormdata, reply.locale)) };
@@ -173,7 +175,8 @@ fn create(ctx: &Ctx, st: &State, reply: &Reply, p: &Map<String, Value>, user: &s
     let start_row = tickets.counters.token_id();
     let start = &flow.flow.nodes[flow.flow.start];
     let instance_id = format!("{}-{}", flow.uuid, start_row);
-    let instance = Instance::start(&flow.flow, instance_id, user, data.clone(), now, &mut tickets.counters);
+    let data = Arc::new(data);
+    let instance = Instance::start(&flow.flow, instance_id, user, (*data).clone(), now, &mut tickets.counters);
     let mut ticket = Ticket {
         data_no,
         instance,
