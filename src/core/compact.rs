@@ -374,27 +374,26 @@ impl<'k> RecordBuilder<'_, 'k> {
         self.vals.push(val);
     }
 
-    pub fn finish(mut self) -> Stored {
-        let same_as_last =
-            self.pools.layout.len() == self.keys.len() && self.keys.iter().zip(self.pools.layout.iter()).all(|(a, b)| *a == &**b);
-        if !same_as_last {
-            // A layout seen last has unique keys; any other may repeat one.
-            let mut seen: HashMap<&str, usize> = HashMap::with_capacity(self.keys.len());
-            let (mut keys, mut vals) = (Vec::with_capacity(self.keys.len()), Vec::with_capacity(self.vals.len()));
-            for (k, v) in self.keys.iter().zip(self.vals.drain(..)) {
-                match seen.get(k) {
-                    Some(&at) => vals[at] = v,
-                    None => {
-                        seen.insert(k, keys.len());
-                        keys.push(*k);
-                        vals.push(v);
-                    }
+    pub fn finish(self) -> Stored {
+        let Self { mut pools, keys, vals } = self;
+        if pools.is_last_layout(keys.iter().copied()) {
+            return Stored { keys: pools.layout.clone(), vals: vals.into(), json: JsonCache::default() };
+        }
+        // The last layout has unique keys; any other may repeat one.
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
+        let (mut unique, mut last_vals) = (Vec::with_capacity(keys.len()), Vec::with_capacity(vals.len()));
+        for (k, v) in keys.into_iter().zip(vals) {
+            match seen.get(k) {
+                Some(&at) => last_vals[at] = v,
+                None => {
+                    seen.insert(k, unique.len());
+                    unique.push(k);
+                    last_vals.push(v);
                 }
             }
-            (self.keys, self.vals) = (keys, vals);
         }
-        let keys = self.pools.layout_of(self.keys.iter().copied());
-        Stored { keys, vals: self.vals.into(), json: JsonCache::default() }
+        let keys = pools.layout_of(unique.into_iter());
+        Stored { keys, vals: last_vals.into(), json: JsonCache::default() }
     }
 }
 
@@ -430,11 +429,16 @@ impl Pools {
     /// The layout of a record with these keys: the last one when they match it (no key hashed), else
     /// a new last one.
     fn layout_of<'k>(&mut self, keys: impl ExactSizeIterator<Item = &'k str> + Clone) -> Keys {
-        if self.layout.len() == keys.len() && keys.clone().zip(self.layout.iter()).all(|(a, b)| a == &**b) {
+        if self.is_last_layout(keys.clone()) {
             return self.layout.clone();
         }
         let keys = keys.map(|k| self.key(k)).collect();
         self.layout(keys)
+    }
+
+    /// Whether these keys, in this order, are the last layout stored.
+    fn is_last_layout<'k>(&self, keys: impl ExactSizeIterator<Item = &'k str>) -> bool {
+        self.layout.len() == keys.len() && keys.zip(self.layout.iter()).all(|(a, b)| a == &**b)
     }
 
     /// `keys` as a shared layout: the last one when they are the same, else a new last one.
