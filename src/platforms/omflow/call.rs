@@ -52,12 +52,13 @@ pub struct Reply<'a> {
     pub locale: Locale,
 }
 
-/// `{status, message, result}` printed from its parts (a `json!` tree would be built, then printed).
+/// `{status, message, result}` printed from its parts (a `json!` tree would be built, then printed):
+/// flow-API successes and list pages.
 #[derive(serde::Serialize)]
-struct Success<'a> {
-    status: Value,
-    message: &'a str,
-    result: &'a Value,
+pub struct Success<'a, S: serde::Serialize, R: serde::Serialize + ?Sized> {
+    pub status: S,
+    pub message: &'a str,
+    pub result: &'a R,
 }
 
 impl Reply<'_> {

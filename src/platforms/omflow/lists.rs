@@ -10,6 +10,7 @@ use std::cmp::Ordering;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
+use super::call::Success;
 use super::messages::{text, Msg};
 use super::model::{FlowRt, Row, Ticket};
 use super::{Call, Reply};
@@ -19,15 +20,7 @@ use crate::http::Response;
 use crate::router::Ctx;
 
 fn ok<T: Serialize>(reply: &Reply, rows: &[T]) -> Response {
-    Response::json(200, &ListOk { status: 200, message: text(Msg::ListOk, reply.locale), result: rows })
-}
-
-/// `{status, message, result}` printed around the rows (a `json!` tree would copy them first).
-#[derive(serde::Serialize)]
-struct ListOk<'a, T: Serialize> {
-    status: u16,
-    message: &'a str,
-    result: &'a [T],
+    Response::json(200, &Success { status: 200u16, message: text(Msg::ListOk, reply.locale), result: rows })
 }
 
 fn fail(reply: &Reply, why: &str) -> Response {
