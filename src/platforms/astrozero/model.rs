@@ -51,7 +51,7 @@ pub type Record = Map<String, Value>;
 
 /// Records are stored compactly (keys shared per layout, repeated values shared per object, JSON
 /// printed on first read and reused): see [`crate::core::compact`].
-pub use crate::core::compact::{Fields, Stored, ValRef};
+pub use crate::core::compact::{Fields, Stored, Val, ValRef};
 
 #[derive(Debug)]
 pub struct Obj {

@@ -643,12 +643,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
             }
         }
         if let Some(g) = &o.generate {
-            let made = (0..g.count).filter_map(|i| {
-                let given = super::generate::values(&obj, i, scenario.seed(), now);
-                let rec = super::data::new_record(&st, &obj, &given, &first, now).ok()?;
-                Some((rec["id"].as_str().unwrap_or_default().to_owned(), obj.store(&rec)))
-            });
-            obj.records.insert_many(made);
+            super::generate::fill(&st, &obj, g.count, scenario.seed(), &first, now);
         }
         st.objects.write().push(obj);
     }
