@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, StreamBody};
+use http_body_util::{BodyExt, Either, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::json;
@@ -32,8 +32,9 @@ use crate::shared::{Shared, NAMESPACE_HEADER};
 use crate::world::World;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-/// Response bodies: whole buffers, or a stream that breaks off (the `truncate` fault).
-pub type Body = BoxBody<Bytes, BoxError>;
+/// Response bodies: whole buffers (unboxed: every answer is one), or a stream that breaks off (the
+/// `truncate` fault).
+pub type Body = Either<Full<Bytes>, BoxBody<Bytes, BoxError>>;
 
 /// Why the server answered nothing: a `disconnect` fault. hyper closes the connection.
 #[derive(Debug)]
@@ -50,6 +51,7 @@ impl std::error::Error for Dropped {}
 /// Answers one request.
 pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: Arc<Watch>) -> Result<hyper::Response<Body>, Dropped> {
     let started = Instant::now();
+    let _answering = watch.answering();
     let (mut parts, body) = req.into_parts();
     let mount = mount_namespace(&mut parts);
     let path = parts.uri.path().to_owned();
@@ -154,16 +156,17 @@ pub struct Trace {
 }
 
 impl Trace {
-    fn record(&self, shared: &Shared, body: &Bytes, status: u16, response: &Bytes, fault: Option<&Firing>, now: i64) {
+    /// The journal entry of the finished request; its strings move into the entry.
+    fn record(self, shared: &Shared, body: &Bytes, status: u16, response: &Bytes, fault: Option<&Firing>, now: i64) {
         shared.journal.record(JournalEntry {
             id: 0,
             time_ms: now,
-            namespace: self.ns.clone(),
+            namespace: self.ns,
             platform: self.platform,
             route: self.route,
-            method: self.method.to_string(),
-            path: self.path.clone(),
-            query: self.query.clone(),
+            method: self.method,
+            path: self.path,
+            query: self.query,
             status,
             duration_us: self.started.elapsed().as_micros() as u64,
             request_body: body.clone(),
@@ -424,15 +427,22 @@ fn plain_error(status: u16, message: String) -> Response {
 }
 
 pub fn to_hyper(r: Response) -> hyper::Response<Body> {
-    let mut b = hyper::Response::builder().status(r.status);
-    if !r.content_type.is_empty() {
-        b = b.header(CONTENT_TYPE, r.content_type);
+    let mut out = hyper::Response::new(Either::Left(Full::new(r.body)));
+    *out.status_mut() = hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = out.headers_mut();
+    // Almost every answer is JSON: its header value is a constant rather than parsed and copied.
+    let content_type = match r.content_type {
+        "" => None,
+        crate::http::JSON => Some(hyper::header::HeaderValue::from_static(crate::http::JSON)),
+        other => hyper::header::HeaderValue::from_str(other).ok(),
+    };
+    if let Some(v) = content_type {
+        headers.insert(CONTENT_TYPE, v);
     }
     for (k, v) in r.headers {
-        b = b.header(k, v);
+        headers.append(k, v);
     }
-    let full = |b: Bytes| Full::new(b).map_err(|never| match never {}).boxed();
-    b.body(full(r.body)).unwrap_or_else(|_| hyper::Response::new(full(Bytes::new())))
+    out
 }
 
 /// A fault's raw answer: JSON bodies are sent as JSON, strings as they are.
@@ -472,7 +482,7 @@ fn truncated(resp: Response) -> hyper::Response<Body> {
         }
     });
     let mut r = to_hyper(Response { body: Bytes::new(), ..resp });
-    *r.body_mut() = StreamBody::new(frames).boxed();
+    *r.body_mut() = Either::Right(StreamBody::new(frames).boxed());
     if let Ok(v) = hyper::header::HeaderValue::from_str(&full.to_string()) {
         r.headers_mut().insert(CONTENT_LENGTH, v);
     }

@@ -23,7 +23,9 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl st
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(shared.config.read_timeout)
+        // The time to send a head (and the idle time of a kept-alive connection) is watched by the
+        // connection's watchdog (`liveness`), not by a timer per request.
+        .header_read_timeout(None)
         .max_header_size(MAX_HEADER_BYTES)
         .max_buf_size(256 * 1024)
         .keep_alive(true);

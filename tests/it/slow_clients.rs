@@ -73,6 +73,64 @@ async fn stalled_and_oversized_clients_do_not_stall_others() {
     assert_eq!(get(&emu, "/__emu/health").await.status, 200);
 }
 
+/// Writes one request on a kept-alive connection and reads its whole answer (status line returned).
+async fn ask(s: &mut TcpStream, request: &str) -> String {
+    s.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Until the head and the body its content-length announces have arrived (or 5 s pass).
+    let complete = |a: &[u8]| {
+        let text = String::from_utf8_lossy(a);
+        let Some((head, body)) = text.split_once("\r\n\r\n") else { return false };
+        let length = head.lines().find_map(|l| l.strip_prefix("content-length: ")).and_then(|v| v.trim().parse::<usize>().ok());
+        length.is_some_and(|n| body.len() >= n)
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !complete(&answer) && Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_millis(100), s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+    }
+    String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_owned()
+}
+
+/// A kept-alive connection is closed once no request has started on it for the read timeout, while
+/// one in use stays open; an answer slower than the read timeout (a delay fault) is not cut off, and
+/// its connection serves the next request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_close_after_the_read_timeout_but_slow_answers_do_not() {
+    let emu = start_with(&format!("{SERVER}{MINIMAL_JDY}")).await;
+    let health = "GET /__emu/health HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut s = TcpStream::connect(emu.addr()).await.expect("connect");
+    // Requests 150 ms apart for longer than the read timeout: the connection stays open.
+    for _ in 0..5 {
+        assert_eq!(ask(&mut s, health).await, "HTTP/1.1 200 OK");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert_eq!(ask(&mut s, health).await, "HTTP/1.1 200 OK");
+    // Then left idle: closed after the read timeout (400 ms), not before.
+    let (rest, idle) = drain(s).await;
+    assert!(rest.is_empty(), "{rest}");
+    assert!(idle >= Duration::from_millis(350) && idle < Duration::from_secs(2), "closed after {idle:?} idle");
+
+    // A call held 1 s by a delay fault (more than twice the read timeout) is answered in full.
+    let fault = json!({ "route": "jiandaoyun.data.list", "delay_ms": 1000 }).to_string();
+    let added = client().post(format!("{}/__emu/faults", emu.base_url())).body(fault).send().await.expect("sent");
+    assert_eq!(added.status().as_u16(), 201);
+    let body = json!({ "app_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "entry_id": "bbbbbbbbbbbbbbbbbbbbbbbb" }).to_string();
+    let list = format!(
+        "POST /api/v5/app/entry/data/list HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut s = TcpStream::connect(emu.addr()).await.expect("connect");
+    let t = Instant::now();
+    assert_eq!(ask(&mut s, &list).await, "HTTP/1.1 200 OK");
+    assert!(t.elapsed() >= Duration::from_millis(1000), "the delay was served: {:?}", t.elapsed());
+    assert_eq!(ask(&mut s, health).await, "HTTP/1.1 200 OK", "the connection is still open");
+}
+
 /// A client that trickles its body steadily (never silent long enough for the read timeout) is still cut
 /// off at `[server] body_timeout_ms`, and so are many at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
