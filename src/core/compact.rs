@@ -378,6 +378,17 @@ impl<'k> RecordBuilder<'_, 'k> {
         self.vals.push(val);
     }
 
+    /// Sets `key` to a value already shared: an array or object is held as it is (no hashing, no
+    /// pool lookup); a scalar is stored as [`RecordBuilder::put`] stores it.
+    pub fn put_shared(&mut self, key: &'k str, v: &Arc<Value>) {
+        let val = match **v {
+            Value::Array(_) | Value::Object(_) => Val::Json(v.clone()),
+            _ => self.pools.val(key, v),
+        };
+        self.keys.push(key);
+        self.vals.push(val);
+    }
+
     pub fn finish(self) -> Stored {
         let Self { mut pools, keys, vals } = self;
         if pools.is_last_layout(keys.iter().copied()) {

@@ -39,8 +39,16 @@ async fn members_create_update_delete_and_import() {
     let generated = call(&emu, "user/create", json!({ "name": "自动编号" })).await;
     assert!(generated.body["user"]["username"].as_str().is_some_and(|u| u.starts_with("jdy-")));
 
+    let create_as = |who: &'static str| {
+        let body = json!({ "app_id": APP, "entry_id": ALL, "data_creator": who, "data": {} });
+        post(&emu, "/api/v5/app/entry/data/create", body)
+    };
+    assert_eq!(create_as("new_member").await.body["data"]["creator"]["name"], "新人");
     let updated = call(&emu, "user/update", json!({ "username": "new_member", "name": "改名", "departments": [1, 3] })).await;
     assert_eq!((updated.body["user"]["name"].clone(), updated.body["user"]["departments"].clone()), (json!("改名"), json!([1, 3])));
+    // Records created after the change carry the member as they are now.
+    let after = create_as("new_member").await.body;
+    assert_eq!((after["data"]["creator"]["name"].clone(), after["data"]["updater"]["departments"].clone()), (json!("改名"), json!([1, 3])));
     assert_jdy_error(&call(&emu, "user/update", json!({ "username": "ghost", "name": "x" })).await, 1010);
     assert_eq!(call(&emu, "user/delete", json!({ "username": "new_member" })).await.body, json!({ "status": "success" }));
     assert_jdy_error(&call(&emu, "user/get", json!({ "username": "new_member" })).await, 1010);

@@ -61,6 +61,10 @@ trait Sink<'k> {
     fn put_ref(&mut self, key: &'k str, v: &Value) {
         self.put(key, v.clone());
     }
+    /// A value already shared (a member from the cache): a stored record holds it as it is.
+    fn put_shared(&mut self, key: &'k str, v: &Arc<Value>) {
+        self.put_ref(key, v);
+    }
 }
 
 impl<'k> Sink<'k> for Record {
@@ -76,13 +80,16 @@ impl<'k> Sink<'k> for RecordBuilder<'_, 'k> {
     fn put_ref(&mut self, key: &'k str, v: &Value) {
         RecordBuilder::put(self, key, v);
     }
+    fn put_shared(&mut self, key: &'k str, v: &Arc<Value>) {
+        RecordBuilder::put_shared(self, key, v);
+    }
 }
 
 /// The system fields of a record being assembled.
 struct System<'a> {
     id: &'a str,
-    creator: &'a Value,
-    updater: &'a Value,
+    creator: &'a Arc<Value>,
+    updater: &'a Arc<Value>,
     created: &'a str,
     updated: &'a str,
     flow_state: Option<&'a Value>,
@@ -93,8 +100,8 @@ fn assemble<'e, 'f>(entry: &'e Entry, sys: System, field: impl Fn(&str) -> Optio
     out.put("_id", Value::String(sys.id.to_owned()));
     out.put("appId", Value::String(entry.app_id.clone()));
     out.put("entryId", Value::String(entry.entry_id.clone()));
-    out.put_ref("creator", sys.creator);
-    out.put_ref("updater", sys.updater);
+    out.put_shared("creator", sys.creator);
+    out.put_shared("updater", sys.updater);
     out.put("createTime", Value::String(sys.created.to_owned()));
     out.put("updateTime", Value::String(sys.updated.to_owned()));
     if entry.is_workflow() {
@@ -165,6 +172,7 @@ pub fn seed_into_record(
     }
     fill_serials(entry, &mut pairs);
     let (created, updated) = (iso_utc_ms(created_ms), iso_utc_ms(updated_ms));
+    let creator = Arc::new(creator);
     let sys =
         System { id: &id, creator: &creator, updater: &creator, created: &created, updated: &updated, flow_state: fields.get("flowState") };
     assemble_record(entry, sys, lookup(&pairs))
@@ -205,13 +213,14 @@ struct Write<'a> {
     call: &'a Call<'a>,
     now: i64,
     txn: Option<&'a str>,
-    base: String,
+    /// The emulator's URL as the caller reached it, for attachment links: made when a file is bound.
+    base: std::cell::OnceCell<String>,
     bound: std::cell::Cell<u64>,
 }
 
 impl<'a> Write<'a> {
     fn new(call: &'a Call<'a>, txn: Option<&'a str>) -> Self {
-        Write { call, now: call.now(), txn, base: super::files::base_url(call.req), bound: std::cell::Cell::new(0) }
+        Write { call, now: call.now(), txn, base: std::cell::OnceCell::new(), bound: std::cell::Cell::new(0) }
     }
 
     fn convert(
@@ -222,7 +231,14 @@ impl<'a> Write<'a> {
     ) -> Result<Vec<(String, Value)>, JdyError> {
         let new_id = || self.call.st.ids.object_id(self.now);
         let bind = |key: &str| {
-            let file = super::files::bind(self.call.st, self.call.world, &self.base, self.txn, key, self.now)?;
+            let file = super::files::bind(
+                self.call.st,
+                self.call.world,
+                self.base.get_or_init(|| super::files::base_url(self.call.req)),
+                self.txn,
+                key,
+                self.now,
+            )?;
             self.bound.set(self.bound.get() + file["size"].as_u64().unwrap_or(0));
             Ok(file)
         };
@@ -250,15 +266,20 @@ impl<'a> Write<'a> {
     }
 }
 
-fn member_of(call: &Call, username: Option<&str>) -> Result<Value, JdyError> {
+fn member_of(call: &Call, username: Option<&str>) -> Result<Arc<Value>, JdyError> {
     let name = match username.or(call.actor.as_deref()) {
         Some(u) => u,
         None => match &call.st.default_user {
             Some(u) => u.as_str(),
-            None => return Ok(Value::Null),
+            None => return Ok(Arc::new(Value::Null)),
         },
     };
-    call.world.directory.with_user(name, member_json).ok_or_else(|| JdyError::with_detail(1010, format!("unknown member {name}")))
+    let dir = &call.world.directory;
+    call.st
+        .members
+        .lock()
+        .get(dir.generation(), name, || dir.with_user(name, member_json))
+        .ok_or_else(|| JdyError::with_detail(1010, format!("unknown member {name}")))
 }
 
 /// `transaction_id` must not carry template placeholders such as `${x}` or `$(x)` (17025).
@@ -471,7 +492,7 @@ pub fn delete(call: &Call) -> Result<Response, JdyError> {
     if super::push::pushes(call) {
         let deleter = member_of(call, None)?;
         let at = serde_json::Value::String(iso_utc_ms(call.now()));
-        super::push::record_event(call, &entry, "data_remove", &gone, &[("deleter", deleter), ("deleteTime", at)]);
+        super::push::record_event(call, &entry, "data_remove", &gone, &[("deleter", Value::clone(&deleter)), ("deleteTime", at)]);
     }
     // A delete in the UI goes to the form's recycle bin, from which it can be recovered.
     if call.actor.is_some() {

@@ -248,6 +248,35 @@ pub struct State {
     pub flows: HashMap<String, Arc<crate::core::workflow::Flow>>,
     pub workflows: super::workflow::Workflows,
     pub corp: Mutex<super::corp::Corp>,
+    pub members: Mutex<MemberCache>,
+}
+
+/// Members' JSON (a record's `creator` and `updater`) by username, made from one directory
+/// generation: a create then neither builds its creator's object nor hashes it to share it.
+#[derive(Debug, Default)]
+pub struct MemberCache {
+    generation: u64,
+    by_user: HashMap<String, Arc<serde_json::Value>>,
+}
+
+/// Most members the cache holds before it starts over.
+const MEMBER_CACHE_MAX: usize = 4096;
+
+impl MemberCache {
+    /// `user`'s member JSON as `make` prints it, from the cache when the directory is still at
+    /// `generation`.
+    pub fn get(&mut self, generation: u64, user: &str, make: impl FnOnce() -> Option<serde_json::Value>) -> Option<Arc<serde_json::Value>> {
+        if self.generation != generation || self.by_user.len() >= MEMBER_CACHE_MAX {
+            self.by_user.clear();
+            self.generation = generation;
+        }
+        if let Some(v) = self.by_user.get(user) {
+            return Some(v.clone());
+        }
+        let v = Arc::new(make()?);
+        self.by_user.insert(user.to_owned(), v.clone());
+        Some(v)
+    }
 }
 
 impl State {

@@ -575,6 +575,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         flows,
         workflows: Default::default(),
         corp: parking_lot::Mutex::new(corp_from(jdy)),
+        members: Default::default(),
     };
     for (entry_id, record_id, initiator) in running {
         if let (Some(entry), Some(rec)) =
