@@ -1,22 +1,26 @@
 //! Maps (method, path) to a route: an id such as `<platform>.data.list`, its platform and its handler.
 //!
-//! Static paths are found with one hash lookup; patterns with `{param}` segments are tried in order
-//! after that. A trailing slash is ignored on both sides so `…/get/x/` and `…/get/x` are the same route.
+//! Static paths are found with one hash lookup; patterns with `{param}` segments through a segment
+//! trie, where the table's order decides between several that fit. A trailing slash is ignored on both sides so `…/get/x/` and `…/get/x` are the same route.
 //!
 //! Where this fits: docs/architecture.md.
 
 use std::collections::HashMap;
-
-/// The router's maps hold the route table only (requests never insert), so no client can make keys
-/// collide: a fast hash rather than SipHash.
-type Hashing = foldhash::fast::RandomState;
 use std::sync::Arc;
 
 use hyper::Method;
+use smallvec::SmallVec;
 
 use crate::core::outbound::{Message, Reply};
 use crate::http::{Request, Response};
 use crate::world::World;
+
+/// Indexes of the routes whose pattern fits a path (a handful at most).
+type Fitting = SmallVec<[usize; 8]>;
+
+/// The router's maps hold the route table only (requests never insert), so no client can make keys
+/// collide: a fast hash rather than SipHash.
+type Hashing = foldhash::fast::RandomState;
 
 /// What a handler gets: the world of the caller's namespace and the read request.
 pub struct Ctx<'a> {
@@ -223,7 +227,7 @@ impl Trie {
     }
 
     /// Every route that fits `parts`, in no particular order.
-    fn fitting(&self, parts: &[&str], out: &mut Vec<usize>) {
+    fn fitting(&self, parts: &[&str], out: &mut Fitting) {
         match parts.split_first() {
             None => out.extend_from_slice(&self.ends),
             Some((part, rest)) => {
@@ -267,8 +271,9 @@ impl Router {
                 other_method.get_or_insert(&routes[i]);
             }
         }
-        let parts: Vec<&str> = split(path).collect();
-        let mut fitting = Vec::new();
+        // On the stack for paths of usual depth: finding a route allocates nothing.
+        let parts: SmallVec<[&str; 16]> = split(path).collect();
+        let mut fitting = Fitting::new();
         self.dynamic.fitting(&parts, &mut fitting);
         // Where several patterns fit, the table's order decides, as it always has.
         fitting.sort_unstable();

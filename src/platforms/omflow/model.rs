@@ -139,8 +139,10 @@ impl Ticket {
         let active = self.instance.is_active();
         let open: Vec<(u64, usize)> = self.instance.tokens.iter().map(|t| (t.id, t.node)).collect();
         let mut left = Vec::new();
-        let mut snapshot: Option<Arc<Map<String, Value>>> = None;
         let data = &self.instance.data;
+        // Rows written now share one snapshot, and share the newest row's when the data did not
+        // change since it was written (a create: the start row already holds it).
+        let mut snapshot: Option<Arc<Map<String, Value>>> = self.rows.last().map(|r| r.data.clone()).filter(|d| **d == *data);
         let mut snapshot = move || snapshot.get_or_insert_with(|| Arc::new(data.clone())).clone();
         for (i, row) in self.rows.iter_mut().enumerate() {
             if !row.history && !row.closed && !open.iter().any(|(id, _)| *id == row.id) {
