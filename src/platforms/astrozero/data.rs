@@ -109,10 +109,10 @@ fn fields_of(obj: &Obj, given: &Map<String, Value>) -> Result<Vec<(String, Value
 }
 
 /// The three keys of a person field: its user id, `.__objectType` and `.name`.
-type PersonKeys = [&'static str; 3];
-const OWNER: PersonKeys = ["owner", "owner.__objectType", "owner.name"];
-const CREATED_BY: PersonKeys = ["createdBy", "createdBy.__objectType", "createdBy.name"];
-const LAST_MODIFIED_BY: PersonKeys = ["lastModifiedBy", "lastModifiedBy.__objectType", "lastModifiedBy.name"];
+pub(super) type PersonKeys = [&'static str; 3];
+pub(super) const OWNER: PersonKeys = ["owner", "owner.__objectType", "owner.name"];
+pub(super) const CREATED_BY: PersonKeys = ["createdBy", "createdBy.__objectType", "createdBy.name"];
+pub(super) const LAST_MODIFIED_BY: PersonKeys = ["lastModifiedBy", "lastModifiedBy.__objectType", "lastModifiedBy.name"];
 
 fn person(rec: &mut Record, [id_key, type_key, name_key]: PersonKeys, user: &str) {
     rec.insert(id_key.into(), json!(user_id(user)));

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use chrono::{Datelike, Timelike};
 use serde_json::{json, Value};
 
+use super::data::{PersonKeys, CREATED_BY, LAST_MODIFIED_BY, OWNER};
 use super::model::{user_id, Obj, State, Val};
 
 /// Most records one object may generate.
@@ -28,18 +29,18 @@ pub fn fill(st: &State, obj: &Obj, count: usize, seed: u64, user: &str, now: i64
     let share = |key: &str, v: Value| obj.interner.share(key, &v);
     // System cells every record holds alike, in `new_record`'s order after `id` and `name`.
     let time = share("createdDate", json!(super::data::time_text(now)));
-    let person = |prefix: &'static str| {
+    let person = |[id_key, type_key, name_key]: PersonKeys| {
         [
-            (prefix, share(prefix, json!(user_id(user)))),
-            (type_key(prefix), share(type_key(prefix), json!("User"))),
-            (name_key(prefix), share(name_key(prefix), json!(user))),
+            (id_key, share(id_key, json!(user_id(user)))),
+            (type_key, share(type_key, json!("User"))),
+            (name_key, share(name_key, json!(user))),
         ]
     };
     let mut system: Vec<(&str, Val)> = Vec::with_capacity(14);
-    system.extend(person("owner"));
-    system.extend(person("createdBy"));
+    system.extend(person(OWNER));
+    system.extend(person(CREATED_BY));
     system.push(("createdDate", time.clone()));
-    system.extend(person("lastModifiedBy"));
+    system.extend(person(LAST_MODIFIED_BY));
     system.push(("lastModifiedDate", time));
     system.push(("currencyIsoCode", share("currencyIsoCode", json!(""))));
     system.push(("installedPackage", Val::Null));
@@ -85,22 +86,6 @@ pub fn fill(st: &State, obj: &Obj, count: usize, seed: u64, user: &str, now: i64
         Some((id, obj.interner.store_cells(cells)))
     });
     obj.records.insert_many(made);
-}
-
-fn type_key(prefix: &str) -> &'static str {
-    match prefix {
-        "owner" => "owner.__objectType",
-        "createdBy" => "createdBy.__objectType",
-        _ => "lastModifiedBy.__objectType",
-    }
-}
-
-fn name_key(prefix: &str) -> &'static str {
-    match prefix {
-        "owner" => "owner.name",
-        "createdBy" => "createdBy.name",
-        _ => "lastModifiedBy.name",
-    }
 }
 
 #[cfg(test)]
