@@ -280,7 +280,7 @@ async fn read_request(
         }
     };
     let multipart = match parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        Some(ct) if ct.to_ascii_lowercase().starts_with("multipart/form-data") => {
+        Some(ct) if ct.get(..19).is_some_and(|p| p.eq_ignore_ascii_case("multipart/form-data")) => {
             crate::http::decode_multipart(Some(ct), body.clone()).await
         }
         _ => None,

@@ -211,6 +211,13 @@ impl Stored {
         self.json.write(out, self);
     }
 
+    /// [`Stored::write_json`] that keeps nothing: for the answer to the write that made the record, which
+    /// is printed once (a copy kept for reads that may never come would cost an allocation and memory
+    /// per write; the first read caches it).
+    pub fn write_json_uncached(&self, out: &mut Vec<u8>) {
+        self.json.write_within(out, self, 0);
+    }
+
     pub fn get(&self, key: &str) -> Option<&Val> {
         self.keys.iter().position(|k| **k == *key).map(|i| &self.vals[i])
     }
@@ -422,7 +429,7 @@ const SHARED_STR_MAX: usize = 64;
 /// than sharing saves).
 const SHARED_JSON_NODES: usize = 64;
 
-type Hashing = foldhash::fast::RandomState;
+use super::FastHash as Hashing;
 
 #[derive(Debug, Default)]
 struct Pools {

@@ -55,7 +55,7 @@ impl JsonCache {
         self.write_within(out, value, MAX_BYTES);
     }
 
-    /// [`JsonCache::write`] with another budget (tests).
+    /// [`JsonCache::write`] with another budget (0: print without keeping).
     pub fn write_within(&self, out: &mut Vec<u8>, value: &impl Serialize, budget: usize) {
         if let Some(j) = self.0.get() {
             out.extend_from_slice(j);

@@ -24,3 +24,9 @@ pub mod store;
 pub mod template;
 pub mod text_index;
 pub mod workflow;
+
+/// The hasher of maps on the request path keyed by ids and field keys: foldhash is several times
+/// cheaper than the standard SipHash on short keys and still seeded per process.
+pub type FastHash = foldhash::fast::RandomState;
+/// A `HashMap` with [`FastHash`].
+pub type FastMap<K, V> = std::collections::HashMap<K, V, FastHash>;

@@ -26,11 +26,15 @@ struct One<'a> {
     data: &'a Record,
 }
 
-/// `{"data":<record>}` from the record's cached JSON.
-fn one_raw(s: &Stored) -> Response {
+/// `{"data":<record>}` from the record's cached JSON; the answer to a write prints without caching.
+fn one_raw(s: &Stored, write: bool) -> Response {
     let mut out = Vec::with_capacity(s.json_len_or(1024) + 9);
     out.extend_from_slice(b"{\"data\":");
-    s.write_json(&mut out);
+    if write {
+        s.write_json_uncached(&mut out);
+    } else {
+        s.write_json(&mut out);
+    }
     out.push(b'}');
     Response::json_bytes(200, out)
 }
@@ -203,7 +207,7 @@ fn one_record(call: &Call, entry: &Entry, stored: &Stored, write: bool) -> Resul
     if strips_row_ids(call, write) {
         ok_json(&One { data: &without_row_ids(entry, stored) })
     } else {
-        Ok(one_raw(stored))
+        Ok(one_raw(stored, write))
     }
 }
 

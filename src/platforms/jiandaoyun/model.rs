@@ -1,6 +1,8 @@
 //! Jiandaoyun's data model: apps, forms (entries), widgets and the records of each form.
 
 use std::collections::HashMap;
+
+use crate::core::FastMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -115,7 +117,7 @@ impl Widget {
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
     pub widgets: Vec<Widget>,
-    index: HashMap<String, usize>,
+    index: FastMap<String, usize>,
 }
 
 impl Schema {
@@ -223,8 +225,8 @@ pub struct FileKey {
 pub struct State {
     pub keys: Vec<ApiKey>,
     pub apps: Vec<App>,
-    pub app_index: HashMap<String, usize>,
-    pub entries: HashMap<String, Arc<Entry>>,
+    pub app_index: FastMap<String, usize>,
+    pub entries: FastMap<String, Arc<Entry>>,
     pub default_user: Option<String>,
     pub rate_limits: bool,
     /// `[jiandaoyun] api_writes_push`: API writes push as UI changes do (not the real behaviour).
@@ -256,7 +258,7 @@ pub struct State {
 #[derive(Debug, Default)]
 pub struct MemberCache {
     generation: u64,
-    by_user: HashMap<String, Arc<serde_json::Value>>,
+    by_user: FastMap<String, Arc<serde_json::Value>>,
 }
 
 /// Most members the cache holds before it starts over.

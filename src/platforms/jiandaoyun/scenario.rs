@@ -492,7 +492,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
         })
         .collect();
     let mut apps = Vec::new();
-    let mut entries = HashMap::new();
+    let mut entries = crate::core::FastMap::default();
     let flows: HashMap<String, Arc<crate::core::workflow::Flow>> = jdy
         .apps
         .iter()
