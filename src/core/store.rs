@@ -146,19 +146,13 @@ impl<V> Collection<V> {
 
     /// Runs `f` over every record in id order under one read lock; answers the version the records it
     /// saw are at least as new as (an index built from them is stale once the version moves on).
-    pub fn scan_versioned(&self, mut f: impl FnMut(&Arc<str>, &V)) -> u64 {
+    pub fn scan_versioned(&self, mut f: impl FnMut(&Arc<V>)) -> u64 {
         let map = self.map.read();
         let version = self.version();
-        for (id, v) in map.iter() {
-            f(id, v);
+        for v in map.values() {
+            f(v);
         }
         version
-    }
-
-    /// The records of `ids` that exist, in the order given, under one read lock.
-    pub fn get_many<'a>(&self, ids: impl IntoIterator<Item = &'a Arc<str>>) -> Vec<Arc<V>> {
-        let map = self.map.read();
-        ids.into_iter().filter_map(|id| map.get(id.as_ref()).cloned()).collect()
     }
 
     /// Every record in id order (state export, admin views).

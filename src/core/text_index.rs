@@ -6,31 +6,41 @@
 //! scripts, imports, state loads), and each already bumps the collection's version; an index that
 //! checks the version needs no hook in any of them. The price is one scan after a write — what every
 //! such read paid before.
+//!
+//! The index points at the records themselves (weakly: it keeps no deleted record alive), so a page is
+//! a slice of it, not a lookup of each id in the collection.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
 use super::store::Collection;
 
+use super::FastMap;
+
 #[derive(Debug)]
-struct TextIndex {
+struct TextIndex<V> {
     field: String,
     version: u64,
-    /// Value → the ids holding it, in id order.
-    by_value: HashMap<String, Vec<Arc<str>>>,
+    /// Value → the records holding it, in id order.
+    by_value: FastMap<String, Vec<Weak<V>>>,
 }
 
 /// One field's text index of a collection (the field last asked about).
-#[derive(Debug, Default)]
-pub struct TextIndexCache(Mutex<Option<TextIndex>>);
+#[derive(Debug)]
+pub struct TextIndexCache<V>(Mutex<Option<TextIndex<V>>>);
 
-impl TextIndexCache {
+impl<V> Default for TextIndexCache<V> {
+    fn default() -> Self {
+        Self(Mutex::new(None))
+    }
+}
+
+impl<V> TextIndexCache<V> {
     /// How many records hold exactly `value` in `field` (as `text_of` reads a record's field), and
     /// those at positions `skip..skip + take` in id order. `None` when the collection changed under
     /// the page (the caller scans instead).
-    pub fn page<V>(
+    pub fn page(
         &self,
         records: &Collection<V>,
         field: &str,
@@ -42,13 +52,13 @@ impl TextIndexCache {
         let mut cache = self.0.lock();
         let current = records.version();
         if cache.as_ref().is_none_or(|c| c.version != current || c.field != field) {
-            let mut by_value: HashMap<String, Vec<Arc<str>>> = HashMap::new();
-            let version = records.scan_versioned(|id, r| {
+            let mut by_value: FastMap<String, Vec<Weak<V>>> = FastMap::default();
+            let version = records.scan_versioned(|r| {
                 if let Some(t) = text_of(r) {
                     match by_value.get_mut(t) {
-                        Some(ids) => ids.push(id.clone()),
+                        Some(holders) => holders.push(Arc::downgrade(r)),
                         None => {
-                            by_value.insert(t.to_owned(), vec![id.clone()]);
+                            by_value.insert(t.to_owned(), vec![Arc::downgrade(r)]);
                         }
                     }
                 }
@@ -56,10 +66,13 @@ impl TextIndexCache {
             *cache = Some(TextIndex { field: field.to_owned(), version, by_value });
         }
         let index = cache.as_ref()?;
-        let ids = index.by_value.get(value).map(Vec::as_slice).unwrap_or(&[]);
-        let page = records.get_many(ids.iter().skip(skip).take(take));
-        let whole = page.len() == ids.len().saturating_sub(skip).min(take);
-        (whole && records.version() == index.version).then_some((ids.len(), page))
+        let holders = index.by_value.get(value).map(Vec::as_slice).unwrap_or(&[]);
+        if records.version() != index.version {
+            return None;
+        }
+        // The version stood still, so every record indexed is still the collection's.
+        let page = holders.iter().skip(skip).take(take).map(Weak::upgrade).collect::<Option<Vec<_>>>()?;
+        Some((holders.len(), page))
     }
 }
 
@@ -80,7 +93,8 @@ mod tests {
         assert_eq!((total, page.iter().map(|v| v.as_str()).collect::<Vec<_>>()), (4, vec!["a", "a"]));
         c.insert("id99", "a".to_owned());
         assert_eq!(idx.page(&c, "f", "a", text, 0, 100).map(|(t, _)| t), Some(5), "a write is seen");
-        c.remove("id00");
+        let removed = c.remove("id00").expect("id00 exists");
+        assert_eq!(Arc::strong_count(&removed), 1, "the index keeps no removed record alive");
         assert_eq!(idx.page(&c, "f", "a", text, 0, 100).map(|(t, _)| t), Some(4));
         assert_eq!(idx.page(&c, "f", "zzz", text, 0, 100).map(|(t, p)| (t, p.len())), Some((0, 0)));
         assert_eq!(idx.page(&c, "g", "b", text, 8, 5).map(|(t, p)| (t, p.len())), Some((6, 0)), "past the end");

@@ -235,7 +235,7 @@ fn import_file(call: &Call, name: &str, bytes: &[u8], with_ids: bool, task: &mut
                 id = Some(v.to_owned()).filter(|v| !v.is_empty());
                 continue;
             }
-            let kind = obj.field(h).map(|f| f.data_type).unwrap_or_default();
+            let kind = obj.with_field(h, |f| f.data_type.clone()).unwrap_or_default();
             m.insert(h.clone(), typed(&kind, v));
         }
         let done = match (with_ids, id) {

@@ -84,7 +84,7 @@ fn field_name(obj: &Obj, given: &str) -> Result<String, AzError> {
     if let Some(s) = SYSTEM.iter().find(|s| s.eq_ignore_ascii_case(given)) {
         return Ok((*s).to_owned());
     }
-    obj.field(given).map(|f| f.name).ok_or_else(|| AzError::param(format!("field {given} does not exist on {}", obj.name)))
+    obj.with_field(given, |f| f.name.clone()).ok_or_else(|| AzError::param(format!("field {given} does not exist on {}", obj.name)))
 }
 
 /// Validates and converts the writable part of a record (`name` and custom fields).
@@ -215,7 +215,7 @@ fn indexed(obj: &Obj, before: u64, old: Option<&dyn Fields>, new: &[&dyn Fields]
 
 /// `old` with `set` written and the modifier and time moved on (new keys go last, as on a map).
 fn apply(obj: &Obj, old: &Stored, set: &[(String, Value)], user: &str, now: Millis) -> Result<Stored, AzError> {
-    if let Some((k, _)) = set.iter().find(|(k, v)| v.is_null() && obj.field(k).is_some_and(|f| f.required)) {
+    if let Some((k, _)) = set.iter().find(|(k, v)| v.is_null() && obj.with_field(k, |f| f.required) == Some(true)) {
         return Err(AzError::param(format!("field {k} is required")));
     }
     let mut system = Record::new();
@@ -267,13 +267,13 @@ pub fn parse_condition(obj: &Obj, v: Option<&Value>) -> Result<Cond, AzError> {
         Some("OR") => false,
         Some(other) => return Err(AzError::param(format!("conjunction must be AND or OR, got {other}"))),
     };
-    let list = match m.get("conditions") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.clone(),
+    let list: &[Value] = match m.get("conditions") {
+        None | Some(Value::Null) => &[],
+        Some(Value::Array(a)) => a,
         Some(_) => return Err(AzError::param("conditions must be an array")),
     };
     let mut conds = Vec::new();
-    for c in &list {
+    for c in list {
         if c.get("conjunction").is_some() || c.get("conditions").is_some() {
             conds.push(parse_condition(obj, Some(c))?);
             continue;

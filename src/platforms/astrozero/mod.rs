@@ -28,6 +28,8 @@ mod snapshot;
 pub mod templates;
 mod tenant;
 
+use std::io::Write as _;
+
 use base64::Engine;
 use hyper::Method;
 use serde_json::{json, Map, Value};
@@ -265,7 +267,7 @@ fn records_answer(locale: Locale, records: &[data::Shown], count: Option<usize>)
     out.extend_from_slice(b",\"result\":");
     crate::core::json_cache::write_array(&mut out, records, |out, r| r.write_json(out));
     if let Some(n) = count {
-        out.extend_from_slice(format!(",\"count\":{n}").as_bytes());
+        let _ = write!(out, ",\"count\":{n}");
     }
     out.push(b'}');
     Response::json_bytes(200, out)

@@ -73,7 +73,7 @@ pub struct Obj {
     pub unique_index: Mutex<UniqueIndex>,
     /// Which records hold each text value of the field last queried by equality (queries' totals
     /// and pages without a scan while no write comes between).
-    pub text_index: crate::core::text_index::TextIndexCache,
+    pub text_index: crate::core::text_index::TextIndexCache<Stored>,
 }
 
 /// Values of an object's unique fields → the records holding them. The data API's writes keep it up to
@@ -152,8 +152,9 @@ impl Obj {
         self.interner.store(rec)
     }
 
-    pub fn field(&self, name: &str) -> Option<Field> {
-        self.fields.read().iter().find(|f| f.name.eq_ignore_ascii_case(name)).cloned()
+    /// What `read` takes from the field named `name` (any case), without copying the whole field.
+    pub fn with_field<T>(&self, name: &str, read: impl FnOnce(&Field) -> T) -> Option<T> {
+        self.fields.read().iter().find(|f| f.name.eq_ignore_ascii_case(name)).map(read)
     }
 }
 

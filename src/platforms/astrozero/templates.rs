@@ -262,7 +262,7 @@ fn run_rows(call: &Call, t: &TemplateDef, obj: &Obj, rows: Vec<Vec<Data>>, task:
         let mut row = Map::new();
         let mut missing = None;
         for (i, c) in &columns {
-            let kind = obj.field(&c.field).map(|f| f.data_type).unwrap_or_default();
+            let kind = obj.with_field(&c.field, |f| f.data_type.clone()).unwrap_or_default();
             let v = cells.get(*i).map(|cell| cell_value(cell, &kind)).unwrap_or(Value::Null);
             if c.required && v.is_null() {
                 missing = Some(c.column.clone());
