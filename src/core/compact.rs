@@ -17,6 +17,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use crate::core::json_cache::JsonCache;
+use crate::core::json_out::{self, PrintJson};
 
 use parking_lot::Mutex;
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -297,6 +298,33 @@ impl Stored {
             Some(keys) => pools.layout(keys),
         };
         Stored { keys, vals: vals.into_boxed_slice(), json: JsonCache::default() }
+    }
+}
+
+impl PrintJson for Stored {
+    fn print_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        for (i, (k, v)) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            json_out::write_key(out, k);
+            v.print_json(out);
+        }
+        out.push(b'}');
+    }
+}
+
+impl PrintJson for Val {
+    fn print_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Val::Null => out.extend_from_slice(b"null"),
+            Val::Bool(true) => out.extend_from_slice(b"true"),
+            Val::Bool(false) => out.extend_from_slice(b"false"),
+            Val::Num(n) => json_out::write_number(out, n),
+            Val::Str(s) => json_out::write_str(out, s),
+            Val::Json(v) => json_out::write_value(out, v),
+        }
     }
 }
 
@@ -678,7 +706,7 @@ mod tests {
         fn storing_is_lossless(
             items in proptest::collection::vec(
                 (proptest::sample::select(&["_id", "creator", "a", "b", "c"][..]),
-                 crate::core::arb_json::arb_json("[a-z0-9]{0,80}", &["x", ""], &["username", "phone"])),
+                 crate::core::arb_json::arb_json("[a-z0-9\"\\\\\\n\\x01压]{0,80}", &["x", ""], &["username", "phone"])),
                 0..8),
             change in crate::core::arb_json::arb_json("[a-z]{0,3}", &["x"], &["k"]),
         ) {

@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use serde::Serialize;
+use super::json_out::PrintJson;
 
 /// Bytes of JSON cached in this process.
 static CACHED: AtomicUsize = AtomicUsize::new(0);
@@ -51,21 +51,18 @@ impl JsonCache {
 
     /// Appends `value`'s JSON to `out`, from the cache when there is one (`value` must be the value the
     /// cache belongs to).
-    pub fn write(&self, out: &mut Vec<u8>, value: &impl Serialize) {
+    pub fn write(&self, out: &mut Vec<u8>, value: &impl PrintJson) {
         self.write_within(out, value, MAX_BYTES);
     }
 
     /// [`JsonCache::write`] with another budget (0: print without keeping).
-    pub fn write_within(&self, out: &mut Vec<u8>, value: &impl Serialize, budget: usize) {
+    pub fn write_within(&self, out: &mut Vec<u8>, value: &impl PrintJson, budget: usize) {
         if let Some(j) = self.0.get() {
             out.extend_from_slice(j);
             return;
         }
         let start = out.len();
-        if serde_json::to_writer(&mut *out, value).is_err() {
-            out.truncate(start);
-            return;
-        }
+        value.print_json(out);
         let written = &out[start..];
         if CACHED.load(Ordering::Relaxed) + written.len() <= budget && self.0.set(written.into()).is_ok() {
             CACHED.fetch_add(written.len(), Ordering::Relaxed);

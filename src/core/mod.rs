@@ -16,6 +16,7 @@ pub mod http_call;
 pub mod ids;
 pub mod journal;
 pub mod json_cache;
+pub mod json_out;
 pub mod keypath;
 pub mod outbound;
 pub mod ratelimit;
