@@ -40,7 +40,8 @@ impl IdGen {
         let candidate = (secs << 64) | (u128::from(st.machine) << 24);
         let next = if candidate > st.last_object_id { candidate } else { st.last_object_id + 1 };
         st.last_object_id = next;
-        format!("{next:024x}")
+        drop(st);
+        hex_digits::<24>(next)
     }
 
     /// A version-4 style UUID string from the seeded stream.
@@ -60,6 +61,17 @@ impl IdGen {
         }
         self.inner.lock().rng.next_u64() % bound
     }
+}
+
+/// The low `N` hex digits of `n`, zero-padded (what `format!("{n:0N$x}")` prints, without the
+/// formatting machinery: every create makes an id).
+fn hex_digits<const N: usize>(n: u128) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; N];
+    for (i, d) in digits.iter_mut().rev().enumerate() {
+        *d = HEX[((n >> (4 * i)) & 0xf) as usize];
+    }
+    digits.iter().map(|&b| char::from(b)).collect()
 }
 
 /// The exact position of a seeded stream, so exported state continues with the same numbers.
@@ -151,6 +163,13 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_digits_print_as_format_does() {
+        for n in [0u128, 1, 0xabc, (0x695b0d10u128 << 64) | (0x0286b3110du128 << 24) | 0x077028, u128::MAX] {
+            assert_eq!(hex_digits::<24>(n), format!("{:024x}", n & ((1u128 << 96) - 1)));
+        }
+    }
 
     #[test]
     fn namespaced_secrets_keep_the_default_and_differ_elsewhere() {

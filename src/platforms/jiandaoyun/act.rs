@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use super::call::Call;
 use super::model::ApiKey;
 use super::{data, workflow};
-use crate::http::{Request, Response};
+use crate::http::{JsonFields, Request, Response};
 use crate::platforms::PlatformError;
 use crate::world::World;
 
@@ -29,7 +29,8 @@ const ACTIONS: &[(&str, Op)] = &[
 
 pub fn act(world: &World, request: &Map<String, Value>) -> crate::platforms::ActResult {
     let st = world.platforms.jiandaoyun.as_ref().ok_or((400, "jiandaoyun is not configured in this scenario".to_owned()))?;
-    let (user, mut body) = crate::platforms::act_parts(world, request, &["action"])?;
+    let (user, body) = crate::platforms::act_parts(world, request, &["action"])?;
+    let mut body = JsonFields::from(body);
     let name = request.get("action").and_then(Value::as_str).unwrap_or("");
     let Some((_, op)) = ACTIONS.iter().find(|(n, _)| *n == name) else {
         let names: Vec<&str> = ACTIONS.iter().map(|(n, _)| *n).collect();
@@ -38,11 +39,11 @@ pub fn act(world: &World, request: &Map<String, Value>) -> crate::platforms::Act
     // Records are named by form; the app follows from it.
     if let Some(entry) = body.get("entry_id").and_then(Value::as_str).and_then(|e| st.entries.get(e)) {
         let (app, workflow) = (entry.app_id.clone(), entry.is_workflow());
-        body.entry("app_id").or_insert(json!(app));
+        body.insert_absent("app_id", || json!(app));
         if name == "create" {
             // A submission in the UI starts the form's workflow.
-            body.entry("is_start_workflow").or_insert(json!(workflow));
-            body.entry("data_creator").or_insert(json!(user));
+            body.insert_absent("is_start_workflow", || json!(workflow));
+            body.insert_absent("data_creator", || json!(user));
         }
     }
     if !["create", "update", "delete", "recover"].contains(&name) {

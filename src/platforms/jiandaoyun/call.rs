@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::errors::JdyError;
 use super::model::{ApiKey, App, Entry, State};
-use crate::http::Response;
+use crate::http::{JsonFields, Response};
 use crate::world::World;
 
 /// One authenticated call: the world, the Jiandaoyun state, the caller's key and the decoded body
@@ -16,7 +16,7 @@ pub struct Call<'a> {
     pub world: &'a World,
     pub st: &'a State,
     pub key: &'a ApiKey,
-    pub body: Map<String, Value>,
+    pub body: JsonFields,
     pub req: &'a crate::http::Request,
     /// Route version: 5 for the current routes, 1–4 for legacy ones (read/write shapes differ).
     pub version: u8,

@@ -28,7 +28,7 @@ use hyper::Method;
 
 use self::call::Call;
 use self::errors::JdyError;
-use crate::http::{json_object, Response};
+use crate::http::{json_fields, Response};
 use crate::platforms::PlatformError;
 use crate::platforms::{BuildCx, Platform, ValidateCx};
 use crate::router::{Ctx, Route};
@@ -91,7 +91,7 @@ fn dispatch(ctx: &Ctx, op_name: &str, version: u8, op: Op) -> Response {
                 return Err(JdyError::new(8303));
             }
         }
-        let mut body = json_object(&ctx.req.body).map_err(|_| JdyError::with_detail(1, "the body is not a JSON object"))?;
+        let mut body = json_fields(&ctx.req.body).map_err(|_| JdyError::with_detail(1, "the body is not a JSON object"))?;
         // Legacy routes carry the ids in the path; the path wins over the body. Department numbers
         // are numbers, as in the body.
         for (name, value) in &ctx.req.params {
