@@ -2,10 +2,10 @@
 # Where a route's user-space CPU goes, as call-graph shares: starts the profiling build on the bench
 # tenant (server on cpu 0, wrk on cpu 1, loopback only), records 3 s of user-space samples with dwarf
 # call graphs under wrk -c32, and prints the shares under the request pipeline and the handler.
-#   bash bench/user_profile.sh jdy-get|jdy-create|omflow-create  [OUT]   (OUT: a file for the report)
+#   bash bench/user_profile.sh jdy-get|jdy-create|omflow-create|az-query  [OUT]   (OUT: a file for the report)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-NAME=${1:?route: jdy-get, jdy-create or omflow-create}
+NAME=${1:?route: jdy-get, jdy-create, omflow-create or az-query}
 OUT=${2:-/dev/stdout}
 PORT=${PORT:-18280}
 command -v perf >/dev/null || { apt-get update -qq && apt-get install -y -qq linux-perf >/dev/null; }
@@ -13,7 +13,9 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 cargo build --profile profiling --quiet --bin lowcode-emu
 SCN=$(mktemp --suffix=.toml)
 DATA=$(mktemp --suffix=.perf)
-sed -e "s/JDY_COUNT/100000/" -e "s/YIDA_COUNT/0/" -e "s/AZ_COUNT/0/" bench/load.toml >"$SCN"
+AZ_COUNT=0
+[ "$NAME" = az-query ] && AZ_COUNT=100000
+sed -e "s/JDY_COUNT/100000/" -e "s/YIDA_COUNT/0/" -e "s/AZ_COUNT/$AZ_COUNT/" bench/load.toml >"$SCN"
 taskset -c 0 ./target/profiling/lowcode-emu serve --scenario "$SCN" --port "$PORT" >/dev/null 2>&1 &
 EMU=$!
 trap 'kill $EMU 2>/dev/null || true; rm -f "$SCN" "$DATA"' EXIT
@@ -36,9 +38,15 @@ case $NAME in
     URL="$B/rest/flowmanage/api/omdata/edit/bench/"
     BODY='{"security":"bench-security","omflow_restapi":1,"action":"create","formdata":[{"id":"FORMITM_1","value":"bench"}]}'
     HANDLER=omflow::tickets::create ;;
+  az-query)
+    TOKEN=$(curl -s "$B/baas/auth/v1.0/oauth2/token" -d 'grant_type=client_credentials&client_id=bench-client&client_secret=bench-secret' |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+    URL="$B/u-route/baas/data/v1.0/query/bench__Order__CST" HDR="access-token: $TOKEN"
+    BODY='{"condition":{"conditions":[{"field":"bench__state__CST","operator":"eq","value":"发货"}]},"options":{"limit":10}}'
+    HANDLER=astrozero::data::query ;;
   *) echo "unknown route $NAME" >&2; exit 2 ;;
 esac
-export URL BODY AUTH
+export URL BODY AUTH HDR
 timeout 30 taskset -c 1 wrk -t1 -c32 -d1s -s bench/post.lua "$URL" >/dev/null
 perf record -q -e cpu-clock:u --call-graph dwarf,16384 -F 999 -o "$DATA" -p "$EMU" -- sleep 3 2>/dev/null &
 PERF=$!
