@@ -246,6 +246,15 @@ impl Stored {
         self.vals.is_empty()
     }
 
+    /// The field's text as the record holds it (shared, not copied): a record's id text is also its
+    /// key in the collection.
+    pub fn shared_str(&self, key: &str) -> Option<Arc<str>> {
+        match self.get(key)? {
+            Val::Str(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
     /// The field's text, when it holds text.
     pub fn str(&self, key: &str) -> Option<&str> {
         self.get(key).and_then(Val::as_str)

@@ -58,7 +58,16 @@ impl<V> Collection<V> {
         v
     }
 
-    /// Inserts many records under one lock acquisition (bulk loads, atomic batches).
+    /// [`Collection::insert`] under an id already shared (the record's own id text): no copy of it.
+    pub fn insert_keyed(&self, id: Arc<str>, value: V) -> Arc<V> {
+        let v = Arc::new(value);
+        self.map.write().insert(id, v.clone());
+        self.wrote();
+        v
+    }
+
+    /// Inserts many records under one lock acquisition (bulk loads, atomic batches). An id given as
+    /// an `Arc<str>` is kept as it is, a `String` is copied once.
     /// Puts back a value taken out with [`Collection::remove`] (a recovered record), unless the id is
     /// in use again. Answers whether it went in.
     pub fn restore(&self, id: &str, value: Arc<V>) -> bool {
@@ -72,10 +81,10 @@ impl<V> Collection<V> {
         true
     }
 
-    pub fn insert_many(&self, items: impl IntoIterator<Item = (String, V)>) {
+    pub fn insert_many<K: Into<Arc<str>>>(&self, items: impl IntoIterator<Item = (K, V)>) {
         let mut map = self.map.write();
         for (id, v) in items {
-            map.insert(Arc::from(id.as_str()), Arc::new(v));
+            map.insert(id.into(), Arc::new(v));
         }
         drop(map);
         self.wrote();

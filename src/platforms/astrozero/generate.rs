@@ -85,7 +85,8 @@ pub fn fill(st: &State, obj: &Obj, count: usize, seed: u64, user: &str, now: i64
         }
         Some((id, obj.interner.store_cells(cells)))
     });
-    obj.records.insert_many(made);
+    // Keyed by each record's own id text: one copy of it per record, not two.
+    obj.records.insert_many(made.map(|(id, s)| (s.shared_str("id").unwrap_or_else(|| Arc::from(id)), s)));
 }
 
 #[cfg(test)]

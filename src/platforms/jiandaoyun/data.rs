@@ -366,7 +366,8 @@ pub fn create(call: &Call) -> Result<Response, JdyError> {
     if start_workflow && entry.is_workflow() {
         super::workflow::start(call.st, &entry, &id, creator["username"].as_str().unwrap_or_default(), &stored.to_record(), now);
     }
-    let stored = entry.records.insert(&id, stored);
+    let key = stored.shared_str("_id").unwrap_or_else(|| Arc::from(id.as_str()));
+    let stored = entry.records.insert_keyed(key, stored);
     entry.touch(now);
     if super::push::pushes(call) {
         super::push::record_event(call, &entry, "data_create", &stored, &[]);

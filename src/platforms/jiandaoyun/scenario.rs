@@ -549,7 +549,8 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
             if let Some(g) = &e.generate {
                 super::generate::generate(&entry, &ids, g.count, &creator_json, dir, now, scenario.seed(), &mut batch);
             }
-            entry.records.insert_many(batch);
+            // Keyed by each record's own id text: one copy of it per record, not two.
+            entry.records.insert_many(batch.into_iter().map(|(id, s)| (s.shared_str("_id").unwrap_or_else(|| Arc::from(id)), s)));
             entries.insert(e.entry_id.clone(), Arc::new(entry));
         }
     }
