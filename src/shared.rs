@@ -98,7 +98,8 @@ pub struct Shared {
     /// One save at a time: concurrent `POST /__emu/state/save` calls queue instead of racing.
     save_lock: parking_lot::Mutex<()>,
     pub scenario: RwLock<Arc<Scenario>>,
-    pub worlds: DashMap<String, Arc<World>>,
+    /// By namespace, looked up on every request (hence foldhash; their number is bounded).
+    pub worlds: DashMap<String, Arc<World>, crate::core::FastHash>,
     pub journal: Journal,
     pub config: ServerConfig,
 }
@@ -106,7 +107,7 @@ pub struct Shared {
 impl Shared {
     pub fn new(scenario: Scenario) -> Self {
         let config = ServerConfig::from_scenario(&scenario);
-        let worlds = DashMap::new();
+        let worlds = DashMap::default();
         worlds.insert(String::new(), Arc::new(World::build(&scenario, "")));
         Self {
             router: Router::new(crate::platforms::all_routes()),
