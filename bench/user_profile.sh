@@ -2,10 +2,11 @@
 # Where a route's user-space CPU goes, as call-graph shares: starts the profiling build on the bench
 # tenant (server on cpu 0, wrk on cpu 1, loopback only), records 3 s of user-space samples with dwarf
 # call graphs under wrk -c32, and prints the shares under the request pipeline and the handler.
-#   bash bench/user_profile.sh jdy-get|jdy-create|omflow-create|az-query  [OUT]   (OUT: a file for the report)
+#   bash bench/user_profile.sh jdy-get|jdy-list-filter|jdy-create|omflow-create|az-query  [OUT]   (OUT: a file for the report)
+#   EXPAND="Trace::record json_fields" bash bench/user_profile.sh jdy-get   # also splits these functions' shares
 set -euo pipefail
 cd "$(dirname "$0")/.."
-NAME=${1:?route: jdy-get, jdy-create, omflow-create or az-query}
+NAME=${1:?route: jdy-get, jdy-list-filter, jdy-create, omflow-create or az-query}
 OUT=${2:-/dev/stdout}
 PORT=${PORT:-18280}
 command -v perf >/dev/null || { apt-get update -qq && apt-get install -y -qq linux-perf >/dev/null; }
@@ -30,6 +31,10 @@ case $NAME in
       python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["_id"])')
     URL="$B/api/v5/app/entry/data/get" AUTH="Bearer bench-key" BODY="{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data_id\":\"$ID\"}"
     HANDLER=jiandaoyun::data::get ;;
+  jdy-list-filter)
+    URL="$B/api/v5/app/entry/data/list" AUTH="Bearer bench-key"
+    BODY="{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"limit\":100,\"filter\":{\"rel\":\"and\",\"cond\":[{\"field\":\"_widget_1600000000003\",\"method\":\"eq\",\"value\":[\"发货\"]}]}}"
+    HANDLER=jiandaoyun::data::list ;;
   jdy-create)
     URL="$B/api/v5/app/entry/data/create" AUTH="Bearer bench-key"
     BODY="{\"app_id\":\"$APP\",\"entry_id\":\"$FORM\",\"data\":{\"_widget_1600000000001\":{\"value\":\"压测\"},\"_widget_1600000000002\":{\"value\":5}}}"
@@ -62,4 +67,8 @@ SCRIPT=$(perf script -i "$DATA" 2>/dev/null)
   python3 bench/inclusive.py "run_handler::{{closure}}" 3 5 <<<"$SCRIPT"
   echo
   python3 bench/inclusive.py "$HANDLER" 1 15 <<<"$SCRIPT"
+  for f in ${EXPAND:-}; do
+    echo
+    python3 bench/inclusive.py "$f" 2 15 <<<"$SCRIPT"
+  done
 } >"$OUT"

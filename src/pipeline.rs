@@ -23,7 +23,7 @@ use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::json;
 
 use crate::core::faults::{Action, Firing};
-use crate::core::journal::JournalEntry;
+use crate::core::journal::Exchange;
 use crate::http::{Request, Response};
 use crate::liveness::Watch;
 use crate::platforms::{self, PlatformDef};
@@ -156,23 +156,23 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// The journal entry of the finished request; its strings move into the entry.
+    /// The journal entry of the finished request (the journal copies what it keeps).
     fn record(self, shared: &Shared, body: &Bytes, status: u16, response: &Bytes, fault: Option<&Firing>, now: i64) {
-        shared.journal.record(JournalEntry {
-            id: 0,
+        let action = fault.map(Firing::describe);
+        shared.journal.record(Exchange {
             time_ms: now,
-            namespace: self.ns,
+            namespace: &self.ns,
             platform: self.platform,
             route: self.route,
-            method: self.method,
-            path: self.path,
-            query: self.query,
+            method: &self.method,
+            path: &self.path,
+            query: &self.query,
             status,
             duration_us: self.started.elapsed().as_micros() as u64,
-            request_body: body.clone(),
-            response_body: response.clone(),
-            fault: fault.map(|f| f.rule.clone()),
-            fault_action: fault.map(Firing::describe),
+            request_body: body,
+            response_body: response,
+            fault: fault.map(|f| f.rule.as_str()),
+            fault_action: action.as_deref(),
         });
     }
 }

@@ -66,8 +66,6 @@ impl<V> Collection<V> {
         v
     }
 
-    /// Inserts many records under one lock acquisition (bulk loads, atomic batches). An id given as
-    /// an `Arc<str>` is kept as it is, a `String` is copied once.
     /// Puts back a value taken out with [`Collection::remove`] (a recovered record), unless the id is
     /// in use again. Answers whether it went in.
     pub fn restore(&self, id: &str, value: Arc<V>) -> bool {
@@ -81,6 +79,8 @@ impl<V> Collection<V> {
         true
     }
 
+    /// Inserts many records under one lock acquisition (bulk loads, atomic batches). An id given as
+    /// an `Arc<str>` is kept as it is, a `String` is copied once.
     pub fn insert_many<K: Into<Arc<str>>>(&self, items: impl IntoIterator<Item = (K, V)>) {
         let mut map = self.map.write();
         for (id, v) in items {
@@ -153,13 +153,13 @@ impl<V> Collection<V> {
         map.range::<str, _>((lower, Bound::Unbounded)).filter(|(_, v)| keep(v)).take(limit).map(|(_, v)| v.clone()).collect()
     }
 
-    /// Runs `f` over every record in id order under one read lock; answers the version the records it
-    /// saw are at least as new as (an index built from them is stale once the version moves on).
-    pub fn scan_versioned(&self, mut f: impl FnMut(&Arc<V>)) -> u64 {
+    /// Runs `f` over every record and its id in id order under one read lock; answers the version the
+    /// records it saw are at least as new as (an index built from them is stale once the version moves on).
+    pub fn scan_keyed_versioned(&self, mut f: impl FnMut(&Arc<str>, &Arc<V>)) -> u64 {
         let map = self.map.read();
         let version = self.version();
-        for v in map.values() {
-            f(v);
+        for (id, v) in map.iter() {
+            f(id, v);
         }
         version
     }

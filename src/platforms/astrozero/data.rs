@@ -2,6 +2,7 @@
 //! count and upsert. Records are validated against the object's fields (types, required, unique,
 //! picklists); field names match case-insensitively, as the docs' upper-case examples need.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use serde_json::{json, Map, Value};
@@ -553,8 +554,9 @@ pub fn query(call: &Call) -> Result<Reply, AzError> {
     if order.is_empty() {
         // Id order. One "field eq text" condition: from the field's text index while no write
         // intervenes; otherwise the total and one page in a single pass, cloning only the page.
-        let indexed =
-            cond.single_text_eq().and_then(|(field, want)| obj.text_index.page(&obj.records, field, want, |r| r.str(field), skip, limit));
+        let indexed = cond
+            .single_text_eq()
+            .and_then(|(field, want)| obj.text_index.page(&obj.records, field, want, |r| r.str(field).map(Cow::Borrowed), skip, limit));
         let (total, page) = match indexed {
             Some(found) => found,
             None => obj.records.count_and_page(skip, limit, |r| cond.matches(r)),

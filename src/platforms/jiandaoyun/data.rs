@@ -1,5 +1,6 @@
 //! Record routes: data/get, list, create, batch_create, update, batch_update, delete, batch_delete.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -321,7 +322,24 @@ pub fn list(call: &Call) -> Result<Response, JdyError> {
         Some(_) => return Err(JdyError::with_detail(3005, "fields must be an array")),
     };
     let filter = Filter::parse(call.body.get("filter"), &entry, &call.world.directory, call.st.filter_in_max)?;
-    let page = entry.records.page_after(cursor, limit, |r| filter.as_ref().is_none_or(|f| f.matches(r)));
+    let page = match &filter {
+        None => entry.records.page_after(cursor, limit, |_| true),
+        Some(f) => match f.text_equality() {
+            Some((field, want, whole)) => {
+                let slot = Cell::new(0);
+                entry.text_index.page_after(
+                    &entry.records,
+                    field,
+                    want,
+                    |r| super::filter::text_of(r, field, &slot),
+                    cursor,
+                    limit,
+                    |r| whole || f.matches(r),
+                )
+            }
+            None => entry.records.page_after(cursor, limit, |r| f.matches(r)),
+        },
+    };
     let strip = strips_row_ids(call, false);
     match fields {
         None if !strip => Ok(many_raw(&page)),

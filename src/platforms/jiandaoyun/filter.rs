@@ -132,6 +132,21 @@ impl Filter {
         Ok(Some(Filter { any, conds }))
     }
 
+    /// A text field and the one text it must equal for any record to match (`eq`/`in` of a single
+    /// value on a text widget, alone or under `and`), so the records holding that text can be found
+    /// through an index rather than a scan; and whether that condition is the whole filter (then a
+    /// record found so needs no further check).
+    pub fn text_equality(&self) -> Option<(&str, &str, bool)> {
+        let live = self.conds.iter().filter(|c| !c.ignored).count();
+        if self.any && live != 1 {
+            return None;
+        }
+        self.conds.iter().filter(|c| !c.ignored).find_map(|c| match (c.kind, c.method, c.values.as_slice(), c.wanted.as_slice()) {
+            (Kind::Text, Method::Eq | Method::In, [_], [want]) => Some((c.field.as_str(), want.as_str(), live == 1)),
+            _ => None,
+        })
+    }
+
     pub fn matches(&self, rec: &Stored) -> bool {
         let mut live = self.conds.iter().filter(|c| !c.ignored).peekable();
         if live.peek().is_none() {
@@ -360,6 +375,12 @@ fn stored_scalar(kind: Kind, v: &Val) -> Option<Cow<'_, str>> {
     }
 }
 
+/// What a text condition's `eq` compares in a record: the field's text (for [`Filter::text_equality`]'s
+/// index, so it finds exactly the records the condition matches).
+pub fn text_of<'r>(rec: &'r Stored, field: &str, slot: &std::cell::Cell<usize>) -> Option<Cow<'r, str>> {
+    rec.get_near(field, slot).and_then(|v| stored_scalar(Kind::Text, v))
+}
+
 /// `is_empty` of a stored cell.
 fn is_empty_val(v: Option<&Val>) -> bool {
     match v {
@@ -416,6 +437,7 @@ mod props {
             schema: schema_of(&def),
             subforms: Default::default(),
             records: Default::default(),
+            text_index: Default::default(),
             interner: Default::default(),
             modified_ms: Default::default(),
             serials: Default::default(),

@@ -141,6 +141,8 @@ pub struct Entry {
     /// Sub-schemas of subform widgets, by subform key.
     pub subforms: HashMap<String, Schema>,
     pub records: Collection<Stored>,
+    /// Which records hold each text of the field a filtered list last asked "is exactly" about.
+    pub text_index: crate::core::text_index::TextIndexCache<Stored>,
     /// Shares keys and repeated values between this form's records.
     pub interner: Interner,
     /// Latest data change in this form (`dataModifyTime`).

@@ -524,6 +524,7 @@ pub fn build_state(scenario: &Scenario, dir: &Directory, now: i64) -> Option<Sta
                 schema,
                 subforms,
                 records: Default::default(),
+                text_index: Default::default(),
                 interner: Default::default(),
                 modified_ms: AtomicI64::new(now),
                 serials: Default::default(),
