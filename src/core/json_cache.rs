@@ -70,18 +70,6 @@ impl JsonCache {
     }
 }
 
-/// Writes `items` as a JSON array into `out`, each by `write`.
-pub fn write_array<T>(out: &mut Vec<u8>, items: &[T], mut write: impl FnMut(&mut Vec<u8>, &T)) {
-    out.push(b'[');
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write(out, item);
-    }
-    out.push(b']');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,8 +86,5 @@ mod tests {
         cache.write(&mut b, &serde_json::json!({"k": "值"}));
         let want = r#"{"k":"值"}"#.as_bytes();
         assert_eq!((a.as_slice(), b.as_slice(), cache.is_cached()), (want, want, true));
-        let mut arr = Vec::new();
-        write_array(&mut arr, &[1, 2, 3], |out, n| out.extend_from_slice(n.to_string().as_bytes()));
-        assert_eq!(arr, b"[1,2,3]");
     }
 }

@@ -265,7 +265,7 @@ fn records_answer(locale: Locale, records: &[data::Shown], count: Option<usize>)
     out.extend_from_slice(b"{\"resCode\":\"0\",\"resMsg\":");
     let _ = serde_json::to_writer(&mut out, success_msg(locale));
     out.extend_from_slice(b",\"result\":");
-    crate::core::json_cache::write_array(&mut out, records, |out, r| r.write_json(out));
+    crate::core::json_out::write_array(&mut out, records, |out, r| r.write_json(out));
     if let Some(n) = count {
         let _ = write!(out, ",\"count\":{n}");
     }

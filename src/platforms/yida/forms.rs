@@ -7,7 +7,7 @@ use super::model::{Form, FormInstance, PrintShape};
 use super::search::{order, sort, Search};
 use super::values::{convert_map, parse_day, time_text, I18n, Reading, Rendered};
 use super::Call;
-use crate::core::json_cache::write_array;
+use crate::core::json_out::write_array;
 use crate::http::Response;
 
 pub fn ok(v: Value) -> Result<Response, YidaError> {

@@ -202,7 +202,7 @@ fn search(call: &Call) -> Result<Response, YidaError> {
     // `{currentPage, totalCount, data}` (that order).
     let mut out = Vec::with_capacity(hits.len() * 720 + 64);
     out.extend_from_slice(format!(r#"{{"currentPage":{p},"totalCount":{total},"data":"#).as_bytes());
-    crate::core::json_cache::write_array(&mut out, &hits, |out, i| {
+    crate::core::json_out::write_array(&mut out, &hits, |out, i| {
         printed.write(i, super::model::PrintShape::OpenApi, reading.english, out, |out| {
             let item = SearchItem { form: &f, inst: i, reading: &reading, name: call.world.directory.user_name(&i.originator) };
             let _ = serde_json::to_writer(out, &item);
