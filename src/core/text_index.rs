@@ -32,6 +32,11 @@ struct TextIndex<V> {
 }
 
 impl<V> TextIndex<V> {
+    /// Whether the index answers for `field` of `records` as they are now.
+    fn serves(&self, records: &Collection<V>, field: &str) -> bool {
+        self.field == field && self.version == records.version()
+    }
+
     fn holders(&self, value: &str) -> &[Holder<V>] {
         self.by_value.get(value).map(Vec::as_slice).unwrap_or(&[])
     }
@@ -68,7 +73,7 @@ impl<V> TextIndexCache<V> {
     ) -> Option<(usize, Vec<Arc<V>>)> {
         self.build_if_stale(records, field, text_of);
         let index = self.index.read();
-        let index = index.as_ref().filter(|i| i.field == field && i.version == records.version())?;
+        let index = index.as_ref().filter(|i| i.serves(records, field))?;
         let holders = index.holders(value);
         // The version stood still, so every record indexed is still the collection's.
         let page = holders.iter().skip(skip).take(take).map(|h| h.record.upgrade()).collect::<Option<Vec<_>>>()?;
@@ -94,6 +99,7 @@ impl<V> TextIndexCache<V> {
         limit: usize,
         mut keep: impl FnMut(&V) -> bool,
     ) -> Vec<Arc<V>> {
+        let holds = |r: &V| text_of(r).is_some_and(|t| t == value);
         if !self.is_fresh(records, field) {
             let version = records.version();
             let worth_building = {
@@ -107,7 +113,7 @@ impl<V> TextIndexCache<V> {
                 let mut scanned = 0u64;
                 let page = records.page_after(after, limit, |r| {
                     scanned += 1;
-                    text_of(r).is_some_and(|t| t == value) && keep(r)
+                    holds(r) && keep(r)
                 });
                 let mut scans = self.stale_scans.lock();
                 if scans.0 == version {
@@ -118,7 +124,7 @@ impl<V> TextIndexCache<V> {
             self.build_if_stale(records, field, &text_of);
         }
         let page = self.indexed_after(records, field, value, after, limit, &mut keep);
-        page.unwrap_or_else(|| records.page_after(after, limit, |r| text_of(r).is_some_and(|t| t == value) && keep(r)))
+        page.unwrap_or_else(|| records.page_after(after, limit, |r| holds(r) && keep(r)))
     }
 
     fn indexed_after(
@@ -131,7 +137,7 @@ impl<V> TextIndexCache<V> {
         keep: &mut impl FnMut(&V) -> bool,
     ) -> Option<Vec<Arc<V>>> {
         let index = self.index.read();
-        let index = index.as_ref().filter(|i| i.field == field && i.version == records.version())?;
+        let index = index.as_ref().filter(|i| i.serves(records, field))?;
         let holders = index.holders(value);
         let start = after.map_or(0, |a| holders.partition_point(|h| &*h.id <= a));
         let mut page = Vec::with_capacity(limit.min(holders.len() - start));
@@ -149,7 +155,7 @@ impl<V> TextIndexCache<V> {
     }
 
     fn is_fresh(&self, records: &Collection<V>, field: &str) -> bool {
-        self.index.read().as_ref().is_some_and(|i| i.field == field && i.version == records.version())
+        self.index.read().as_ref().is_some_and(|i| i.serves(records, field))
     }
 
     fn build_if_stale(&self, records: &Collection<V>, field: &str, text_of: impl Fn(&V) -> Option<Cow<'_, str>>) {
@@ -159,7 +165,7 @@ impl<V> TextIndexCache<V> {
         // Built under the write lock: readers of this index wait for one build rather than each
         // making their own.
         let mut index = self.index.write();
-        if index.as_ref().is_some_and(|i| i.field == field && i.version == records.version()) {
+        if index.as_ref().is_some_and(|i| i.serves(records, field)) {
             return;
         }
         let mut by_value: FastMap<String, Vec<Holder<V>>> = FastMap::default();
