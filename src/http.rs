@@ -7,6 +7,8 @@ use hyper::header::{HeaderName, HeaderValue};
 use hyper::HeaderMap;
 use serde_json::Value;
 
+pub use crate::core::body::Body;
+
 /// A fully read request. Handlers are synchronous functions of this (all state is in memory), which
 /// keeps them trivial to test and lets the server own every await (body reads, delays).
 #[derive(Debug, Clone)]
@@ -89,7 +91,7 @@ impl Request {
 pub struct Response {
     pub status: u16,
     pub content_type: &'static str,
-    pub body: Bytes,
+    pub body: Body,
     pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
@@ -104,11 +106,16 @@ impl Response {
     }
 
     pub fn json_bytes(status: u16, body: impl Into<Bytes>) -> Self {
-        Self { status, content_type: JSON, body: body.into(), headers: Vec::new() }
+        Self { status, content_type: JSON, body: Body::Whole(body.into()), headers: Vec::new() }
+    }
+
+    /// A JSON answer sent as `pieces` back to back (see [`Body`]).
+    pub fn json_pieces(status: u16, pieces: Vec<Bytes>) -> Self {
+        Self { status, content_type: JSON, body: Body::pieces(pieces), headers: Vec::new() }
     }
 
     pub fn empty(status: u16) -> Self {
-        Self { status, content_type: "", body: Bytes::new(), headers: Vec::new() }
+        Self { status, content_type: "", body: Body::default(), headers: Vec::new() }
     }
 
     pub fn with_header(mut self, name: &'static str, value: &str) -> Self {

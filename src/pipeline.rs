@@ -22,6 +22,7 @@ use hyper::body::{Frame, Incoming};
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::json;
 
+use crate::core::body::{Body, BodyBuf};
 use crate::core::faults::{Action, Firing};
 use crate::core::journal::Exchange;
 use crate::http::{Request, Response};
@@ -34,7 +35,7 @@ use crate::world::World;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Response bodies: whole buffers (unboxed: every answer is one), or a stream that breaks off (the
 /// `truncate` fault).
-pub type Body = Either<Full<Bytes>, BoxBody<Bytes, BoxError>>;
+pub type HyperBody = Either<Full<BodyBuf>, BoxBody<BodyBuf, BoxError>>;
 
 /// Why the server answered nothing: a `disconnect` fault. hyper closes the connection.
 #[derive(Debug)]
@@ -49,7 +50,7 @@ impl std::fmt::Display for Dropped {
 impl std::error::Error for Dropped {}
 
 /// Answers one request.
-pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: Arc<Watch>) -> Result<hyper::Response<Body>, Dropped> {
+pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: Arc<Watch>) -> Result<hyper::Response<HyperBody>, Dropped> {
     let started = Instant::now();
     let _answering = watch.answering();
     let (mut parts, body) = req.into_parts();
@@ -106,7 +107,7 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: A
         let now = world.clock.now_ms();
         let early = match &f.action {
             Action::Disconnect => {
-                trace.record(&shared, &request.body, 0, &Bytes::new(), fault, now);
+                trace.record(&shared, &request.body, 0, &Body::default(), fault, now);
                 return Err(Dropped);
             }
             Action::Error(name) => Some(render(name)),
@@ -157,7 +158,7 @@ pub struct Trace {
 
 impl Trace {
     /// The journal entry of the finished request (the journal copies what it keeps).
-    fn record(self, shared: &Shared, body: &Bytes, status: u16, response: &Bytes, fault: Option<&Firing>, now: i64) {
+    fn record(self, shared: &Shared, body: &Bytes, status: u16, response: &Body, fault: Option<&Firing>, now: i64) {
         let action = fault.map(Firing::describe);
         shared.journal.record(Exchange {
             time_ms: now,
@@ -426,8 +427,8 @@ fn plain_error(status: u16, message: String) -> Response {
     Response::json(status, &json!({ "error": message }))
 }
 
-pub fn to_hyper(r: Response) -> hyper::Response<Body> {
-    let mut out = hyper::Response::new(Either::Left(Full::new(r.body)));
+pub fn to_hyper(r: Response) -> hyper::Response<HyperBody> {
+    let mut out = hyper::Response::new(Either::Left(Full::new(r.body.into_buf())));
     *out.status_mut() = hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = out.headers_mut();
     // Almost every answer is JSON: its header value is a constant rather than parsed and copied.
@@ -449,7 +450,7 @@ pub fn to_hyper(r: Response) -> hyper::Response<Body> {
 fn raw_response(status: u16, body: Option<&serde_json::Value>, headers: &serde_json::Map<String, serde_json::Value>) -> Response {
     let mut r = match body {
         Some(serde_json::Value::String(s)) => {
-            Response { status, content_type: "text/plain; charset=utf-8", body: Bytes::from(s.clone()), headers: Vec::new() }
+            Response { status, content_type: "text/plain; charset=utf-8", body: Bytes::from(s.clone()).into(), headers: Vec::new() }
         }
         Some(v) => Response::json(status, v),
         None => Response::empty(status),
@@ -468,20 +469,20 @@ fn raw_response(status: u16, body: Option<&serde_json::Value>, headers: &serde_j
 
 /// Headers announcing the full length, half the body, then a broken stream: hyper aborts the
 /// connection and the client sees the body end early.
-fn truncated(resp: Response) -> hyper::Response<Body> {
+fn truncated(resp: Response) -> hyper::Response<HyperBody> {
     let full = resp.body.len();
-    let half = resp.body.slice(..full / 2);
+    let half = resp.body.to_bytes().slice(..full / 2);
     // Half the body now; the break only after it has been flushed, so the client really receives it.
     let frames = futures_util::stream::unfold(Some(half), |state| async move {
         match state {
-            Some(half) => Some((Ok::<_, BoxError>(Frame::data(half)), None)),
+            Some(half) => Some((Ok::<_, BoxError>(Frame::data(BodyBuf::from(half))), None)),
             None => {
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 Some((Err("truncated by a fault rule".into()), None))
             }
         }
     });
-    let mut r = to_hyper(Response { body: Bytes::new(), ..resp });
+    let mut r = to_hyper(Response { body: Body::default(), ..resp });
     *r.body_mut() = Either::Right(StreamBody::new(frames).boxed());
     if let Ok(v) = hyper::header::HeaderValue::from_str(&full.to_string()) {
         r.headers_mut().insert(CONTENT_LENGTH, v);

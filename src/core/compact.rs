@@ -212,6 +212,12 @@ impl Stored {
         self.json.write(out, self);
     }
 
+    /// The record's JSON and a comma, shared with its cache: a piece of a page (see
+    /// [`crate::core::body`]).
+    pub fn json_with_comma(&self) -> bytes::Bytes {
+        self.json.with_comma(self)
+    }
+
     /// [`Stored::write_json`] that keeps nothing: for the answer to the write that made the record, which
     /// is printed once (a copy kept for reads that may never come would cost an allocation and memory
     /// per write; the first read caches it).

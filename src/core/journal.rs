@@ -12,6 +12,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 
+use super::body::Body;
 use super::clock::{iso_utc_ms, Millis};
 
 #[derive(Debug, Clone)]
@@ -158,7 +159,7 @@ pub struct Exchange<'a> {
     pub status: u16,
     pub duration_us: u64,
     pub request_body: &'a Bytes,
-    pub response_body: &'a Bytes,
+    pub response_body: &'a Body,
     pub fault: Option<&'a str>,
     pub fault_action: Option<&'a str>,
 }
@@ -196,7 +197,7 @@ struct Slot {
     duration_us: u64,
     fault: Option<Box<(String, Option<String>)>>,
     /// The request and response bodies when they are shared rather than copied (their `lens` are 0).
-    shared: Option<Box<(Bytes, Bytes)>>,
+    shared: Option<Box<(Bytes, Body)>>,
     chunk: u64,
     at: usize,
     lens: [usize; 5],
@@ -227,6 +228,12 @@ impl Ring {
     /// answers the chunk and offset.
     fn store(&mut self, parts: [&[u8]; 5]) -> (u64, usize) {
         let need: usize = parts.iter().map(|p| p.len()).sum();
+        self.store_with(need, |bytes| parts.iter().for_each(|p| bytes.extend_from_slice(p)))
+    }
+
+    /// Has `write` append `need` bytes to the chunk being filled (a new one when they do not fit);
+    /// answers the chunk and offset.
+    fn store_with(&mut self, need: usize, write: impl FnOnce(&mut Vec<u8>)) -> (u64, usize) {
         let fits = self.chunks.back().is_some_and(|c| c.bytes.capacity() - c.bytes.len() >= need);
         if !fits {
             let seq = self.next_chunk;
@@ -235,9 +242,7 @@ impl Ring {
         }
         let Some(chunk) = self.chunks.back_mut() else { unreachable!("a chunk was just ensured") };
         let at = chunk.bytes.len();
-        for p in parts {
-            chunk.bytes.extend_from_slice(p);
-        }
+        write(&mut chunk.bytes);
         (chunk.seq, at)
     }
 
@@ -276,7 +281,7 @@ impl Ring {
         let [namespace, path, query, request, response] = self.parts(s);
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         let (request_body, response_body) = match &s.shared {
-            Some(bodies) => (bodies.0.clone(), bodies.1.clone()),
+            Some(bodies) => (bodies.0.clone(), bodies.1.to_bytes()),
             None => (Bytes::copy_from_slice(request), Bytes::copy_from_slice(response)),
         };
         JournalEntry {
@@ -328,9 +333,15 @@ impl Journal {
             return;
         }
         let share = e.request_body.len() + e.response_body.len() > SHARE_OVER;
-        let (request, response): (&[u8], &[u8]) = if share { (&[], &[]) } else { (e.request_body, e.response_body) };
+        let (request, response) = if share { (&[][..], 0) } else { (&e.request_body[..], e.response_body.len()) };
+        let texts = [e.namespace.as_bytes(), e.path.as_bytes(), e.query.as_bytes(), request];
         let mut ring = self.ring.lock();
-        let (chunk, at) = ring.store([e.namespace.as_bytes(), e.path.as_bytes(), e.query.as_bytes(), request, response]);
+        let (chunk, at) = ring.store_with(texts.iter().map(|t| t.len()).sum::<usize>() + response, |bytes| {
+            texts.iter().for_each(|t| bytes.extend_from_slice(t));
+            if !share {
+                e.response_body.copy_into(bytes);
+            }
+        });
         let slot = Slot {
             id: self.next_id(),
             time_ms: e.time_ms,
@@ -343,7 +354,7 @@ impl Journal {
             shared: share.then(|| Box::new((e.request_body.clone(), e.response_body.clone()))),
             chunk,
             at,
-            lens: [e.namespace.len(), e.path.len(), e.query.len(), request.len(), response.len()],
+            lens: [e.namespace.len(), e.path.len(), e.query.len(), request.len(), response],
         };
         ring.bytes += slot.body_bytes();
         ring.slots.push_back(slot);
@@ -421,7 +432,8 @@ mod tests {
     }
 
     impl JournalEntry {
-        pub(super) fn exchange(&self) -> Exchange<'_> {
+        /// The entry as the pipeline hands it over, its response as `response`.
+        pub(super) fn exchange_with<'a>(&'a self, response: &'a Body) -> Exchange<'a> {
             Exchange {
                 time_ms: self.time_ms,
                 namespace: &self.namespace,
@@ -433,7 +445,7 @@ mod tests {
                 status: self.status,
                 duration_us: self.duration_us,
                 request_body: &self.request_body,
-                response_body: &self.response_body,
+                response_body: response,
                 fault: self.fault.as_deref(),
                 fault_action: self.fault_action.as_deref(),
             }
@@ -444,7 +456,7 @@ mod tests {
     fn ring_is_bounded_and_filters() {
         let j = Journal::new(3, usize::MAX);
         for r in ["a", "b", "a", "b"] {
-            j.record(entry(r).exchange());
+            j.record(entry(r).exchange_with(&Body::default()));
         }
         let all = j.list(&JournalFilter::default());
         assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), vec![2, 3, 4]);
@@ -458,16 +470,16 @@ mod tests {
         // Each entry carries a 7-byte request body.
         let j = Journal::new(100, 20);
         for _ in 0..4 {
-            j.record(entry("a").exchange());
+            j.record(entry("a").exchange_with(&Body::default()));
         }
         assert_eq!(j.list(&JournalFilter::default()).iter().map(|e| e.id).collect::<Vec<_>>(), vec![3, 4]);
         let mut big = entry("a");
         big.response_body = Bytes::from(vec![b' '; 1000]);
-        j.record(big.exchange());
+        j.record(big.exchange_with(&big.response_body.clone().into()));
         assert_eq!(j.list(&JournalFilter::default()).iter().map(|e| e.id).collect::<Vec<_>>(), vec![5], "the newest entry stays");
         j.clear(&JournalFilter::default());
-        j.record(entry("a").exchange());
-        j.record(entry("a").exchange());
+        j.record(entry("a").exchange_with(&Body::default()));
+        j.record(entry("a").exchange_with(&Body::default()));
         assert_eq!(j.count(&JournalFilter::default()), 2, "clearing gives the bytes back");
     }
 
@@ -485,7 +497,14 @@ mod tests {
             // Bodies from a few bytes to well past the share threshold and one chunk.
             e.request_body = Bytes::from(vec![b'a' + (i % 26) as u8; (i * 37) % 3000]);
             e.response_body = Bytes::from(vec![b'z'; if i % 10 == 0 { CHUNK + 10 } else { i }]);
-            j.record(e.exchange());
+            // Every other response is sent as pieces (a page of printed records).
+            let response = if i % 2 == 1 {
+                let r = &e.response_body;
+                Body::pieces(vec![r.slice(..r.len() / 3), Bytes::new(), r.slice(r.len() / 3..)])
+            } else {
+                Body::Whole(e.response_body.clone())
+            };
+            j.record(e.exchange_with(&response));
             sent.push(e);
         }
         let fields =
@@ -500,7 +519,7 @@ mod tests {
         assert_eq!(got, odd);
         // Eviction by count frees the oldest entries and their chunks; the rest still read back.
         for e in &sent[..125] {
-            j.record(e.exchange());
+            j.record(e.exchange_with(&e.response_body.clone().into()));
         }
         let got: Vec<_> = j.list(&JournalFilter::default()).iter().map(fields).collect();
         let mut want: Vec<_> = odd.clone();

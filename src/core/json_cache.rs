@@ -3,11 +3,17 @@
 //! a copy, not a serialisation, and a page of records is a concatenation. A write builds a new record
 //! with an empty cache, so a cache is never stale.
 //!
+//! The JSON is kept with a comma after it, as shared `Bytes`: a page of records is then a list of
+//! these pieces (the last one sliced short), sent without being copied together (see
+//! [`crate::core::body`]).
+//!
 //! All caches of the process share one budget ([`MAX_BYTES`]): past it, reads of records not yet
 //! cached serialise instead, so reading every record of a huge collection cannot double its memory.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
+
+use bytes::Bytes;
 
 use super::json_out::PrintJson;
 
@@ -28,7 +34,7 @@ pub fn release(len: usize) {
 }
 
 #[derive(Debug, Default)]
-pub struct JsonCache(OnceLock<Box<[u8]>>);
+pub struct JsonCache(OnceLock<Bytes>);
 
 impl Drop for JsonCache {
     fn drop(&mut self) {
@@ -41,7 +47,7 @@ impl Drop for JsonCache {
 impl JsonCache {
     /// The cached JSON's length, else `typical` (to size buffers).
     pub fn len_or(&self, typical: usize) -> usize {
-        self.0.get().map_or(typical, |j| j.len())
+        self.0.get().map_or(typical, |j| j.len() - 1)
     }
 
     /// Whether the JSON is cached.
@@ -58,15 +64,36 @@ impl JsonCache {
     /// [`JsonCache::write`] with another budget (0: print without keeping).
     pub fn write_within(&self, out: &mut Vec<u8>, value: &impl PrintJson, budget: usize) {
         if let Some(j) = self.0.get() {
-            out.extend_from_slice(j);
+            out.extend_from_slice(&j[..j.len() - 1]);
             return;
         }
         let start = out.len();
         value.print_json(out);
         let written = &out[start..];
-        if CACHED.load(Ordering::Relaxed) + written.len() <= budget && self.0.set(written.into()).is_ok() {
-            CACHED.fetch_add(written.len(), Ordering::Relaxed);
+        let kept_len = written.len() + 1;
+        if CACHED.load(Ordering::Relaxed) + kept_len <= budget {
+            let mut kept = Vec::with_capacity(kept_len);
+            kept.extend_from_slice(written);
+            kept.push(b',');
+            if self.0.set(kept.into()).is_ok() {
+                CACHED.fetch_add(kept_len, Ordering::Relaxed);
+            }
         }
+    }
+
+    /// `value`'s JSON followed by a comma, shared with the cache (printed and kept first when it is not
+    /// cached and fits the budget; printed for this once when it does not).
+    pub fn with_comma(&self, value: &impl PrintJson) -> Bytes {
+        if let Some(j) = self.0.get() {
+            return j.clone();
+        }
+        let mut printed = Vec::new();
+        self.write_within(&mut printed, value, MAX_BYTES);
+        if let Some(j) = self.0.get() {
+            return j.clone();
+        }
+        printed.push(b',');
+        printed.into()
     }
 }
 
@@ -86,5 +113,10 @@ mod tests {
         cache.write(&mut b, &serde_json::json!({"k": "值"}));
         let want = r#"{"k":"值"}"#.as_bytes();
         assert_eq!((a.as_slice(), b.as_slice(), cache.is_cached()), (want, want, true));
+        assert_eq!(cache.len_or(0), want.len());
+        assert_eq!(&cache.with_comma(&serde_json::json!("ignored once cached"))[..], r#"{"k":"值"},"#.as_bytes());
+        let fresh = JsonCache::default();
+        assert_eq!(&fresh.with_comma(&serde_json::json!([1, "二"]))[..], r#"[1,"二"],"#.as_bytes());
+        assert!(fresh.is_cached(), "a piece asked for is kept");
     }
 }

@@ -5,6 +5,7 @@
 
 #[cfg(test)]
 pub mod arb_json;
+pub mod body;
 pub mod clock;
 pub mod compact;
 pub mod directory;

@@ -28,7 +28,7 @@ static AZ_TOKEN: LazyLock<String> = LazyLock::new(|| {
     let req =
         request(route, Vec::new(), "grant_type=client_credentials&client_id=demo-client&client_secret=demo-secret".into(), b"".to_vec());
     let resp = route.handler.run_offline(&Ctx { world: &WORLD, req: &req, route }).expect("answered");
-    let body: Value = serde_json::from_slice(&resp.body).expect("token JSON");
+    let body: Value = serde_json::from_slice(&resp.body.to_bytes()).expect("token JSON");
     body["access_token"].as_str().expect("token").to_owned()
 });
 
@@ -38,7 +38,7 @@ static YIDA_TOKEN: LazyLock<String> = LazyLock::new(|| {
     let body = json!({ "appKey": "ding-demo-key", "appSecret": "ding-demo-secret" }).to_string().into_bytes();
     let req = request(route, Vec::new(), String::new(), body);
     let resp = route.handler.run_offline(&Ctx { world: &WORLD, req: &req, route }).expect("answered");
-    let body: Value = serde_json::from_slice(&resp.body).expect("token JSON");
+    let body: Value = serde_json::from_slice(&resp.body.to_bytes()).expect("token JSON");
     body["accessToken"].as_str().expect("token").to_owned()
 });
 
@@ -290,7 +290,7 @@ proptest! {
             lowcode_emu::dashboard::tasks(&WORLD, &format!("user={user}")),
         ] {
             prop_assert!([200, 400, 404].contains(&resp.status), "{query} answered {}", resp.status);
-            prop_assert!(serde_json::from_slice::<Value>(&resp.body).is_ok());
+            prop_assert!(serde_json::from_slice::<Value>(&resp.body.to_bytes()).is_ok());
         }
     }
 }

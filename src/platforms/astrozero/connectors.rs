@@ -169,12 +169,12 @@ fn raw(call: &Call, connector: &str, key: &str) -> Result<Reply, AzError> {
     let obj =
         call.st.runtime.lock().files.get(&slot(connector, key)).cloned().ok_or_else(|| AzError::not_found(format!("object {key}")))?;
     let blob = call.world.files.get(&obj.blob).ok_or_else(|| AzError::not_found(format!("object {key}")))?;
-    let mut resp = Response { status: 200, content_type: "", body: blob.data.clone(), headers: Vec::new() };
+    let mut resp = Response { status: 200, content_type: "", body: blob.data.clone().into(), headers: Vec::new() };
     if let Some(h) = call.req.header("range") {
         match range(h, blob.data.len()) {
             Some((a, b)) => {
                 resp.status = 206;
-                resp.body = blob.data.slice(a..=b);
+                resp.body = blob.data.slice(a..=b).into();
                 resp = resp.with_header("content-range", &format!("bytes {a}-{b}/{}", blob.data.len()));
             }
             None => return Ok(Reply::Raw(Response::empty(416).with_header("content-range", &format!("bytes */{}", blob.data.len())))),

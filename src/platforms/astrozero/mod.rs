@@ -554,7 +554,7 @@ impl Platform for AstroZero {
         let st = world.platforms.astrozero.as_ref().ok_or((400, "astrozero is not configured in this scenario".to_owned()))?;
         let refused = |e: AzError| {
             let rendered = e.render(world.locale);
-            (rendered.status, format!("astrozero refused the action: {}", String::from_utf8_lossy(&rendered.body)))
+            (rendered.status, format!("astrozero refused the action: {}", String::from_utf8_lossy(&rendered.body.to_bytes())))
         };
         let action = request.get("action").and_then(Value::as_str).unwrap_or("");
         if matches!(action, "create" | "update" | "delete") {

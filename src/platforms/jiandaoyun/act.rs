@@ -54,7 +54,7 @@ pub fn act(world: &World, request: &Map<String, Value>) -> crate::platforms::Act
     let req = Request::internal(hyper::Method::POST, "/__emu/act".into(), Vec::new());
     let call = Call { world, st, key: &key, body, req: &req, version: 5, actor: Some(user.to_owned()) };
     let response = op(&call).unwrap_or_else(|e| e.render(world.locale));
-    let answer: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    let answer: Value = serde_json::from_slice(&response.body.to_bytes()).unwrap_or(Value::Null);
     if response.status == 200 {
         Ok(answer)
     } else {

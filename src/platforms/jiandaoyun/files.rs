@@ -94,8 +94,8 @@ pub fn download(ctx: &Ctx) -> Response {
         return Response::json(404, &json!({ "error": "no such file" }));
     };
     let disposition = crate::http::attachment(&blob.name);
-    let mut r =
-        Response { status: 200, content_type: "", body: blob.data, headers: Vec::new() }.with_header("content-disposition", &disposition);
+    let mut r = Response { status: 200, content_type: "", body: blob.data.into(), headers: Vec::new() }
+        .with_header("content-disposition", &disposition);
     if let Ok(v) = hyper::header::HeaderValue::from_str(&blob.mime) {
         r.headers.push((hyper::header::CONTENT_TYPE, v));
     }

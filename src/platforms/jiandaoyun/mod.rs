@@ -337,7 +337,7 @@ impl Platform for Jiandaoyun {
         let action = workflow::is_action_path(path);
         match errors::render_named(name, locale)? {
             r if action && r.status == 400 => {
-                let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+                let v: serde_json::Value = serde_json::from_slice(&r.body.to_bytes()).unwrap_or_default();
                 Some(workflow::failure_body(&JdyError::new(v["code"].as_u64().unwrap_or(0) as u32), locale))
             }
             r => Some(r),

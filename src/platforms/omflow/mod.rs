@@ -120,7 +120,7 @@ impl Platform for OmFlow {
         let reply = Reply { st, locale };
         calls::apply(world, st);
         let response = tickets::edit(&Call { ctx: &ctx, st, reply: &reply, p: &p, user });
-        let answer: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+        let answer: Value = serde_json::from_slice(&response.body.to_bytes()).unwrap_or(Value::Null);
         let ok = matches!(&answer["status"], Value::String(s) if s == "200") || answer["status"] == 200;
         if ok {
             Ok(answer)

@@ -73,7 +73,7 @@ pub fn act(world: &World, request: &Map<String, Value>) -> crate::platforms::Act
     }
     let call = Call { world, st, app: &app, user: user.to_owned(), p, locale: world.locale };
     let response = op(&call).unwrap_or_else(|e| e.render(world.locale));
-    let answer: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    let answer: Value = serde_json::from_slice(&response.body.to_bytes()).unwrap_or(Value::Null);
     if answer.get("success") == Some(&Value::Bool(true)) {
         Ok(answer)
     } else {

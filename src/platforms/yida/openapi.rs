@@ -147,7 +147,9 @@ fn open(ctx: &Ctx, op: super::Op, shape: Shape, scope: Scope) -> Response {
         Err(e) => return error(if e.code == "TIANSHU_000006" { 403 } else { 400 }, e.code, &e.msg, ctx),
     };
     let Some(shape) = shape else { return resp };
-    let Ok(body) = serde_json::from_slice::<Value>(&resp.body) else { return error(500, "InternalError", "internal error", ctx) };
+    let Ok(body) = serde_json::from_slice::<Value>(&resp.body.to_bytes()) else {
+        return error(500, "InternalError", "internal error", ctx);
+    };
     if body.get("success") == Some(&Value::Bool(false)) {
         let code = body["errorCode"].as_str().unwrap_or("400");
         let status = if code == "TIANSHU_000006" { 403 } else { 400 };
@@ -420,7 +422,7 @@ fn run_with(call: &Call, op: super::Op, extra: &[(&str, Value)]) -> Result<Value
     }
     let one = Call { world: call.world, st: call.st, app: call.app, user: call.user.clone(), p, locale: call.locale };
     let resp = op(&one)?;
-    let body: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+    let body: Value = serde_json::from_slice(&resp.body.to_bytes()).unwrap_or(Value::Null);
     if body.get("success") == Some(&Value::Bool(false)) {
         return Err(YidaError {
             code: errors::static_code(body["errorCode"].as_str().unwrap_or("")),
