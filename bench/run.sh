@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Load benchmark on loopback: every platform's main routes against a bare hyper server, as ratios that
-# hold still on a noisy machine. Servers are pinned to one core and wrk to another; each target run is
-# framed by a reference run before and after it (its ratio is target / mean of the two), ROUNDS times,
-# and the table gives the median ratio with its spread, the median req/s and p99.
+# hold still on a noisy machine. Servers are pinned to one core and wrk to another. In each of ROUNDS
+# rounds a target runs SLICES times for DURATION seconds, alternating with the reference (ref, target,
+# ref, … , ref): each slice's ratio is target / mean of the reference runs either side of it, and the
+# round's ratio is the median of its slices. The host's slow spells last seconds; slices that short put
+# a target and its reference in the same spell, so a spell moves the ratio far less than the req/s.
+# The table gives the median of the rounds' ratios with their spread, the median req/s and p99.
 # The tenant is bench/load.toml with RECORDS (default 100 000) generated records per platform. Each round
 # starts from a reset tenant and runs the reads before the writes, so reads always see RECORDS records.
-#   bash bench/run.sh                  # ROUNDS=3 DURATION=5 WARMUP=1 CONNS=32; TARGETS="jdy-get yida-search …" for some
+#   bash bench/run.sh                  # ROUNDS=3 SLICES=5 DURATION=1 WARMUP=1 CONNS=32; TARGETS="jdy-get yida-search …" for some
+#   SLICES=1 DURATION=5 bash bench/run.sh   # one 5-second run per round between two reference runs (before 2026-12-02)
 #   PROFILE=bench/profiles/NAME bash bench/run.sh
 #                                      # also profiles each target (perf, flat by symbol) in the first round,
 #                                      # in a run of its own after the measured one: PROFILE/<target>.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-5}
+SLICES=${SLICES:-5}
+DURATION=${DURATION:-1}
+# Seconds to wait after a target run before the next run (see settle).
+SETTLE=${SETTLE:-0.2}
 # Seconds of each target run before the measured one and discarded: the first requests after a state
 # build or reset pay one-time costs (records printed once, indexes built, the allocator settling after
 # hundreds of MB were freed), which are not the route's steady state. 0 measures them too.
@@ -87,7 +94,7 @@ setup_targets() {
 
 # After a run the server may still be answering requests wrk gave up on: let it finish before the next.
 settle() {
-  sleep 1
+  sleep "$SETTLE"
   curl -s -o /dev/null --max-time 60 "http://127.0.0.1:$EMU_PORT/__emu/health" || true
 }
 
@@ -114,19 +121,29 @@ for round in $(seq 1 "$ROUNDS"); do
   for t in "${SELECTED[@]}"; do
     IFS='|' read -r name url method auth header body <<<"$t"
     if [ "$WARMUP" -gt 0 ]; then wrk_run "$url" "$method" "$auth" "$header" "$body" "$WARMUP" >/dev/null; settle; fi
-    read -r ref1 _ <<<"$(wrk_run "http://127.0.0.1:$HELLO_PORT/" GET "" "" "")"
-    read -r rps p99 <<<"$(wrk_run "$url" "$method" "$auth" "$header" "$body")"
-    settle
-    read -r ref2 _ <<<"$(wrk_run "http://127.0.0.1:$HELLO_PORT/" GET "" "" "")"
-    ratio=$(python3 -c "print(round($rps / (($ref1 + $ref2) / 2), 4))")
+    read -r ref _ <<<"$(wrk_run "http://127.0.0.1:$HELLO_PORT/" GET "" "" "")"
+    refs="$ref" runs="" p99s=""
+    for _ in $(seq 1 "$SLICES"); do
+      read -r rps p99 <<<"$(wrk_run "$url" "$method" "$auth" "$header" "$body")"
+      settle
+      read -r ref _ <<<"$(wrk_run "http://127.0.0.1:$HELLO_PORT/" GET "" "" "")"
+      refs+=" $ref" runs+=" $rps" p99s+=" $p99"
+    done
+    read -r ratio rps p99 <<<"$(python3 - "$refs" "$runs" "$p99s" <<'PY'
+import statistics, sys
+refs, runs, p99s = [list(map(float, a.split())) for a in sys.argv[1:]]
+ratios = [t / ((refs[i] + refs[i + 1]) / 2) for i, t in enumerate(runs)]
+print(round(statistics.median(ratios), 4), round(statistics.median(runs), 2), round(statistics.median(p99s), 3))
+PY
+)"
     RATIOS[$name]+="$ratio "
     RPS[$name]+="$rps "
     P99[$name]+="$p99 "
-    echo "round $round $name: $rps req/s, p99 ${p99} ms, ratio $ratio (reference $ref1 / $ref2)" >&2
+    echo "round $round $name: $rps req/s, p99 ${p99} ms, ratio $ratio (slices$runs; reference$refs)" >&2
     if [ -n "${PROFILE:-}" ] && [ "$round" = 1 ]; then
-      perf record -q -F 1999 -o "$PROFILE/$name.data" -p "$EMU" -- sleep "$DURATION" 2>/dev/null &
+      perf record -q -F 1999 -o "$PROFILE/$name.data" -p "$EMU" -- sleep "$((SLICES * DURATION))" 2>/dev/null &
       PERF=$!
-      wrk_run "$url" "$method" "$auth" "$header" "$body" >/dev/null
+      wrk_run "$url" "$method" "$auth" "$header" "$body" "$((SLICES * DURATION))" >/dev/null
       wait $PERF || true
       perf report -q -i "$PROFILE/$name.data" --no-children --sort symbol --percent-limit 0.7 --stdio 2>/dev/null |
         cut -c1-160 | sed -e 's/[[:space:]]*$//' -e '/^$/d' >"$PROFILE/$name.txt"
@@ -147,4 +164,4 @@ PY
 done
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; servers on cpu $SERVER_CPU, wrk -t1 -c$CONNS -d${DURATION}s on cpu $LOAD_CPU after ${WARMUP}s of warm-up;" \
-  "$ROUNDS rounds, each target framed by reference runs; $RECORDS records per platform; $(date -u +%F)"
+  "$ROUNDS rounds of $SLICES slices, each framed by reference runs; $RECORDS records per platform; $(date -u +%F)"

@@ -527,10 +527,15 @@ fn no_transparent_huge_pages() {
     }
 }
 
-/// The multi-threaded runtime `serve`, `proxy` and `diff` run on; `None` (said on stderr) when the
-/// process cannot have one.
+/// The runtime `serve`, `proxy` and `diff` run on; `None` (said on stderr) when the process cannot
+/// have one. Multi-threaded, unless the process may use one CPU only (a one-core container, a server
+/// pinned with `taskset`): there a single worker would only add the cost of handing every task
+/// through the multi-threaded scheduler's queues, and the current-thread scheduler runs the same tasks
+/// with less of it.
 fn runtime() -> Option<tokio::runtime::Runtime> {
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
+    let mut builder = if one_cpu { tokio::runtime::Builder::new_current_thread() } else { tokio::runtime::Builder::new_multi_thread() };
+    match builder.enable_all().build() {
         Ok(r) => Some(r),
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
