@@ -14,7 +14,7 @@ pub use crate::core::body::Body;
 #[derive(Debug, Clone)]
 pub struct Request {
     pub method: hyper::Method,
-    pub path: String,
+    pub path: std::sync::Arc<str>,
     /// `/__ns/<name>` when the caller named its namespace in the path: URLs handed back keep it.
     pub mount: String,
     pub query: String,
@@ -32,7 +32,7 @@ impl Request {
     pub fn internal(method: hyper::Method, path: String, params: Vec<(&'static str, String)>) -> Request {
         Request {
             method,
-            path,
+            path: path.into(),
             mount: String::new(),
             query: String::new(),
             headers: HeaderMap::new(),

@@ -3,8 +3,9 @@
 //! A `tokio::time::timeout` around every body read registers a timer on most requests (hyper
 //! hands the body over asynchronously), which cost a fifth of the read routes' throughput; hyper's
 //! own header-read timeout arms, polls and drops a timer for every request head (5 % of a data/get's
-//! CPU). Instead each connection's socket records when it last received bytes, and one coarse
-//! watchdog per connection, ticking a quarter of the timeout:
+//! CPU). Instead each connection's socket counts the reads that brought bytes (a counter, not a clock
+//! read per read), and one coarse watchdog per connection, ticking a quarter of the timeout and
+//! counting ticks in which nothing arrived:
 //! - wakes the body read when it has been silent for longer than the read timeout, or has taken
 //!   longer in all than the body deadline (a client trickling one byte a second is never silent);
 //! - closes the connection when no request has started for the read timeout while none was being
@@ -15,7 +16,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
@@ -23,9 +24,10 @@ use tokio::sync::Notify;
 /// One connection's read activity.
 #[derive(Debug)]
 pub struct Watch {
-    started: Instant,
-    last_read_ms: AtomicU64,
-    body_started_ms: AtomicU64,
+    /// Reads that brought bytes.
+    reads: AtomicU64,
+    /// Body reads started (the watchdog times each from the first tick that sees it).
+    bodies: AtomicU64,
     in_body: AtomicBool,
     stalled: Notify,
     /// Requests started on the connection (the watchdog sees whether one started since its last tick).
@@ -39,9 +41,8 @@ pub struct Watch {
 impl Watch {
     pub fn new() -> Arc<Self> {
         Arc::new(Watch {
-            started: Instant::now(),
-            last_read_ms: AtomicU64::new(0),
-            body_started_ms: AtomicU64::new(0),
+            reads: AtomicU64::new(0),
+            bodies: AtomicU64::new(0),
             in_body: AtomicBool::new(false),
             stalled: Notify::new(),
             requests: AtomicU64::new(0),
@@ -58,13 +59,9 @@ impl Watch {
         Answering(self)
     }
 
-    fn now_ms(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
-    }
-
     /// Runs `read` (a body read); `None` when the client went silent for longer than the timeout.
     pub async fn body<F: std::future::Future>(&self, read: F) -> Option<F::Output> {
-        self.body_started_ms.store(self.now_ms(), Ordering::Relaxed);
+        self.bodies.fetch_add(1, Ordering::Relaxed);
         self.in_body.store(true, Ordering::Release);
         let out = tokio::select! {
             biased;
@@ -77,12 +74,14 @@ impl Watch {
 
     /// Wakes a body read that has heard nothing for `timeout`, or has run longer than `deadline`;
     /// returns (and the connection is closed) once no request has started for `timeout` while none
-    /// was being answered. Runs for the connection's life.
+    /// was being answered. Runs for the connection's life. Times are counted in ticks, so each fires
+    /// between its limit and one tick (a quarter of the limit) later, never before.
     pub async fn guard(self: Arc<Self>, timeout: Duration, deadline: Duration) {
         let period = (timeout.min(deadline) / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
-        let limit = timeout.as_millis() as u64;
-        let total = deadline.as_millis() as u64;
         let (mut requests_seen, mut idle) = (0, Duration::ZERO);
+        // Ticks since the last read that brought bytes, and since the body being read started.
+        let (mut reads_seen, mut silent) = (0, Duration::ZERO);
+        let (mut bodies_seen, mut in_body_for) = (0, Duration::ZERO);
         loop {
             tokio::time::sleep(period).await;
             let requests = self.requests.load(Ordering::Relaxed);
@@ -95,13 +94,17 @@ impl Watch {
                     return;
                 }
             }
+            let reads = self.reads.load(Ordering::Relaxed);
+            let bodies = self.bodies.load(Ordering::Relaxed);
+            // A tick that sees a read (or a new body) counts from zero: what it saw may have come
+            // just before it.
+            silent = if reads == reads_seen { silent + period } else { Duration::ZERO };
+            in_body_for = if bodies == bodies_seen { in_body_for + period } else { Duration::ZERO };
+            (reads_seen, bodies_seen) = (reads, bodies);
             if !self.in_body.load(Ordering::Acquire) {
                 continue;
             }
-            let now = self.now_ms();
-            let silent = now.saturating_sub(self.last_read_ms.load(Ordering::Relaxed)) > limit;
-            let too_long = now.saturating_sub(self.body_started_ms.load(Ordering::Relaxed)) > total;
-            if silent || too_long {
+            if silent > timeout || in_body_for > deadline {
                 self.stalled.notify_waiters();
             }
         }
@@ -135,8 +138,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for WatchedIo<S> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            let now = self.watch.now_ms();
-            self.watch.last_read_ms.store(now, Ordering::Relaxed);
+            // Only the connection's task reads its socket: a plain store suffices (no locked add).
+            let reads = &self.watch.reads;
+            reads.store(reads.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
         }
         r
     }

@@ -22,7 +22,7 @@ use hyper::body::{Frame, Incoming};
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::json;
 
-use crate::core::body::{Body, BodyBuf};
+use crate::core::body::{detach_small, Body, BodyBuf};
 use crate::core::faults::{Action, Firing};
 use crate::core::journal::Exchange;
 use crate::http::{Request, Response};
@@ -55,8 +55,8 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: A
     let _answering = watch.answering();
     let (mut parts, body) = req.into_parts();
     let mount = mount_namespace(&mut parts);
-    let path = parts.uri.path().to_owned();
-    if path == "/__emu" || path.starts_with("/__emu/") {
+    let path: Arc<str> = parts.uri.path().into();
+    if &*path == "/__emu" || path.starts_with("/__emu/") {
         return Ok(to_hyper(crate::admin::handle(&shared, parts, body).await));
     }
     let query = parts.uri.query().unwrap_or("").to_owned();
@@ -152,7 +152,7 @@ pub struct Trace {
     platform: &'static str,
     route: &'static str,
     method: hyper::Method,
-    path: String,
+    path: Arc<str>,
     query: String,
 }
 
@@ -258,6 +258,8 @@ async fn read_request(
 ) -> Result<Request, Early> {
     let cap = if route.upload { shared.config.max_upload_bytes } else { shared.config.max_body_bytes };
     let body = match read_body(body, cap, declared_length(&parts), watch).await {
+        // An upload may be stored as it is (a blob): then a small one must not pin the read buffer.
+        Ok(b) if route.upload => detach_small(&b),
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
             // Upload endpoints answer in the platform's envelope where it has one for them, else like the
@@ -337,26 +339,11 @@ async fn read_body(mut body: Incoming, cap: usize, declared: Option<u64>, watch:
         }
         Ok(match chunks.len() {
             0 => Bytes::new(),
-            1 => own_small(chunks.pop().unwrap_or_default()),
+            1 => chunks.pop().unwrap_or_default(),
             _ => Bytes::from(chunks.concat()),
         })
     };
     watch.body(read).await.unwrap_or(Err(BodyError::TimedOut))
-}
-
-/// Bodies up to this size are copied out of the connection's read buffer.
-const COPIED_BODY_BYTES: usize = 16 * 1024;
-
-/// A small body that arrived in one piece is a slice of the connection's read buffer; kept as it is
-/// (the journal keeps it), it would pin that whole buffer (8 KiB and up) for as long as the entry lives
-/// and make the connection allocate a fresh one for its next request. A copy of a few hundred bytes
-/// costs less than either (a data/get: one allocation of 8 KiB and a cache-cold buffer per request).
-fn own_small(body: Bytes) -> Bytes {
-    if body.len() <= COPIED_BODY_BYTES {
-        Bytes::copy_from_slice(&body)
-    } else {
-        body
-    }
 }
 
 /// Step 3: the fault rule that fires for this call, after its delay.

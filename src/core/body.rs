@@ -14,6 +14,22 @@ use std::sync::Arc;
 
 use bytes::{Buf, Bytes};
 
+/// Bodies up to this size are copied by [`detach_small`].
+const DETACHED_BYTES: usize = 16 * 1024;
+
+/// A request body that outlives its request (the journal keeps it, a blob store holds an upload)
+/// copied when small. A body that arrived in one piece is a slice of the connection's read buffer:
+/// kept as it is, it would pin that whole buffer (8 KiB and up) for as long as it lives and make the
+/// connection allocate a fresh one for its next request. A copy of a few hundred bytes costs less.
+/// Bodies read and dropped within their request are left where they are.
+pub fn detach_small(body: &Bytes) -> Bytes {
+    if body.len() <= DETACHED_BYTES {
+        Bytes::copy_from_slice(body)
+    } else {
+        body.clone()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Body {
     Whole(Bytes),

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 
-use super::body::Body;
+use super::body::{detach_small, Body};
 use super::clock::{iso_utc_ms, Millis};
 
 #[derive(Debug, Clone)]
@@ -351,7 +351,7 @@ impl Journal {
             status: e.status,
             duration_us: e.duration_us,
             fault: e.fault.map(|f| Box::new((f.to_owned(), e.fault_action.map(str::to_owned)))),
-            shared: share.then(|| Box::new((e.request_body.clone(), e.response_body.clone()))),
+            shared: share.then(|| Box::new((detach_small(e.request_body), e.response_body.clone()))),
             chunk,
             at,
             lens: [e.namespace.len(), e.path.len(), e.query.len(), request.len(), response],

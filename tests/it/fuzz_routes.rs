@@ -208,7 +208,16 @@ fn request(route: &Route, params: Vec<(&'static str, String)>, query: String, bo
         set("x-acs-dingtalk-access-token", &YIDA_TOKEN);
     }
     let path = route.pattern.to_owned();
-    Request { method: route.method.clone(), path, mount: String::new(), query, headers, body: Bytes::from(body), params, multipart: None }
+    Request {
+        method: route.method.clone(),
+        path: path.into(),
+        mount: String::new(),
+        query,
+        headers,
+        body: Bytes::from(body),
+        params,
+        multipart: None,
+    }
 }
 
 /// Fills a pattern's `{name}` segments: a real id from the demo or an arbitrary word.
