@@ -33,8 +33,8 @@ use crate::shared::{Shared, NAMESPACE_HEADER};
 use crate::world::World;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-/// Response bodies: whole buffers (unboxed: every answer is one), or a stream that breaks off (the
-/// `truncate` fault).
+/// Response bodies: one buffer or shared pieces (`core::body`, unboxed: every answer is one), or a
+/// stream that breaks off (the `truncate` fault).
 pub type HyperBody = Either<Full<BodyBuf>, BoxBody<BodyBuf, BoxError>>;
 
 /// Why the server answered nothing: a `disconnect` fault. hyper closes the connection.
