@@ -69,7 +69,7 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, watch: A
         Err(unmatched) => {
             // A path no route serves creates no namespace.
             let world = shared.existing_world_or_default(&trace.ns);
-            let body = read_body(body, shared.config.max_body_bytes, declared_length(&parts), &watch).await.unwrap_or_default();
+            let body = read_body(body, shared.config.max_body_bytes, declared_length(&parts), false, &watch).await.unwrap_or_default();
             let resp = unmatched.answer(&world, &trace.path);
             trace.platform = unmatched.platform.map_or("unknown", |p| p.name);
             trace.record(&shared, &body, resp.status, &resp.body, None, world.clock.now_ms());
@@ -257,9 +257,14 @@ async fn read_request(
     trace: &Trace,
 ) -> Result<Request, Early> {
     let cap = if route.upload { shared.config.max_upload_bytes } else { shared.config.max_body_bytes };
-    let body = match read_body(body, cap, declared_length(&parts), watch).await {
-        // An upload may be stored as it is (a blob): then a small one must not pin the read buffer.
-        Ok(b) if route.upload => detach_small(&b),
+    let multipart_type = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|ct| ct.get(..19).is_some_and(|p| p.eq_ignore_ascii_case("multipart/form-data")));
+    // Uploads and multipart files may be stored as they came (blobs): those bodies are kept.
+    let kept = route.upload || multipart_type.is_some();
+    let body = match read_body(body, cap, declared_length(&parts), kept, watch).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
             // Upload endpoints answer in the platform's envelope where it has one for them, else like the
@@ -282,11 +287,9 @@ async fn read_request(
             return Err(Early { response: resp, journal: None });
         }
     };
-    let multipart = match parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        Some(ct) if ct.get(..19).is_some_and(|p| p.eq_ignore_ascii_case("multipart/form-data")) => {
-            crate::http::decode_multipart(Some(ct), body.clone()).await
-        }
-        _ => None,
+    let multipart = match multipart_type {
+        Some(ct) => crate::http::decode_multipart(Some(ct), body.clone()).await,
+        None => None,
     };
     Ok(Request {
         method: parts.method,
@@ -306,10 +309,12 @@ enum BodyError {
     TimedOut,
 }
 
-/// Reads a body of at most `cap` bytes. A client answered "too large" while still sending sees a broken
+/// Reads a body of at most `cap` bytes. A body that arrived in one piece is a slice of the connection's
+/// read buffer; one that will be `kept` past its request is detached from it when small
+/// ([`detach_small`]), the others are read in place. A client answered "too large" while still sending sees a broken
 /// pipe instead of the answer, so an oversized body is read on and discarded, up to `cap` bytes more,
 /// before the 413; a body declared larger than that is refused at once.
-async fn read_body(mut body: Incoming, cap: usize, declared: Option<u64>, watch: &Watch) -> Result<Bytes, BodyError> {
+async fn read_body(mut body: Incoming, cap: usize, declared: Option<u64>, kept: bool, watch: &Watch) -> Result<Bytes, BodyError> {
     let cap = cap as u64;
     let drain_limit = cap.saturating_mul(2);
     if declared.is_some_and(|n| n > drain_limit) {
@@ -339,6 +344,7 @@ async fn read_body(mut body: Incoming, cap: usize, declared: Option<u64>, watch:
         }
         Ok(match chunks.len() {
             0 => Bytes::new(),
+            1 if kept => detach_small(&chunks.pop().unwrap_or_default()),
             1 => chunks.pop().unwrap_or_default(),
             _ => Bytes::from(chunks.concat()),
         })
